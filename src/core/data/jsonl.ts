@@ -1,0 +1,120 @@
+// Streaming line reader for JSONL files of any size: a File's stream() in the browser, a web
+// stream in Node. Lines come out one at a time, so a large file is never held as one string.
+//
+// Lines are split on the byte 0x0A before decoding. In UTF-8 that byte never occurs inside a
+// multi-byte character, so a character cut by a chunk boundary is always whole again once its
+// line is joined, and each line is then decoded on its own. Decoding line by line (rather than
+// one streaming decode of the whole file) is what lets a line with bad bytes be flagged exactly,
+// instead of U+FFFD appearing in it unnoticed.
+
+export interface Line {
+  /** 1-based, counting every physical line of the file, the empty ones included. */
+  line: number;
+  text: string;
+  /** The line's bytes are not valid UTF-8; `text` then has U+FFFD where they were. */
+  invalidUtf8?: true;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+// ignoreBOM keeps a U+FEFF in the text: only line 1 may start with a BOM, and we strip it ourselves.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function concat(parts: Uint8Array[], last: Uint8Array): Uint8Array {
+  if (parts.length === 0) return last;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, last.length));
+  let offset = 0;
+  for (const part of [...parts, last]) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function hasBom(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/** Decodes one line's bytes (without its LF); undefined for a blank line, which is not yielded. */
+function decodeLine(bytes: Uint8Array, line: number): Line | undefined {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === CR) end--; // CRLF files (Windows, many CSV-to-JSONL tools)
+  const start = line === 1 && hasBom(bytes) ? 3 : 0;
+  const content = bytes.subarray(start, Math.max(start, end));
+  let text: string;
+  let invalid = false;
+  try {
+    text = strict.decode(content);
+  } catch {
+    text = lenient.decode(content);
+    invalid = true;
+  }
+  // A line of spaces is as empty as an empty one: JSONL writers leave them, and they hold no record.
+  if (text.trim() === '') return undefined;
+  return invalid ? { line, text, invalidUtf8: true } : { line, text };
+}
+
+/**
+ * The non-blank lines of a UTF-8 stream. `onBytes` gets the running count of bytes read after each
+ * chunk's lines have been consumed, for a progress bar against the file's size. Stopping the
+ * iteration early cancels the stream.
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  onBytes?: (bytesRead: number) => void,
+): AsyncGenerator<Line> {
+  const reader = stream.getReader();
+  let finished = false;
+  try {
+    let bytesRead = 0;
+    let line = 0;
+    // The current line's bytes from earlier chunks; a line can span many chunks.
+    let pending: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytesRead += value.length;
+      let start = 0;
+      for (let lf = value.indexOf(LF); lf !== -1; lf = value.indexOf(LF, start)) {
+        const bytes = concat(pending, value.subarray(start, lf));
+        pending = [];
+        start = lf + 1;
+        const decoded = decodeLine(bytes, ++line);
+        if (decoded !== undefined) yield decoded;
+      }
+      // A copy: a stream may reuse the chunk's buffer once we ask for the next one.
+      if (start < value.length) pending.push(value.slice(start));
+      onBytes?.(bytesRead);
+    }
+    finished = true;
+    if (pending.length > 0) {
+      const decoded = decodeLine(concat(pending, new Uint8Array(0)), ++line);
+      if (decoded !== undefined) yield decoded;
+    }
+  } finally {
+    // Reached through return() when the consumer stops early: stop reading the file too.
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+/** A byte stream of `bytes` in chunks of `chunkSize`, as a file would arrive. */
+export function streamOfBytes(bytes: Uint8Array, chunkSize = 64 * 1024): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.slice(offset, offset + chunkSize));
+      offset += chunkSize;
+    },
+  });
+}
+
+/** readLines over a string already in memory (tests, Node scripts, pasted text). */
+export function readLinesFromText(text: string, chunkSize?: number): AsyncGenerator<Line> {
+  return readLines(streamOfBytes(new TextEncoder().encode(text), chunkSize));
+}

@@ -1,0 +1,138 @@
+// The built-in encoder: a small pre-LayerNorm transformer trained from scratch, written with
+// tfjs core ops (no Layers API) so every weight is a named variable we can save, compare with a
+// reference and later export. Shapes follow nanoGPT's names: B batch, T tokens, D model width,
+// H heads, hs = D / H.
+import * as tf from '@tensorflow/tfjs';
+import { embeddingLookup } from '../embedding.ts';
+import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+
+export interface TransformerConfig {
+  vocabSize: number;
+  /** Longest sequence the position table covers. */
+  maxLength: number;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  /** Width of the feed-forward layer; 4 x dModel as in BERT and GPT-2. */
+  dFF: number;
+  pooling: Pooling;
+}
+
+/** Large negative instead of -Infinity: WGSL kernels may assume no Inf/NaN (see the guide). */
+const MASKED = -1e9;
+const LN_EPS = 1e-5;
+
+export class TransformerEncoder implements Encoder {
+  readonly params: NamedParams = new Map();
+  readonly hiddenSize: number;
+
+  constructor(
+    readonly config: TransformerConfig,
+    seed: number,
+  ) {
+    const { vocabSize, maxLength, dModel: D, nLayers, nHeads, dFF } = config;
+    if (D % nHeads !== 0) throw new Error(`dModel ${D} must be divisible by nHeads ${nHeads}`);
+    this.hiddenSize = D;
+    let s = seed;
+    // GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 * layers) so
+    // the residual stream's variance does not grow with depth.
+    const normal = (shape: number[], std = 0.02) => tf.randomNormal(shape, 0, std, 'float32', s++);
+    const residualStd = 0.02 / Math.sqrt(2 * nLayers);
+    const add = (name: string, init: tf.Tensor) => {
+      this.params.set(name, tf.variable(init, true));
+      init.dispose(); // the variable holds its own copy
+    };
+
+    add('embeddings.word', normal([vocabSize, D]));
+    add('embeddings.position', normal([maxLength, D]));
+    for (let l = 0; l < nLayers; l++) {
+      const p = `layers.${l}`;
+      add(`${p}.ln1.gamma`, tf.ones([D]));
+      add(`${p}.ln1.beta`, tf.zeros([D]));
+      add(`${p}.attn.qkv.weight`, normal([D, 3 * D]));
+      add(`${p}.attn.qkv.bias`, tf.zeros([3 * D]));
+      add(`${p}.attn.out.weight`, normal([D, D], residualStd));
+      add(`${p}.attn.out.bias`, tf.zeros([D]));
+      add(`${p}.ln2.gamma`, tf.ones([D]));
+      add(`${p}.ln2.beta`, tf.zeros([D]));
+      add(`${p}.mlp.in.weight`, normal([D, dFF]));
+      add(`${p}.mlp.in.bias`, tf.zeros([dFF]));
+      add(`${p}.mlp.out.weight`, normal([dFF, D], residualStd));
+      add(`${p}.mlp.out.bias`, tf.zeros([D]));
+    }
+    add('ln_f.gamma', tf.ones([D]));
+    add('ln_f.beta', tf.zeros([D]));
+  }
+
+  /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding) -> one vector per sequence [B, D]. */
+  encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    const [B, T] = ids.shape;
+    const { dModel: D, nLayers } = this.config;
+    if (T > this.config.maxLength) throw new Error(`sequence length ${T} exceeds maxLength ${this.config.maxLength}`);
+    const tok = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
+    const pos = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
+    let x: tf.Tensor3D = tf.add(tok, pos);
+    // Additive attention bias: 0 where a key is a token, MASKED where it is padding.
+    const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, T]); // [B, 1, 1, T]
+    for (let l = 0; l < nLayers; l++) {
+      x = tf.add(x, this.attention(this.layerNorm(x, `layers.${l}.ln1`), bias, l));
+      x = tf.add(x, this.mlp(this.layerNorm(x, `layers.${l}.ln2`), l));
+    }
+    x = this.layerNorm(x, 'ln_f');
+    return pool(x, mask, this.config.pooling);
+  }
+
+  private attention(x: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
+    const [B, T, D] = x.shape;
+    const H = this.config.nHeads;
+    const hs = D / H;
+    const qkv = this.linear(x, `layers.${l}.attn.qkv`); // [B, T, 3D]
+    const [q, k, v] = tf.split(qkv, 3, 2).map(
+      (t) => tf.transpose(tf.reshape(t, [B, T, H, hs]), [0, 2, 1, 3]) as tf.Tensor4D, // [B, H, T, hs]
+    ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), bias); // [B, H, T, T]
+    const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, hs]
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
+    return this.linear(merged, `layers.${l}.attn.out`);
+  }
+
+  private mlp(x: tf.Tensor3D, l: number): tf.Tensor3D {
+    return this.linear(gelu(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
+  }
+
+  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [B, T, d] = x.shape;
+    const w = this.p(`${name}.weight`) as tf.Tensor2D;
+    const y = tf.add(tf.matMul(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
+    return tf.reshape(y, [B, T, w.shape[1]]);
+  }
+
+  private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
+    const mean = tf.mean(x, -1, true); // [B, T, 1]
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), -1, true);
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS)));
+    return tf.add(tf.mul(normed, this.p(`${name}.gamma`)), this.p(`${name}.beta`));
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+}
+
+/** GELU, tanh approximation (GPT-2, BERT's "gelu_new"); tfjs 4.22 has no gelu op. */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/** x [B, T, D] -> [B, D]: the first ([CLS]) token, or the mean over real tokens. */
+export function pool(x: tf.Tensor3D, mask: tf.Tensor2D, pooling: Pooling): tf.Tensor2D {
+  const [B, , D] = x.shape;
+  if (pooling === 'cls') return tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]);
+  const m = tf.expandDims(mask, 2); // [B, T, 1]
+  return tf.div(tf.sum(tf.mul(x, m), 1), tf.sum(m, 1)) as tf.Tensor2D; // [B, D]
+}

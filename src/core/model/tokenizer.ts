@@ -1,0 +1,72 @@
+// Turns (prompt, response) into the token ids a BERT-style encoder reads:
+//   [CLS] prompt [SEP] response [SEP]
+// Text is tokenized by @huggingface/tokenizers from a tokenizer.json, the same code path a
+// pretrained model's tokenizer will take. The special tokens are placed here rather than by the
+// tokenizer's post-processor because truncation must treat the two segments differently.
+import { Tokenizer } from '@huggingface/tokenizers';
+import builtinTokenizerJson from './builtin-tokenizer.json';
+
+export interface EncodedPair {
+  /** [CLS] prompt [SEP] response [SEP], unpadded. */
+  ids: Int32Array;
+  /** Whether anything was cut to fit maxLength. */
+  truncated: boolean;
+}
+
+export interface SpecialTokens {
+  pad: number;
+  cls: number;
+  sep: number;
+}
+
+export class PairTokenizer {
+  readonly vocabSize: number;
+  readonly special: SpecialTokens;
+  private readonly tokenizer: Tokenizer;
+
+  constructor(tokenizerJson: object, tokenizerConfig: object = {}) {
+    this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.vocabSize = this.tokenizer.get_vocab().size;
+    this.special = {
+      pad: this.requireToken('[PAD]'),
+      cls: this.requireToken('[CLS]'),
+      sep: this.requireToken('[SEP]'),
+    };
+  }
+
+  /** Token ids of a text, without special tokens. */
+  encodeText(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /**
+   * Encodes a (prompt, response) pair into at most maxLength tokens. Too long a pair keeps the
+   * end of the prompt (the question closest to the answer) and the start of the response
+   * (where a reader judges it), giving the response at least half of the budget when it needs it.
+   */
+  encodePair(prompt: string, response: string, maxLength: number): EncodedPair {
+    const budget = maxLength - 3; // [CLS], [SEP], [SEP]
+    if (budget < 2) throw new Error(`maxLength ${maxLength} is too short: a pair needs at least 5 tokens`);
+    let p = this.encodeText(prompt);
+    let r = this.encodeText(response);
+    const truncated = p.length + r.length > budget;
+    if (truncated) {
+      const responseBudget = Math.max(Math.ceil(budget / 2), budget - p.length);
+      r = r.slice(0, responseBudget);
+      p = p.slice(Math.max(0, p.length - (budget - r.length)));
+    }
+    const { cls, sep } = this.special;
+    return { ids: Int32Array.from([cls, ...p, sep, ...r, sep]), truncated };
+  }
+
+  private requireToken(token: string): number {
+    const id = this.tokenizer.token_to_id(token);
+    if (id === undefined) throw new Error(`tokenizer has no ${token} token`);
+    return id;
+  }
+}
+
+/** The built-in encoder's tokenizer: WordPiece over the demo corpus's words plus a character fallback (scripts/build-builtin-vocab.ts). */
+export function builtinTokenizer(): PairTokenizer {
+  return new PairTokenizer(builtinTokenizerJson);
+}

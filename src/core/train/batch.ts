@@ -1,0 +1,55 @@
+// Builds padded tensors from tokenized pairs. Each batch is padded to the smallest of a few
+// fixed lengths (buckets) that fits it: every new shape costs a shader compilation on WebGPU,
+// and padding everything to maxLength wastes work on short pairs.
+import * as tf from '@tensorflow/tfjs';
+
+export interface TokenizedPair {
+  /** [CLS] prompt [SEP] chosen [SEP] */
+  chosen: Int32Array;
+  /** [CLS] prompt [SEP] rejected [SEP] */
+  rejected: Int32Array;
+  margin: number;
+}
+
+/** Lengths a batch is padded to: powers of two from 16 up to maxLength (which is always one). */
+export function bucketLengths(maxLength: number): number[] {
+  const out: number[] = [];
+  for (let n = 16; n < maxLength; n *= 2) out.push(n);
+  out.push(maxLength);
+  return out;
+}
+
+export function bucketFor(length: number, maxLength: number): number {
+  const fit = bucketLengths(maxLength).find((b) => b >= length);
+  if (fit === undefined) throw new Error(`sequence of ${length} tokens exceeds maxLength ${maxLength}`);
+  return fit;
+}
+
+export interface PairBatch {
+  /** [2B, T]: the B chosen sequences, then the B rejected ones, so one encoder pass scores both. */
+  ids: tf.Tensor2D;
+  mask: tf.Tensor2D;
+  margin: tf.Tensor1D;
+  size: number;
+}
+
+export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: number): PairBatch {
+  const sequences = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)];
+  const T = bucketFor(Math.max(...sequences.map((s) => s.length)), maxLength);
+  const ids = new Int32Array(sequences.length * T).fill(padId);
+  const mask = new Float32Array(sequences.length * T);
+  sequences.forEach((s, row) => {
+    ids.set(s, row * T);
+    mask.fill(1, row * T, row * T + s.length);
+  });
+  return {
+    ids: tf.tensor2d(ids, [sequences.length, T], 'int32'),
+    mask: tf.tensor2d(mask, [sequences.length, T], 'float32'),
+    margin: tf.tensor1d(pairs.map((p) => p.margin), 'float32'),
+    size: pairs.length,
+  };
+}
+
+export function disposeBatch(b: PairBatch): void {
+  tf.dispose([b.ids, b.mask, b.margin]);
+}

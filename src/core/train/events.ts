@@ -1,0 +1,40 @@
+// What a training run reports as it goes. The worker forwards these to the page and the store
+// keeps them, so the charts of a finished run are drawn from exactly what was seen live.
+
+export interface DataCounts {
+  /** Pairs in the dataset. */
+  total: number;
+  train: number;
+  heldOut: number;
+  /** Held-out pairs actually scored at each evaluation (at most maxHeldOutPairs). */
+  heldOutScored: number;
+  /** Not trained on: a tie or both-bad pair has no chosen response for the pairwise loss. */
+  ties: number;
+  bothBad: number;
+  /** Pairs cut to maxLength tokens (counted once per pair, whichever response was cut). */
+  truncated: number;
+}
+
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  /** Batch accuracy on the training pairs of this step. */
+  accuracy: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  loss: number;
+  accuracy: number;
+  /** Mean of r_chosen - r_rejected over held-out pairs. */
+  meanMargin: number;
+  chosenRewards: number[];
+  rejectedRewards: number[];
+}
+
+export type TrainEvent =
+  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; counts: DataCounts }
+  | { type: 'steps'; points: StepPoint[]; step: number; totalSteps: number; pairsPerSecond: number; elapsedMs: number }
+  | { type: 'eval'; point: EvalPoint }
+  | { type: 'end'; step: number; stopped: boolean };

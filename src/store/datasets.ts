@@ -1,0 +1,71 @@
+// Datasets and their pairs. Writing is split into begin / add batches / commit so that an
+// import streams into the store without holding the whole file, and stays invisible until commit.
+import type { Pair, RejectedLine, Winner } from '../core/data/pair.ts';
+import { newId, type DatasetRecord, type RMLabDatabase } from './db.ts';
+
+const NO_WINNERS: Record<Winner, number> = { a: 0, b: 0, tie: 0, both_bad: 0 };
+
+export async function beginDataset(db: RMLabDatabase, name: string, source: DatasetRecord['source']): Promise<DatasetRecord> {
+  const record: DatasetRecord = {
+    id: newId(), name, source, createdAt: Date.now(), status: 'importing',
+    pairCount: 0, rejectedCount: 0, lineCount: 0, winners: { ...NO_WINNERS },
+  };
+  await db.put('datasets', record);
+  return record;
+}
+
+/** Pairs in one transaction; ids are the dataset id plus the pair's position, so order is kept. */
+export async function addPairs(db: RMLabDatabase, pairs: Pair[]): Promise<void> {
+  const tx = db.transaction('pairs', 'readwrite');
+  await Promise.all([...pairs.map((p) => tx.store.put(p)), tx.done]);
+}
+
+export async function commitDataset(
+  db: RMLabDatabase,
+  record: DatasetRecord,
+  rejected: RejectedLine[],
+): Promise<DatasetRecord> {
+  const ready: DatasetRecord = { ...record, status: 'ready', rejectedCount: rejected.length };
+  const tx = db.transaction(['datasets', 'rejects'], 'readwrite');
+  await Promise.all([
+    tx.objectStore('rejects').put({ datasetId: record.id, lines: rejected }),
+    tx.objectStore('datasets').put(ready),
+    tx.done,
+  ]);
+  return ready;
+}
+
+/** Ready datasets, newest first. */
+export async function listDatasets(db: RMLabDatabase): Promise<DatasetRecord[]> {
+  const all = await db.getAll('datasets');
+  return all.filter((d) => d.status === 'ready').sort((x, y) => y.createdAt - x.createdAt);
+}
+
+export async function getPairs(db: RMLabDatabase, datasetId: string): Promise<Pair[]> {
+  return db.getAllFromIndex('pairs', 'byDataset', datasetId);
+}
+
+export async function getRejectedLines(db: RMLabDatabase, datasetId: string): Promise<RejectedLine[]> {
+  return (await db.get('rejects', datasetId))?.lines ?? [];
+}
+
+/** Removes a dataset, its pairs and its rejected lines. */
+export async function deleteDataset(db: RMLabDatabase, datasetId: string): Promise<void> {
+  const tx = db.transaction(['datasets', 'pairs', 'rejects'], 'readwrite');
+  const pairs = tx.objectStore('pairs');
+  let cursor = await pairs.index('byDataset').openKeyCursor(IDBKeyRange.only(datasetId));
+  while (cursor) {
+    await pairs.delete(cursor.primaryKey);
+    cursor = await cursor.continue();
+  }
+  await tx.objectStore('rejects').delete(datasetId);
+  await tx.objectStore('datasets').delete(datasetId);
+  await tx.done;
+}
+
+/** Removes imports that never committed (the tab closed or crashed mid-way). */
+export async function removeUnfinishedImports(db: RMLabDatabase): Promise<number> {
+  const stale = (await db.getAll('datasets')).filter((d) => d.status === 'importing');
+  for (const d of stale) await deleteDataset(db, d.id);
+  return stale.length;
+}

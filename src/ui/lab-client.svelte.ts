@@ -1,0 +1,134 @@
+// The page's one handle on the lab worker and the store: it owns the Worker, keeps what the
+// screens show as reactive state, and is changed only through its methods.
+import * as Comlink from 'comlink';
+import type { RejectedLine } from '../core/data/pair.ts';
+import type { TrainConfig } from '../core/train/config.ts';
+import { listDatasets, getRejectedLines, removeUnfinishedImports, deleteDataset } from '../store/datasets.ts';
+import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
+import { listRuns, markInterruptedRuns } from '../store/runs.ts';
+import type { ImportProgress } from '../worker/import.ts';
+import type { ImportSource, LabWorkerApi } from '../worker/lab.worker.ts';
+import type { RunUpdate } from '../worker/train-run.ts';
+
+export interface ImportState {
+  name: string;
+  progress: ImportProgress;
+  startedAt: number;
+}
+
+export interface ImportOutcome {
+  datasetName: string;
+  pairs: number;
+  rejected: RejectedLine[];
+  error?: string;
+}
+
+export class LabClient {
+  datasets = $state.raw<DatasetRecord[]>([]);
+  runs = $state.raw<RunRecord[]>([]);
+  importing = $state<ImportState | undefined>();
+  lastImport = $state.raw<ImportOutcome | undefined>();
+  /** The run training now, updated live from the worker's events. */
+  liveRun = $state.raw<RunRecord | undefined>();
+  ready = $state(false);
+
+  readonly #worker: Worker;
+  readonly #api: Comlink.Remote<LabWorkerApi>;
+
+  constructor() {
+    this.#worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
+    this.#api = Comlink.wrap<LabWorkerApi>(this.#worker);
+  }
+
+  async init(): Promise<void> {
+    const db = await openLabDB();
+    await removeUnfinishedImports(db);
+    const trainingElsewhere = (await navigator.locks.query()).held?.some((l) => l.name === 'rm-lab-training');
+    if (!trainingElsewhere) await markInterruptedRuns(db);
+    await this.refresh();
+    this.ready = true;
+  }
+
+  async refresh(): Promise<void> {
+    const db = await openLabDB();
+    [this.datasets, this.runs] = await Promise.all([listDatasets(db), listRuns(db)]);
+  }
+
+  async importDataset(source: ImportSource, name: string): Promise<void> {
+    this.importing = { name, startedAt: performance.now(), progress: { bytesRead: 0, pairs: 0, rejected: 0 } };
+    try {
+      const result = await this.#api.importDataset(
+        source,
+        name,
+        Comlink.proxy((progress: ImportProgress) => {
+          if (this.importing) this.importing = { ...this.importing, progress };
+        }),
+      );
+      this.lastImport = { datasetName: name, pairs: result.dataset.pairCount, rejected: result.rejected };
+    } catch (error) {
+      const rejected = (error as { rejected?: RejectedLine[] }).rejected ?? [];
+      this.lastImport = { datasetName: name, pairs: 0, rejected, error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      this.importing = undefined;
+      await this.refresh();
+    }
+  }
+
+  cancelImport(): void {
+    void this.#api.cancelImport();
+  }
+
+  async rejectedLines(datasetId: string): Promise<RejectedLine[]> {
+    return getRejectedLines(await openLabDB(), datasetId);
+  }
+
+  async deleteDataset(id: string): Promise<void> {
+    await deleteDataset(await openLabDB(), id);
+    await this.refresh();
+  }
+
+  async train(dataset: DatasetRecord, config: TrainConfig): Promise<void> {
+    const onUpdate = (u: RunUpdate) => {
+      if (u.type === 'created' || u.type === 'saved') this.liveRun = u.run;
+      else if (this.liveRun) this.liveRun = applyUpdate(this.liveRun, u);
+      if (u.type === 'created' || u.type === 'saved') void this.refresh();
+    };
+    try {
+      await this.#api.train({ id: dataset.id, name: dataset.name }, $state.snapshot(config), Comlink.proxy(onUpdate));
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  stopTraining(): void {
+    void this.#api.stopTraining();
+  }
+
+  get training(): boolean {
+    return this.liveRun?.status === 'running';
+  }
+}
+
+/** The live run after one worker event (a new object, so charts redraw). */
+function applyUpdate(run: RunRecord, u: RunUpdate): RunRecord {
+  switch (u.type) {
+    case 'created':
+    case 'saved':
+      return u.run;
+    case 'backend':
+      return { ...run, backend: u.backend };
+    case 'train': {
+      const e = u.event;
+      switch (e.type) {
+        case 'start':
+          return { ...run, totalSteps: e.totalSteps, counts: e.counts };
+        case 'steps':
+          return { ...run, steps: [...run.steps, ...e.points], pairsPerSecond: e.pairsPerSecond };
+        case 'eval':
+          return { ...run, evals: [...run.evals, e.point] };
+        case 'end':
+          return run;
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// The worker that imports datasets and trains, so the page never blocks on either.
+// Its API is exposed to the page with comlink; LabClient (src/ui/lab-client.svelte.ts) owns it.
+import * as Comlink from 'comlink';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { parseTrainConfig } from '../core/train/config.ts';
+import { openLabDB } from '../store/db.ts';
+import { importPairs, type ImportProgress, type ImportResult } from './import.ts';
+import { runTraining, type RunUpdate } from './train-run.ts';
+import type { RunRecord } from '../store/db.ts';
+
+// The .wasm binaries are bundled as assets; tell the backend where Vite put them.
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+});
+
+export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
+
+let cancelImport = false;
+let stopTraining = false;
+let training = false;
+
+const api = {
+  async importDataset(source: ImportSource, name: string, onProgress: (p: ImportProgress) => void): Promise<ImportResult> {
+    cancelImport = false;
+    const db = await openLabDB();
+    let stream: ReadableStream<Uint8Array>;
+    let totalBytes: number | undefined;
+    if (source.kind === 'file') {
+      stream = source.file.stream();
+      totalBytes = source.file.size;
+    } else {
+      const response = await fetch(source.url);
+      if (!response.ok || !response.body) throw new Error(`could not download ${source.url}: HTTP ${response.status}`);
+      stream = response.body;
+      totalBytes = Number(response.headers.get('content-length')) || undefined;
+    }
+    const sourceName = source.kind === 'file' ? source.file.name : source.url;
+    return importPairs(db, stream, { name, source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName }, totalBytes }, onProgress, () => cancelImport);
+  },
+
+  cancelImport(): void {
+    cancelImport = true;
+  },
+
+  async train(dataset: { id: string; name: string }, rawConfig: unknown, onUpdate: (u: RunUpdate) => void): Promise<RunRecord> {
+    if (training) throw new Error('a run is already training in this tab');
+    const config = parseTrainConfig(rawConfig);
+    training = true;
+    stopTraining = false;
+    try {
+      const db = await openLabDB();
+      // Held for the whole run: another tab (or this one after a reload) sees the run is alive.
+      return await navigator.locks.request('rm-lab-training', () => runTraining(db, dataset, config, onUpdate, () => stopTraining));
+    } finally {
+      training = false;
+    }
+  },
+
+  stopTraining(): void {
+    stopTraining = true;
+  },
+};
+
+export type LabWorkerApi = typeof api;
+
+Comlink.expose(api);
