@@ -1,0 +1,124 @@
+// The whole app, built, in Debian's Chromium: what a first-time user does.
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+
+const SHOTS = 'test-results/e2e';
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  // One context for the whole file: its IndexedDB survives reloads, as a user's profile does.
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => {
+    pageErrors.push(`unexpected dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const datasetRow = (name: RegExp) => page.getByRole('table', { name: 'Datasets in this browser' }).getByRole('row', { name });
+const runRow = (name: RegExp) => page.getByRole('table', { name: 'Runs in this browser' }).getByRole('row', { name });
+
+/** Sets a field of the training form by its label. */
+async function setField(label: string, value: string) {
+  await page.getByLabel(label, { exact: true }).fill(value);
+}
+
+/** Whether a chart's canvas has any drawn (non-transparent) pixel. */
+async function chartIsDrawn(selector: string): Promise<boolean> {
+  return page.locator(selector).locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+    const ctx = canvas.getContext('2d');
+    if (!ctx || canvas.width === 0) return false;
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let drawn = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) drawn++;
+    return drawn > 500;
+  });
+}
+
+describe('RM Lab, end to end', () => {
+  it('offers the bundled demo dataset on first start, with its attribution', async () => {
+    await page.goto(inject('appUrl'));
+    await expect(page.getByRole('button', { name: 'Load demo dataset' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByText('Apache License 2.0').first().isVisible()).resolves.toBe(true);
+  });
+
+  it('loads the demo with one click and says how many pairs were stored', async () => {
+    await page.getByRole('button', { name: 'Load demo dataset' }).click();
+    await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
+    await expect(datasetRow(/PandaLM human-labelled test set/).innerText()).resolves.toMatch(/999\s+422 \/ 472 \/ 105 \/ 0/);
+    await page.screenshot({ path: `${SHOTS}/1-demo-loaded.png`, fullPage: true });
+  });
+
+  it('trains a tiny model in a worker and draws loss, held-out accuracy and the reward histogram', async () => {
+    await setField('Model width', '16');
+    await setField('Layers', '1');
+    await setField('Attention heads', '2');
+    await setField('Max tokens', '32');
+    await setField('Max steps', '30');
+    await setField('Evaluate every', '10');
+    await setField('Held-out pairs used', '64');
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+
+    // Headless Chromium's only WebGPU adapter is SwiftShader: auto must pick WASM and say why.
+    const backend = await page.locator('[data-backend]').innerText();
+    expect(backend).toMatch(/Backend: wasm/);
+    expect(backend).toMatch(/swiftshader/i);
+    await expect(page.locator('.live').innerText()).resolves.toMatch(/not trained on: 105 ties/);
+
+    const accuracy = await page.locator('[data-metric="accuracy"]').innerText();
+    const loss = await page.locator('[data-metric="loss"]').innerText();
+    expect(Number.parseFloat(accuracy)).toBeGreaterThanOrEqual(0);
+    expect(Number.parseFloat(accuracy)).toBeLessThanOrEqual(100);
+    expect(Number.isFinite(Number.parseFloat(loss))).toBe(true);
+    await expect(page.getByText('Held-out rewards at step 30').isVisible()).resolves.toBe(true);
+    for (const chart of ['[data-chart="Loss (Bradley-Terry)"]', '[data-chart^="Accuracy"]', '[data-chart="histogram"]']) {
+      expect(await chartIsDrawn(chart), chart).toBe(true);
+    }
+    await page.screenshot({ path: `${SHOTS}/2-trained.png`, fullPage: true });
+  });
+
+  it('keeps the dataset and the run across a reload', async () => {
+    await page.reload();
+    await datasetRow(/PandaLM human-labelled test set/).waitFor();
+    await expect(page.getByRole('button', { name: 'Load demo dataset' }).count()).resolves.toBe(0);
+    await expect(runRow(/PandaLM.*done/).innerText()).resolves.toMatch(/30 \/ 30/);
+    await expect(page.getByText('Held-out rewards at step 30').isVisible()).resolves.toBe(true);
+    expect(await chartIsDrawn('[data-chart="Loss (Bradley-Terry)"]')).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/3-after-reload.png`, fullPage: true });
+  });
+
+  it('imports a user file, lists each rejected line with its number and reason, and shows HTML in it as text', async () => {
+    const payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
+    const lines = [
+      JSON.stringify({ prompt: payload, chosen: 'good answer', rejected: 'bad answer' }),
+      '{"prompt": "cut off',
+      JSON.stringify({ prompt: 'p', chosen: 'c' }),
+      JSON.stringify({ prompt: 'q', chosen: 'yes', rejected: 'no' }),
+    ];
+    await page.locator('input[type="file"]').setInputFiles({
+      name: 'my-pairs.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(lines.join('\n')),
+    });
+    await page.getByText('stored 2 pairs, 2 lines rejected').waitFor({ timeout: 30_000 });
+    const rejects = await page.getByRole('table', { name: 'Rejected lines' }).innerText();
+    expect(rejects).toMatch(/2\s+not valid JSON/);
+    expect(rejects).toMatch(/3\s+"rejected" is missing/);
+    await expect(datasetRow(/my-pairs/).innerText()).resolves.toMatch(/2\s+2 \/ 0 \/ 0 \/ 0\s+2/);
+    // Nothing from the file became an element; the payload is only ever text.
+    await expect(page.locator('main img').count()).resolves.toBe(0);
+    await page.screenshot({ path: `${SHOTS}/4-user-file.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,25 @@
+// Builds the app as a user gets it (`vite build`) and serves it with `vite preview` on a free
+// port of 127.0.0.1, for the end-to-end tests to drive in Chromium.
+import { build, preview, type PreviewServer } from 'vite';
+import type { TestProject } from 'vitest/node';
+
+const OUT_DIR = 'dist-e2e';
+let server: PreviewServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  await build({ logLevel: 'warn', build: { outDir: OUT_DIR, emptyOutDir: true } });
+  server = await preview({ logLevel: 'warn', build: { outDir: OUT_DIR }, preview: { port: 0, strictPort: false, open: false } });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report its address');
+  project.provide('appUrl', url);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.close();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    appUrl: string;
+  }
+}

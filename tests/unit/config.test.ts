@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, TRAIN_FIELD_KEYS, TRAIN_FIELDS } from '../../src/core/train/config.ts';
+
+describe('training configuration', () => {
+  it('takes every default from the one field table', () => {
+    for (const key of TRAIN_FIELD_KEYS) expect(DEFAULT_TRAIN_CONFIG[key]).toBe(TRAIN_FIELDS[key].default);
+    expect(parseTrainConfig({})).toEqual(DEFAULT_TRAIN_CONFIG);
+  });
+
+  it('gives every field a label and help text, and defaults inside their bounds', () => {
+    for (const key of TRAIN_FIELD_KEYS) {
+      const spec = TRAIN_FIELDS[key];
+      expect(spec.label.length).toBeGreaterThan(0);
+      expect(spec.help.length).toBeGreaterThan(10);
+      if (spec.kind !== 'choice') {
+        expect(spec.default).toBeGreaterThanOrEqual(spec.min);
+        expect(spec.default).toBeLessThanOrEqual(spec.max);
+      }
+    }
+  });
+
+  it('names the field and the reason when a value is wrong', () => {
+    expect(() => parseTrainConfig({ batchSize: 0 })).toThrow('Batch size (batchSize) must be between 1 and 256, got 0');
+    expect(() => parseTrainConfig({ nLayers: 1.5 })).toThrow('Layers (nLayers) must be a whole number, got 1.5');
+    expect(() => parseTrainConfig({ learningRate: 'fast' })).toThrow('Learning rate (learningRate) must be a number');
+    expect(() => parseTrainConfig({ backend: 'tpu' })).toThrow('Backend (backend) must be one of auto, webgpu, wasm, cpu');
+    expect(() => parseTrainConfig({ dModel: 30, nHeads: 4 })).toThrow('must divide Model width');
+    expect(() => parseTrainConfig(null)).toThrow('must be an object');
+  });
+
+  it('keeps valid values', () => {
+    const c = parseTrainConfig({ dModel: 32, nHeads: 2, backend: 'wasm', learningRate: 0.01 });
+    expect(c).toMatchObject({ dModel: 32, nHeads: 2, backend: 'wasm', learningRate: 0.01, nLayers: DEFAULT_TRAIN_CONFIG.nLayers });
+  });
+});
