@@ -25,13 +25,31 @@ function tokenizerJson(vocab: Record<string, number>) {
     truncation: null,
     padding: null,
     added_tokens: SPECIAL.map((content, id) => ({
-      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: null,
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
   };
 }
 
@@ -68,4 +86,6 @@ vocabList.push(...words);
 const vocab = Object.fromEntries(vocabList.map((t, i) => [t, i]));
 const out = resolve('src/core/model/builtin-tokenizer.json');
 writeFileSync(out, JSON.stringify(tokenizerJson(vocab)) + '\n');
-console.log(`${out}: ${vocabList.length} tokens (${SPECIAL.length} special, ${sortedChars.length * 2} character pieces, ${words.length} words)`);
+console.log(
+  `${out}: ${vocabList.length} tokens (${SPECIAL.length} special, ${sortedChars.length * 2} character pieces, ${words.length} words)`,
+);

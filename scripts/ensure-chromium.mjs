@@ -21,7 +21,7 @@ if (!found()) {
     hasApt = true;
   } catch {}
   if (isRoot && hasApt) {
-    console.log('No Chromium found: installing Debian\'s chromium package (apt-get install chromium)...');
+    console.log("No Chromium found: installing Debian's chromium package (apt-get install chromium)...");
     execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
       stdio: 'inherit',
       shell: '/bin/sh',

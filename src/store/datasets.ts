@@ -5,10 +5,21 @@ import { newId, type DatasetRecord, type RMLabDatabase } from './db.ts';
 
 const NO_WINNERS: Record<Winner, number> = { a: 0, b: 0, tie: 0, both_bad: 0 };
 
-export async function beginDataset(db: RMLabDatabase, name: string, source: DatasetRecord['source']): Promise<DatasetRecord> {
+export async function beginDataset(
+  db: RMLabDatabase,
+  name: string,
+  source: DatasetRecord['source'],
+): Promise<DatasetRecord> {
   const record: DatasetRecord = {
-    id: newId(), name, source, createdAt: Date.now(), status: 'importing',
-    pairCount: 0, rejectedCount: 0, lineCount: 0, winners: { ...NO_WINNERS },
+    id: newId(),
+    name,
+    source,
+    createdAt: Date.now(),
+    status: 'importing',
+    pairCount: 0,
+    rejectedCount: 0,
+    lineCount: 0,
+    winners: { ...NO_WINNERS },
   };
   await db.put('datasets', record);
   return record;

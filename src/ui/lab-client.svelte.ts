@@ -67,7 +67,12 @@ export class LabClient {
       this.lastImport = { datasetName: name, pairs: result.dataset.pairCount, rejected: result.rejected };
     } catch (error) {
       const rejected = (error as { rejected?: RejectedLine[] }).rejected ?? [];
-      this.lastImport = { datasetName: name, pairs: 0, rejected, error: error instanceof Error ? error.message : String(error) };
+      this.lastImport = {
+        datasetName: name,
+        pairs: 0,
+        rejected,
+        error: error instanceof Error ? error.message : String(error),
+      };
     } finally {
       this.importing = undefined;
       await this.refresh();

@@ -34,7 +34,8 @@ export async function importPairs(
   let batch: Pair[] = [];
   let bytesRead = 0;
   let index = 0;
-  const progress = () => onProgress({ bytesRead, totalBytes: meta.totalBytes, pairs: index, rejected: rejected.length });
+  const progress = () =>
+    onProgress({ bytesRead, totalBytes: meta.totalBytes, pairs: index, rejected: rejected.length });
   try {
     for await (const parsed of parsePairs(readLines(stream, (n) => (bytesRead = n)))) {
       if (isCancelled()) throw new ImportCancelled();
@@ -78,6 +79,10 @@ export class NoPairsFound extends Error {
     readonly rejected: RejectedLine[],
     lineCount: number,
   ) {
-    super(lineCount === 0 ? 'the file has no lines: nothing was stored' : `none of the ${lineCount} lines is a pair: nothing was stored`);
+    super(
+      lineCount === 0
+        ? 'the file has no lines: nothing was stored'
+        : `none of the ${lineCount} lines is a pair: nothing was stored`,
+    );
   }
 }

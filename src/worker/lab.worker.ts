@@ -26,7 +26,11 @@ let stopTraining = false;
 let training = false;
 
 const api = {
-  async importDataset(source: ImportSource, name: string, onProgress: (p: ImportProgress) => void): Promise<ImportResult> {
+  async importDataset(
+    source: ImportSource,
+    name: string,
+    onProgress: (p: ImportProgress) => void,
+  ): Promise<ImportResult> {
     cancelImport = false;
     const db = await openLabDB();
     let stream: ReadableStream<Uint8Array>;
@@ -41,14 +45,24 @@ const api = {
       totalBytes = Number(response.headers.get('content-length')) || undefined;
     }
     const sourceName = source.kind === 'file' ? source.file.name : source.url;
-    return importPairs(db, stream, { name, source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName }, totalBytes }, onProgress, () => cancelImport);
+    return importPairs(
+      db,
+      stream,
+      { name, source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName }, totalBytes },
+      onProgress,
+      () => cancelImport,
+    );
   },
 
   cancelImport(): void {
     cancelImport = true;
   },
 
-  async train(dataset: { id: string; name: string }, rawConfig: unknown, onUpdate: (u: RunUpdate) => void): Promise<RunRecord> {
+  async train(
+    dataset: { id: string; name: string },
+    rawConfig: unknown,
+    onUpdate: (u: RunUpdate) => void,
+  ): Promise<RunRecord> {
     if (training) throw new Error('a run is already training in this tab');
     const config = parseTrainConfig(rawConfig);
     training = true;
@@ -56,7 +70,9 @@ const api = {
     try {
       const db = await openLabDB();
       // Held for the whole run: another tab (or this one after a reload) sees the run is alive.
-      return await navigator.locks.request('rm-lab-training', () => runTraining(db, dataset, config, onUpdate, () => stopTraining));
+      return await navigator.locks.request('rm-lab-training', () =>
+        runTraining(db, dataset, config, onUpdate, () => stopTraining),
+      );
     } finally {
       training = false;
     }

@@ -43,8 +43,14 @@ export async function runTraining(
   shouldStop: () => boolean,
 ): Promise<RunRecord> {
   const run: RunRecord = {
-    id: newId(), datasetId: dataset.id, datasetName: dataset.name, config,
-    createdAt: Date.now(), status: 'running', steps: [], evals: [],
+    id: newId(),
+    datasetId: dataset.id,
+    datasetName: dataset.name,
+    config,
+    createdAt: Date.now(),
+    status: 'running',
+    steps: [],
+    evals: [],
   };
   await putRun(db, run);
   onUpdate({ type: 'created', run });

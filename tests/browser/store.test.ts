@@ -1,7 +1,14 @@
 // The store on the browser's real IndexedDB: imports are complete or invisible, never half.
 import { afterEach, describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
-import { getPairs, getRejectedLines, listDatasets, removeUnfinishedImports, beginDataset, addPairs } from '../../src/store/datasets.ts';
+import {
+  getPairs,
+  getRejectedLines,
+  listDatasets,
+  removeUnfinishedImports,
+  beginDataset,
+  addPairs,
+} from '../../src/store/datasets.ts';
 import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
 import { getRun, listRuns, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
@@ -21,16 +28,42 @@ afterEach(() => {
 
 const encoder = new TextEncoder();
 const record = (i: number, winner = 'response_a') =>
-  JSON.stringify({ prompt: `prompt ${i}`, response_a: `a${i}`, response_b: `b${i}`, winner, task_type: 'qa', source: 'kept' });
+  JSON.stringify({
+    prompt: `prompt ${i}`,
+    response_a: `a${i}`,
+    response_b: `b${i}`,
+    winner,
+    task_type: 'qa',
+    source: 'kept',
+  });
 const jsonl = (lines: string[]) => streamOfBytes(encoder.encode(lines.join('\n')), 256);
 
 describe('import into IndexedDB', () => {
   it('stores every good line as a pair and every bad line as a numbered reject, and keeps them across a reopen', async () => {
     const { db, name } = await freshDB();
-    const lines = [record(0), '{"prompt": "broken', record(1, 'tie'), '', record(2, 'response_b'), '[1,2]', record(3, 'A')];
+    const lines = [
+      record(0),
+      '{"prompt": "broken',
+      record(1, 'tie'),
+      '',
+      record(2, 'response_b'),
+      '[1,2]',
+      record(3, 'A'),
+    ];
     const progress: number[] = [];
-    const result = await importPairs(db, jsonl(lines), { name: 'mixed', source: { kind: 'file', name: 'mixed.jsonl' } }, (p) => progress.push(p.pairs));
-    expect(result.dataset).toMatchObject({ status: 'ready', pairCount: 3, rejectedCount: 3, lineCount: 6, winners: { a: 1, b: 1, tie: 1, both_bad: 0 } });
+    const result = await importPairs(
+      db,
+      jsonl(lines),
+      { name: 'mixed', source: { kind: 'file', name: 'mixed.jsonl' } },
+      (p) => progress.push(p.pairs),
+    );
+    expect(result.dataset).toMatchObject({
+      status: 'ready',
+      pairCount: 3,
+      rejectedCount: 3,
+      lineCount: 6,
+      winners: { a: 1, b: 1, tie: 1, both_bad: 0 },
+    });
     expect(result.rejected.map((r) => r.line)).toEqual([2, 6, 7]);
     expect(result.rejected[0]!.reason).toMatch(/^not valid JSON/);
     expect(result.rejected[2]!.reason).toContain('"winner" must be one of');
@@ -50,11 +83,22 @@ describe('import into IndexedDB', () => {
 
   it('leaves no trace of a cancelled import, and what was stored before is untouched', async () => {
     const { db } = await freshDB();
-    const first = await importPairs(db, jsonl([record(0), record(1)]), { name: 'first', source: { kind: 'file', name: 'f' } }, () => {});
+    const first = await importPairs(
+      db,
+      jsonl([record(0), record(1)]),
+      { name: 'first', source: { kind: 'file', name: 'f' } },
+      () => {},
+    );
     let seen = 0;
     const big = Array.from({ length: 1200 }, (_, i) => record(i));
     await expect(
-      importPairs(db, jsonl(big), { name: 'second', source: { kind: 'file', name: 's' } }, () => {}, () => ++seen > 700),
+      importPairs(
+        db,
+        jsonl(big),
+        { name: 'second', source: { kind: 'file', name: 's' } },
+        () => {},
+        () => ++seen > 700,
+      ),
     ).rejects.toBeInstanceOf(ImportCancelled);
     expect((await listDatasets(db)).map((d) => d.name)).toEqual(['first']);
     expect(await db.count('pairs')).toBe(2);
@@ -67,18 +111,26 @@ describe('import into IndexedDB', () => {
     let sent = 0;
     const failing = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent++ < 3) controller.enqueue(encoder.encode(Array.from({ length: 300 }, (_, i) => record(i)).join('\n') + '\n'));
+        if (sent++ < 3)
+          controller.enqueue(encoder.encode(Array.from({ length: 300 }, (_, i) => record(i)).join('\n') + '\n'));
         else controller.error(new Error('disk went away'));
       },
     });
-    await expect(importPairs(db, failing, { name: 'broken', source: { kind: 'file', name: 'b' } }, () => {})).rejects.toThrow('disk went away');
+    await expect(
+      importPairs(db, failing, { name: 'broken', source: { kind: 'file', name: 'b' } }, () => {}),
+    ).rejects.toThrow('disk went away');
     expect(await db.count('pairs')).toBe(0);
     expect(await db.count('datasets')).toBe(0);
   });
 
   it('stores nothing for a file with no pair, and says which lines failed', async () => {
     const { db } = await freshDB();
-    const error = await importPairs(db, jsonl(['nope', '{"x": 1}']), { name: 'junk', source: { kind: 'file', name: 'j' } }, () => {}).catch((e) => e);
+    const error = await importPairs(
+      db,
+      jsonl(['nope', '{"x": 1}']),
+      { name: 'junk', source: { kind: 'file', name: 'j' } },
+      () => {},
+    ).catch((e) => e);
     expect(error).toBeInstanceOf(NoPairsFound);
     expect((error as NoPairsFound).rejected.map((r) => r.line)).toEqual([1, 2]);
     expect(await db.count('datasets')).toBe(0);
@@ -87,7 +139,9 @@ describe('import into IndexedDB', () => {
   it('removes an import a closed tab left unfinished', async () => {
     const { db } = await freshDB();
     const stale = await beginDataset(db, 'half', { kind: 'file', name: 'h' });
-    await addPairs(db, [{ id: `${stale.id}:0`, datasetId: stale.id, prompt: 'p', responseA: 'a', responseB: 'b', winner: 'a' }]);
+    await addPairs(db, [
+      { id: `${stale.id}:0`, datasetId: stale.id, prompt: 'p', responseA: 'a', responseB: 'b', winner: 'a' },
+    ]);
     expect(await listDatasets(db)).toEqual([]); // never visible while importing
     expect(await removeUnfinishedImports(db)).toBe(1);
     expect(await db.count('pairs')).toBe(0);
@@ -98,10 +152,25 @@ describe('runs in IndexedDB', () => {
   it('marks a run left running by a closed page as interrupted, keeping its curves', async () => {
     const { db } = await freshDB();
     await putRun(db, {
-      id: 'r1', datasetId: 'd', datasetName: 'd', config: DEFAULT_TRAIN_CONFIG, createdAt: 1, status: 'running',
-      steps: [{ step: 1, epoch: 0.1, loss: 0.69, accuracy: 0.5 }], evals: [],
+      id: 'r1',
+      datasetId: 'd',
+      datasetName: 'd',
+      config: DEFAULT_TRAIN_CONFIG,
+      createdAt: 1,
+      status: 'running',
+      steps: [{ step: 1, epoch: 0.1, loss: 0.69, accuracy: 0.5 }],
+      evals: [],
     });
-    await putRun(db, { id: 'r2', datasetId: 'd', datasetName: 'd', config: DEFAULT_TRAIN_CONFIG, createdAt: 2, status: 'done', steps: [], evals: [] });
+    await putRun(db, {
+      id: 'r2',
+      datasetId: 'd',
+      datasetName: 'd',
+      config: DEFAULT_TRAIN_CONFIG,
+      createdAt: 2,
+      status: 'done',
+      steps: [],
+      evals: [],
+    });
     expect(await markInterruptedRuns(db)).toBe(1);
     expect((await getRun(db, 'r1'))!).toMatchObject({ status: 'interrupted', steps: [{ step: 1 }] });
     expect((await listRuns(db)).map((r) => r.id)).toEqual(['r2', 'r1']);

@@ -27,7 +27,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const datasetRow = (name: RegExp) => page.getByRole('table', { name: 'Datasets in this browser' }).getByRole('row', { name });
+const datasetRow = (name: RegExp) =>
+  page.getByRole('table', { name: 'Datasets in this browser' }).getByRole('row', { name });
 const runRow = (name: RegExp) => page.getByRole('table', { name: 'Runs in this browser' }).getByRole('row', { name });
 
 /** Sets a field of the training form by its label. */
@@ -37,14 +38,18 @@ async function setField(label: string, value: string) {
 
 /** Whether a chart's canvas has any drawn (non-transparent) pixel. */
 async function chartIsDrawn(selector: string): Promise<boolean> {
-  return page.locator(selector).locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
-    const ctx = canvas.getContext('2d');
-    if (!ctx || canvas.width === 0) return false;
-    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-    let drawn = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) drawn++;
-    return drawn > 500;
-  });
+  return page
+    .locator(selector)
+    .locator('canvas')
+    .first()
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const ctx = canvas.getContext('2d');
+      if (!ctx || canvas.width === 0) return false;
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let drawn = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) drawn++;
+      return drawn > 500;
+    });
 }
 
 describe('RM Lab, end to end', () => {
@@ -57,7 +62,9 @@ describe('RM Lab, end to end', () => {
   it('loads the demo with one click and says how many pairs were stored', async () => {
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
-    await expect(datasetRow(/PandaLM human-labelled test set/).innerText()).resolves.toMatch(/999\s+422 \/ 472 \/ 105 \/ 0/);
+    await expect(datasetRow(/PandaLM human-labelled test set/).innerText()).resolves.toMatch(
+      /999\s+422 \/ 472 \/ 105 \/ 0/,
+    );
     await page.screenshot({ path: `${SHOTS}/1-demo-loaded.png`, fullPage: true });
   });
 
@@ -84,7 +91,11 @@ describe('RM Lab, end to end', () => {
     expect(Number.parseFloat(accuracy)).toBeLessThanOrEqual(100);
     expect(Number.isFinite(Number.parseFloat(loss))).toBe(true);
     await expect(page.getByText('Held-out rewards at step 30').isVisible()).resolves.toBe(true);
-    for (const chart of ['[data-chart="Loss (Bradley-Terry)"]', '[data-chart^="Accuracy"]', '[data-chart="histogram"]']) {
+    for (const chart of [
+      '[data-chart="Loss (Bradley-Terry)"]',
+      '[data-chart^="Accuracy"]',
+      '[data-chart="histogram"]',
+    ]) {
       expect(await chartIsDrawn(chart), chart).toBe(true);
     }
     await page.screenshot({ path: `${SHOTS}/2-trained.png`, fullPage: true });
@@ -109,7 +120,9 @@ describe('RM Lab, end to end', () => {
       JSON.stringify({ prompt: 'q', chosen: 'yes', rejected: 'no' }),
     ];
     await page.locator('input[type="file"]').setInputFiles({
-      name: 'my-pairs.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(lines.join('\n')),
+      name: 'my-pairs.jsonl',
+      mimeType: 'application/jsonl',
+      buffer: Buffer.from(lines.join('\n')),
     });
     await page.getByText('stored 2 pairs, 2 lines rejected').waitFor({ timeout: 30_000 });
     const rejects = await page.getByRole('table', { name: 'Rejected lines' }).innerText();

@@ -8,7 +8,11 @@ let server: PreviewServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   await build({ logLevel: 'warn', build: { outDir: OUT_DIR, emptyOutDir: true } });
-  server = await preview({ logLevel: 'warn', build: { outDir: OUT_DIR }, preview: { port: 0, strictPort: false, open: false } });
+  server = await preview({
+    logLevel: 'warn',
+    build: { outDir: OUT_DIR },
+    preview: { port: 0, strictPort: false, open: false },
+  });
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('vite preview did not report its address');
   project.provide('appUrl', url);

@@ -10,9 +10,18 @@ describe('chart data', () => {
   });
 
   it('counts samples over shared bins, the maximum in the last bin', () => {
-    const h = histogram([[0, 0.1, 1], [0.5, 1, 1]], 2);
+    const h = histogram(
+      [
+        [0, 0.1, 1],
+        [0.5, 1, 1],
+      ],
+      2,
+    );
     expect(h.edges).toEqual([0, 0.5]);
-    expect(h.counts).toEqual([[2, 1], [0, 3]]);
+    expect(h.counts).toEqual([
+      [2, 1],
+      [0, 3],
+    ]);
   });
 
   it('handles a constant sample and an empty one', () => {
@@ -26,6 +35,9 @@ describe('chart data', () => {
       { x: [2, 4], y: [0.5, 0.4] },
     ]);
     expect(x).toEqual([1, 2, 3, 4]);
-    expect(ys).toEqual([[0.9, 0.8, 0.7, null], [null, 0.5, null, 0.4]]);
+    expect(ys).toEqual([
+      [0.9, 0.8, 0.7, null],
+      [null, 0.5, null, 0.4],
+    ]);
   });
 });

@@ -23,13 +23,21 @@ describe('training configuration', () => {
     expect(() => parseTrainConfig({ batchSize: 0 })).toThrow('Batch size (batchSize) must be between 1 and 256, got 0');
     expect(() => parseTrainConfig({ nLayers: 1.5 })).toThrow('Layers (nLayers) must be a whole number, got 1.5');
     expect(() => parseTrainConfig({ learningRate: 'fast' })).toThrow('Learning rate (learningRate) must be a number');
-    expect(() => parseTrainConfig({ backend: 'tpu' })).toThrow('Backend (backend) must be one of auto, webgpu, wasm, cpu');
+    expect(() => parseTrainConfig({ backend: 'tpu' })).toThrow(
+      'Backend (backend) must be one of auto, webgpu, wasm, cpu',
+    );
     expect(() => parseTrainConfig({ dModel: 30, nHeads: 4 })).toThrow('must divide Model width');
     expect(() => parseTrainConfig(null)).toThrow('must be an object');
   });
 
   it('keeps valid values', () => {
     const c = parseTrainConfig({ dModel: 32, nHeads: 2, backend: 'wasm', learningRate: 0.01 });
-    expect(c).toMatchObject({ dModel: 32, nHeads: 2, backend: 'wasm', learningRate: 0.01, nLayers: DEFAULT_TRAIN_CONFIG.nLayers });
+    expect(c).toMatchObject({
+      dModel: 32,
+      nHeads: 2,
+      backend: 'wasm',
+      learningRate: 0.01,
+      nLayers: DEFAULT_TRAIN_CONFIG.nLayers,
+    });
   });
 });

@@ -40,10 +40,14 @@ describe('bundled demo dataset', () => {
 
   it('keeps models, task types, votes and source ids', async () => {
     const { pairs } = await parseDemo();
-    expect(pairs.every((p) => MODELS.includes(p.modelA!) && MODELS.includes(p.modelB!) && p.modelA !== p.modelB)).toBe(true);
+    expect(pairs.every((p) => MODELS.includes(p.modelA!) && MODELS.includes(p.modelB!) && p.modelA !== p.modelB)).toBe(
+      true,
+    );
     expect(pairs.every((p) => typeof p.taskType === 'string' && p.taskType.length > 0)).toBe(true);
     expect(new Set(pairs.map((p) => p.taskType)).size).toBe(50);
-    expect(pairs.every((p) => p.votes !== undefined && p.votes.a + p.votes.b + p.votes.tie === 3 && p.votes.both_bad === 0)).toBe(true);
+    expect(
+      pairs.every((p) => p.votes !== undefined && p.votes.a + p.votes.b + p.votes.tie === 3 && p.votes.both_bad === 0),
+    ).toBe(true);
     expect(pairs.map((p) => p.extra?.source_id)).toEqual(Array.from({ length: 999 }, (_, i) => String(i)));
     expect(pairs[0]).toStrictEqual({
       prompt:
@@ -61,7 +65,12 @@ describe('bundled demo dataset', () => {
       extra: { source_id: '0' },
     });
     // Row 157's response1 is the JSON value true in the source.
-    expect(pairs[157]).toMatchObject({ responseA: 'true', responseB: 'True.', modelA: 'bloom-7b', modelB: 'cerebras-gpt-6.7B' });
+    expect(pairs[157]).toMatchObject({
+      responseA: 'true',
+      responseB: 'True.',
+      modelA: 'bloom-7b',
+      modelB: 'cerebras-gpt-6.7B',
+    });
   });
 
   it('ships its license and attribution', () => {

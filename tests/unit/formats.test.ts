@@ -55,12 +55,21 @@ describe('RM Lab record', () => {
   });
 
   it('reads the four winners and the short a / b', () => {
-    const winners = ['response_a', 'response_b', 'tie', 'both_bad', 'a', 'b'].map((w) => rmlabToPair({ ...rmlab, winner: w }).winner);
+    const winners = ['response_a', 'response_b', 'tie', 'both_bad', 'a', 'b'].map(
+      (w) => rmlabToPair({ ...rmlab, winner: w }).winner,
+    );
     expect(winners).toEqual(['a', 'b', 'tie', 'both_bad', 'a', 'b']);
   });
 
   it('leaves absent and null optional fields out', () => {
-    const pair = rmlabToPair({ ...rmlab, winner: 'tie', margin: null, task_type: null, annotator_id: 42, timestamp: 1714557600 });
+    const pair = rmlabToPair({
+      ...rmlab,
+      winner: 'tie',
+      margin: null,
+      task_type: null,
+      annotator_id: 42,
+      timestamp: 1714557600,
+    });
     expect(pair).toStrictEqual({
       prompt: rmlab.prompt,
       responseA: rmlab.response_a,
@@ -108,17 +117,25 @@ describe('RM Lab record', () => {
     expect(reasonOf(() => rmlabToPair({ ...rmlab, response_a: null, winner: 'a' }))).toBe(
       '"response_a" must be a string or a list of {role, content} messages (got null)',
     );
-    expect(reasonOf(() => rmlabToPair({ ...rmlab, response_b: [{ role: 'assistant', content: 'ok' }, { role: 'user' }], winner: 'a' }))).toBe(
-      '"response_b" must be a string or a list of {role, content} messages (message 2 has no string "content")',
-    );
+    expect(
+      reasonOf(() =>
+        rmlabToPair({ ...rmlab, response_b: [{ role: 'assistant', content: 'ok' }, { role: 'user' }], winner: 'a' }),
+      ),
+    ).toBe('"response_b" must be a string or a list of {role, content} messages (message 2 has no string "content")');
     expect(reasonOf(() => rmlabToPair({ ...rmlab, prompt: ['hi'], winner: 'a' }))).toBe(
       '"prompt" must be a string or a list of {role, content} messages (message 1 is a string, not an object)',
     );
-    expect(reasonOf(() => rmlabToPair({ ...rmlab, winner: 'a', margin: 'high' }))).toBe('"margin" must be a finite number (got "high")');
-    expect(reasonOf(() => rmlabToPair(JSON.parse('{"prompt":"p","response_a":"x","response_b":"y","winner":"a","margin":1e999}')))).toBe(
-      '"margin" must be a finite number (got Infinity)',
+    expect(reasonOf(() => rmlabToPair({ ...rmlab, winner: 'a', margin: 'high' }))).toBe(
+      '"margin" must be a finite number (got "high")',
     );
-    expect(reasonOf(() => rmlabToPair({ ...rmlab, winner: 'a', task_type: 3 }))).toBe('"task_type" must be a string (got a number)');
+    expect(
+      reasonOf(() =>
+        rmlabToPair(JSON.parse('{"prompt":"p","response_a":"x","response_b":"y","winner":"a","margin":1e999}')),
+      ),
+    ).toBe('"margin" must be a finite number (got Infinity)');
+    expect(reasonOf(() => rmlabToPair({ ...rmlab, winner: 'a', task_type: 3 }))).toBe(
+      '"task_type" must be a string (got a number)',
+    );
     expect(reasonOf(() => rmlabToPair({ ...rmlab, winner: 'a', annotator_id: ['x'] }))).toBe(
       '"annotator_id" must be a string or a number (got an array)',
     );
@@ -135,14 +152,22 @@ describe('RM Lab record', () => {
 
   it('keeps markup verbatim: it is text, never HTML', () => {
     const payload = '<script>alert("x")</script><img src=x onerror=alert(1)>';
-    const pair = rmlabToPair({ prompt: payload, response_a: `&lt;${payload}`, response_b: 'b', winner: 'a', note: payload });
+    const pair = rmlabToPair({
+      prompt: payload,
+      response_a: `&lt;${payload}`,
+      response_b: 'b',
+      winner: 'a',
+      note: payload,
+    });
     expect(pair.prompt).toBe(payload);
     expect(pair.responseA).toBe(`&lt;${payload}`);
     expect(pair.extra).toEqual({ note: payload });
   });
 
   it('keeps a "__proto__" field as data without touching any prototype', () => {
-    const record = JSON.parse('{"prompt":"p","response_a":"x","response_b":"y","winner":"a","__proto__":{"polluted":1}}');
+    const record = JSON.parse(
+      '{"prompt":"p","response_a":"x","response_b":"y","winner":"a","__proto__":{"polluted":1}}',
+    );
     const pair = rmlabToPair(record);
     expect(Object.getPrototypeOf(pair.extra)).toBe(Object.prototype);
     expect(Object.hasOwn(pair.extra!, '__proto__')).toBe(true);
@@ -185,15 +210,30 @@ describe('RM Lab record', () => {
   });
 
   it('writes an extra field named like its own fields under another name', () => {
-    const record = pairToRmlab({ prompt: 'p', responseA: 'a', responseB: 'b', winner: 'a', extra: { winner: 'model_b', margin: 3 } });
-    expect(record).toEqual({ extra_winner: 'model_b', extra_margin: 3, prompt: 'p', response_a: 'a', response_b: 'b', winner: 'response_a' });
+    const record = pairToRmlab({
+      prompt: 'p',
+      responseA: 'a',
+      responseB: 'b',
+      winner: 'a',
+      extra: { winner: 'model_b', margin: 3 },
+    });
+    expect(record).toEqual({
+      extra_winner: 'model_b',
+      extra_margin: 3,
+      prompt: 'p',
+      response_a: 'a',
+      response_b: 'b',
+      winner: 'response_a',
+    });
     expect(rmlabToPair(record).extra).toEqual({ extra_winner: 'model_b', extra_margin: 3 });
   });
 });
 
 describe('TRL preference data', () => {
   it('maps chosen to A, rejected to B, winner a, with an explicit prompt', () => {
-    expect(trlToPair({ prompt: 'Capital of France?', chosen: 'Paris.', rejected: 'Lyon.', margin: 1.5, id: 'q1' })).toStrictEqual({
+    expect(
+      trlToPair({ prompt: 'Capital of France?', chosen: 'Paris.', rejected: 'Lyon.', margin: 1.5, id: 'q1' }),
+    ).toStrictEqual({
       prompt: 'Capital of France?',
       responseA: 'Paris.',
       responseB: 'Lyon.',
@@ -206,7 +246,12 @@ describe('TRL preference data', () => {
   it('keeps whole transcripts and an empty prompt when strings have no prompt field', () => {
     const chosen = '\n\nHuman: Hi\n\nAssistant: Hello, how can I help?';
     const rejected = '\n\nHuman: Hi\n\nAssistant: Go away.';
-    expect(trlToPair({ chosen, rejected })).toStrictEqual({ prompt: '', responseA: chosen, responseB: rejected, winner: 'a' });
+    expect(trlToPair({ chosen, rejected })).toStrictEqual({
+      prompt: '',
+      responseA: chosen,
+      responseB: rejected,
+      winner: 'a',
+    });
   });
 
   it('takes the shared turns of conversations as the implicit prompt', () => {
@@ -230,7 +275,10 @@ describe('TRL preference data', () => {
   it('leaves each response at least its last turn when one conversation extends the other', () => {
     const user = { role: 'user', content: 'Hi' };
     const hello = { role: 'assistant', content: 'Hello' };
-    const pair = trlToPair({ chosen: [user, hello], rejected: [user, hello, { role: 'assistant', content: 'And more' }] });
+    const pair = trlToPair({
+      chosen: [user, hello],
+      rejected: [user, hello, { role: 'assistant', content: 'And more' }],
+    });
     expect(pair.prompt).toEqual([user]);
     expect(pair.responseA).toEqual([hello]);
     expect(pair.responseB).toEqual([hello, { role: 'assistant', content: 'And more' }]);
@@ -238,8 +286,14 @@ describe('TRL preference data', () => {
 
   it('compares roles too when finding the shared prompt', () => {
     const pair = trlToPair({
-      chosen: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'y' }],
-      rejected: [{ role: 'system', content: 'x' }, { role: 'assistant', content: 'z' }],
+      chosen: [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: 'y' },
+      ],
+      rejected: [
+        { role: 'system', content: 'x' },
+        { role: 'assistant', content: 'z' },
+      ],
     });
     expect(pair.prompt).toEqual([]);
   });
@@ -263,7 +317,9 @@ describe('TRL preference data', () => {
     expect(reasonOf(() => trlToPair({ chosen: 'x', rejected: [{ role: 'assistant', content: 'y' }] }))).toBe(
       '"chosen" and "rejected" must both be strings or both be lists of messages',
     );
-    expect(reasonOf(() => trlToPair({ chosen: 'x', rejected: 'y', margin: '2' }))).toBe('"margin" must be a finite number (got "2")');
+    expect(reasonOf(() => trlToPair({ chosen: 'x', rejected: 'y', margin: '2' }))).toBe(
+      '"margin" must be a finite number (got "2")',
+    );
     expect(reasonOf(() => trlToPair({ prompt: 5, chosen: 'x', rejected: 'y' }))).toBe(
       '"prompt" must be a string or a list of {role, content} messages (got a number)',
     );
@@ -303,14 +359,21 @@ describe('PandaLM', () => {
   });
 
   it('reads annotators written as strings and counts a strict majority', () => {
-    const votes = (a1: string, a2: string, a3: string) => pandalmToPair({ ...pandaRow, annotator1: a1, annotator2: a2, annotator3: a3 });
+    const votes = (a1: string, a2: string, a3: string) =>
+      pandalmToPair({ ...pandaRow, annotator1: a1, annotator2: a2, annotator3: a3 });
     expect(votes('1', '1', '2')).toMatchObject({ winner: 'a', votes: { a: 2, b: 1, tie: 0, both_bad: 0 } });
     expect(votes('2', '0', '2')).toMatchObject({ winner: 'b', votes: { a: 0, b: 2, tie: 1, both_bad: 0 } });
     expect(votes('1', '2', '0')).toMatchObject({ winner: 'tie', votes: { a: 1, b: 1, tie: 1, both_bad: 0 } });
     expect(votes('0', '0', '1')).toMatchObject({ winner: 'tie', votes: { a: 1, b: 0, tie: 2, both_bad: 0 } });
     // Two annotators who disagree: no strict majority.
     const two = pandalmToPair({ instruction: 'i', response1: 'x', response2: 'y', annotator1: 1, annotator2: 2 });
-    expect(two).toStrictEqual({ prompt: 'i', responseA: 'x', responseB: 'y', winner: 'tie', votes: { a: 1, b: 1, tie: 0, both_bad: 0 } });
+    expect(two).toStrictEqual({
+      prompt: 'i',
+      responseA: 'x',
+      responseB: 'y',
+      winner: 'tie',
+      votes: { a: 1, b: 1, tie: 0, both_bad: 0 },
+    });
   });
 
   it('uses the instruction alone when the input is empty', () => {
@@ -343,12 +406,19 @@ describe('PandaLM', () => {
     expect(reasonOf(() => pandalmToPair(unannotated))).toBe('"annotator1" is missing');
     const { response2: _r, ...noResponse } = pandaRow;
     expect(reasonOf(() => pandalmToPair(noResponse))).toBe('"response2" is missing');
-    expect(reasonOf(() => pandalmToPair({ ...pandaRow, instruction: ['x'] }))).toBe('"instruction" must be a string (got an array)');
-    expect(reasonOf(() => pandalmToPair({ ...pandaRow, response1: null }))).toBe('"response1" must be a string (got null)');
+    expect(reasonOf(() => pandalmToPair({ ...pandaRow, instruction: ['x'] }))).toBe(
+      '"instruction" must be a string (got an array)',
+    );
+    expect(reasonOf(() => pandalmToPair({ ...pandaRow, response1: null }))).toBe(
+      '"response1" must be a string (got null)',
+    );
   });
 
   it('keeps idx and unknown fields in extra', () => {
-    expect(pandalmToPair({ ...pandaRow, idx: '12', reviewer_note: 'odd' }).extra).toEqual({ idx: '12', reviewer_note: 'odd' });
+    expect(pandalmToPair({ ...pandaRow, idx: '12', reviewer_note: 'odd' }).extra).toEqual({
+      idx: '12',
+      reviewer_note: 'odd',
+    });
   });
 });
 
@@ -377,7 +447,12 @@ describe('format table', () => {
   });
 
   it('converts by detection or by the format given', () => {
-    expect(toPair({ chosen: 'x', rejected: 'y' })).toStrictEqual({ prompt: '', responseA: 'x', responseB: 'y', winner: 'a' });
+    expect(toPair({ chosen: 'x', rejected: 'y' })).toStrictEqual({
+      prompt: '',
+      responseA: 'x',
+      responseB: 'y',
+      winner: 'a',
+    });
     expect(toPair(pandaRow, 'pandalm').winner).toBe('b');
     expect(reasonOf(() => toPair({ chosen: 'x', rejected: 'y' }, 'rmlab'))).toBe('"prompt" is missing');
   });

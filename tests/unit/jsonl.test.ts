@@ -58,7 +58,9 @@ describe('readLines', () => {
   });
 
   it('strips a UTF-8 BOM on line 1 only', async () => {
-    const lines = await collect(readLines(streamOfChunks([bytes([0xef, 0xbb, 0xbf], 'first\n', [0xef, 0xbb, 0xbf], 'second')])));
+    const lines = await collect(
+      readLines(streamOfChunks([bytes([0xef, 0xbb, 0xbf], 'first\n', [0xef, 0xbb, 0xbf], 'second')])),
+    );
     expect(lines).toEqual([
       { line: 1, text: 'first' },
       { line: 2, text: '\uFEFFsecond' },
@@ -66,7 +68,9 @@ describe('readLines', () => {
   });
 
   it('strips a BOM that a chunk boundary cuts in two', async () => {
-    const lines = await collect(readLines(streamOfChunks([Uint8Array.from([0xef]), bytes([0xbb, 0xbf], '{}\r'), encode('\n')])));
+    const lines = await collect(
+      readLines(streamOfChunks([Uint8Array.from([0xef]), bytes([0xbb, 0xbf], '{}\r'), encode('\n')])),
+    );
     expect(lines).toEqual([{ line: 1, text: '{}' }]);
   });
 
@@ -92,10 +96,18 @@ describe('readLines', () => {
     const stream = streamOfChunks([
       bytes(
         'good\n',
-        'bad ', [0xff], ' byte\n',
-        'cut ', [0xe2, 0x82], '\n', // a 3-byte character missing its last byte
-        'overlong ', [0xc0, 0xaf], '\n',
-        'lone surrogate ', [0xed, 0xa0, 0x80], '\n',
+        'bad ',
+        [0xff],
+        ' byte\n',
+        'cut ',
+        [0xe2, 0x82],
+        '\n', // a 3-byte character missing its last byte
+        'overlong ',
+        [0xc0, 0xaf],
+        '\n',
+        'lone surrogate ',
+        [0xed, 0xa0, 0x80],
+        '\n',
         'fine ✓\n',
       ),
     ]);

@@ -27,7 +27,10 @@ describe('Bradley-Terry loss', () => {
   it('has gradient -(1 - sigmoid(d)) / B for r_chosen and the opposite for r_rejected', async () => {
     const rc = tf.tensor1d([0.3, -0.2]);
     const rr = tf.tensor1d([0.1, 0.4]);
-    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => bradleyTerryLoss(a as tf.Tensor1D, b as tf.Tensor1D))([rc, rr]);
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => bradleyTerryLoss(a as tf.Tensor1D, b as tf.Tensor1D))([
+      rc,
+      rr,
+    ]);
     const [gc, gr] = await Promise.all(grads.map((g) => g.data()));
     const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
     [0.2, -0.6].forEach((d, i) => {
@@ -53,7 +56,9 @@ describe('pairwise accuracy', () => {
     const rejected = [0, 2, 4, -1, 0.2];
     const margins = [0, 0, 0.5, 0, 0];
     const m = pairwiseMetrics(chosen, rejected, margins);
-    const tensorLoss = (await bradleyTerryLoss(tf.tensor1d(chosen), tf.tensor1d(rejected), tf.tensor1d(margins)).data())[0]!;
+    const tensorLoss = (
+      await bradleyTerryLoss(tf.tensor1d(chosen), tf.tensor1d(rejected), tf.tensor1d(margins)).data()
+    )[0]!;
     expect(m.loss).toBeCloseTo(tensorLoss, 5);
     expect(m.accuracy).toBe(3 / 5);
     expect(m.meanMargin).toBeCloseTo((1 + 0 - 1 + 1 + 0.3) / 5, 10);

@@ -10,7 +10,9 @@ async function parseText(text: string, format?: 'rmlab' | 'trl' | 'pandalm'): Pr
 
 /** [line, reason] of each rejected line, or [line, winner] of each pair: a compact view to assert on. */
 function summary(parsed: ParsedLine[]): [number, string][] {
-  return parsed.map((p) => (p.kind === 'pair' ? [p.line, `pair ${p.pair.winner}`] : [p.rejected.line, p.rejected.reason]));
+  return parsed.map((p) =>
+    p.kind === 'pair' ? [p.line, `pair ${p.pair.winner}`] : [p.rejected.line, p.rejected.reason],
+  );
 }
 
 function jsonParseMessage(text: string): string {
@@ -82,7 +84,10 @@ describe('parsePairs', () => {
   });
 
   it('keeps to the format it is given', async () => {
-    const text = [JSON.stringify({ chosen: 'x', rejected: 'y' }), JSON.stringify({ chosen: 'x', rejected: 'y', response_a: 1, response_b: 2 })].join('\n');
+    const text = [
+      JSON.stringify({ chosen: 'x', rejected: 'y' }),
+      JSON.stringify({ chosen: 'x', rejected: 'y', response_a: 1, response_b: 2 }),
+    ].join('\n');
     // Detection would call line 2 an RM Lab record; the given format reads it as TRL.
     const parsed = await parseText(text, 'trl');
     expect(summary(parsed)).toEqual([
@@ -97,7 +102,11 @@ describe('parsePairs', () => {
   });
 
   it('rejects a line that is not valid UTF-8', async () => {
-    const bytes = new Uint8Array([...new TextEncoder().encode(`${ok('a')}\n{"prompt":"caf`), 0xe9, ...new TextEncoder().encode('"}\n')]);
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode(`${ok('a')}\n{"prompt":"caf`),
+      0xe9,
+      ...new TextEncoder().encode('"}\n'),
+    ]);
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
         c.enqueue(bytes);
@@ -127,7 +136,9 @@ describe('parsePairs', () => {
 
   it('keeps <script> payloads in records verbatim', async () => {
     const payload = '<script>document.cookie</script>';
-    const [parsed] = await parseText(JSON.stringify({ prompt: payload, response_a: payload, response_b: '"><img onerror=x>', winner: 'a' }));
+    const [parsed] = await parseText(
+      JSON.stringify({ prompt: payload, response_a: payload, response_b: '"><img onerror=x>', winner: 'a' }),
+    );
     expect(parsed).toStrictEqual({
       kind: 'pair',
       line: 1,

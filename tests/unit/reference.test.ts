@@ -59,7 +59,11 @@ const SCALE_FLOOR = 1e-2;
 
 function specOf(f: Fixture): ModelSpec {
   const { pooling, ...rest } = f.config;
-  return { encoder: 'builtin-transformer', tokenizer: 'builtin', transformer: { ...rest, pooling: pooling as Pooling } };
+  return {
+    encoder: 'builtin-transformer',
+    tokenizer: 'builtin',
+    transformer: { ...rest, pooling: pooling as Pooling },
+  };
 }
 
 function loadModel(f: Fixture): RewardModel {
@@ -160,7 +164,11 @@ describe.each(['cpu', 'wasm'])('against the PyTorch reference on the %s backend'
     const counts: number[] = [];
     for (let step = 0; step < 3; step++) {
       const batch = makeBatch(
-        f.pairs.map((p) => ({ chosen: Int32Array.from(p.chosen), rejected: Int32Array.from(p.rejected), margin: p.margin })),
+        f.pairs.map((p) => ({
+          chosen: Int32Array.from(p.chosen),
+          rejected: Int32Array.from(p.rejected),
+          margin: p.margin,
+        })),
         f.config.maxLength,
         f.padId,
       );
@@ -184,7 +192,11 @@ describe.each(['cpu', 'wasm'])('against the PyTorch reference on the %s backend'
 describe('the fixtures describe what the app feeds the model', () => {
   it.each(FIXTURES)('%s: makeBatch gives the fixture ids, mask and margins (chosen rows, then rejected)', (_, f) => {
     const batch = makeBatch(
-      f.pairs.map((p) => ({ chosen: Int32Array.from(p.chosen), rejected: Int32Array.from(p.rejected), margin: p.margin })),
+      f.pairs.map((p) => ({
+        chosen: Int32Array.from(p.chosen),
+        rejected: Int32Array.from(p.rejected),
+        margin: p.margin,
+      })),
       f.config.maxLength,
       f.padId,
     );
@@ -200,10 +212,19 @@ describe('the fixtures describe what the app feeds the model', () => {
       const model = RewardModel.create(specOf(f), 1);
       expect(f.weights.map((w) => w.name).sort(), label).toEqual([...model.params.keys()].sort());
       model.dispose();
-      expect(f.batch.mask.flat().some((m) => m === 0), `${label} has padding`).toBe(true);
-      expect(f.batch.margin.some((m) => m !== 0), `${label} has a margin`).toBe(true);
+      expect(
+        f.batch.mask.flat().some((m) => m === 0),
+        `${label} has padding`,
+      ).toBe(true);
+      expect(
+        f.batch.margin.some((m) => m !== 0),
+        `${label} has a margin`,
+      ).toBe(true);
       const gamma = f.weights.find((w) => w.name === 'ln_f.gamma')!;
-      expect(gamma.data.some((g) => Math.abs(g - 1) > 0.05), `${label} LayerNorm gamma is not all ones`).toBe(true);
+      expect(
+        gamma.data.some((g) => Math.abs(g - 1) > 0.05),
+        `${label} LayerNorm gamma is not all ones`,
+      ).toBe(true);
     }
   });
 });

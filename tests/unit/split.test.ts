@@ -11,7 +11,10 @@ function prompts(count: number, seed = 1): string[] {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return Array.from({ length: count }, (_, i) => `prompt ${i}: ${next().toString(36).slice(2)} ${next().toString(36).slice(2)}`);
+  return Array.from(
+    { length: count },
+    (_, i) => `prompt ${i}: ${next().toString(36).slice(2)} ${next().toString(36).slice(2)}`,
+  );
 }
 
 describe('splitOf', () => {
@@ -23,7 +26,9 @@ describe('splitOf', () => {
     expect(heldOut).toBeGreaterThan(1820);
     expect(heldOut).toBeLessThan(2180);
     for (const fraction of [0.05, 0.5]) {
-      const n = prompts(10_000, 7).filter((p) => splitOf(p, { seed: 3, heldOutFraction: fraction }) === 'heldout').length;
+      const n = prompts(10_000, 7).filter(
+        (p) => splitOf(p, { seed: 3, heldOutFraction: fraction }) === 'heldout',
+      ).length;
       expect(Math.abs(n / 10_000 - fraction)).toBeLessThan(0.025);
     }
   });
@@ -43,7 +48,10 @@ describe('splitOf', () => {
     const all = prompts(1000);
     const first = all.map((p) => splitOf(p, options));
     expect(all.map((p) => splitOf(p, { ...options }))).toEqual(first);
-    const conversation = () => [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }];
+    const conversation = () => [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello' },
+    ];
     expect(splitOf(conversation(), options)).toBe(splitOf(conversation(), options));
     expect(splitOf(conversation(), options)).toBe(splitOf('user: Hi\nassistant: Hello', options));
   });
@@ -62,7 +70,9 @@ describe('splitOf', () => {
     const all = prompts(500);
     expect(all.every((p) => splitOf(p, { seed: 5, heldOutFraction: 0 }) === 'train')).toBe(true);
     expect(all.every((p) => splitOf(p, { seed: 5, heldOutFraction: 1 }) === 'heldout')).toBe(true);
-    expect(() => splitOf('p', { seed: 5, heldOutFraction: 1.5 })).toThrow('heldOutFraction must be between 0 and 1 (got 1.5)');
+    expect(() => splitOf('p', { seed: 5, heldOutFraction: 1.5 })).toThrow(
+      'heldOutFraction must be between 0 and 1 (got 1.5)',
+    );
     expect(() => splitOf('p', { seed: 5, heldOutFraction: Number.NaN })).toThrow(RangeError);
   });
 

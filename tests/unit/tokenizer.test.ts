@@ -42,7 +42,7 @@ describe('built-in tokenizer', () => {
     expect(responseIds.length).toBeGreaterThanOrEqual(Math.ceil((32 - 3) / 2));
   });
 
-  it('gives a short prompt\'s unused budget to the response', () => {
+  it("gives a short prompt's unused budget to the response", () => {
     const response = Array.from({ length: 100 }, (_, i) => `r${i}`).join(' ');
     const cut = tok.encodePair('hi', response, 32);
     expect(cut.ids.length).toBe(32);

@@ -15,19 +15,40 @@ const tokenizer = builtinTokenizer();
 const spec = (maxLength = 32): ModelSpec => ({
   encoder: 'builtin-transformer',
   tokenizer: 'builtin',
-  transformer: { vocabSize: tokenizer.vocabSize, maxLength, dModel: 16, nLayers: 1, nHeads: 2, dFF: 64, pooling: 'cls' },
+  transformer: {
+    vocabSize: tokenizer.vocabSize,
+    maxLength,
+    dModel: 16,
+    nLayers: 1,
+    nHeads: 2,
+    dFF: 64,
+    pooling: 'cls',
+  },
 });
 
 /** A task with a learnable rule: the preferred answer is polite. */
 function politePairs(n: number): Pair[] {
-  const topics = ['the weather', 'a recipe', 'the train times', 'my homework', 'a good book', 'the news', 'a poem', 'the meeting'];
+  const topics = [
+    'the weather',
+    'a recipe',
+    'the train times',
+    'my homework',
+    'a good book',
+    'the news',
+    'a poem',
+    'the meeting',
+  ];
   return Array.from({ length: n }, (_, i) => {
     const polite = `thank you for asking about ${topics[i % topics.length]}, here is a careful answer`;
     const rude = `no. figure out ${topics[i % topics.length]} yourself`;
     const aWins = i % 2 === 0;
     return {
-      id: `p${i}`, datasetId: 'd', prompt: `question ${i} about ${topics[i % topics.length]}`,
-      responseA: aWins ? polite : rude, responseB: aWins ? rude : polite, winner: aWins ? 'a' : 'b',
+      id: `p${i}`,
+      datasetId: 'd',
+      prompt: `question ${i} about ${topics[i % topics.length]}`,
+      responseA: aWins ? polite : rude,
+      responseB: aWins ? rude : polite,
+      winner: aWins ? 'a' : 'b',
     };
   });
 }
@@ -61,7 +82,9 @@ describe('training loop', () => {
     const data = prepareTrainingData(politePairs(96), tokenizer, dataOptions);
     const model = RewardModel.create(spec(), 0);
     const events: TrainEvent[] = [];
-    const result = await trainRewardModel(model, data, hyper, tokenizer.special.pad, { onEvent: (e) => events.push(e) });
+    const result = await trainRewardModel(model, data, hyper, tokenizer.special.pad, {
+      onEvent: (e) => events.push(e),
+    });
     model.dispose();
     const evals = events.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
     expect(result.steps).toBe(Math.ceil(data.train.length / 8) * 4);
@@ -76,10 +99,11 @@ describe('training loop', () => {
     const steps: number[] = [];
     await trainRewardModel(model, data, { ...hyper, maxSteps: 12 }, tokenizer.special.pad, {
       onEvent: (e) => {
-        if (e.type === 'steps') for (const p of e.points) {
-          expect(Number.isFinite(p.loss)).toBe(true);
-          steps.push(p.step);
-        }
+        if (e.type === 'steps')
+          for (const p of e.points) {
+            expect(Number.isFinite(p.loss)).toBe(true);
+            steps.push(p.step);
+          }
       },
     });
     model.dispose();
@@ -139,7 +163,11 @@ describe('training loop', () => {
 
   it('refuses a dataset with nothing to train on, in plain words', async () => {
     const model = RewardModel.create(spec(), 0);
-    const data = prepareTrainingData([{ id: 't', datasetId: 'd', prompt: 'x', responseA: 'a', responseB: 'b', winner: 'tie' }], tokenizer, dataOptions);
+    const data = prepareTrainingData(
+      [{ id: 't', datasetId: 'd', prompt: 'x', responseA: 'a', responseB: 'b', winner: 'tie' }],
+      tokenizer,
+      dataOptions,
+    );
     await expect(trainRewardModel(model, data, hyper, 0, { onEvent: () => {} })).rejects.toThrow('no training pairs');
     model.dispose();
   });

@@ -10,8 +10,7 @@ export const DEMO_DATASET = {
   attribution:
     'PandaLM test set by the PandaLM authors (WeOpenML/PandaLM, commit 3871806e), ' +
     'Apache License 2.0; converted to RM Lab records.',
-  sourceUrl:
-    'https://github.com/WeOpenML/PandaLM/blob/3871806e72b4832f815ecafd24d3503c73403f48/data/testset-v1.json',
+  sourceUrl: 'https://github.com/WeOpenML/PandaLM/blob/3871806e72b4832f815ecafd24d3503c73403f48/data/testset-v1.json',
   license: 'Apache-2.0',
   licensePath: 'demo/PandaLM-LICENSE.txt',
   readmePath: 'demo/README.md',

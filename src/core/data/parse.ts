@@ -8,8 +8,7 @@ import { isRecord, kindOf } from './formats/fields.ts';
 import { type FormatId, detectFormat, formatById, unknownRecordReason } from './formats/index.ts';
 
 export type ParsedLine =
-  | { kind: 'pair'; line: number; pair: PairInput; format: FormatId }
-  | { kind: 'rejected'; rejected: RejectedLine };
+  { kind: 'pair'; line: number; pair: PairInput; format: FormatId } | { kind: 'rejected'; rejected: RejectedLine };
 
 export interface ParseOptions {
   /** The file's format; by default, the format of the first record that looks like one. */

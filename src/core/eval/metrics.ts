@@ -2,7 +2,11 @@
 // and tests compute them the same way.
 
 /** Held-out loss, strict accuracy and mean margin from read-back rewards (plain numbers, no tensors). */
-export function pairwiseMetrics(chosen: number[], rejected: number[], margins: number[]): { loss: number; accuracy: number; meanMargin: number } {
+export function pairwiseMetrics(
+  chosen: number[],
+  rejected: number[],
+  margins: number[],
+): { loss: number; accuracy: number; meanMargin: number } {
   let loss = 0;
   let correct = 0;
   let margin = 0;

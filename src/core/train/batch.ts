@@ -45,7 +45,10 @@ export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: numb
   return {
     ids: tf.tensor2d(ids, [sequences.length, T], 'int32'),
     mask: tf.tensor2d(mask, [sequences.length, T], 'float32'),
-    margin: tf.tensor1d(pairs.map((p) => p.margin), 'float32'),
+    margin: tf.tensor1d(
+      pairs.map((p) => p.margin),
+      'float32',
+    ),
     size: pairs.length,
   };
 }

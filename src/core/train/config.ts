@@ -46,67 +46,142 @@ export interface ChoiceField<T extends string = string> extends BaseField {
 }
 export type FieldSpec = NumberField | ChoiceField;
 
-type FieldTable = { [K in keyof TrainConfig]: TrainConfig[K] extends string ? ChoiceField<TrainConfig[K]> : NumberField };
+type FieldTable = {
+  [K in keyof TrainConfig]: TrainConfig[K] extends string ? ChoiceField<TrainConfig[K]> : NumberField;
+};
 
 export const TRAIN_FIELDS: FieldTable = {
   dModel: {
-    group: 'model', kind: 'int', default: 64, min: 8, max: 512, label: 'Model width',
+    group: 'model',
+    kind: 'int',
+    default: 64,
+    min: 8,
+    max: 512,
+    label: 'Model width',
     help: 'Size of each token vector. Wider learns more but trains slower.',
   },
   nLayers: {
-    group: 'model', kind: 'int', default: 2, min: 1, max: 12, label: 'Layers',
+    group: 'model',
+    kind: 'int',
+    default: 2,
+    min: 1,
+    max: 12,
+    label: 'Layers',
     help: 'Transformer blocks stacked in the encoder.',
   },
   nHeads: {
-    group: 'model', kind: 'int', default: 4, min: 1, max: 16, label: 'Attention heads',
+    group: 'model',
+    kind: 'int',
+    default: 4,
+    min: 1,
+    max: 16,
+    label: 'Attention heads',
     help: 'Heads per attention layer; must divide the model width.',
   },
   maxLength: {
-    group: 'model', kind: 'int', default: 128, min: 16, max: 512, label: 'Max tokens',
+    group: 'model',
+    kind: 'int',
+    default: 128,
+    min: 16,
+    max: 512,
+    label: 'Max tokens',
     help: 'Longest prompt + response read; longer pairs keep the end of the prompt and the start of the response.',
   },
   pooling: {
-    group: 'model', kind: 'choice', default: 'cls', choices: ['cls', 'mean'], label: 'Pooling',
+    group: 'model',
+    kind: 'choice',
+    default: 'cls',
+    choices: ['cls', 'mean'],
+    label: 'Pooling',
     help: 'How a sequence becomes one vector: the first ([CLS]) token, or the mean of all tokens.',
   },
   heldOutFraction: {
-    group: 'data', kind: 'float', default: 0.1, min: 0.01, max: 0.5, label: 'Held-out fraction',
+    group: 'data',
+    kind: 'float',
+    default: 0.1,
+    min: 0.01,
+    max: 0.5,
+    label: 'Held-out fraction',
     help: 'Share of prompts kept out of training to measure accuracy honestly. A prompt is never on both sides.',
   },
   splitSeed: {
-    group: 'data', kind: 'int', default: 1, min: 0, max: 2 ** 31 - 1, label: 'Split seed',
+    group: 'data',
+    kind: 'int',
+    default: 1,
+    min: 0,
+    max: 2 ** 31 - 1,
+    label: 'Split seed',
     help: 'Which prompts are held out. The same seed gives the same split.',
   },
   batchSize: {
-    group: 'training', kind: 'int', default: 16, min: 1, max: 256, label: 'Batch size',
+    group: 'training',
+    kind: 'int',
+    default: 16,
+    min: 1,
+    max: 256,
+    label: 'Batch size',
     help: 'Pairs per step. Each pair runs two sequences (chosen and rejected) through the encoder.',
   },
   learningRate: {
-    group: 'training', kind: 'float', default: 5e-4, min: 1e-6, max: 1e-1, label: 'Learning rate',
+    group: 'training',
+    kind: 'float',
+    default: 5e-4,
+    min: 1e-6,
+    max: 1e-1,
+    label: 'Learning rate',
     help: 'Step size of the Adam optimizer. Too high and the loss jumps; too low and it barely moves.',
   },
   epochs: {
-    group: 'training', kind: 'int', default: 3, min: 1, max: 100, label: 'Epochs',
+    group: 'training',
+    kind: 'int',
+    default: 3,
+    min: 1,
+    max: 100,
+    label: 'Epochs',
     help: 'Passes over the training pairs.',
   },
   maxSteps: {
-    group: 'training', kind: 'int', default: 0, min: 0, max: 1_000_000, label: 'Max steps',
+    group: 'training',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    label: 'Max steps',
     help: 'Stop after this many steps (0: run all epochs). Handy for a quick look.',
   },
   seed: {
-    group: 'training', kind: 'int', default: 0, min: 0, max: 2 ** 31 - 1, label: 'Seed',
+    group: 'training',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 2 ** 31 - 1,
+    label: 'Seed',
     help: 'Starting weights and data order. The same seed on the same backend repeats a run.',
   },
   evalEvery: {
-    group: 'training', kind: 'int', default: 25, min: 1, max: 100_000, label: 'Evaluate every',
+    group: 'training',
+    kind: 'int',
+    default: 25,
+    min: 1,
+    max: 100_000,
+    label: 'Evaluate every',
     help: 'Steps between measurements on the held-out pairs (and at the end).',
   },
   maxHeldOutPairs: {
-    group: 'training', kind: 'int', default: 200, min: 1, max: 100_000, label: 'Held-out pairs used',
+    group: 'training',
+    kind: 'int',
+    default: 200,
+    min: 1,
+    max: 100_000,
+    label: 'Held-out pairs used',
     help: 'At most this many held-out pairs are scored at each evaluation, to keep it quick.',
   },
   backend: {
-    group: 'training', kind: 'choice', default: 'auto', choices: ['auto', 'webgpu', 'wasm', 'cpu'], label: 'Backend',
+    group: 'training',
+    kind: 'choice',
+    default: 'auto',
+    choices: ['auto', 'webgpu', 'wasm', 'cpu'],
+    label: 'Backend',
     help: 'Where the math runs. Auto: WebGPU on a real GPU, otherwise WebAssembly on the CPU.',
   },
 };
@@ -130,13 +205,16 @@ export function parseTrainConfig(input: unknown): TrainConfig {
     const value = raw[key] ?? spec.default;
     if (spec.kind === 'choice') {
       if (typeof value !== 'string' || !spec.choices.includes(value)) {
-        throw new Error(`${spec.label} (${key}) must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(value)}`);
+        throw new Error(
+          `${spec.label} (${key}) must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(value)}`,
+        );
       }
     } else {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         throw new Error(`${spec.label} (${key}) must be a number, got ${JSON.stringify(value)}`);
       }
-      if (spec.kind === 'int' && !Number.isInteger(value)) throw new Error(`${spec.label} (${key}) must be a whole number, got ${value}`);
+      if (spec.kind === 'int' && !Number.isInteger(value))
+        throw new Error(`${spec.label} (${key}) must be a whole number, got ${value}`);
       if (value < spec.min || value > spec.max) {
         throw new Error(`${spec.label} (${key}) must be between ${spec.min} and ${spec.max}, got ${value}`);
       }

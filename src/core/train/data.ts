@@ -24,7 +24,11 @@ export interface DataOptions {
   maxHeldOutPairs: number;
 }
 
-export function prepareTrainingData(pairs: Iterable<Pair>, tokenizer: PairTokenizer, options: DataOptions): TrainingData {
+export function prepareTrainingData(
+  pairs: Iterable<Pair>,
+  tokenizer: PairTokenizer,
+  options: DataOptions,
+): TrainingData {
   const train: TokenizedPair[] = [];
   const heldOut: HeldOutPair[] = [];
   const counts: DataCounts = { total: 0, train: 0, heldOut: 0, heldOutScored: 0, ties: 0, bothBad: 0, truncated: 0 };

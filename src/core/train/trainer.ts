@@ -28,7 +28,10 @@ export interface TrainResult {
   lastEval?: EvalPoint;
 }
 
-type Hyper = Pick<TrainConfig, 'batchSize' | 'learningRate' | 'epochs' | 'maxSteps' | 'seed' | 'evalEvery' | 'maxLength'>;
+type Hyper = Pick<
+  TrainConfig,
+  'batchSize' | 'learningRate' | 'epochs' | 'maxSteps' | 'seed' | 'evalEvery' | 'maxLength'
+>;
 
 export async function trainRewardModel(
   model: RewardModel,
@@ -41,7 +44,8 @@ export async function trainRewardModel(
     throw new Error('no training pairs: the dataset has no pair with a winner outside the held-out split');
   }
   const stepsPerEpoch = Math.ceil(data.train.length / config.batchSize);
-  const totalSteps = config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
+  const totalSteps =
+    config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
   hooks.onEvent({ type: 'start', totalSteps, stepsPerEpoch, counts: data.counts });
 
   const optimizer = tf.train.adam(config.learningRate);
@@ -57,7 +61,12 @@ export async function trainRewardModel(
     const stacked = tf.stack(pending.flatMap((p) => [p.loss, p.accuracy]));
     const values = await stacked.data();
     stacked.dispose();
-    const points: StepPoint[] = pending.map((p, i) => ({ step: p.step, epoch: p.epoch, loss: values[2 * i]!, accuracy: values[2 * i + 1]! }));
+    const points: StepPoint[] = pending.map((p, i) => ({
+      step: p.step,
+      epoch: p.epoch,
+      loss: values[2 * i]!,
+      accuracy: values[2 * i + 1]!,
+    }));
     tf.dispose(pending.flatMap((p) => [p.loss, p.accuracy]));
     pending.length = 0;
     const elapsedMs = performance.now() - started;
@@ -147,5 +156,14 @@ export async function evaluate(
     chosenRewards.push(...r.slice(0, half));
     rejectedRewards.push(...r.slice(half));
   }
-  return { step, ...pairwiseMetrics(chosenRewards, rejectedRewards, heldOut.map((p) => p.margin)), chosenRewards, rejectedRewards };
+  return {
+    step,
+    ...pairwiseMetrics(
+      chosenRewards,
+      rejectedRewards,
+      heldOut.map((p) => p.margin),
+    ),
+    chosenRewards,
+    rejectedRewards,
+  };
 }

@@ -23,7 +23,8 @@ export function kindOf(value: unknown): string {
 /** A short rendering of a value the user wrote, quoted as JSON so that "A" and A differ. */
 export function shown(value: unknown): string {
   let text: string;
-  if (typeof value === 'number') text = String(value); // JSON.stringify would show Infinity as null
+  if (typeof value === 'number')
+    text = String(value); // JSON.stringify would show Infinity as null
   else if (typeof value === 'string' || typeof value === 'boolean' || value === null) text = JSON.stringify(value);
   else return kindOf(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

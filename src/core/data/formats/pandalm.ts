@@ -37,7 +37,8 @@ function readVotes(record: JsonRecord): Votes {
     if (!ANNOTATOR.test(field)) continue;
     const key = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
     const vote = Object.hasOwn(VOTE_OF, key) ? VOTE_OF[key] : undefined;
-    if (vote === undefined) throw new FormatError(`"${field}" must be "0" (tie), "1" (response1) or "2" (response2) (got ${shown(value)})`);
+    if (vote === undefined)
+      throw new FormatError(`"${field}" must be "0" (tie), "1" (response1) or "2" (response2) (got ${shown(value)})`);
     votes[vote]++;
     annotators++;
   }

@@ -59,7 +59,12 @@ const WINNER_OF: Record<string, Winner> = {
   b: 'b',
 };
 
-const RECORD_WINNER: Record<Winner, RmlabWinner> = { a: 'response_a', b: 'response_b', tie: 'tie', both_bad: 'both_bad' };
+const RECORD_WINNER: Record<Winner, RmlabWinner> = {
+  a: 'response_a',
+  b: 'response_b',
+  tie: 'tie',
+  both_bad: 'both_bad',
+};
 
 const VOTE_KEYS = ['a', 'b', 'tie', 'both_bad'] as const;
 

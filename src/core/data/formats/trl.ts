@@ -32,7 +32,7 @@ export function trlToPair(record: JsonRecord): PairInput {
   const prompt = hasPrompt ? readText(record, 'prompt') : undefined;
   const chosen = readText(record, 'chosen');
   const rejected = readText(record, 'rejected');
-  if (typeof chosen === 'string' !== (typeof rejected === 'string')) {
+  if ((typeof chosen === 'string') !== (typeof rejected === 'string')) {
     throw new FormatError('"chosen" and "rejected" must both be strings or both be lists of messages');
   }
   const margin = readOptionalNumber(record, 'margin');
