@@ -5,6 +5,7 @@ import type { RejectedLine } from '../core/data/pair.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import { listDatasets, getRejectedLines, removeUnfinishedImports, deleteDataset } from '../store/datasets.ts';
 import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
+import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { listRuns, markInterruptedRuns } from '../store/runs.ts';
 import type { ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi } from '../worker/lab.worker.ts';
@@ -42,9 +43,8 @@ export class LabClient {
 
   async init(): Promise<void> {
     const db = await openLabDB();
-    await removeUnfinishedImports(db);
-    const trainingElsewhere = (await navigator.locks.query()).held?.some((l) => l.name === 'rm-lab-training');
-    if (!trainingElsewhere) await markInterruptedRuns(db);
+    if (!(await isHeld(IMPORT_LOCK))) await removeUnfinishedImports(db);
+    if (!(await isHeld(TRAINING_LOCK))) await markInterruptedRuns(db);
     await this.refresh();
     this.ready = true;
   }

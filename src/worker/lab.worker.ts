@@ -8,6 +8,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-was
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { parseTrainConfig } from '../core/train/config.ts';
 import { openLabDB } from '../store/db.ts';
+import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportProgress, type ImportResult } from './import.ts';
 import { runTraining, type RunUpdate } from './train-run.ts';
 import type { RunRecord } from '../store/db.ts';
@@ -45,12 +46,14 @@ const api = {
       totalBytes = Number(response.headers.get('content-length')) || undefined;
     }
     const sourceName = source.kind === 'file' ? source.file.name : source.url;
-    return importPairs(
-      db,
-      stream,
-      { name, source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName }, totalBytes },
-      onProgress,
-      () => cancelImport,
+    return holding(IMPORT_LOCK, () =>
+      importPairs(
+        db,
+        stream,
+        { name, source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName }, totalBytes },
+        onProgress,
+        () => cancelImport,
+      ),
     );
   },
 
@@ -69,10 +72,7 @@ const api = {
     stopTraining = false;
     try {
       const db = await openLabDB();
-      // Held for the whole run: another tab (or this one after a reload) sees the run is alive.
-      return await navigator.locks.request('rm-lab-training', () =>
-        runTraining(db, dataset, config, onUpdate, () => stopTraining),
-      );
+      return await holding(TRAINING_LOCK, () => runTraining(db, dataset, config, onUpdate, () => stopTraining));
     } finally {
       training = false;
     }

@@ -13,6 +13,7 @@ import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
 import { getRun, listRuns, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import { importPairs, ImportCancelled, NoPairsFound } from '../../src/worker/import.ts';
+import { holding, isHeld } from '../../src/store/liveness.ts';
 
 const opened: RMLabDatabase[] = [];
 let dbCount = 0;
@@ -174,5 +175,18 @@ describe('runs in IndexedDB', () => {
     expect(await markInterruptedRuns(db)).toBe(1);
     expect((await getRun(db, 'r1'))!).toMatchObject({ status: 'interrupted', steps: [{ step: 1 }] });
     expect((await listRuns(db)).map((r) => r.id)).toEqual(['r2', 'r1']);
+  });
+});
+
+describe('liveness locks', () => {
+  it('say a writer is alive exactly while it works', async () => {
+    const name = `rm-lab-test-lock-${Date.now()}`;
+    expect(await isHeld(name)).toBe(false);
+    let inside = false;
+    await holding(name, async () => {
+      inside = await isHeld(name);
+    });
+    expect(inside).toBe(true);
+    expect(await isHeld(name)).toBe(false);
   });
 });

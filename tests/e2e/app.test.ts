@@ -134,4 +134,26 @@ describe('RM Lab, end to end', () => {
     await page.screenshot({ path: `${SHOTS}/4-user-file.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('trains in the worker on WebGPU when asked to, on the software adapter', async () => {
+    await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
+    await setField('Model width', '16');
+    await setField('Layers', '1');
+    await setField('Attention heads', '2');
+    await setField('Max tokens', '16');
+    await setField('Batch size', '2');
+    await setField('Max steps', '3');
+    await setField('Evaluate every', '3');
+    await setField('Held-out pairs used', '4');
+    await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await page.locator('.live [data-status]').waitFor({ timeout: 240_000 });
+    await expect(page.locator('.live [data-status]').getAttribute('data-status')).resolves.toBe('done');
+    await expect(page.locator('[data-backend]').innerText()).resolves.toMatch(
+      /Backend: webgpu.*swiftshader.*chosen in the settings/is,
+    );
+    expect(Number.isFinite(Number.parseFloat(await page.locator('[data-metric="loss"]').innerText()))).toBe(true);
+    await expect(page.getByText('Held-out rewards at step 3').isVisible()).resolves.toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
 });
