@@ -7,7 +7,8 @@ export const IMPORT_LOCK = 'rm-lab-import';
 export const TRAINING_LOCK = 'rm-lab-training';
 
 export function holding<T>(name: string, work: () => Promise<T>): Promise<T> {
-  return navigator.locks.request(name, { mode: 'shared' }, work);
+  // The DOM typings infer Promise<Promise<T>> here; the lock resolves with work's own result.
+  return navigator.locks.request(name, { mode: 'shared' }, work) as unknown as Promise<T>;
 }
 
 export async function isHeld(name: string): Promise<boolean> {
