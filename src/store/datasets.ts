@@ -80,3 +80,38 @@ export async function removeUnfinishedImports(db: RMLabDatabase): Promise<number
   for (const d of stale) await deleteDataset(db, d.id);
   return stale.length;
 }
+
+/** All ids of a dataset's pairs share its id as prefix, so a key range selects them in order. */
+function datasetRange(datasetId: string): IDBKeyRange {
+  return IDBKeyRange.bound(`${datasetId}:`, `${datasetId}:\uffff`);
+}
+
+/**
+ * Calls `visit` on every pair of a dataset, in file order, reading `batch` pairs per request
+ * (getAll over a key range is much faster than a cursor, and never holds the whole dataset).
+ */
+export async function scanPairs(db: RMLabDatabase, datasetId: string, visit: (pair: Pair) => void, batch = 2000): Promise<void> {
+  let range = datasetRange(datasetId);
+  for (;;) {
+    const pairs = await db.getAll('pairs', range, batch);
+    for (const p of pairs) visit(p);
+    if (pairs.length < batch) return;
+    range = IDBKeyRange.bound(pairs.at(-1)!.id, `${datasetId}:\uffff`, true);
+  }
+}
+
+export async function getPairsById(db: RMLabDatabase, ids: string[]): Promise<Pair[]> {
+  const tx = db.transaction('pairs');
+  const pairs = await Promise.all(ids.map((id) => tx.store.get(id)));
+  return pairs.filter((p): p is Pair => p !== undefined);
+}
+
+export async function renameDataset(db: RMLabDatabase, datasetId: string, name: string): Promise<void> {
+  const trimmed = name.trim();
+  if (!trimmed) throw new Error('a dataset needs a name');
+  const tx = db.transaction('datasets', 'readwrite');
+  const record = await tx.store.get(datasetId);
+  if (!record) throw new Error('no such dataset');
+  await tx.store.put({ ...record, name: trimmed });
+  await tx.done;
+}

@@ -1,14 +1,23 @@
 // The page's one handle on the lab worker and the store: it owns the Worker, keeps what the
 // screens show as reactive state, and is changed only through its methods.
 import * as Comlink from 'comlink';
-import type { RejectedLine } from '../core/data/pair.ts';
+import type { Pair, RejectedLine } from '../core/data/pair.ts';
+import type { PairQuery } from '../core/data/query.ts';
+import type { SplitOptions } from '../core/data/split.ts';
 import type { TrainConfig } from '../core/train/config.ts';
-import { listDatasets, getRejectedLines, removeUnfinishedImports, deleteDataset } from '../store/datasets.ts';
+import {
+  deleteDataset,
+  getPairsById,
+  getRejectedLines,
+  listDatasets,
+  removeUnfinishedImports,
+  renameDataset,
+} from '../store/datasets.ts';
 import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
 import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { listRuns, markInterruptedRuns } from '../store/runs.ts';
 import type { ImportProgress } from '../worker/import.ts';
-import type { ImportSource, LabWorkerApi } from '../worker/lab.worker.ts';
+import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
 
 export interface ImportState {
@@ -85,6 +94,19 @@ export class LabClient {
 
   async rejectedLines(datasetId: string): Promise<RejectedLine[]> {
     return getRejectedLines(await openLabDB(), datasetId);
+  }
+
+  queryPairs(datasetId: string, query: PairQuery, split: SplitOptions): Promise<PairQueryResult> {
+    return this.#api.queryPairs(datasetId, query, split);
+  }
+
+  async pairsById(ids: string[]): Promise<Pair[]> {
+    return getPairsById(await openLabDB(), ids);
+  }
+
+  async renameDataset(id: string, name: string): Promise<void> {
+    await renameDataset(await openLabDB(), id, name);
+    await this.refresh();
   }
 
   async deleteDataset(id: string): Promise<void> {

@@ -7,6 +7,9 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wa
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { parseTrainConfig } from '../core/train/config.ts';
+import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
+import type { SplitOptions } from '../core/data/split.ts';
+import { scanPairs } from '../store/datasets.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportProgress, type ImportResult } from './import.ts';
@@ -78,10 +81,35 @@ const api = {
     }
   },
 
+  /** Ids of the pairs matching a query, in file order, and the values each filter can take. */
+  async queryPairs(datasetId: string, query: PairQuery, split: SplitOptions): Promise<PairQueryResult> {
+    const db = await openLabDB();
+    const matches = pairMatcher(query, split);
+    const facets = emptyFacets();
+    const ids: string[] = [];
+    let total = 0;
+    await scanPairs(db, datasetId, (pair) => {
+      total++;
+      addToFacets(facets, pair);
+      if (matches(pair)) ids.push(pair.id);
+    });
+    return {
+      ids,
+      total,
+      facets: { taskTypes: facetList(facets.taskTypes), models: facetList(facets.models), annotators: facetList(facets.annotators) },
+    };
+  },
+
   stopTraining(): void {
     stopTraining = true;
   },
 };
+
+export interface PairQueryResult {
+  ids: string[];
+  total: number;
+  facets: { taskTypes: [string, number][]; models: [string, number][]; annotators: [string, number][] };
+}
 
 export type LabWorkerApi = typeof api;
 

@@ -135,6 +135,25 @@ describe('RM Lab, end to end', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('browses, searches and filters pairs, and shows one side by side with its HTML as text', async () => {
+    await page.getByText(/^Browse the 2 pairs of my-pairs/).click();
+    await page.getByText('2 of 2 pairs').waitFor();
+    await page.getByLabel('Search pairs').fill('ONERROR');
+    await page.getByText('1 of 2 pairs').waitFor();
+    await page.getByRole('button', { name: 'Show pair 1' }).click();
+    const view = page.getByRole('article', { name: 'Pair details' });
+    await expect(view.innerText()).resolves.toContain('<img src=x onerror="alert(1)"><script>alert(2)</script>');
+    await expect(view.innerText()).resolves.toMatch(/Response A · preferred\s+good answer/);
+    await expect(page.locator('main img, main script').count()).resolves.toBe(0);
+
+    await page.getByLabel('Search pairs').fill('');
+    await page.getByLabel('Filter by split').selectOption('heldout');
+    await page.getByText(/^\d of 2 pairs$/).waitFor();
+    await page.screenshot({ path: `${SHOTS}/5-browse.png`, fullPage: true });
+    await page.getByText(/^Browse the 2 pairs/).click(); // close it again
+    expect(pageErrors).toEqual([]);
+  });
+
   it('trains in the worker on WebGPU when asked to, on the software adapter', async () => {
     await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
     await setField('Model width', '16');
