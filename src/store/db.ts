@@ -13,8 +13,8 @@ export const DB_VERSION = 1;
 export interface DatasetRecord {
   id: string;
   name: string;
-  /** Where it came from: the bundled demo, a file the user picked, or a URL. */
-  source: { kind: 'demo' | 'file' | 'url'; name: string };
+  /** Where it came from: the bundled demo, a file the user picked, a URL, or a merge of datasets. */
+  source: { kind: 'demo' | 'file' | 'url' | 'merge'; name: string };
   createdAt: number;
   /**
    * 'importing' while pairs are being written. Only 'ready' datasets are shown; an import that

@@ -41,6 +41,7 @@ export class LabClient {
   /** The run training now, updated live from the worker's events. */
   liveRun = $state.raw<RunRecord | undefined>();
   ready = $state(false);
+  storage = $state.raw<StorageInfo | undefined>();
 
   readonly #worker: Worker;
   readonly #api: Comlink.Remote<LabWorkerApi>;
@@ -60,10 +61,28 @@ export class LabClient {
 
   async refresh(): Promise<void> {
     const db = await openLabDB();
-    [this.datasets, this.runs] = await Promise.all([listDatasets(db), listRuns(db)]);
+    [this.datasets, this.runs, this.storage] = await Promise.all([listDatasets(db), listRuns(db), storageInfo()]);
+  }
+
+  async mergeDatasets(ids: string[], name: string): Promise<void> {
+    try {
+      const merged = await this.#api.mergeDatasets(ids, name);
+      this.lastImport = { datasetName: merged.name, pairs: merged.pairCount, rejected: [] };
+    } catch (error) {
+      this.lastImport = {
+        datasetName: name,
+        pairs: 0,
+        rejected: [],
+        error: error instanceof Error ? error.message : String(error),
+      };
+    } finally {
+      await this.refresh();
+    }
   }
 
   async importDataset(source: ImportSource, name: string): Promise<void> {
+    // Ask once that the browser not evict this site's data under storage pressure.
+    if (!this.storage?.persisted) await navigator.storage?.persist?.().catch(() => false);
     this.importing = { name, startedAt: performance.now(), progress: { bytesRead: 0, pairs: 0, rejected: 0 } };
     try {
       const result = await this.#api.importDataset(
@@ -134,6 +153,22 @@ export class LabClient {
   get training(): boolean {
     return this.liveRun?.status === 'running';
   }
+}
+
+export interface StorageInfo {
+  usage: number;
+  quota: number;
+  /** Whether the browser promised not to evict this site's data. */
+  persisted: boolean;
+}
+
+async function storageInfo(): Promise<StorageInfo | undefined> {
+  if (!navigator.storage?.estimate) return undefined;
+  const [{ usage = 0, quota = 0 }, persisted] = await Promise.all([
+    navigator.storage.estimate(),
+    navigator.storage.persisted?.() ?? Promise.resolve(false),
+  ]);
+  return { usage, quota, persisted };
 }
 
 /** The live run after one worker event (a new object, so charts redraw). */

@@ -6,6 +6,7 @@ import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import { parsePairs } from '../core/data/parse.ts';
 import { addPairs, beginDataset, commitDataset, deleteDataset } from '../store/datasets.ts';
 import type { DatasetRecord, RMLabDatabase } from '../store/db.ts';
+import { isQuotaExceeded, storageFullMessage } from './storage-errors.ts';
 
 /** Pairs per transaction: large enough to amortise a commit, small enough to report progress often. */
 const BATCH = 500;
@@ -63,7 +64,7 @@ export async function importPairs(
     return { dataset: record, rejected };
   } catch (error) {
     await deleteDataset(db, record.id);
-    throw error;
+    throw isQuotaExceeded(error) ? new Error(storageFullMessage('this file')) : error;
   }
 }
 

@@ -9,12 +9,13 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-bac
 import { parseTrainConfig } from '../core/train/config.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
 import type { SplitOptions } from '../core/data/split.ts';
-import { scanPairs } from '../store/datasets.ts';
+import { listDatasets, scanPairs } from '../store/datasets.ts';
+import { mergeDatasets } from './dataset-ops.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportProgress, type ImportResult } from './import.ts';
 import { runTraining, type RunUpdate } from './train-run.ts';
-import type { RunRecord } from '../store/db.ts';
+import type { DatasetRecord, RunRecord } from '../store/db.ts';
 
 // The .wasm binaries are bundled as assets; tell the backend where Vite put them.
 setWasmPaths({
@@ -79,6 +80,13 @@ const api = {
     } finally {
       training = false;
     }
+  },
+
+  async mergeDatasets(ids: string[], name: string): Promise<DatasetRecord> {
+    const db = await openLabDB();
+    const all = await listDatasets(db);
+    const sources = ids.map((id) => all.find((d) => d.id === id)).filter((d): d is DatasetRecord => !!d);
+    return holding(IMPORT_LOCK, () => mergeDatasets(db, sources, name));
   },
 
   /** Ids of the pairs matching a query, in file order, and the values each filter can take. */

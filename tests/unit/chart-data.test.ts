@@ -41,3 +41,14 @@ describe('chart data', () => {
     ]);
   });
 });
+
+describe('durations', () => {
+  it('reads as an estimate', async () => {
+    const { formatDuration } = await import('../../src/ui/widgets/format.ts');
+    expect(formatDuration(0.2)).toBe('about 1 s');
+    expect(formatDuration(75)).toBe('about 75 s');
+    expect(formatDuration(200)).toBe('about 4 min');
+    expect(formatDuration(3 * 3600)).toBe('about 3.0 h');
+    expect(formatDuration(Infinity)).toBe('unknown time');
+  });
+});
