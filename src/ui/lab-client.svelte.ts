@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import type { PairQuery } from '../core/data/query.ts';
-import type { SplitOptions } from '../core/data/split.ts';
+import type { SplitSettings } from '../core/data/split.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import {
   deleteDataset,
@@ -115,7 +115,7 @@ export class LabClient {
     return getRejectedLines(await openLabDB(), datasetId);
   }
 
-  queryPairs(datasetId: string, query: PairQuery, split: SplitOptions): Promise<PairQueryResult> {
+  queryPairs(datasetId: string, query: PairQuery, split: SplitSettings): Promise<PairQueryResult> {
     return this.#api.queryPairs(datasetId, query, split);
   }
 

@@ -8,7 +8,8 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-was
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { parseTrainConfig } from '../core/train/config.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
-import type { SplitOptions } from '../core/data/split.ts';
+import type { Text } from '../core/data/pair.ts';
+import { hashedSplit, planSplit, type SplitPlan, type SplitSettings } from '../core/data/split.ts';
 import { listDatasets, scanPairs } from '../store/datasets.ts';
 import { mergeDatasets } from './dataset-ops.ts';
 import { openLabDB } from '../store/db.ts';
@@ -89,22 +90,39 @@ const api = {
     return holding(IMPORT_LOCK, () => mergeDatasets(db, sources, name));
   },
 
-  /** Ids of the pairs matching a query, in file order, and the values each filter can take. */
-  async queryPairs(datasetId: string, query: PairQuery, split: SplitOptions): Promise<PairQueryResult> {
+  /**
+   * Ids of the pairs matching a query, in file order, with each one's side of the split, and the
+   * values each filter can take. A stratified split needs the whole dataset, hence a first pass.
+   */
+  async queryPairs(datasetId: string, query: PairQuery, split: SplitSettings): Promise<PairQueryResult> {
     const db = await openLabDB();
-    const matches = pairMatcher(query, split);
+    let plan: SplitPlan = hashedSplit(split);
+    if (split.stratify !== 'none') {
+      const keys: { prompt: Text; taskType?: string }[] = [];
+      await scanPairs(db, datasetId, (p) => keys.push({ prompt: p.prompt, taskType: p.taskType }));
+      plan = planSplit(keys, split);
+    }
+    const matches = pairMatcher(query, plan);
     const facets = emptyFacets();
     const ids: string[] = [];
+    const heldOut: boolean[] = [];
     let total = 0;
     await scanPairs(db, datasetId, (pair) => {
       total++;
       addToFacets(facets, pair);
-      if (matches(pair)) ids.push(pair.id);
+      if (!matches(pair)) return;
+      ids.push(pair.id);
+      heldOut.push(plan.sideOf(pair) === 'heldout');
     });
     return {
       ids,
+      heldOut,
       total,
-      facets: { taskTypes: facetList(facets.taskTypes), models: facetList(facets.models), annotators: facetList(facets.annotators) },
+      facets: {
+        taskTypes: facetList(facets.taskTypes),
+        models: facetList(facets.models),
+        annotators: facetList(facets.annotators),
+      },
     };
   },
 
@@ -115,6 +133,8 @@ const api = {
 
 export interface PairQueryResult {
   ids: string[];
+  /** Aligned with ids: whether that pair is on the held-out side of the split. */
+  heldOut: boolean[];
   total: number;
   facets: { taskTypes: [string, number][]; models: [string, number][]; annotators: [string, number][] };
 }

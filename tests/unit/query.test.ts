@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pair } from '../../src/core/data/pair.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher } from '../../src/core/data/query.ts';
-import { splitOf } from '../../src/core/data/split.ts';
+import { hashedSplit, splitOf } from '../../src/core/data/split.ts';
 
 const pair = (over: Partial<Pair>): Pair => ({
   id: 'x',
@@ -12,7 +12,8 @@ const pair = (over: Partial<Pair>): Pair => ({
   winner: 'a',
   ...over,
 });
-const split = { seed: 1, heldOutFraction: 0.5 };
+const splitOptions = { seed: 1, heldOutFraction: 0.5 };
+const split = hashedSplit(splitOptions);
 const pairs: Pair[] = [
   pair({ id: '1', taskType: 'poetry', modelA: 'llama-7b', modelB: 'bloom-7b', annotatorId: 'ann1' }),
   pair({
@@ -52,7 +53,7 @@ describe('pair queries', () => {
   });
 
   it('filters by the prompt-grouped split', () => {
-    const heldOut = pairs.filter((p) => splitOf(p.prompt, split) === 'heldout').map((p) => p.id);
+    const heldOut = pairs.filter((p) => splitOf(p.prompt, splitOptions) === 'heldout').map((p) => p.id);
     expect(ids({ split: 'heldout' })).toEqual(heldOut);
     expect(ids({ split: 'train' }).length + heldOut.length).toBe(3);
   });

@@ -88,3 +88,27 @@ describe('splitOf', () => {
     expect(new Set(hashes).size).toBe(1000);
   });
 });
+
+describe('stratified split', () => {
+  it('holds out the same share of prompts within every task type, keeping prompts whole', async () => {
+    const { stratifiedSplit, hashedSplit } = await import('../../src/core/data/split.ts');
+    const pairs = [
+      ...Array.from({ length: 200 }, (_, i) => ({ prompt: `big ${i % 100}`, taskType: 'big' })), // 100 prompts, 2 pairs each
+      ...Array.from({ length: 10 }, (_, i) => ({ prompt: `small ${i}`, taskType: 'small' })),
+    ];
+    const plan = stratifiedSplit(pairs, { seed: 7, heldOutFraction: 0.2 });
+    const heldPrompts = (type: string) =>
+      new Set(pairs.filter((p) => p.taskType === type && plan.sideOf(p) === 'heldout').map((p) => p.prompt));
+    expect(heldPrompts('big').size).toBe(20);
+    expect(heldPrompts('small').size).toBe(2);
+    for (const p of pairs) expect(plan.sideOf(p)).toBe(plan.sideOf({ prompt: p.prompt }));
+    // Deterministic, and a different seed picks different prompts.
+    const again = stratifiedSplit(pairs, { seed: 7, heldOutFraction: 0.2 });
+    expect(pairs.map((p) => again.sideOf(p))).toEqual(pairs.map((p) => plan.sideOf(p)));
+    const other = stratifiedSplit(pairs, { seed: 8, heldOutFraction: 0.2 });
+    expect(pairs.map((p) => other.sideOf(p))).not.toEqual(pairs.map((p) => plan.sideOf(p)));
+    // The hashed plan agrees with splitOf.
+    const hashed = hashedSplit({ seed: 7, heldOutFraction: 0.2 });
+    expect(hashed.sideOf(pairs[0]!)).toBe(splitOf(pairs[0]!.prompt, { seed: 7, heldOutFraction: 0.2 }));
+  });
+});

@@ -54,7 +54,13 @@ function politePairs(n: number): Pair[] {
 }
 
 const hyper = { batchSize: 8, learningRate: 3e-3, epochs: 4, maxSteps: 0, seed: 3, evalEvery: 10, maxLength: 32 };
-const dataOptions = { maxLength: 32, heldOutFraction: 0.25, splitSeed: 1, maxHeldOutPairs: 100 };
+const dataOptions = {
+  maxLength: 32,
+  heldOutFraction: 0.25,
+  splitSeed: 1,
+  stratify: 'none' as const,
+  maxHeldOutPairs: 100,
+};
 
 describe('preparing training data', () => {
   it('counts ties and both-bad pairs without training on them, and splits by prompt', () => {

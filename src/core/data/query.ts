@@ -2,7 +2,7 @@
 // values each filter can take (facets). Pure functions over pairs, so the worker can scan
 // IndexedDB with them and tests can check them in Node.
 import { textOf, type Pair, type Winner } from './pair.ts';
-import { splitOf, type Split, type SplitOptions } from './split.ts';
+import type { Split, SplitPlan } from './split.ts';
 
 export interface PairQuery {
   /** Case-insensitive text searched in the prompt, both responses and the model versions. */
@@ -26,14 +26,14 @@ export function emptyFacets(): Facets {
 }
 
 /** A matcher for one query; the search text is lower-cased once, not per pair. */
-export function pairMatcher(query: PairQuery, split: SplitOptions): (pair: Pair) => boolean {
+export function pairMatcher(query: PairQuery, split: SplitPlan): (pair: Pair) => boolean {
   const needle = query.text?.trim().toLowerCase();
   return (pair) => {
     if (query.winner && pair.winner !== query.winner) return false;
     if (query.taskType !== undefined && pair.taskType !== query.taskType) return false;
     if (query.model !== undefined && pair.modelA !== query.model && pair.modelB !== query.model) return false;
     if (query.annotator !== undefined && pair.annotatorId !== query.annotator) return false;
-    if (query.split && splitOf(pair.prompt, split) !== query.split) return false;
+    if (query.split && split.sideOf(pair) !== query.split) return false;
     if (needle) {
       const haystack =
         [pair.prompt, pair.responseA, pair.responseB].map(textOf).join('\n') +

@@ -4,6 +4,7 @@
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 export type PoolingChoice = 'cls' | 'mean';
+import type { Stratify } from '../data/split.ts';
 
 export interface TrainConfig {
   // model
@@ -15,6 +16,7 @@ export interface TrainConfig {
   // data
   heldOutFraction: number;
   splitSeed: number;
+  stratify: Stratify;
   // training
   batchSize: number;
   learningRate: number;
@@ -112,6 +114,14 @@ export const TRAIN_FIELDS: FieldTable = {
     max: 2 ** 31 - 1,
     label: 'Split seed',
     help: 'Which prompts are held out. The same seed gives the same split.',
+  },
+  stratify: {
+    group: 'data',
+    kind: 'choice',
+    default: 'none',
+    choices: ['none', 'task_type'],
+    label: 'Stratify by',
+    help: 'task_type: hold out the same share of every task type, so small ones are measured too.',
   },
   batchSize: {
     group: 'training',

@@ -2,7 +2,7 @@
 // train and held-out by prompt. Ties and both-bad pairs are counted, not trained on: the
 // pairwise loss needs a chosen response.
 import { chosenRejected, isDecisive, textOf, type Pair } from '../data/pair.ts';
-import { splitOf } from '../data/split.ts';
+import { planSplit, type Stratify } from '../data/split.ts';
 import type { PairTokenizer } from '../model/tokenizer.ts';
 import type { TokenizedPair } from './batch.ts';
 import type { DataCounts } from './events.ts';
@@ -21,6 +21,7 @@ export interface DataOptions {
   maxLength: number;
   heldOutFraction: number;
   splitSeed: number;
+  stratify: Stratify;
   maxHeldOutPairs: number;
 }
 
@@ -31,6 +32,11 @@ export function prepareTrainingData(
 ): TrainingData {
   const train: TokenizedPair[] = [];
   const heldOut: HeldOutPair[] = [];
+  const split = planSplit(pairs, {
+    seed: options.splitSeed,
+    heldOutFraction: options.heldOutFraction,
+    stratify: options.stratify,
+  });
   const counts: DataCounts = { total: 0, train: 0, heldOut: 0, heldOutScored: 0, ties: 0, bothBad: 0, truncated: 0 };
   for (const pair of pairs) {
     counts.total++;
@@ -45,7 +51,7 @@ export function prepareTrainingData(
     const r = tokenizer.encodePair(prompt, textOf(rejected), options.maxLength);
     if (c.truncated || r.truncated) counts.truncated++;
     const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
-    if (splitOf(pair.prompt, { seed: options.splitSeed, heldOutFraction: options.heldOutFraction }) === 'heldout') {
+    if (split.sideOf(pair) === 'heldout') {
       heldOut.push({ ...tokenized, pairId: pair.id });
     } else {
       train.push(tokenized);
