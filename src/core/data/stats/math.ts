@@ -1,0 +1,185 @@
+// Numerical building blocks of the dataset statistics: the normal quantile, the Wilson score
+// interval, the exact two-sided binomial test and sample quantiles. Plain float64 math, no DOM,
+// no dependencies, so they run the same in a worker, the page and Node.
+
+/** A two-sided confidence interval. */
+export interface Interval {
+  lower: number;
+  upper: number;
+}
+
+/**
+ * The standard normal quantile (inverse CDF), Phi^-1(p), by Wichura's algorithm AS 241 (PPND16,
+ * Applied Statistics 37, 1988), accurate to about 1e-16 relative: the same algorithm as R's qnorm.
+ * Returns -Infinity at 0, Infinity at 1 and NaN outside [0, 1].
+ */
+export function normalQuantile(p: number): number {
+  if (Number.isNaN(p) || p < 0 || p > 1) return Number.NaN;
+  if (p === 0) return -Infinity;
+  if (p === 1) return Infinity;
+  const q = p - 0.5;
+  if (Math.abs(q) <= 0.425) {
+    const r = 0.180625 - q * q;
+    return (
+      (q *
+        (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r +
+          45921.953931549871457) *
+          r +
+          13731.693765509461125) *
+          r +
+          1971.5909503065514427) *
+          r +
+          133.14166789178437745) *
+          r +
+          3.387132872796366608)) /
+      (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r +
+        21213.794301586595867) *
+        r +
+        5394.1960214247511077) *
+        r +
+        687.1870074920579083) *
+        r +
+        42.313330701600911252) *
+        r +
+        1)
+    );
+  }
+  let r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
+  let value: number;
+  if (r <= 5) {
+    r -= 1.6;
+    value =
+      (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r +
+        1.27045825245236838258) *
+        r +
+        3.64784832476320460504) *
+        r +
+        5.7694972214606914055) *
+        r +
+        4.6303378461565452959) *
+        r +
+        1.42343711074968357734) /
+      (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r +
+        0.14810397642748007459) *
+        r +
+        0.68976733498510000455) *
+        r +
+        1.6763848301838038494) *
+        r +
+        2.05319162663775882187) *
+        r +
+        1);
+  } else {
+    r -= 5;
+    value =
+      (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r +
+        0.026532189526576123093) *
+        r +
+        0.29656057182850489123) *
+        r +
+        1.7848265399172913358) *
+        r +
+        5.4637849111641143699) *
+        r +
+        6.6579046435011037772) /
+      (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r +
+        7.868691311456132591e-4) *
+        r +
+        0.0148753612908506148525) *
+        r +
+        0.13692988092273580531) *
+        r +
+        0.59983220655588793769) *
+        r +
+        1);
+  }
+  return q < 0 ? -value : value;
+}
+
+/** z such that a standard normal lies in [-z, z] with probability `confidence` (1.96 for 0.95). */
+export function zFor(confidence: number): number {
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1) (got ${confidence})`);
+  return normalQuantile(1 - (1 - confidence) / 2);
+}
+
+/**
+ * The Wilson score interval for a binomial proportion (Wilson 1927): the proportions p whose
+ * score test |k/n - p| / sqrt(p(1-p)/n) <= z does not reject. With z^2 = z*z:
+ *   centre = (k + z^2/2) / (n + z^2),  half-width = z / (n + z^2) * sqrt(k(n-k)/n + z^2/4).
+ * Unlike the Wald interval it stays inside [0, 1] and behaves at k = 0 and k = n; it is what
+ * statsmodels' proportion_confint(method='wilson') computes. NaN bounds when n is 0.
+ */
+export function wilsonInterval(successes: number, n: number, confidence = 0.95): Interval {
+  checkCounts(successes, n);
+  if (n === 0) return { lower: Number.NaN, upper: Number.NaN };
+  const z = zFor(confidence);
+  const z2 = z * z;
+  const centre = (successes + z2 / 2) / (n + z2);
+  const half = (z / (n + z2)) * Math.sqrt((successes * (n - successes)) / n + z2 / 4);
+  return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+}
+
+/**
+ * The exact two-sided binomial test of k successes in n trials against success probability p:
+ * the probability, under Binomial(n, p), of every outcome no more likely than the observed one,
+ *   p-value = sum of P(X = i) over i with P(X = i) <= P(X = k) * (1 + 1e-7),
+ * the definition of scipy.stats.binomtest (the 1e-7 absorbs rounding between equal terms; for
+ * p = 0.5 it is twice the smaller tail, capped at 1). Exact for every n: the probabilities are
+ * walked outward from the mode by the ratio P(i+1)/P(i) = (n-i)/(i+1) * p/(1-p), relative to the
+ * mode, and normalised by their sum, so no factorial is formed and nothing overflows; the walk stops
+ * where the terms underflow, about 40 sqrt(n p (1-p)) steps from the mode. NaN when n is 0.
+ */
+export function binomialTest(successes: number, n: number, p = 0.5): number {
+  checkCounts(successes, n);
+  if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1) (got ${p})`);
+  if (n === 0) return Number.NaN;
+  const odds = p / (1 - p);
+  const mode = Math.min(n, Math.floor((n + 1) * p));
+  // The observed outcome's probability relative to the mode's.
+  let observed = 1;
+  if (successes > mode) for (let i = mode; i < successes; i++) observed *= ((n - i) / (i + 1)) * odds;
+  else for (let i = mode; i > successes; i--) observed *= i / (n - i + 1) / odds;
+  const threshold = observed * (1 + 1e-7);
+  let total = 1;
+  let tail = 1 <= threshold ? 1 : 0;
+  // Upward from the mode: term(i + 1) = term(i) * (n - i) / (i + 1) * odds.
+  let term = 1;
+  for (let i = mode; i < n && term > 0; i++) {
+    term *= ((n - i) / (i + 1)) * odds;
+    total += term;
+    if (term <= threshold) tail += term;
+  }
+  // Downward: term(i - 1) = term(i) * i / (n - i + 1) / odds.
+  term = 1;
+  for (let i = mode; i > 0 && term > 0; i--) {
+    term *= i / (n - i + 1) / odds;
+    total += term;
+    if (term <= threshold) tail += term;
+  }
+  return Math.min(1, tail / total);
+}
+
+function checkCounts(successes: number, n: number): void {
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(successes) || successes < 0 || successes > n) {
+    throw new RangeError(`need integers 0 <= successes <= n (got ${successes} of ${n})`);
+  }
+}
+
+/**
+ * The q-quantile of ascending-sorted values by linear interpolation between order statistics,
+ * Hyndman & Fan's type 7 (numpy's and R's default): h = (n - 1) q, x[floor h] + (h - floor h)
+ * (x[floor h + 1] - x[floor h]). NaN for no values.
+ */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const below = sorted[lo]!;
+  const above = sorted[Math.min(lo + 1, sorted.length - 1)]!;
+  return below + (h - lo) * (above - below);
+}
+
+/** A share that is NaN, not 0, when there is nothing to share: 0 of 0 is no evidence of 0%. */
+export function ratio(count: number, total: number): number {
+  return total === 0 ? Number.NaN : count / total;
+}
