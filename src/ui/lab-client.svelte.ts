@@ -3,6 +3,7 @@
 import * as Comlink from 'comlink';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import type { PairQuery } from '../core/data/query.ts';
+import type { DatasetStats } from '../core/data/stats/index.ts';
 import type { SplitSettings } from '../core/data/split.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import {
@@ -117,6 +118,10 @@ export class LabClient {
 
   queryPairs(datasetId: string, query: PairQuery, split: SplitSettings): Promise<PairQueryResult> {
     return this.#api.queryPairs(datasetId, query, split);
+  }
+
+  datasetStats(datasetId: string): Promise<DatasetStats> {
+    return this.#api.datasetStats(datasetId);
   }
 
   async pairsById(ids: string[]): Promise<Pair[]> {

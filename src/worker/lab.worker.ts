@@ -8,7 +8,9 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-was
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { parseTrainConfig } from '../core/train/config.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
-import type { Text } from '../core/data/pair.ts';
+import type { Pair, Text } from '../core/data/pair.ts';
+import { datasetStats, type DatasetStats } from '../core/data/stats/index.ts';
+import { builtinTokenizer } from '../core/model/tokenizer.ts';
 import { hashedSplit, planSplit, type SplitPlan, type SplitSettings } from '../core/data/split.ts';
 import { listDatasets, scanPairs } from '../store/datasets.ts';
 import { mergeDatasets } from './dataset-ops.ts';
@@ -124,6 +126,21 @@ const api = {
         annotators: facetList(facets.annotators),
       },
     };
+  },
+
+  /** Every statistic of a dataset, with lengths counted in the built-in encoder's tokens. */
+  async datasetStats(datasetId: string): Promise<DatasetStats> {
+    const pairs: Pair[] = [];
+    await scanPairs(await openLabDB(), datasetId, (p) => pairs.push(p));
+    const tokenizer = builtinTokenizer();
+    // Each response is counted twice (length bias, length distributions): tokenize it once.
+    const counted = new Map<string, number>();
+    const countTokens = (text: string) => {
+      let n = counted.get(text);
+      if (n === undefined) counted.set(text, (n = tokenizer.encodeText(text).length));
+      return n;
+    };
+    return datasetStats(pairs, { countTokens });
   },
 
   stopTraining(): void {
