@@ -90,7 +90,12 @@ function datasetRange(datasetId: string): IDBKeyRange {
  * Calls `visit` on every pair of a dataset, in file order, reading `batch` pairs per request
  * (getAll over a key range is much faster than a cursor, and never holds the whole dataset).
  */
-export async function scanPairs(db: RMLabDatabase, datasetId: string, visit: (pair: Pair) => void, batch = 2000): Promise<void> {
+export async function scanPairs(
+  db: RMLabDatabase,
+  datasetId: string,
+  visit: (pair: Pair) => void,
+  batch = 2000,
+): Promise<void> {
   let range = datasetRange(datasetId);
   for (;;) {
     const pairs = await db.getAll('pairs', range, batch);
