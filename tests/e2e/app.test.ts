@@ -1,5 +1,6 @@
 // The whole app, built, in Debian's Chromium: what a first-time user does.
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
@@ -152,6 +153,54 @@ describe('RM Lab, end to end', () => {
     await page.screenshot({ path: `${SHOTS}/5-browse.png`, fullPage: true });
     await page.getByText(/^Browse the 2 pairs/).click(); // close it again
     expect(pageErrors).toEqual([]);
+  });
+
+  it('downloads the rejected lines of an import', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Download the 2 rejected lines/ }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('my-pairs-rejected-lines.jsonl');
+    const text = await readFile((await download.path())!, 'utf8');
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).line),
+    ).toEqual([2, 3]);
+  });
+
+  it('charts the statistics of the demo data: winners, biases, agreement, model versions', async () => {
+    await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
+    await page.getByText(/^Statistics of PandaLM/).click();
+    const stats = page.locator('.stats');
+    await stats.getByText(/Fleiss' κ = 0\.864/).waitFor({ timeout: 60_000 });
+    const text = await stats.innerText();
+    expect(text).toMatch(/A wins 422 of 894 decisive pairs, 47\.2%/);
+    expect(text).toMatch(/88\.0% of them unanimous/);
+    // The leaderboard fitted from the labels puts llama-7b first (Davidson fit, checked against scipy in unit tests).
+    await expect(
+      stats.getByRole('table', { name: 'Model versions by rating' }).getByRole('row').nth(1).innerText(),
+    ).resolves.toMatch(/1\s+llama-7b\s+1142/);
+    for (const chart of ['Winners', 'Biases in the labels', 'Model versions ranked']) {
+      await expect(stats.getByText(new RegExp(`^${chart}`)).isVisible()).resolves.toBe(true);
+    }
+    await page.screenshot({ path: `${SHOTS}/6-statistics.png`, fullPage: true });
+    await page.getByText(/^Statistics of PandaLM/).click();
+  });
+
+  it('renames and merges datasets, keeping the sources', async () => {
+    await page.getByRole('button', { name: 'Rename my-pairs' }).click();
+    await page.getByLabel('New name for my-pairs').fill('hand-made pairs');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await datasetRow(/hand-made pairs/).waitFor();
+    await page.getByLabel('Merge hand-made pairs').check();
+    await page.getByLabel('Merge PandaLM human-labelled test set (demo)').check();
+    await page.getByRole('button', { name: 'Merge the 2 checked datasets into a new one' }).click();
+    await expect(datasetRow(/merged: hand-made pairs/).innerText()).resolves.toMatch(/1001\s+424 \/ 472 \/ 105 \/ 0/);
+    await expect(page.getByRole('table', { name: 'Datasets in this browser' }).getByRole('row').count()).resolves.toBe(
+      4,
+    );
   });
 
   it('trains in the worker on WebGPU when asked to, on the software adapter', async () => {
