@@ -425,8 +425,17 @@ describe('PandaLM', () => {
 describe('format table', () => {
   it('lists the formats with their expected fields', () => {
     expect(FORMATS.map((f) => [f.id, f.label, [...f.fields]])).toEqual([
+      [
+        'arena-55k',
+        'Arena human preference 55k',
+        ['prompt', 'response_a', 'response_b', 'winner_model_a', 'winner_model_b', 'winner_tie'],
+      ],
       ['rmlab', 'RM Lab', ['prompt', 'response_a', 'response_b', 'winner']],
+      ['hh-rlhf', 'Anthropic HH-RLHF', ['chosen', 'rejected']],
+      ['ultrafeedback', 'UltraFeedback', ['prompt', 'chosen', 'rejected', 'score_chosen', 'score_rejected']],
       ['trl', 'TRL', ['chosen', 'rejected']],
+      ['shp', 'Stanford SHP', ['history', 'human_ref_A', 'human_ref_B', 'labels']],
+      ['chatbot-arena', 'Chatbot Arena', ['conversation_a', 'conversation_b', 'winner']],
       ['pandalm', 'PandaLM', ['instruction', 'response1', 'response2', 'annotator1']],
     ]);
   });
@@ -459,8 +468,11 @@ describe('format table', () => {
 
   it('explains a record it does not recognise', () => {
     const reason =
-      'unknown record: expected the fields of RM Lab (prompt, response_a, response_b, winner), ' +
-      'TRL (chosen, rejected) or PandaLM (instruction, response1, response2, annotator1)';
+      'unknown record: expected the fields of Arena human preference 55k (prompt, response_a, response_b, winner_model_a, winner_model_b, winner_tie), ' +
+      'RM Lab (prompt, response_a, response_b, winner), Anthropic HH-RLHF (chosen, rejected), ' +
+      'UltraFeedback (prompt, chosen, rejected, score_chosen, score_rejected), TRL (chosen, rejected), ' +
+      'Stanford SHP (history, human_ref_A, human_ref_B, labels), Chatbot Arena (conversation_a, conversation_b, winner) ' +
+      'or PandaLM (instruction, response1, response2, annotator1)';
     expect(unknownRecordReason()).toBe(reason);
     expect(reasonOf(() => toPair({ question: 'q' }))).toBe(reason);
     expect(reasonOf(() => toPair([1, 2]))).toBe('expected a JSON object, got an array');

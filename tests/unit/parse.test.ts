@@ -69,7 +69,11 @@ describe('parsePairs', () => {
     expect(summary(parsed)).toEqual([
       [
         1,
-        'unknown record: expected the fields of RM Lab (prompt, response_a, response_b, winner), TRL (chosen, rejected) or PandaLM (instruction, response1, response2, annotator1)',
+        'unknown record: expected the fields of Arena human preference 55k (prompt, response_a, response_b, winner_model_a, winner_model_b, winner_tie), ' +
+          'RM Lab (prompt, response_a, response_b, winner), Anthropic HH-RLHF (chosen, rejected), ' +
+          'UltraFeedback (prompt, chosen, rejected, score_chosen, score_rejected), TRL (chosen, rejected), ' +
+          'Stanford SHP (history, human_ref_A, human_ref_B, labels), Chatbot Arena (conversation_a, conversation_b, winner) ' +
+          'or PandaLM (instruction, response1, response2, annotator1)',
       ],
       [2, 'pair a'],
       [3, 'this line is in RM Lab format, but the file is in TRL format (chosen, rejected)'],

@@ -36,8 +36,13 @@ function hasBom(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
-/** Decodes one line's bytes (without its LF); undefined for a blank line, which is not yielded. */
-function decodeLine(bytes: Uint8Array, line: number): Line | undefined {
+export interface ReadLinesOptions {
+  /** Yield blank lines too (CSV needs them: a quoted cell may hold an empty line). */
+  blank?: boolean;
+}
+
+/** Decodes one line's bytes (without its LF); undefined for a blank line, unless blank lines are wanted. */
+function decodeLine(bytes: Uint8Array, line: number, blank = false): Line | undefined {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === CR) end--; // CRLF files (Windows, many CSV-to-JSONL tools)
   const start = line === 1 && hasBom(bytes) ? 3 : 0;
@@ -51,19 +56,21 @@ function decodeLine(bytes: Uint8Array, line: number): Line | undefined {
     invalid = true;
   }
   // A line of spaces is as empty as an empty one: JSONL writers leave them, and they hold no record.
-  if (text.trim() === '') return undefined;
+  if (!blank && text.trim() === '') return undefined;
   return invalid ? { line, text, invalidUtf8: true } : { line, text };
 }
 
 /**
- * The non-blank lines of a UTF-8 stream. `onBytes` gets the running count of bytes read after each
- * chunk's lines have been consumed, for a progress bar against the file's size. Stopping the
- * iteration early cancels the stream.
+ * The non-blank lines of a UTF-8 stream (every line, with `{ blank: true }`). `onBytes` gets the
+ * running count of bytes read after each chunk's lines have been consumed, for a progress bar
+ * against the file's size. Stopping the iteration early cancels the stream.
  */
 export async function* readLines(
   stream: ReadableStream<Uint8Array>,
   onBytes?: (bytesRead: number) => void,
+  options: ReadLinesOptions = {},
 ): AsyncGenerator<Line> {
+  const blank = options.blank === true;
   const reader = stream.getReader();
   let finished = false;
   try {
@@ -80,7 +87,7 @@ export async function* readLines(
         const bytes = concat(pending, value.subarray(start, lf));
         pending = [];
         start = lf + 1;
-        const decoded = decodeLine(bytes, ++line);
+        const decoded = decodeLine(bytes, ++line, blank);
         if (decoded !== undefined) yield decoded;
       }
       // A copy: a stream may reuse the chunk's buffer once we ask for the next one.
@@ -89,7 +96,7 @@ export async function* readLines(
     }
     finished = true;
     if (pending.length > 0) {
-      const decoded = decodeLine(concat(pending, new Uint8Array(0)), ++line);
+      const decoded = decodeLine(concat(pending, new Uint8Array(0)), ++line, blank);
       if (decoded !== undefined) yield decoded;
     }
   } finally {

@@ -110,3 +110,31 @@ export function extraFields(record: JsonRecord, known: ReadonlySet<string>): Rec
   const entries = Object.entries(record).filter(([key]) => !known.has(key));
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
+
+/** A required list of {role, content} messages (not a plain string), copied as readText copies them. */
+export function readMessages(record: JsonRecord, field: string): Message[] {
+  const value = record[field];
+  if (value === undefined) throw new FormatError(`"${field}" is missing`);
+  const expected = `"${field}" must be a list of {role, content} messages`;
+  if (!Array.isArray(value)) throw new FormatError(`${expected} (got ${kindOf(value)})`);
+  const problem = messageListProblem(value);
+  if (problem !== undefined) throw new FormatError(`${expected} (${problem})`);
+  return (value as Message[]).map((m) => ({ ...m }));
+}
+
+/**
+ * A 0/1 flag or class label, as JSON writes it (1) or as a CSV cell holds it ("1"): its text, so
+ * that the caller compares one spelling. Booleans count too: pandas writes True/False.
+ */
+export function readLabel(record: JsonRecord, field: string): string {
+  const value = record[field];
+  if (value === undefined || value === null) throw new FormatError(`"${field}" is missing`);
+  if (typeof value === 'string') return value.trim();
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+  throw new FormatError(`"${field}" must be a string or a number (got ${kindOf(value)})`);
+}
+
+/** Whether a value is a list of {role, content} messages (an empty list is one). */
+export function isMessageList(value: unknown): value is Message[] {
+  return Array.isArray(value) && messageListProblem(value) === undefined;
+}

@@ -2,7 +2,7 @@
 // or a list of {role, content} messages ("conversational"), with an optional float `margin`.
 // TRL has no ties: chosen becomes response A and wins.
 
-import type { Message, PairInput } from '../pair.ts';
+import type { Message, PairInput, Text } from '../pair.ts';
 import { FormatError } from './format-error.ts';
 import { type JsonRecord, extraFields, readOptionalNumber, readText } from './fields.ts';
 
@@ -51,4 +51,40 @@ export function trlToPair(record: JsonRecord): PairInput {
   if (margin !== undefined) pair.margin = margin;
   if (extra !== undefined) pair.extra = extra;
   return pair;
+}
+
+/** A TRL preference record as written to a file; the pair's extra fields sit beside these. */
+export interface TrlRecord {
+  prompt?: Text;
+  chosen: Text;
+  rejected: Text;
+  margin?: number;
+  [extra: string]: unknown;
+}
+
+/** A turn list for a conversational record: text becomes one turn of the given role. */
+function asMessages(text: Text, role: string): Message[] {
+  return typeof text === 'string' ? [{ role, content: text }] : text.map((m) => ({ ...m }));
+}
+
+/**
+ * Writes a decisive pair as a TRL record: the winner's response is chosen. Ties and both-bad
+ * pairs have no chosen response and give undefined (the export counts them as skipped). When the
+ * prompt and both responses are text the record is "standard" (an empty prompt is left out, as
+ * TRL's implicit prompt); otherwise it is "conversational" throughout, as TRL requires: text
+ * becomes one user turn (prompt) or one assistant turn (response). The pair's extra fields are
+ * kept beside it, one named like a TRL field as "extra_<name>"; RM Lab's own metadata (models,
+ * annotator, votes) has no TRL column and is not written.
+ */
+export function pairToTrl(pair: PairInput): TrlRecord | undefined {
+  if (pair.winner !== 'a' && pair.winner !== 'b') return undefined;
+  const [chosen, rejected] = pair.winner === 'a' ? [pair.responseA, pair.responseB] : [pair.responseB, pair.responseA];
+  const extra = Object.entries(pair.extra ?? {}).map(([key, value]) => [KNOWN.has(key) ? `extra_${key}` : key, value]);
+  const standard = typeof pair.prompt === 'string' && typeof chosen === 'string' && typeof rejected === 'string';
+  const own: [string, unknown][] = [];
+  if (pair.prompt !== '') own.push(['prompt', standard ? pair.prompt : asMessages(pair.prompt, 'user')]);
+  own.push(['chosen', standard ? chosen : asMessages(chosen, 'assistant')]);
+  own.push(['rejected', standard ? rejected : asMessages(rejected, 'assistant')]);
+  if (pair.margin !== undefined) own.push(['margin', pair.margin]);
+  return Object.fromEntries([...extra, ...own]) as TrlRecord;
 }
