@@ -2,7 +2,9 @@
 // screens show as reactive state, and is changed only through its methods.
 import * as Comlink from 'comlink';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
+import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import type { PairQuery } from '../core/data/query.ts';
+import { downloadBlob } from './widgets/download.ts';
 import type { DatasetStats } from '../core/data/stats/index.ts';
 import type { SplitSettings } from '../core/data/split.ts';
 import type { TrainConfig } from '../core/train/config.ts';
@@ -118,6 +120,14 @@ export class LabClient {
 
   queryPairs(datasetId: string, query: PairQuery, split: SplitSettings): Promise<PairQueryResult> {
     return this.#api.queryPairs(datasetId, query, split);
+  }
+
+  /** Downloads a dataset as JSONL; returns how many pairs the format could not hold. */
+  async exportDataset(dataset: DatasetRecord, format: ExportFormat): Promise<ExportCounts> {
+    const { file, ...counts } = await this.#api.exportDataset(dataset.id, format);
+    const slug = dataset.name.replace(/[^\w.-]+/g, '-').replace(/^-|-$/g, '') || 'dataset';
+    downloadBlob(`${slug}.${format === 'trl' ? 'trl' : 'rmlab'}.jsonl`, file);
+    return counts;
   }
 
   datasetStats(datasetId: string): Promise<DatasetStats> {

@@ -1,5 +1,6 @@
 // Whole-dataset operations the worker runs, each as atomic as an import: a merge writes a new
 // dataset that becomes visible only once every pair is copied.
+import { exportLine, type ExportCounts, type ExportFormat } from '../core/data/export.ts';
 import type { Pair } from '../core/data/pair.ts';
 import { addPairs, beginDataset, commitDataset, deleteDataset, scanPairs } from '../store/datasets.ts';
 import type { DatasetRecord, RMLabDatabase } from '../store/db.ts';
@@ -37,4 +38,26 @@ export async function mergeDatasets(db: RMLabDatabase, sources: DatasetRecord[],
     await deleteDataset(db, record.id);
     throw isQuotaExceeded(error) ? new Error(storageFullMessage('the merged dataset')) : error;
   }
+}
+
+/**
+ * A dataset as a JSONL file the user keeps: RM Lab's record (reads back to the same pairs) or
+ * TRL's preference format (ties and both-bad pairs have no chosen response: skipped, counted).
+ */
+export async function exportDataset(
+  db: RMLabDatabase,
+  datasetId: string,
+  format: ExportFormat,
+): Promise<{ file: Blob } & ExportCounts> {
+  const parts: string[] = [];
+  const counts: ExportCounts = { written: 0, skipped: 0 };
+  await scanPairs(db, datasetId, (pair) => {
+    const line = exportLine(pair, format);
+    if (line === undefined) counts.skipped++;
+    else {
+      counts.written++;
+      parts.push(line);
+    }
+  });
+  return { file: new Blob(parts, { type: 'application/jsonl' }), ...counts };
 }

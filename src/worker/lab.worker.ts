@@ -13,7 +13,8 @@ import { datasetStats, type DatasetStats } from '../core/data/stats/index.ts';
 import { builtinTokenizer } from '../core/model/tokenizer.ts';
 import { hashedSplit, planSplit, type SplitPlan, type SplitSettings } from '../core/data/split.ts';
 import { listDatasets, scanPairs } from '../store/datasets.ts';
-import { mergeDatasets } from './dataset-ops.ts';
+import { exportDataset, mergeDatasets } from './dataset-ops.ts';
+import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportProgress, type ImportResult } from './import.ts';
@@ -90,6 +91,10 @@ const api = {
     const all = await listDatasets(db);
     const sources = ids.map((id) => all.find((d) => d.id === id)).filter((d): d is DatasetRecord => !!d);
     return holding(IMPORT_LOCK, () => mergeDatasets(db, sources, name));
+  },
+
+  async exportDataset(datasetId: string, format: ExportFormat): Promise<{ file: Blob } & ExportCounts> {
+    return exportDataset(await openLabDB(), datasetId, format);
   },
 
   /**
