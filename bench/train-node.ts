@@ -33,12 +33,20 @@ async function timeSteps(backend: string, config: TrainConfig, pairs: Pair[], st
   const data = prepareTrainingData(pairs, tokenizer, config);
   const model = RewardModel.create(modelSpecFor(config, tokenizer.vocabSize), config.seed);
   // One warm-up step (kernel set-up, first allocations), then the timed ones.
-  await trainRewardModel(model, data, { ...config, maxSteps: 1, evalEvery: 1e9 }, tokenizer.special.pad, { onEvent: () => {} });
+  await trainRewardModel(model, data, { ...config, maxSteps: 1, evalEvery: 1e9 }, tokenizer.special.pad, {
+    onEvent: () => {},
+  });
   let pairsPerSecond = 0;
   const t0 = performance.now();
-  await trainRewardModel(model, { ...data, heldOut: [] }, { ...config, maxSteps: steps, evalEvery: 1e9 }, tokenizer.special.pad, {
-    onEvent: (e) => e.type === 'steps' && (pairsPerSecond = e.pairsPerSecond),
-  });
+  await trainRewardModel(
+    model,
+    { ...data, heldOut: [] },
+    { ...config, maxSteps: steps, evalEvery: 1e9 },
+    tokenizer.special.pad,
+    {
+      onEvent: (e) => e.type === 'steps' && (pairsPerSecond = e.pairsPerSecond),
+    },
+  );
   const seconds = (performance.now() - t0) / 1000;
   model.dispose();
   return { backend, steps, seconds, pairsPerSecond, secondsPerStep: seconds / steps };
@@ -52,10 +60,13 @@ const CPU_STEPS = 2;
 const wasm = await timeSteps('wasm', config, pairs, STEPS);
 const cpu = await timeSteps('cpu', config, pairs, CPU_STEPS);
 console.log(`default config, steps of ${config.batchSize} pairs (T <= ${config.maxLength}):`);
-for (const r of [wasm, cpu]) console.log(`  ${r.backend.padEnd(5)} ${r.secondsPerStep.toFixed(2)} s/step  ${r.pairsPerSecond.toFixed(1)} pairs/s`);
+for (const r of [wasm, cpu])
+  console.log(`  ${r.backend.padEnd(5)} ${r.secondsPerStep.toFixed(2)} s/step  ${r.pairsPerSecond.toFixed(1)} pairs/s`);
 console.log(`  wasm is ${(cpu.secondsPerStep / wasm.secondsPerStep).toFixed(1)}x faster than cpu`);
 
-let fullRun: { seconds: number; steps: number; evals: Omit<EvalPoint, 'chosenRewards' | 'rejectedRewards'>[]; counts: unknown } | undefined;
+let fullRun:
+  | { seconds: number; steps: number; evals: Omit<EvalPoint, 'chosenRewards' | 'rejectedRewards'>[]; counts: unknown }
+  | undefined;
 if (full) {
   await tf.setBackend('wasm');
   const data = prepareTrainingData(pairs, tokenizer, config);
@@ -67,7 +78,9 @@ if (full) {
       if (e.type !== 'eval') return;
       const { chosenRewards: _c, rejectedRewards: _r, ...point } = e.point;
       evals.push(point);
-      console.log(`  step ${point.step}: held-out accuracy ${(point.accuracy * 100).toFixed(1)}%, loss ${point.loss.toFixed(4)}`);
+      console.log(
+        `  step ${point.step}: held-out accuracy ${(point.accuracy * 100).toFixed(1)}%, loss ${point.loss.toFixed(4)}`,
+      );
     },
   });
   fullRun = { seconds: (performance.now() - t0) / 1000, steps: result.steps, evals, counts: data.counts };
@@ -78,5 +91,17 @@ if (full) {
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(
   'bench/results/train-node.json',
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, config, wasm, cpu, wasmOverCpu: cpu.secondsPerStep / wasm.secondsPerStep, fullRun }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      config,
+      wasm,
+      cpu,
+      wasmOverCpu: cpu.secondsPerStep / wasm.secondsPerStep,
+      fullRun,
+    },
+    null,
+    2,
+  ) + '\n',
 );

@@ -35,11 +35,12 @@ export async function commitDataset(
   db: RMLabDatabase,
   record: DatasetRecord,
   rejected: RejectedLine[],
+  duplicates: { line: number; duplicateOf: number }[] = [],
 ): Promise<DatasetRecord> {
   const ready: DatasetRecord = { ...record, status: 'ready', rejectedCount: rejected.length };
   const tx = db.transaction(['datasets', 'rejects'], 'readwrite');
   await Promise.all([
-    tx.objectStore('rejects').put({ datasetId: record.id, lines: rejected }),
+    tx.objectStore('rejects').put({ datasetId: record.id, lines: rejected, duplicates }),
     tx.objectStore('datasets').put(ready),
     tx.done,
   ]);

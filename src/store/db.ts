@@ -22,9 +22,13 @@ export interface DatasetRecord {
    */
   status: 'importing' | 'ready';
   format?: string;
+  /** How the file was read: JSONL, a JSON array, CSV or TSV, and whether it was gzipped. */
+  container?: { container: string; gzip: boolean };
   pairCount: number;
+  /** Pairs repeating an earlier pair's prompt, responses and winner (stored all the same). */
+  duplicateCount?: number;
   rejectedCount: number;
-  /** Non-empty input lines read. Every one is a stored pair or a rejected line. */
+  /** Records read (non-empty JSONL lines, JSON elements, CSV rows). Every one is a stored pair or a rejected line. */
   lineCount: number;
   winners: Record<Winner, number>;
 }
@@ -59,7 +63,10 @@ export interface RMLabDB extends DBSchema {
   datasets: { key: string; value: DatasetRecord };
   pairs: { key: string; value: Pair; indexes: { byDataset: string } };
   /** The rejected lines of one import, kept so the user can read (and later download) them. */
-  rejects: { key: string; value: { datasetId: string; lines: RejectedLine[] } };
+  rejects: {
+    key: string;
+    value: { datasetId: string; lines: RejectedLine[]; duplicates?: { line: number; duplicateOf: number }[] };
+  };
   runs: { key: string; value: RunRecord; indexes: { byDataset: string } };
   /** The trained weights of a run, apart from the run so listing runs stays cheap. */
   models: { key: string; value: ModelRecord };

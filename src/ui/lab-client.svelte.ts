@@ -19,7 +19,7 @@ import {
 import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
 import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { listRuns, markInterruptedRuns } from '../store/runs.ts';
-import type { ImportProgress } from '../worker/import.ts';
+import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
 
@@ -33,6 +33,7 @@ export interface ImportOutcome {
   datasetName: string;
   pairs: number;
   rejected: RejectedLine[];
+  duplicates: Duplicate[];
   error?: string;
 }
 
@@ -70,12 +71,13 @@ export class LabClient {
   async mergeDatasets(ids: string[], name: string): Promise<void> {
     try {
       const merged = await this.#api.mergeDatasets(ids, name);
-      this.lastImport = { datasetName: merged.name, pairs: merged.pairCount, rejected: [] };
+      this.lastImport = { datasetName: merged.name, pairs: merged.pairCount, rejected: [], duplicates: [] };
     } catch (error) {
       this.lastImport = {
         datasetName: name,
         pairs: 0,
         rejected: [],
+        duplicates: [],
         error: error instanceof Error ? error.message : String(error),
       };
     } finally {
@@ -83,7 +85,7 @@ export class LabClient {
     }
   }
 
-  async importDataset(source: ImportSource, name: string): Promise<void> {
+  async importDataset(source: ImportSource, name: string, choices: ImportChoices = {}): Promise<void> {
     // Ask once that the browser not evict this site's data under storage pressure.
     if (!this.storage?.persisted) await navigator.storage?.persist?.().catch(() => false);
     this.importing = { name, startedAt: performance.now(), progress: { bytesRead: 0, pairs: 0, rejected: 0 } };
@@ -91,17 +93,24 @@ export class LabClient {
       const result = await this.#api.importDataset(
         source,
         name,
+        $state.snapshot(choices) as ImportChoices,
         Comlink.proxy((progress: ImportProgress) => {
           if (this.importing) this.importing = { ...this.importing, progress };
         }),
       );
-      this.lastImport = { datasetName: name, pairs: result.dataset.pairCount, rejected: result.rejected };
+      this.lastImport = {
+        datasetName: name,
+        pairs: result.dataset.pairCount,
+        rejected: result.rejected,
+        duplicates: result.duplicates,
+      };
     } catch (error) {
       const rejected = (error as { rejected?: RejectedLine[] }).rejected ?? [];
       this.lastImport = {
         datasetName: name,
         pairs: 0,
         rejected,
+        duplicates: [],
         error: error instanceof Error ? error.message : String(error),
       };
     } finally {

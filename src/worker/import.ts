@@ -1,9 +1,11 @@
-// Import, as the worker runs it: a byte stream -> lines -> pairs -> the store, in batches, with
-// progress. The dataset stays invisible ('importing') until everything is written, and is
+// Import, as the worker runs it: a byte stream -> records (JSONL, JSON array, CSV/TSV, gzipped
+// or not) -> pairs -> the store, in batches, with progress. The dataset stays invisible ('importing') until everything is written, and is
 // removed again if the import fails or is cancelled, so the store never shows half a dataset.
-import { readLines } from '../core/data/jsonl.ts';
+import type { FieldMapping } from '../core/data/formats/mapping.ts';
+import type { FormatId } from '../core/data/formats/index.ts';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
-import { parsePairs } from '../core/data/parse.ts';
+import { parseRecords } from '../core/data/parse.ts';
+import { readRecords, type ContainerId } from '../core/data/records.ts';
 import { addPairs, beginDataset, commitDataset, deleteDataset } from '../store/datasets.ts';
 import type { DatasetRecord, RMLabDatabase } from '../store/db.ts';
 import { isQuotaExceeded, storageFullMessage } from './storage-errors.ts';
@@ -21,24 +23,47 @@ export interface ImportProgress {
 export interface ImportResult {
   dataset: DatasetRecord;
   rejected: RejectedLine[];
+  duplicates: Duplicate[];
+}
+
+/** A pair whose prompt, responses and winner repeat an earlier line's: stored, and reported. */
+export interface Duplicate {
+  line: number;
+  duplicateOf: number;
+}
+
+/** What the user chose in the preview; anything left out is detected. */
+export interface ImportChoices {
+  container?: ContainerId;
+  format?: FormatId;
+  mapping?: FieldMapping;
 }
 
 export async function importPairs(
   db: RMLabDatabase,
   stream: ReadableStream<Uint8Array>,
-  meta: { name: string; source: DatasetRecord['source']; totalBytes?: number },
+  meta: { name: string; source: DatasetRecord['source']; totalBytes?: number; choices?: ImportChoices },
   onProgress: (p: ImportProgress) => void,
   isCancelled: () => boolean = () => false,
 ): Promise<ImportResult> {
   let record = await beginDataset(db, meta.name, meta.source);
   const rejected: RejectedLine[] = [];
+  const duplicates: Duplicate[] = [];
   let batch: Pair[] = [];
   let bytesRead = 0;
   let index = 0;
   const progress = () =>
     onProgress({ bytesRead, totalBytes: meta.totalBytes, pairs: index, rejected: rejected.length });
   try {
-    for await (const parsed of parsePairs(readLines(stream, (n) => (bytesRead = n)))) {
+    const records = readRecords(stream, {
+      container: meta.choices?.container,
+      onBytes: (n) => (bytesRead = n),
+      onContainer: (info) => (record.container = info),
+    });
+    for await (const parsed of parseRecords(records, {
+      format: meta.choices?.format,
+      mapping: meta.choices?.mapping,
+    })) {
       if (isCancelled()) throw new ImportCancelled();
       record.lineCount++;
       if (parsed.kind === 'rejected') {
@@ -46,6 +71,7 @@ export async function importPairs(
         continue;
       }
       record.format ??= parsed.format;
+      if (parsed.duplicateOf !== undefined) duplicates.push({ line: parsed.line, duplicateOf: parsed.duplicateOf });
       // Zero-padded position keeps the stored order equal to the file's order.
       batch.push({ ...parsed.pair, id: `${record.id}:${String(index).padStart(9, '0')}`, datasetId: record.id });
       record.winners[parsed.pair.winner]++;
@@ -59,9 +85,10 @@ export async function importPairs(
     if (batch.length > 0) await addPairs(db, batch);
     if (index === 0) throw new NoPairsFound(rejected, record.lineCount);
     record.pairCount = index;
+    record.duplicateCount = duplicates.length;
     progress();
-    record = await commitDataset(db, record, rejected);
-    return { dataset: record, rejected };
+    record = await commitDataset(db, record, rejected, duplicates);
+    return { dataset: record, rejected, duplicates };
   } catch (error) {
     await deleteDataset(db, record.id);
     throw isQuotaExceeded(error) ? new Error(storageFullMessage('this file')) : error;

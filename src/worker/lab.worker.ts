@@ -17,7 +17,7 @@ import { exportDataset, mergeDatasets } from './dataset-ops.ts';
 import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
-import { importPairs, type ImportProgress, type ImportResult } from './import.ts';
+import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
 import { runTraining, type RunUpdate } from './train-run.ts';
 import type { DatasetRecord, RunRecord } from '../store/db.ts';
 
@@ -38,6 +38,7 @@ const api = {
   async importDataset(
     source: ImportSource,
     name: string,
+    choices: ImportChoices,
     onProgress: (p: ImportProgress) => void,
   ): Promise<ImportResult> {
     cancelImport = false;
@@ -58,7 +59,12 @@ const api = {
       importPairs(
         db,
         stream,
-        { name, source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName }, totalBytes },
+        {
+          name,
+          source: { kind: source.kind === 'file' ? 'file' : source.label, name: sourceName },
+          totalBytes,
+          choices,
+        },
         onProgress,
         () => cancelImport,
       ),

@@ -129,7 +129,8 @@ describe('import into IndexedDB', () => {
     const error = await importPairs(
       db,
       jsonl(['nope', '{"x": 1}']),
-      { name: 'junk', source: { kind: 'file', name: 'j' } },
+      // As the preview passes it for a .jsonl file (by content alone, 'nope' would read as a CSV header).
+      { name: 'junk', source: { kind: 'file', name: 'junk.jsonl' }, choices: { container: 'jsonl' } },
       () => {},
     ).catch((e) => e);
     expect(error).toBeInstanceOf(NoPairsFound);

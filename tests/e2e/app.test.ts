@@ -125,6 +125,12 @@ describe('RM Lab, end to end', () => {
       mimeType: 'application/jsonl',
       buffer: Buffer.from(lines.join('\n')),
     });
+    // A preview first: nothing is stored until the user says so.
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    await expect(preview.getByLabel('Format').inputValue()).resolves.toBe('');
+    await expect(preview.getByLabel('Format').locator('option:checked').innerText()).resolves.toBe('detected: TRL');
+    await expect(preview.getByRole('table').innerText()).resolves.toMatch(/2\s+rejected: not valid JSON/);
+    await preview.getByRole('button', { name: 'Import my-pairs.jsonl' }).click();
     await page.getByText('stored 2 pairs, 2 lines rejected').waitFor({ timeout: 30_000 });
     const rejects = await page.getByRole('table', { name: 'Rejected lines' }).innerText();
     expect(rejects).toMatch(/2\s+not valid JSON/);
@@ -201,6 +207,37 @@ describe('RM Lab, end to end', () => {
     await expect(page.getByRole('table', { name: 'Datasets in this browser' }).getByRole('row').count()).resolves.toBe(
       4,
     );
+  });
+
+  it('imports a CSV of its own layout through a field mapping', async () => {
+    const csv = [
+      'question,first answer,second answer,pref,topic',
+      '"What is 2+2?",4,5,first,math',
+      '"Name a colour","blue, like the sky",sky,second,art',
+      'Say hi,hi,hello,same,chat',
+      'Broken row,x,y,maybe,chat',
+    ].join('\r\n');
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'survey.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    // No known format: the field mapper opens by itself.
+    await expect(preview.getByLabel('Format').inputValue()).resolves.toBe('custom');
+    await preview.getByLabel('Prompt', { exact: true }).selectOption('question');
+    await preview.getByLabel('Response A', { exact: true }).selectOption('first answer');
+    await preview.getByLabel('Response B', { exact: true }).selectOption('second answer');
+    await preview.getByLabel('Label', { exact: true }).selectOption('pref');
+    await preview.getByLabel('Values meaning A', { exact: true }).fill('first');
+    await preview.getByLabel('Values meaning B', { exact: true }).fill('second');
+    await preview.getByLabel('Values meaning tie', { exact: true }).fill('same');
+    await preview.getByLabel('Task type', { exact: true }).selectOption('topic');
+    await expect(preview.getByRole('table').innerText()).resolves.toMatch(
+      /3\s+Name a colour\s+blue, like the sky\s+sky\s+b/,
+    );
+    await preview.getByRole('button', { name: 'Import survey.csv' }).click();
+    await page.getByText('stored 3 pairs, 1 lines rejected').waitFor({ timeout: 30_000 });
+    await expect(page.getByRole('table', { name: 'Rejected lines' }).innerText()).resolves.toMatch(/5\s+.*"maybe"/);
+    await expect(datasetRow(/survey/).innerText()).resolves.toMatch(/3\s+1 \/ 1 \/ 1 \/ 0\s+1/);
   });
 
   it('trains in the worker on WebGPU when asked to, on the software adapter', async () => {
