@@ -138,6 +138,33 @@ describe('import into IndexedDB', () => {
     expect(await db.count('datasets')).toBe(0);
   });
 
+  it('stops with a plain message when storage is full, and keeps what was stored before', async () => {
+    const { db } = await freshDB();
+    await importPairs(db, jsonl([record(0)]), { name: 'kept', source: { kind: 'file', name: 'k' } }, () => {});
+    // The browser's quota cannot be filled in a test; a database whose pair writes fail as a
+    // full quota makes them fail does the same to the importer.
+    let writes = 0;
+    const full = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver);
+        return (stores: string | string[], mode?: IDBTransactionMode) => {
+          if (stores === 'pairs' && mode === 'readwrite' && ++writes > 1) {
+            throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          }
+          return target.transaction(stores as 'pairs', mode);
+        };
+      },
+    });
+    const big = Array.from({ length: 1500 }, (_, i) => record(i));
+    await expect(
+      importPairs(full, jsonl(big), { name: 'too big', source: { kind: 'file', name: 'b' } }, () => {}),
+    ).rejects.toThrow(
+      "The browser's storage for this site is full, so this file was not stored (nothing already stored was changed).",
+    );
+    expect((await listDatasets(db)).map((d) => d.name)).toEqual(['kept']);
+    expect(await db.count('pairs')).toBe(1);
+  });
+
   it('removes an import a closed tab left unfinished', async () => {
     const { db } = await freshDB();
     const stale = await beginDataset(db, 'half', { kind: 'file', name: 'h' });
