@@ -1,12 +1,16 @@
 // The preview: the first bytes of a file -> container, format, candidates, fields and sample rows.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PREVIEW_BYTES, previewSource } from '../../src/core/data/preview.ts';
 import { gzipBytes } from '../../src/core/data/source.ts';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/formats/${name}`, import.meta.url)));
-const PANDALM = new Uint8Array(readFileSync(new URL('../../../shared/data/pandalm-testset-v1.json', import.meta.url)));
+// PandaLM's raw file lives in the workspace's shared/ folder, beside the repository (CI has it);
+// a clone on its own skips the tests that need it.
+const PANDALM_PATH = new URL('../../../shared/data/pandalm-testset-v1.json', import.meta.url);
+const HAVE_PANDALM = existsSync(PANDALM_PATH);
+const PANDALM = HAVE_PANDALM ? new Uint8Array(readFileSync(PANDALM_PATH)) : new Uint8Array();
 
 describe('previewSource', () => {
   it('shows an HH-RLHF file: its format, the override it allows, its fields and pairs', async () => {
@@ -73,7 +77,7 @@ describe('previewSource', () => {
     expect((await previewSource(atBreak, { complete: false })).sample.map((r) => r.line)).toEqual([1, 2]);
   });
 
-  it('previews the first bytes of the gzipped PandaLM file', async () => {
+  it.skipIf(!HAVE_PANDALM)('previews the first bytes of the gzipped PandaLM file', async () => {
     const gz = await gzipBytes(PANDALM);
     const head = gz.slice(0, 20_000);
     const preview = await previewSource(head, { complete: false, rows: 5 });
@@ -104,7 +108,7 @@ describe('previewSource', () => {
     ]);
   });
 
-  it('leaves out a JSON element cut by the end of the sample, and reports none', async () => {
+  it.skipIf(!HAVE_PANDALM)('leaves out a JSON element cut by the end of the sample, and reports none', async () => {
     const cut = PANDALM.slice(0, 4000); // element [5] starts on line 62 and is cut on line 64
     const preview = await previewSource(cut);
     // Shorter than a preview's bytes, so taken for the whole file unless the caller says it is not.

@@ -1,5 +1,5 @@
 // Containers: JSONL, JSON arrays and concatenated objects, CSV, TSV, and gzip around any of them.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import {
@@ -24,7 +24,11 @@ async function records(input: string | Uint8Array, options: ReadRecordsOptions =
 /** [line, index, record or error]: what a test asserts on. */
 const brief = (rs: RecordLine[]) => rs.map((r) => [r.line, r.index ?? null, r.error ?? r.record]);
 
-const PANDALM = new Uint8Array(readFileSync(new URL('../../../shared/data/pandalm-testset-v1.json', import.meta.url)));
+// PandaLM's raw file lives in the workspace's shared/ folder, beside the repository (CI has it);
+// a clone on its own skips the tests that need it.
+const PANDALM_PATH = new URL('../../../shared/data/pandalm-testset-v1.json', import.meta.url);
+const HAVE_PANDALM = existsSync(PANDALM_PATH);
+const PANDALM = HAVE_PANDALM ? new Uint8Array(readFileSync(PANDALM_PATH)) : new Uint8Array();
 
 describe('detectContainer', () => {
   it('tells the containers apart by their first bytes', () => {
@@ -111,38 +115,41 @@ describe('JSON', () => {
     ]);
   });
 
-  it('reads the real PandaLM file: 999 elements, 12 lines apart, in any chunking and gzipped', async () => {
-    const rs = await records(PANDALM);
-    expect(rs).toHaveLength(999);
-    expect(rs.every((r, i) => r.index === i && r.line === 2 + 12 * i && r.error === undefined)).toBe(true);
-    expect(rs[0]?.record).toEqual({
-      idx: 0,
-      motivation_app: 'Grammarly',
-      cmp_key: 'bloom-7b_llama-7b',
-      instruction:
-        'The sentence you are given might be too wordy, complicated, or unclear. Rewrite the sentence and make your writing clearer by keeping it concise. Whenever possible, break complex sentences into multiple sentences and eliminate unnecessary words.',
-      input:
-        'If you have any questions about my rate or if you find it necessary to increase or decrease the scope for this project, please let me know.',
-      response1: 'If you have any questions about my rate, please let me know.',
-      response2: 'If you have any questions, please let me know.',
-      annotator1: 2,
-      annotator2: 2,
-      annotator3: 2,
-    });
-    // The excerpt is the record's JSON, stopped at 240 characters.
-    expect(rs[0]?.text).toBe(JSON.stringify(rs[0]?.record).slice(0, 240));
-    expect(rs[0]?.text).toHaveLength(240);
-    const expected = brief(rs);
-    expect(brief(await records(PANDALM, {}, 4093))).toEqual(expected);
-    const gz = await gzipBytes(PANDALM);
-    let bytesRead = 0;
-    const seen: number[] = [];
-    const zipped = await records(gz, { onBytes: (n) => seen.push((bytesRead = n)) }, 8192);
-    expect(brief(zipped)).toEqual(expected);
-    // Progress counts the compressed bytes, up to the file's size.
-    expect(bytesRead).toBe(gz.length);
-    expect(seen.length).toBe(Math.ceil(gz.length / 8192));
-  });
+  it.skipIf(!HAVE_PANDALM)(
+    'reads the real PandaLM file: 999 elements, 12 lines apart, in any chunking and gzipped',
+    async () => {
+      const rs = await records(PANDALM);
+      expect(rs).toHaveLength(999);
+      expect(rs.every((r, i) => r.index === i && r.line === 2 + 12 * i && r.error === undefined)).toBe(true);
+      expect(rs[0]?.record).toEqual({
+        idx: 0,
+        motivation_app: 'Grammarly',
+        cmp_key: 'bloom-7b_llama-7b',
+        instruction:
+          'The sentence you are given might be too wordy, complicated, or unclear. Rewrite the sentence and make your writing clearer by keeping it concise. Whenever possible, break complex sentences into multiple sentences and eliminate unnecessary words.',
+        input:
+          'If you have any questions about my rate or if you find it necessary to increase or decrease the scope for this project, please let me know.',
+        response1: 'If you have any questions about my rate, please let me know.',
+        response2: 'If you have any questions, please let me know.',
+        annotator1: 2,
+        annotator2: 2,
+        annotator3: 2,
+      });
+      // The excerpt is the record's JSON, stopped at 240 characters.
+      expect(rs[0]?.text).toBe(JSON.stringify(rs[0]?.record).slice(0, 240));
+      expect(rs[0]?.text).toHaveLength(240);
+      const expected = brief(rs);
+      expect(brief(await records(PANDALM, {}, 4093))).toEqual(expected);
+      const gz = await gzipBytes(PANDALM);
+      let bytesRead = 0;
+      const seen: number[] = [];
+      const zipped = await records(gz, { onBytes: (n) => seen.push((bytesRead = n)) }, 8192);
+      expect(brief(zipped)).toEqual(expected);
+      // Progress counts the compressed bytes, up to the file's size.
+      expect(bytesRead).toBe(gz.length);
+      expect(seen.length).toBe(Math.ceil(gz.length / 8192));
+    },
+  );
 
   it('reports a broken element with its index and line, and goes on at the next element', async () => {
     const text = ['[', '  {"a": 1},', '  {"b": tru},', '  {"c": 3},', '  {"d": 4}', '  {"e": 5}', ']'].join('\n');
