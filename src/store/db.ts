@@ -4,7 +4,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Pair, RejectedLine, Winner } from '../core/data/pair.ts';
 import type { NamedWeight, ModelSpec } from '../core/model/reward-model.ts';
 import type { TrainConfig } from '../core/train/config.ts';
-import type { DataCounts, EvalPoint, StepPoint } from '../core/train/events.ts';
+import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../core/train/events.ts';
 import type { BackendInfo } from '../core/train/backend.ts';
 
 export const DB_NAME = 'rm-lab';
@@ -47,6 +47,9 @@ export interface RunRecord {
   backend?: BackendInfo;
   totalSteps?: number;
   counts?: DataCounts;
+  /** The scored held-out pairs and ties, aligned with every evaluation's rewards. */
+  heldOut?: HeldOutMeta[];
+  heldOutTies?: TieMeta[];
   steps: StepPoint[];
   evals: EvalPoint[];
   pairsPerSecond?: number;

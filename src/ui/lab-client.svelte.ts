@@ -207,7 +207,7 @@ function applyUpdate(run: RunRecord, u: RunUpdate): RunRecord {
       const e = u.event;
       switch (e.type) {
         case 'start':
-          return { ...run, totalSteps: e.totalSteps, counts: e.counts };
+          return { ...run, totalSteps: e.totalSteps, counts: e.counts, heldOut: e.heldOut, heldOutTies: e.heldOutTies };
         case 'steps':
           return { ...run, steps: [...run.steps, ...e.points], pairsPerSecond: e.pairsPerSecond };
         case 'eval':

@@ -75,6 +75,8 @@ export async function runTraining(
         if (event.type === 'start') {
           run.totalSteps = event.totalSteps;
           run.counts = event.counts;
+          run.heldOut = event.heldOut;
+          run.heldOutTies = event.heldOutTies;
         } else if (event.type === 'steps') {
           run.steps.push(...event.points);
           run.pairsPerSecond = event.pairsPerSecond;

@@ -4,7 +4,8 @@ import type { Pair } from '../../src/core/data/pair.ts';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
 import { prepareTrainingData } from '../../src/core/train/data.ts';
-import type { TrainEvent } from '../../src/core/train/events.ts';
+import type { EvalPoint, TrainEvent } from '../../src/core/train/events.ts';
+import { makeBatch } from '../../src/core/train/batch.ts';
 import { trainRewardModel } from '../../src/core/train/trainer.ts';
 
 beforeAll(async () => {
@@ -165,6 +166,39 @@ describe('training loop', () => {
     expect(tf.memory().numTensors).toBe(afterCreate);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('scores held-out ties at each evaluation, response A and B, aligned with their metadata', async () => {
+    const ties: Pair[] = Array.from({ length: 40 }, (_, i) => ({
+      id: `t${i}`,
+      datasetId: 'd',
+      prompt: `tie prompt ${i}`,
+      responseA: `first ${i}`,
+      responseB: 'second',
+      winner: 'tie',
+      taskType: 'tied',
+    }));
+    const data = prepareTrainingData([...politePairs(48), ...ties], tokenizer, dataOptions);
+    expect(data.heldOutTies.length).toBeGreaterThan(0);
+    const model = RewardModel.create(spec(), 0);
+    const evals: EvalPoint[] = [];
+    await trainRewardModel(model, data, { ...hyper, maxSteps: 2, evalEvery: 2 }, tokenizer.special.pad, {
+      onEvent: (e) => e.type === 'eval' && evals.push(e.point),
+    });
+    const { a, b } = evals[0]!.tieRewards;
+    expect(a).toHaveLength(data.heldOutTies.length);
+    expect(b).toHaveLength(data.heldOutTies.length);
+    // The first tie's rewards, scored alone, match what the evaluation reported for it.
+    const first = makeBatch(
+      [{ chosen: data.heldOutTies[0]!.a, rejected: data.heldOutTies[0]!.b, margin: 0 }],
+      32,
+      tokenizer.special.pad,
+    );
+    const alone = await model.rewards(first.ids, first.mask).data();
+    expect(a[0]).toBeCloseTo(alone[0]!, 5);
+    expect(b[0]).toBeCloseTo(alone[1]!, 5);
+    expect(data.heldOutTies[0]!.meta.taskType).toBe('tied');
+    model.dispose();
   });
 
   it('refuses a dataset with nothing to train on, in plain words', async () => {

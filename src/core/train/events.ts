@@ -1,5 +1,6 @@
 // What a training run reports as it goes. The worker forwards these to the page and the store
 // keeps them, so the charts of a finished run are drawn from exactly what was seen live.
+import type { Votes } from '../data/pair.ts';
 
 export interface DataCounts {
   /** Pairs in the dataset. */
@@ -13,6 +14,24 @@ export interface DataCounts {
   bothBad: number;
   /** Pairs cut to maxLength tokens (counted once per pair, whichever response was cut). */
   truncated: number;
+}
+
+/** What the held-out analyses need to know of a scored held-out pair, besides its rewards. */
+export interface HeldOutMeta {
+  pairId: string;
+  /** Which position the preferred response was shown in ('a' or 'b'). */
+  chosenSide: 'a' | 'b';
+  /** Token lengths of [CLS] prompt [SEP] response [SEP], after truncation. */
+  chosenTokens: number;
+  rejectedTokens: number;
+  taskType?: string;
+  /** The annotators' votes, where the data has several (unanimous vs split pairs). */
+  votes?: Votes;
+}
+
+export interface TieMeta {
+  pairId: string;
+  taskType?: string;
 }
 
 export interface StepPoint {
@@ -29,12 +48,22 @@ export interface EvalPoint {
   accuracy: number;
   /** Mean of r_chosen - r_rejected over held-out pairs. */
   meanMargin: number;
+  /** Aligned with the run's heldOut metadata. */
   chosenRewards: number[];
   rejectedRewards: number[];
+  /** Rewards of the held-out ties' two responses, aligned with the run's heldOutTies. */
+  tieRewards: { a: number[]; b: number[] };
 }
 
 export type TrainEvent =
-  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; counts: DataCounts }
+  | {
+      type: 'start';
+      totalSteps: number;
+      stepsPerEpoch: number;
+      counts: DataCounts;
+      heldOut: HeldOutMeta[];
+      heldOutTies: TieMeta[];
+    }
   | { type: 'steps'; points: StepPoint[]; step: number; totalSteps: number; pairsPerSecond: number; elapsedMs: number }
   | { type: 'eval'; point: EvalPoint }
   | { type: 'end'; step: number; stopped: boolean };

@@ -46,7 +46,14 @@ export async function trainRewardModel(
   const stepsPerEpoch = Math.ceil(data.train.length / config.batchSize);
   const totalSteps =
     config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
-  hooks.onEvent({ type: 'start', totalSteps, stepsPerEpoch, counts: data.counts });
+  hooks.onEvent({
+    type: 'start',
+    totalSteps,
+    stepsPerEpoch,
+    counts: data.counts,
+    heldOut: data.heldOut.map((p) => p.meta),
+    heldOutTies: data.heldOutTies.map((t) => t.meta),
+  });
 
   const optimizer = tf.train.adam(config.learningRate);
   const vars = model.trainableVariables;
@@ -85,7 +92,7 @@ export async function trainRewardModel(
         const evalNow = step % config.evalEvery === 0 || step === totalSteps;
         if (pending.length >= READ_EVERY || evalNow) await flush();
         if (evalNow && data.heldOut.length > 0) {
-          lastEval = await evaluate(model, data.heldOut, config.batchSize, config.maxLength, padId, step);
+          lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
           hooks.onEvent({ type: 'eval', point: lastEval });
         }
         if (hooks.shouldStop?.()) {
@@ -96,7 +103,7 @@ export async function trainRewardModel(
     }
     await flush();
     if (stopped && data.heldOut.length > 0 && lastEval?.step !== step) {
-      lastEval = await evaluate(model, data.heldOut, config.batchSize, config.maxLength, padId, step);
+      lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
       hooks.onEvent({ type: 'eval', point: lastEval });
     }
   } finally {
@@ -132,38 +139,61 @@ function trainStep(
   }
 }
 
-/** Scores held-out pairs and reads the rewards back once. */
+/** Scores the held-out pairs (and ties) and reads the rewards back once. */
 export async function evaluate(
   model: RewardModel,
-  heldOut: TokenizedPair[],
+  data: Pick<TrainingData, 'heldOut' | 'heldOutTies'>,
   batchSize: number,
   maxLength: number,
   padId: number,
   step: number,
 ): Promise<EvalPoint> {
+  // Ties go through the same batches: their A response in the "chosen" rows, B in the "rejected" ones.
+  const ties: TokenizedPair[] = data.heldOutTies.map((t) => ({ chosen: t.a, rejected: t.b, margin: 0 }));
+  const [pairs, tied] = await scoreSplit(
+    [...data.heldOut, ...ties],
+    data.heldOut.length,
+    model,
+    batchSize,
+    maxLength,
+    padId,
+  );
+  const margins = data.heldOut.map((p) => p.margin);
+  return {
+    step,
+    ...pairwiseMetrics(pairs.first, pairs.second, margins),
+    chosenRewards: pairs.first,
+    rejectedRewards: pairs.second,
+    tieRewards: { a: tied.first, b: tied.second },
+  };
+}
+
+/** Rewards of both sequences of every pair, split into the first `cut` pairs and the rest. */
+async function scoreSplit(
+  all: TokenizedPair[],
+  cut: number,
+  model: RewardModel,
+  batchSize: number,
+  maxLength: number,
+  padId: number,
+): Promise<[{ first: number[]; second: number[] }, { first: number[]; second: number[] }]> {
   const parts: tf.Tensor1D[] = [];
-  for (let start = 0; start < heldOut.length; start += batchSize) {
-    const batch = makeBatch(heldOut.slice(start, start + batchSize), maxLength, padId);
+  for (let start = 0; start < all.length; start += batchSize) {
+    const batch = makeBatch(all.slice(start, start + batchSize), maxLength, padId);
     parts.push(tf.tidy(() => model.rewards(batch.ids, batch.mask)));
     disposeBatch(batch);
   }
-  const all = await Promise.all(parts.map((p) => p.data()));
+  const values = await Promise.all(parts.map((p) => p.data()));
   tf.dispose(parts);
-  const chosenRewards: number[] = [];
-  const rejectedRewards: number[] = [];
-  for (const r of all) {
-    const half = r.length / 2;
-    chosenRewards.push(...r.slice(0, half));
-    rejectedRewards.push(...r.slice(half));
+  const first: number[] = [];
+  const second: number[] = [];
+  for (const r of values) {
+    const half = r.length / 2; // each batch is [B chosen-side rows, B rejected-side rows]
+    first.push(...r.slice(0, half));
+    second.push(...r.slice(half));
   }
-  return {
-    step,
-    ...pairwiseMetrics(
-      chosenRewards,
-      rejectedRewards,
-      heldOut.map((p) => p.margin),
-    ),
-    chosenRewards,
-    rejectedRewards,
-  };
+  return [
+    { first: first.slice(0, cut), second: second.slice(0, cut) },
+    { first: first.slice(cut), second: second.slice(cut) },
+  ];
 }
