@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, TRAIN_FIELD_KEYS, TRAIN_FIELDS } from '../../src/core/train/config.ts';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  parseTrainConfig,
+  applyPreset,
+  presetConfig,
+  TRAIN_FIELD_KEYS,
+  TRAIN_FIELDS,
+  TRAIN_PRESETS,
+} from '../../src/core/train/config.ts';
 
 describe('training configuration', () => {
   it('takes every default from the one field table', () => {
@@ -39,5 +47,14 @@ describe('training configuration', () => {
       learningRate: 0.01,
       nLayers: DEFAULT_TRAIN_CONFIG.nLayers,
     });
+  });
+
+  it('has presets that are valid configurations, balanced being the defaults', () => {
+    for (const p of TRAIN_PRESETS) expect(() => presetConfig(p.id)).not.toThrow();
+    expect(presetConfig('balanced')).toEqual(DEFAULT_TRAIN_CONFIG);
+    expect(presetConfig('quick')).toMatchObject({ dModel: 32, nLayers: 1, epochs: 1, seed: DEFAULT_TRAIN_CONFIG.seed });
+    expect(() => presetConfig('nope')).toThrow('no preset nope');
+    const mine = { ...DEFAULT_TRAIN_CONFIG, splitSeed: 9, backend: 'wasm' as const, dModel: 256, nHeads: 8 };
+    expect(applyPreset(mine, 'quick')).toMatchObject({ splitSeed: 9, backend: 'wasm', dModel: 32, nHeads: 2 });
   });
 });

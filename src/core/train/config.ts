@@ -25,6 +25,7 @@ export interface TrainConfig {
   seed: number;
   evalEvery: number;
   maxHeldOutPairs: number;
+  checkpointEvery: number;
   backend: BackendChoice;
 }
 
@@ -186,6 +187,15 @@ export const TRAIN_FIELDS: FieldTable = {
     label: 'Held-out pairs used',
     help: 'At most this many held-out pairs are scored at each evaluation, to keep it quick.',
   },
+  checkpointEvery: {
+    group: 'training',
+    kind: 'int',
+    default: 50,
+    min: 1,
+    max: 100_000,
+    label: 'Checkpoint every',
+    help: 'Steps between saved checkpoints; a closed tab resumes from the last one.',
+  },
   backend: {
     group: 'training',
     kind: 'choice',
@@ -236,4 +246,62 @@ export function parseTrainConfig(input: unknown): TrainConfig {
     throw new Error(`Attention heads (nHeads = ${config.nHeads}) must divide Model width (dModel = ${config.dModel})`);
   }
   return config;
+}
+
+/** Starting points for the form, for people who do not want to tune each field. */
+export const TRAIN_PRESETS: readonly { id: string; label: string; help: string; values: Partial<TrainConfig> }[] = [
+  {
+    id: 'quick',
+    label: 'Quick demo',
+    help: 'A tiny model, one pass over the data: about a minute on a laptop CPU. Shows the curves move.',
+    values: {
+      dModel: 32,
+      nLayers: 1,
+      nHeads: 2,
+      maxLength: 64,
+      batchSize: 16,
+      learningRate: 1e-3,
+      epochs: 1,
+      evalEvery: 10,
+    },
+  },
+  {
+    id: 'balanced',
+    label: 'Balanced',
+    help: 'The defaults: a 2-layer, 64-wide transformer over 128 tokens for 3 passes.',
+    values: {},
+  },
+  {
+    id: 'careful',
+    label: 'Careful',
+    help: 'A wider model over longer text, a lower learning rate and more held-out pairs: slower, steadier.',
+    values: {
+      dModel: 128,
+      nLayers: 2,
+      nHeads: 4,
+      maxLength: 256,
+      batchSize: 16,
+      learningRate: 3e-4,
+      epochs: 4,
+      evalEvery: 50,
+      maxHeldOutPairs: 500,
+    },
+  },
+];
+
+/** A preset applied to the defaults (fields a preset leaves out take their defaults). */
+export function presetConfig(id: string): TrainConfig {
+  return applyPreset(DEFAULT_TRAIN_CONFIG, id);
+}
+
+/**
+ * A preset applied to the form as it is: model and training fields take the preset's values (or
+ * their defaults); the held-out split and the backend stay as the user set them.
+ */
+export function applyPreset(current: TrainConfig, id: string): TrainConfig {
+  const preset = TRAIN_PRESETS.find((p) => p.id === id);
+  if (!preset) throw new Error(`no preset ${id}`);
+  const kept = (key: keyof TrainConfig) => TRAIN_FIELDS[key].group === 'data' || key === 'backend';
+  const base = Object.fromEntries(TRAIN_FIELD_KEYS.map((k) => [k, kept(k) ? current[k] : DEFAULT_TRAIN_CONFIG[k]]));
+  return parseTrainConfig({ ...base, ...preset.values });
 }
