@@ -18,7 +18,7 @@ import {
 } from '../store/datasets.ts';
 import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
 import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
-import { listRuns, markInterruptedRuns } from '../store/runs.ts';
+import { deleteRun, listRuns, markInterruptedRuns } from '../store/runs.ts';
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
@@ -149,6 +149,11 @@ export class LabClient {
 
   async renameDataset(id: string, name: string): Promise<void> {
     await renameDataset(await openLabDB(), id, name);
+    await this.refresh();
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    await deleteRun(await openLabDB(), id);
     await this.refresh();
   }
 
