@@ -6,9 +6,10 @@ import type { NamedWeight, ModelSpec } from '../core/model/reward-model.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../core/train/events.ts';
 import type { BackendInfo } from '../core/train/backend.ts';
+import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
 
 export const DB_NAME = 'rm-lab';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface DatasetRecord {
   id: string;
@@ -53,12 +54,45 @@ export interface RunRecord {
   steps: StepPoint[];
   evals: EvalPoint[];
   pairsPerSecond?: number;
+  /** Steps in one epoch (from the run's start), for "epoch e of E". */
+  stepsPerEpoch?: number;
+  /** Paused from the page; the status stays 'running' (a paused run left by a closed tab becomes 'interrupted'). */
+  paused?: boolean;
+  /** The run's latest checkpoint, where it can resume from (the state itself is in `checkpoints`). */
+  checkpoint?: { step: number; savedAt: number };
+  /** The step at which the loss or the gradients became NaN or infinite (status 'failed'). */
+  divergedAt?: number;
+  /** When the run was resumed from a checkpoint, each time. */
+  resumedAt?: number[];
 }
 
 export interface ModelRecord {
   runId: string;
   spec: ModelSpec;
   weights: NamedWeight[];
+  savedAt: number;
+}
+
+/**
+ * Everything a run needs to go on exactly where it stood: written every few steps, at a pause and at
+ * the end, one per run (the latest good one: a write that fails leaves the one before).
+ */
+export interface CheckpointRecord {
+  runId: string;
+  /** Steps done; the resumed run's next step is step + 1. */
+  step: number;
+  /** The next batch: its epoch and its start in that epoch's permutation of the training pairs. */
+  position: DataPosition;
+  spec: ModelSpec;
+  weights: NamedWeight[];
+  optimizer: OptimizerState;
+  /** The run's curves up to `step`: a resumed run goes on from these. */
+  steps: StepPoint[];
+  evals: EvalPoint[];
+  /** The tfjs backend that wrote it: resuming on the same one gives the same numbers, bit for bit. */
+  backend: string;
+  /** Fingerprint of the training pairs (dataFingerprint): a changed dataset cannot resume the run. */
+  data: string;
   savedAt: number;
 }
 
@@ -73,6 +107,8 @@ export interface RMLabDB extends DBSchema {
   runs: { key: string; value: RunRecord; indexes: { byDataset: string } };
   /** The trained weights of a run, apart from the run so listing runs stays cheap. */
   models: { key: string; value: ModelRecord };
+  /** The latest checkpoint of each run, keyed by run id. */
+  checkpoints: { key: string; value: CheckpointRecord };
 }
 
 export type RMLabDatabase = IDBPDatabase<RMLabDB>;
@@ -95,6 +131,15 @@ function open(name: string): Promise<RMLabDatabase> {
         db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
         db.createObjectStore('models', { keyPath: 'runId' });
       }
+      if (oldVersion < 2) {
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+      }
+    },
+    // A tab still running older code holds the database at its old version and would stall the
+    // upgrade of a newer tab: it lets go, and the next openLabDB() in it opens afresh.
+    blocking(_current, _blocked, event) {
+      (event.target as IDBDatabase).close();
+      if (name === DB_NAME) opening = undefined;
     },
   });
 }

@@ -1,5 +1,6 @@
-// Training runs (configuration, live curves, final metrics) and their trained weights.
-import type { ModelRecord, RMLabDatabase, RunRecord } from './db.ts';
+// Training runs (configuration, live curves, final metrics), their trained weights and their latest
+// checkpoint (to resume a run that was interrupted, paused and left, or stopped).
+import type { CheckpointRecord, ModelRecord, RMLabDatabase, RunRecord } from './db.ts';
 
 export async function putRun(db: RMLabDatabase, run: RunRecord): Promise<void> {
   await db.put('runs', run);
@@ -14,13 +15,55 @@ export async function getRun(db: RMLabDatabase, id: string): Promise<RunRecord |
 }
 
 /**
- * Runs left 'running' by a page that is gone (reloaded, closed, crashed) are marked
- * 'interrupted': their curves so far are kept. (Resuming them is a later feature.)
+ * Runs left 'running' (or paused) by a page that is gone (reloaded, closed, crashed) are marked
+ * 'interrupted': their curves so far are kept, and those with a checkpoint can resume (isResumable).
  */
 export async function markInterruptedRuns(db: RMLabDatabase): Promise<number> {
   const running = (await db.getAll('runs')).filter((r) => r.status === 'running');
-  for (const r of running) await db.put('runs', { ...r, status: 'interrupted' });
+  for (const r of running) {
+    // The checkpoint is written before the run record notes it: a tab closed in between leaves the
+    // record one checkpoint behind, so the checkpoint itself says where the run can resume from.
+    const checkpoint = await getCheckpoint(db, r.id);
+    await db.put('runs', {
+      ...r,
+      status: 'interrupted',
+      paused: undefined,
+      checkpoint: checkpoint ? { step: checkpoint.step, savedAt: checkpoint.savedAt } : r.checkpoint,
+    });
+  }
   return running.length;
+}
+
+/**
+ * Whether the page should offer "Resume": the run is not training, has a checkpoint short of its
+ * last step, and did not fail by diverging (resumed, it would diverge again at the same step).
+ */
+export function isResumable(run: RunRecord): boolean {
+  if (run.status === 'running' || run.status === 'done' || !run.checkpoint) return false;
+  if (run.status === 'failed' && run.divergedAt !== undefined) return false;
+  return run.totalSteps === undefined || run.checkpoint.step < run.totalSteps;
+}
+
+/**
+ * "Epoch e of E" for a run's progress: e is the epoch of the last step reported (1 before any).
+ * Steps per epoch come from the run's start or, on a live record that lacks them, from its points
+ * (each point's epoch is step / stepsPerEpoch).
+ */
+export function epochProgress(run: RunRecord): { epoch: number; epochs: number } | undefined {
+  const last = run.steps.at(-1);
+  const stepsPerEpoch = run.stepsPerEpoch ?? (last && last.epoch > 0 ? Math.round(last.step / last.epoch) : undefined);
+  if (!stepsPerEpoch || !run.totalSteps) return undefined;
+  const epochs = Math.ceil(run.totalSteps / stepsPerEpoch);
+  return { epoch: Math.min(epochs, Math.max(1, Math.ceil((last?.step ?? 0) / stepsPerEpoch))), epochs };
+}
+
+/** Replaces the run's checkpoint in one write: the one before stays if the write fails. */
+export async function putCheckpoint(db: RMLabDatabase, checkpoint: CheckpointRecord): Promise<void> {
+  await db.put('checkpoints', checkpoint);
+}
+
+export async function getCheckpoint(db: RMLabDatabase, runId: string): Promise<CheckpointRecord | undefined> {
+  return db.get('checkpoints', runId);
 }
 
 export async function saveModel(db: RMLabDatabase, model: ModelRecord): Promise<void> {
@@ -32,6 +75,11 @@ export async function getModel(db: RMLabDatabase, runId: string): Promise<ModelR
 }
 
 export async function deleteRun(db: RMLabDatabase, id: string): Promise<void> {
-  const tx = db.transaction(['runs', 'models'], 'readwrite');
-  await Promise.all([tx.objectStore('runs').delete(id), tx.objectStore('models').delete(id), tx.done]);
+  const tx = db.transaction(['runs', 'models', 'checkpoints'], 'readwrite');
+  await Promise.all([
+    tx.objectStore('runs').delete(id),
+    tx.objectStore('models').delete(id),
+    tx.objectStore('checkpoints').delete(id),
+    tx.done,
+  ]);
 }

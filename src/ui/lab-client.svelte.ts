@@ -18,7 +18,7 @@ import {
 } from '../store/datasets.ts';
 import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
 import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
-import { deleteRun, listRuns, markInterruptedRuns } from '../store/runs.ts';
+import { deleteRun, isResumable, listRuns, markInterruptedRuns } from '../store/runs.ts';
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
@@ -179,6 +179,43 @@ export class LabClient {
     void this.#api.stopTraining();
   }
 
+  /** Pauses the live run after its current step; it writes a checkpoint and waits (liveRun.paused). */
+  pauseTraining(): void {
+    if (this.liveRun?.status === 'running') this.liveRun = { ...this.liveRun, paused: true };
+    void this.#api.pauseTraining();
+  }
+
+  resumeTraining(): void {
+    if (this.liveRun?.paused) this.liveRun = { ...this.liveRun, paused: undefined };
+    void this.#api.resumeTraining();
+  }
+
+  /** Whether to offer "Resume" for a stored run (interrupted, stopped or failed, with a checkpoint). */
+  canResume(run: RunRecord): boolean {
+    return !this.training && isResumable(run);
+  }
+
+  /**
+   * Goes on with a run from its latest checkpoint, to the result it would have reached without the
+   * break. Resolves with undefined once the run ends (its outcome is in liveRun), or with the reason,
+   * in plain words, why it could not resume (no checkpoint, dataset changed): the run is then untouched.
+   */
+  async resumeRun(runId: string): Promise<string | undefined> {
+    const onUpdate = (u: RunUpdate) => {
+      if (u.type === 'created' || u.type === 'saved') this.liveRun = u.run;
+      else if (this.liveRun) this.liveRun = applyUpdate(this.liveRun, u);
+      if (u.type === 'created' || u.type === 'saved') void this.refresh();
+    };
+    try {
+      await this.#api.resumeRun(runId, Comlink.proxy(onUpdate));
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    } finally {
+      await this.refresh();
+    }
+  }
+
   get training(): boolean {
     return this.liveRun?.status === 'running';
   }
@@ -212,7 +249,14 @@ function applyUpdate(run: RunRecord, u: RunUpdate): RunRecord {
       const e = u.event;
       switch (e.type) {
         case 'start':
-          return { ...run, totalSteps: e.totalSteps, counts: e.counts, heldOut: e.heldOut, heldOutTies: e.heldOutTies };
+          return {
+            ...run,
+            totalSteps: e.totalSteps,
+            stepsPerEpoch: e.stepsPerEpoch,
+            counts: e.counts,
+            heldOut: e.heldOut,
+            heldOutTies: e.heldOutTies,
+          };
         case 'steps':
           return { ...run, steps: [...run.steps, ...e.points], pairsPerSecond: e.pairsPerSecond };
         case 'eval':

@@ -2,10 +2,7 @@
 // Its API is exposed to the page with comlink; LabClient (src/ui/lab-client.svelte.ts) owns it.
 import * as Comlink from 'comlink';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+import './wasm-setup.ts';
 import { parseTrainConfig } from '../core/train/config.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
 import type { Pair, Text } from '../core/data/pair.ts';
@@ -18,21 +15,15 @@ import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
-import { runTraining, type RunUpdate } from './train-run.ts';
+import { PauseGate, resumeRun, runTraining, type RunUpdate } from './train-run.ts';
 import type { DatasetRecord, RunRecord } from '../store/db.ts';
-
-// The .wasm binaries are bundled as assets; tell the backend where Vite put them.
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmUrl,
-  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
-});
 
 export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
 
 let cancelImport = false;
 let stopTraining = false;
 let training = false;
+const pause = new PauseGate();
 
 const api = {
   async importDataset(
@@ -86,7 +77,8 @@ const api = {
     stopTraining = false;
     try {
       const db = await openLabDB();
-      return await holding(TRAINING_LOCK, () => runTraining(db, dataset, config, onUpdate, () => stopTraining));
+      pause.resume();
+      return await holding(TRAINING_LOCK, () => runTraining(db, dataset, config, onUpdate, () => stopTraining, pause));
     } finally {
       training = false;
     }
@@ -156,6 +148,37 @@ const api = {
 
   stopTraining(): void {
     stopTraining = true;
+    pause.resume(); // a paused run wakes up to stop
+  },
+
+  /** Pauses the run training in this tab after its current step (it writes a checkpoint, then waits). */
+  pauseTraining(): void {
+    if (training) pause.pause();
+  },
+
+  resumeTraining(): void {
+    pause.resume();
+  },
+
+  /** Goes on with an interrupted, stopped or failed run from its latest checkpoint (see resumeRun). */
+  async resumeRun(runId: string, onUpdate: (u: RunUpdate) => void): Promise<RunRecord> {
+    if (training) throw new Error('a run is already training in this tab');
+    training = true;
+    stopTraining = false;
+    pause.resume();
+    try {
+      const db = await openLabDB();
+      // One tab at a time resumes a run: two clicks in two tabs must not train it twice.
+      const once = (lock: Lock | null) => {
+        if (!lock) throw new Error('this run is being resumed in another tab');
+        return resumeRun(db, runId, onUpdate, () => stopTraining, pause);
+      };
+      const exclusive = () =>
+        navigator.locks.request(`rm-lab-resume-${runId}`, { ifAvailable: true }, once) as unknown as Promise<RunRecord>;
+      return await holding(TRAINING_LOCK, exclusive);
+    } finally {
+      training = false;
+    }
   },
 };
 

@@ -1,23 +1,57 @@
 // One training run as the worker drives it: read the dataset, tokenize, pick the backend, train,
-// and keep the run's record (curves, metrics) and final weights in the store as it goes.
+// and keep the run's record (curves, metrics), its checkpoints and final weights in the store as it
+// goes. A run can be paused (the loop waits between steps), stopped, and resumed from its latest
+// checkpoint after a reload, a closed tab or a crash (resumeRun), to the same result it would have
+// reached without the break.
 import * as tf from '@tensorflow/tfjs';
 import { builtinTokenizer } from '../core/model/tokenizer.ts';
 import { RewardModel, type ModelSpec } from '../core/model/reward-model.ts';
-import { selectBackend, type BackendInfo } from '../core/train/backend.ts';
-import type { TrainConfig } from '../core/train/config.ts';
-import { prepareTrainingData } from '../core/train/data.ts';
+import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
+import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
+import { TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
+import { prepareTrainingData, type TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
-import { trainRewardModel } from '../core/train/trainer.ts';
+import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
 import { getPairs } from '../store/datasets.ts';
-import { newId, type RMLabDatabase, type RunRecord } from '../store/db.ts';
-import { putRun, saveModel } from '../store/runs.ts';
+import { newId, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
+import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun, saveModel } from '../store/runs.ts';
 
-/** What the page hears about a run: the trainer's events plus the run's identity and backend. */
+/**
+ * What the page hears about a run: the trainer's events plus the run's identity and backend.
+ * 'saved' carries the whole record whenever it changes outside the trainer's events (paused,
+ * resumed, finished).
+ */
 export type RunUpdate =
   | { type: 'created'; run: RunRecord }
   | { type: 'backend'; backend: BackendInfo }
   | { type: 'train'; event: TrainEvent }
   | { type: 'saved'; run: RunRecord };
+
+/** Pause between steps: while paused, `wait()` gives the promise the training loop awaits. */
+export class PauseGate {
+  #waiting: { promise: Promise<void>; release: () => void } | undefined;
+
+  get paused(): boolean {
+    return this.#waiting !== undefined;
+  }
+
+  pause(): void {
+    if (this.#waiting) return;
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.#waiting = { promise, release };
+  }
+
+  resume(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.release();
+  }
+
+  wait(): Promise<void> | undefined {
+    return this.#waiting?.promise;
+  }
+}
 
 export function modelSpecFor(config: TrainConfig, vocabSize: number): ModelSpec {
   return {
@@ -41,6 +75,7 @@ export async function runTraining(
   config: TrainConfig,
   onUpdate: (u: RunUpdate) => void,
   shouldStop: () => boolean,
+  pause?: PauseGate,
 ): Promise<RunRecord> {
   const run: RunRecord = {
     id: newId(),
@@ -54,48 +89,188 @@ export async function runTraining(
   };
   await putRun(db, run);
   onUpdate({ type: 'created', run });
-  let model: RewardModel | undefined;
+  return drive(db, run, undefined, onUpdate, shouldStop, pause);
+}
+
+/**
+ * Goes on with a run from its latest checkpoint: the same weights, Adam state, data order and
+ * curves, on the backend that wrote the checkpoint where the settings say 'auto'. Refuses, leaving
+ * the run as it was, when the run is training or finished, has no checkpoint, or its dataset is gone
+ * or changed.
+ */
+export async function resumeRun(
+  db: RMLabDatabase,
+  runId: string,
+  onUpdate: (u: RunUpdate) => void,
+  shouldStop: () => boolean,
+  pause?: PauseGate,
+): Promise<RunRecord> {
+  const run = await getRun(db, runId);
+  if (!run) throw new Error('this run no longer exists');
+  const checkpoint = await getCheckpoint(db, runId);
+  if (checkpoint) run.checkpoint = { step: checkpoint.step, savedAt: checkpoint.savedAt }; // the stored one is the truth
+  if (!checkpoint || !isResumable(run)) {
+    throw new Error(
+      run.status === 'running'
+        ? 'this run is still training'
+        : run.status === 'done'
+          ? 'this run has finished: there is nothing to resume'
+          : run.divergedAt !== undefined
+            ? `this run diverged at step ${run.divergedAt}: resumed, it would diverge again; train anew with a lower learning rate`
+            : 'this run has no checkpoint to resume from',
+    );
+  }
+  const data = await loadData(db, run);
+  if (dataFingerprint(data.train) !== checkpoint.data) {
+    throw new Error(
+      `the training pairs of "${run.datasetName}" are not those this run was trained on (the dataset was changed ` +
+        'or deleted): it cannot resume',
+    );
+  }
+  Object.assign(run, {
+    status: 'running',
+    error: undefined,
+    finishedAt: undefined,
+    paused: undefined,
+    steps: checkpoint.steps,
+    evals: checkpoint.evals,
+    resumedAt: [...(run.resumedAt ?? []), Date.now()],
+  } satisfies Partial<RunRecord>);
+  await putRun(db, run);
+  onUpdate({ type: 'created', run });
+  return drive(db, run, { checkpoint, data }, onUpdate, shouldStop, pause);
+}
+
+async function loadData(db: RMLabDatabase, run: RunRecord): Promise<TrainingData> {
+  return prepareTrainingData(await getPairs(db, run.datasetId), builtinTokenizer(), run.config);
+}
+
+/** Resuming on the backend that wrote the checkpoint gives the same numbers; the settings may force another. */
+async function resumeBackend(
+  config: TrainConfig,
+  checkpoint: CheckpointRecord,
+  model: ProbeModel,
+): Promise<BackendInfo> {
+  const same = checkpoint.backend as BackendChoice;
+  if (config.backend !== 'auto' || !TRAIN_FIELDS.backend.choices.includes(same)) {
+    return selectBackend(config.backend, { model });
+  }
   try {
-    run.backend = await selectBackend(config.backend);
+    const info = await selectBackend(same);
+    return { ...info, reason: "the backend this run's checkpoint was written on, so it goes on exactly as before" };
+  } catch {
+    return selectBackend('auto', { model });
+  }
+}
+
+async function drive(
+  db: RMLabDatabase,
+  run: RunRecord,
+  resume: { checkpoint: CheckpointRecord; data: TrainingData } | undefined,
+  onUpdate: (u: RunUpdate) => void,
+  shouldStop: () => boolean,
+  pause: PauseGate | undefined,
+): Promise<RunRecord> {
+  const config = run.config;
+  let model: RewardModel | undefined;
+  let saving = Promise.resolve();
+  const persist = () => {
+    saving = saving.then(() => putRun(db, run));
+  };
+  try {
+    const tokenizer = builtinTokenizer();
+    const spec = resume?.checkpoint.spec ?? modelSpecFor(config, tokenizer.vocabSize);
+    // 'auto' times a few steps of this very model on each backend the browser offers.
+    const probeModel: ProbeModel = { transformer: spec.transformer, batchSize: config.batchSize };
+    run.backend = resume
+      ? await resumeBackend(config, resume.checkpoint, probeModel)
+      : await selectBackend(config.backend, { model: probeModel });
     await putRun(db, run);
     onUpdate({ type: 'backend', backend: run.backend });
 
-    const tokenizer = builtinTokenizer();
-    const data = prepareTrainingData(await getPairs(db, dataset.id), tokenizer, config);
-    const spec = modelSpecFor(config, tokenizer.vocabSize);
+    const data = resume?.data ?? (await loadData(db, run));
+    const fingerprint = resume?.checkpoint.data ?? dataFingerprint(data.train);
     model = RewardModel.create(spec, config.seed);
-
-    let saving = Promise.resolve();
-    const persist = () => {
-      saving = saving.then(() => putRun(db, run));
+    const backend = run.backend.name;
+    const from: TrainState | undefined = resume && {
+      step: resume.checkpoint.step,
+      position: resume.checkpoint.position,
+      weights: resume.checkpoint.weights,
+      optimizer: resume.checkpoint.optimizer,
     };
-    const result = await trainRewardModel(model, data, config, tokenizer.special.pad, {
-      shouldStop,
-      onEvent: (event) => {
-        if (event.type === 'start') {
-          run.totalSteps = event.totalSteps;
-          run.counts = event.counts;
-          run.heldOut = event.heldOut;
-          run.heldOutTies = event.heldOutTies;
-        } else if (event.type === 'steps') {
-          run.steps.push(...event.points);
-          run.pairsPerSecond = event.pairsPerSecond;
-        } else if (event.type === 'eval') {
-          run.evals.push(event.point);
-        }
-        persist();
-        onUpdate({ type: 'train', event });
+
+    const result = await trainRewardModel(
+      model,
+      data,
+      { ...config, checkpointEvery: checkpointEveryOf(config) },
+      tokenizer.special.pad,
+      {
+        shouldStop,
+        onEvent: (event) => {
+          if (event.type === 'start') {
+            run.totalSteps = event.totalSteps;
+            run.stepsPerEpoch = event.stepsPerEpoch;
+            run.counts = event.counts;
+            run.heldOut = event.heldOut;
+            run.heldOutTies = event.heldOutTies;
+          } else if (event.type === 'steps') {
+            run.steps.push(...event.points);
+            run.pairsPerSecond = event.pairsPerSecond;
+          } else if (event.type === 'eval') {
+            run.evals.push(event.point);
+          }
+          persist();
+          onUpdate({ type: 'train', event });
+        },
+        onCheckpoint: async (state) => {
+          const savedAt = Date.now();
+          try {
+            await putCheckpoint(db, {
+              runId: run.id,
+              ...state,
+              spec,
+              steps: run.steps.slice(),
+              evals: run.evals.slice(),
+              backend,
+              data: fingerprint,
+              savedAt,
+            });
+          } catch (error) {
+            const why = error instanceof Error ? error.message : String(error);
+            throw new Error(`could not save the checkpoint of step ${state.step} (${why})`, { cause: error });
+          }
+          run.checkpoint = { step: state.step, savedAt };
+          persist();
+        },
+        pauseGate: () => {
+          const wait = pause?.wait();
+          if (!wait) return undefined;
+          // Called once the steps so far are reported and the checkpoint is written.
+          return async () => {
+            run.paused = true;
+            persist();
+            onUpdate({ type: 'saved', run });
+            await wait;
+            run.paused = undefined;
+            persist();
+            onUpdate({ type: 'saved', run });
+          };
+        },
       },
-    });
+      from,
+    );
     await saving;
     await saveModel(db, { runId: run.id, spec, weights: await model.getWeights(), savedAt: Date.now() });
     run.status = result.stopped ? 'stopped' : 'done';
   } catch (error) {
     run.status = 'failed';
     run.error = error instanceof Error ? error.message : String(error);
+    if (error instanceof TrainingDiverged) run.divergedAt = error.step;
   } finally {
     model?.dispose();
+    run.paused = undefined;
     run.finishedAt = Date.now();
+    await saving.catch(() => {});
     await putRun(db, run);
     onUpdate({ type: 'saved', run });
     // Any tensor still alive here is a leak: every step must free what it made.

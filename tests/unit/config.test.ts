@@ -32,7 +32,7 @@ describe('training configuration', () => {
     expect(() => parseTrainConfig({ nLayers: 1.5 })).toThrow('Layers (nLayers) must be a whole number, got 1.5');
     expect(() => parseTrainConfig({ learningRate: 'fast' })).toThrow('Learning rate (learningRate) must be a number');
     expect(() => parseTrainConfig({ backend: 'tpu' })).toThrow(
-      'Backend (backend) must be one of auto, webgpu, wasm, cpu',
+      'Backend (backend) must be one of auto, webgpu, webgl, wasm, cpu',
     );
     expect(() => parseTrainConfig({ dModel: 30, nHeads: 4 })).toThrow('must divide Model width');
     expect(() => parseTrainConfig(null)).toThrow('must be an object');

@@ -2,7 +2,7 @@
 // The form in the app, validation of untrusted input (a stored run, a worker message) and, later,
 // the CLI's --help and share links are all generated from this table, never from a second list.
 
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type PoolingChoice = 'cls' | 'mean';
 import type { Stratify } from '../data/split.ts';
 
@@ -194,15 +194,15 @@ export const TRAIN_FIELDS: FieldTable = {
     min: 1,
     max: 100_000,
     label: 'Checkpoint every',
-    help: 'Steps between saved checkpoints; a closed tab resumes from the last one.',
+    help: 'Steps between saved checkpoints (weights, optimizer, data position): a reloaded or crashed run resumes from the last one. Also saved at a pause and at the end.',
   },
   backend: {
     group: 'training',
     kind: 'choice',
     default: 'auto',
-    choices: ['auto', 'webgpu', 'wasm', 'cpu'],
+    choices: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'],
     label: 'Backend',
-    help: 'Where the math runs. Auto: WebGPU on a real GPU, otherwise WebAssembly on the CPU.',
+    help: 'Where the math runs. Auto times a few training steps on each backend this browser offers (a software GPU is skipped) and takes the fastest.',
   },
 };
 

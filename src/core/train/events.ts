@@ -40,6 +40,13 @@ export interface StepPoint {
   loss: number;
   /** Batch accuracy on the training pairs of this step. */
   accuracy: number;
+  /** Global L2 norm of all the gradients of this step (before the optimizer used them). */
+  gradNorm?: number;
+  /** The optimizer's learning rate at this step. */
+  learningRate?: number;
+  /** Mean and standard deviation of the rewards of this batch (chosen and rejected responses together). */
+  rewardMean?: number;
+  rewardStd?: number;
 }
 
 export interface EvalPoint {

@@ -2,8 +2,11 @@
 // every few steps. It runs wherever tfjs runs (the page's worker, Node) on whatever backend is
 // already set, and reports through `onEvent`.
 //
-// Read-backs from the GPU stall the pipeline, so per-step loss and accuracy stay on the device
-// and are read in one go every `READ_EVERY` steps (and at evaluations and the end).
+// Read-backs from the GPU stall the pipeline, so per-step loss, accuracy and gradient norm stay on
+// the device and are read in one go every `READ_EVERY` steps (and at evaluations, checkpoints and
+// the end). That read is also where a NaN or an infinity in the loss or the gradients stops the run
+// (TrainingDiverged), before any checkpoint could take it in. Checkpoints (the whole state: see
+// checkpoint.ts) are read back only every `checkpointEvery` steps, at a pause and at the end.
 import * as tf from '@tensorflow/tfjs';
 import type { RewardModel } from '../model/reward-model.ts';
 import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
@@ -12,6 +15,14 @@ import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
 import { bradleyTerryLoss, pairwiseAccuracy } from './loss.ts';
 import { permutation } from './shuffle.ts';
+import {
+  captureState,
+  DEFAULT_CHECKPOINT_EVERY,
+  firstNonFinite,
+  restoreState,
+  type DataPosition,
+  type TrainState,
+} from './checkpoint.ts';
 import { pairwiseMetrics } from '../eval/metrics.ts';
 
 const READ_EVERY = 5;
@@ -20,6 +31,17 @@ export interface TrainHooks {
   onEvent: (event: TrainEvent) => void;
   /** Polled between steps; true ends the run after the current step (the model stays usable). */
   shouldStop?: () => boolean;
+  /**
+   * Polled between steps. Returning a function means "pause": the trainer reports the steps not yet
+   * reported, writes a checkpoint (when it writes any), then calls the function and waits for the
+   * promise it returns before going on. (So whoever shows "paused" shows it with everything saved.)
+   */
+  pauseGate?: () => (() => Promise<void>) | undefined;
+  /**
+   * Given the whole training state every `checkpointEvery` steps, at a pause and at the end (finished
+   * or stopped), and awaited. Never given a state with a NaN or an infinity in it.
+   */
+  onCheckpoint?: (state: TrainState) => Promise<void>;
 }
 
 export interface TrainResult {
@@ -31,21 +53,77 @@ export interface TrainResult {
 type Hyper = Pick<
   TrainConfig,
   'batchSize' | 'learningRate' | 'epochs' | 'maxSteps' | 'seed' | 'evalEvery' | 'maxLength'
->;
+> & { checkpointEvery?: number };
 
+/** The loss or the gradients went to NaN or infinity: the run cannot go on. */
+export class TrainingDiverged extends Error {
+  constructor(
+    readonly step: number,
+    readonly quantity: 'loss' | 'gradients' | 'weights',
+    readonly value: number,
+    learningRate: number,
+    lastCheckpointStep: number | undefined,
+  ) {
+    const what =
+      quantity === 'loss' ? 'the loss' : quantity === 'gradients' ? "the gradients' norm" : 'a weight of the model';
+    const kept =
+      lastCheckpointStep === undefined
+        ? 'no checkpoint had been written yet'
+        : `the last good checkpoint, from step ${lastCheckpointStep}, is kept`;
+    super(
+      `${what} became ${value} at step ${step}: lower the learning rate (it was ${learningRate}) and train again. ` +
+        `Training stopped; ${kept}.`,
+    );
+    this.name = 'TrainingDiverged';
+  }
+}
+
+/** Steps in a run and in each epoch of it. */
+export function runLength(
+  trainPairs: number,
+  config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'maxSteps'>,
+): { stepsPerEpoch: number; totalSteps: number } {
+  const stepsPerEpoch = Math.ceil(trainPairs / config.batchSize);
+  const all = stepsPerEpoch * config.epochs;
+  return { stepsPerEpoch, totalSteps: config.maxSteps > 0 ? Math.min(config.maxSteps, all) : all };
+}
+
+/** The seed of epoch `epoch`'s permutation of the training pairs: the data order is a pure function of it. */
+export function epochSeed(seed: number, epoch: number): number {
+  return seed * 1000 + epoch;
+}
+
+interface PendingStep {
+  step: number;
+  epoch: number;
+  /** On the device until the next read-back. */
+  loss: tf.Scalar;
+  accuracy: tf.Scalar;
+  gradNorm: tf.Scalar;
+  rewardMean: tf.Scalar;
+  rewardStd: tf.Scalar;
+}
+
+const pendingTensors = (p: PendingStep) => [p.loss, p.accuracy, p.gradNorm, p.rewardMean, p.rewardStd];
+
+/**
+ * Trains `model` from its current weights, or, given `from` (a checkpoint's state), puts that state
+ * into the model and a fresh optimizer and goes on from its step: the same batches and the same Adam
+ * updates as a run that never stopped.
+ */
 export async function trainRewardModel(
   model: RewardModel,
   data: TrainingData,
   config: Hyper,
   padId: number,
   hooks: TrainHooks,
+  from?: TrainState,
 ): Promise<TrainResult> {
   if (data.train.length === 0) {
     throw new Error('no training pairs: the dataset has no pair with a winner outside the held-out split');
   }
-  const stepsPerEpoch = Math.ceil(data.train.length / config.batchSize);
-  const totalSteps =
-    config.maxSteps > 0 ? Math.min(config.maxSteps, stepsPerEpoch * config.epochs) : stepsPerEpoch * config.epochs;
+  const { stepsPerEpoch, totalSteps } = runLength(data.train.length, config);
+  const checkpointEvery = config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   hooks.onEvent({
     type: 'start',
     totalSteps,
@@ -57,48 +135,103 @@ export async function trainRewardModel(
 
   const optimizer = tf.train.adam(config.learningRate);
   const vars = model.trainableVariables;
-  const pending: { step: number; epoch: number; loss: tf.Scalar; accuracy: tf.Scalar }[] = [];
-  const started = performance.now();
+  const pending: PendingStep[] = [];
   let lastEval: EvalPoint | undefined;
-  let step = 0;
+  let step = from?.step ?? 0;
+  const firstStep = step;
+  let position: DataPosition = { ...(from?.position ?? { epoch: 0, index: 0 }) };
+  let lastCheckpoint: number | undefined = from?.step;
   let stopped = false;
+  let started = performance.now();
 
   const flush = async () => {
     if (pending.length === 0) return;
-    const stacked = tf.stack(pending.flatMap((p) => [p.loss, p.accuracy]));
+    const stacked = tf.stack(pending.flatMap(pendingTensors));
     const values = await stacked.data();
     stacked.dispose();
-    const points: StepPoint[] = pending.map((p, i) => ({
-      step: p.step,
-      epoch: p.epoch,
-      loss: values[2 * i]!,
-      accuracy: values[2 * i + 1]!,
-    }));
-    tf.dispose(pending.flatMap((p) => [p.loss, p.accuracy]));
+    const points: StepPoint[] = [];
+    let diverged: TrainingDiverged | undefined;
+    for (const [i, p] of pending.entries()) {
+      const at = (k: number) => values[5 * i + k]!;
+      const loss = at(0);
+      const gradNorm = at(2);
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        const [quantity, value] = Number.isFinite(loss)
+          ? (['gradients', gradNorm] as const)
+          : (['loss', loss] as const);
+        diverged = new TrainingDiverged(p.step, quantity, value, config.learningRate, lastCheckpoint);
+        break;
+      }
+      points.push({
+        step: p.step,
+        epoch: p.epoch,
+        loss,
+        accuracy: at(1),
+        gradNorm,
+        learningRate: config.learningRate,
+        rewardMean: at(3),
+        rewardStd: at(4),
+      });
+    }
+    tf.dispose(pending.flatMap(pendingTensors));
     pending.length = 0;
-    const elapsedMs = performance.now() - started;
-    const pairsPerSecond = (step * config.batchSize) / (elapsedMs / 1000);
-    hooks.onEvent({ type: 'steps', points, step, totalSteps, pairsPerSecond, elapsedMs });
+    if (points.length > 0) {
+      const done = points.at(-1)!.step;
+      const elapsedMs = performance.now() - started;
+      const pairsPerSecond = ((done - firstStep) * config.batchSize) / (elapsedMs / 1000);
+      hooks.onEvent({ type: 'steps', points, step: done, totalSteps, pairsPerSecond, elapsedMs });
+    }
+    if (diverged) throw diverged;
+  };
+
+  /** Flushes (so a NaN is caught first), reads the state back and hands it over. */
+  const checkpoint = async () => {
+    if (!hooks.onCheckpoint || lastCheckpoint === step) return;
+    await flush();
+    const state = await captureState(model, optimizer, step, normalized(position, data.train.length));
+    const bad = firstNonFinite(state.weights) ?? firstNonFinite(state.optimizer.moments);
+    if (bad) throw new TrainingDiverged(step, 'weights', bad.value, config.learningRate, lastCheckpoint);
+    await hooks.onCheckpoint(state);
+    lastCheckpoint = step;
   };
 
   try {
-    outer: for (let epoch = 0; step < totalSteps; epoch++) {
-      const order = permutation(data.train.length, config.seed * 1000 + epoch);
-      for (let start = 0; start < order.length && step < totalSteps; start += config.batchSize) {
-        const pairs = order.slice(start, start + config.batchSize).map((i) => data.train[i]!);
-        const { loss, accuracy } = trainStep(model, optimizer, vars, pairs, config.maxLength, padId);
-        step++;
-        pending.push({ step, epoch: step / stepsPerEpoch, loss, accuracy });
-        const evalNow = step % config.evalEvery === 0 || step === totalSteps;
-        if (pending.length >= READ_EVERY || evalNow) await flush();
-        if (evalNow && data.heldOut.length > 0) {
-          lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
-          hooks.onEvent({ type: 'eval', point: lastEval });
-        }
-        if (hooks.shouldStop?.()) {
-          stopped = true;
-          break outer;
-        }
+    if (from) await restoreState(model, optimizer, from);
+    let order: number[] | undefined;
+    while (step < totalSteps) {
+      position = normalized(position, data.train.length);
+      if (position.index === 0 || !order)
+        order = permutation(data.train.length, epochSeed(config.seed, position.epoch));
+      const pairs = order.slice(position.index, position.index + config.batchSize).map((i) => data.train[i]!);
+      position = { epoch: position.epoch, index: position.index + config.batchSize };
+      pending.push({
+        step: step + 1,
+        epoch: (step + 1) / stepsPerEpoch,
+        ...trainStep(model, optimizer, vars, pairs, config.maxLength, padId),
+      });
+      step++;
+      const evalNow = step % config.evalEvery === 0 || step === totalSteps;
+      const checkpointNow = step % checkpointEvery === 0;
+      if (pending.length >= READ_EVERY || evalNow || checkpointNow) await flush();
+      if (evalNow && data.heldOut.length > 0) {
+        lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+        hooks.onEvent({ type: 'eval', point: lastEval });
+      }
+      if (checkpointNow && step < totalSteps) await checkpoint();
+      // On the CPU backends no read-back ever leaves the microtask queue: without this, a pause or a
+      // stop sent to the worker would wait for the end of the run.
+      await nextTask();
+      const pause = hooks.pauseGate?.();
+      if (pause) {
+        await flush();
+        await checkpoint();
+        const pausedAt = performance.now();
+        await pause();
+        started += performance.now() - pausedAt; // time paused is not training time
+      }
+      if (hooks.shouldStop?.()) {
+        stopped = true;
+        break;
       }
     }
     await flush();
@@ -106,15 +239,40 @@ export async function trainRewardModel(
       lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
       hooks.onEvent({ type: 'eval', point: lastEval });
     }
+    await checkpoint();
   } finally {
-    tf.dispose(pending.flatMap((p) => [p.loss, p.accuracy]));
+    tf.dispose(pending.flatMap(pendingTensors));
     optimizer.dispose();
   }
   hooks.onEvent({ type: 'end', step, stopped });
   return { steps: step, stopped, lastEval };
 }
 
-/** One optimizer step; returns the batch's loss and accuracy as device scalars (not read back). */
+/**
+ * Resolves in a later task of the event loop, so that messages queued meanwhile (the page's pause or
+ * stop) are handled first. A message to itself, not scheduler.yield(): yield's continuation runs
+ * ahead of queued tasks, and a pause sent at step 5 landed at step 50. Not setTimeout: clamped to 4 ms.
+ */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** An epoch's end is the next epoch's start. */
+function normalized(position: DataPosition, trainPairs: number): DataPosition {
+  return position.index >= trainPairs ? { epoch: position.epoch + 1, index: 0 } : position;
+}
+
+/**
+ * One optimizer step. Returns the batch's loss and accuracy, the gradients' global norm and the mean
+ * and spread of the batch's rewards, as device scalars (not read back).
+ */
 function trainStep(
   model: RewardModel,
   optimizer: tf.Optimizer,
@@ -122,18 +280,27 @@ function trainStep(
   pairs: TokenizedPair[],
   maxLength: number,
   padId: number,
-): { loss: tf.Scalar; accuracy: tf.Scalar } {
+): Omit<PendingStep, 'step' | 'epoch'> {
   const batch = makeBatch(pairs, maxLength, padId);
   try {
     let accuracy: tf.Scalar | undefined;
+    let rewardMean: tf.Scalar | undefined;
+    let rewardStd: tf.Scalar | undefined;
     const { value: loss, grads } = tf.variableGrads(() => {
-      const [rc, rr] = tf.split(model.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
+      const rewards = model.rewards(batch.ids, batch.mask); // [2B]: chosen rows, then rejected rows
+      const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
       accuracy = tf.keep(pairwiseAccuracy(rc, rr));
+      const { mean, variance } = tf.moments(rewards);
+      rewardMean = tf.keep(mean as tf.Scalar);
+      rewardStd = tf.keep(tf.sqrt(variance) as tf.Scalar);
       return bradleyTerryLoss(rc, rr, batch.margin);
     }, vars);
+    const gradNorm = tf.tidy(
+      () => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar,
+    );
     optimizer.applyGradients(grads);
     tf.dispose(Object.values(grads));
-    return { loss, accuracy: accuracy! };
+    return { loss, accuracy: accuracy!, gradNorm, rewardMean: rewardMean!, rewardStd: rewardStd! };
   } finally {
     disposeBatch(batch);
   }

@@ -1,0 +1,27 @@
+// Registers tfjs's WebAssembly backend and tells it where Vite put its .wasm binaries. Imported
+// for its side effects, once, by the entry point that trains (the lab worker, the benchmark page).
+//
+// Which binary runs is the backend's choice: in a cross-origin isolated page (COOP/COEP headers,
+// see vite.config.ts) the threaded SIMD build, whose XNNPACK thread pool uses every logical core;
+// otherwise the single-threaded SIMD build. The threaded build starts its pthreads from a copy of
+// its own JavaScript, which the `tfjsWasmThreads` plugin in vite.config.ts keeps out of the
+// minifier (a minified copy throws "ReferenceError: e is not defined" in every pthread).
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+});
+
+/** Threads the WASM backend's kernels run on, once it has started; undefined before. */
+export function wasmThreads(): number | undefined {
+  try {
+    return getThreadsCount();
+  } catch {
+    return undefined; // "WASM backend not initialized"
+  }
+}

@@ -1,0 +1,359 @@
+// Checkpoints and resume on tfjs's cpu backend (and wasm, in Node): a run cut at step k, its state
+// copied out (as IndexedDB would: a structured clone), put into a fresh model and optimizer and
+// trained on to step N ends with the same weights and Adam state, bit for bit, as the run that never
+// stopped. Also: the NaN guard, pausing, and no tensor left behind.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Pair } from '../../src/core/data/pair.ts';
+import { RewardModel, type ModelSpec, type NamedWeight } from '../../src/core/model/reward-model.ts';
+import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
+import { captureState, restoreState, type TrainState } from '../../src/core/train/checkpoint.ts';
+import { prepareTrainingData, type TrainingData } from '../../src/core/train/data.ts';
+import type { StepPoint } from '../../src/core/train/events.ts';
+import { trainRewardModel, TrainingDiverged, type TrainHooks } from '../../src/core/train/trainer.ts';
+
+const tokenizer = builtinTokenizer();
+const pad = tokenizer.special.pad;
+const spec: ModelSpec = {
+  encoder: 'builtin-transformer',
+  tokenizer: 'builtin',
+  transformer: {
+    vocabSize: tokenizer.vocabSize,
+    maxLength: 32,
+    dModel: 16,
+    nLayers: 1,
+    nHeads: 2,
+    dFF: 64,
+    pooling: 'cls',
+  },
+};
+
+function politePairs(n: number): Pair[] {
+  const topics = ['the weather', 'a recipe', 'the train times', 'my homework', 'a good book', 'the news'];
+  return Array.from({ length: n }, (_, i) => {
+    const polite = `thank you for asking about ${topics[i % topics.length]}, here is a careful answer`;
+    const rude = `no. figure out ${topics[i % topics.length]} yourself`;
+    const aWins = i % 2 === 0;
+    return {
+      id: `p${i}`,
+      datasetId: 'd',
+      prompt: `question ${i} about ${topics[i % topics.length]}`,
+      responseA: aWins ? polite : rude,
+      responseB: aWins ? rude : polite,
+      winner: aWins ? 'a' : 'b',
+      margin: i % 3 === 0 ? 0.5 : undefined,
+    };
+  });
+}
+
+const data: TrainingData = prepareTrainingData(politePairs(60), tokenizer, {
+  maxLength: 32,
+  heldOutFraction: 0.2,
+  splitSeed: 1,
+  stratify: 'none',
+  maxHeldOutPairs: 100,
+});
+// The last batch of each epoch is short (train % batchSize != 0), so positions cross uneven epoch ends.
+const hyper = { batchSize: 8, learningRate: 3e-3, epochs: 3, maxSteps: 0, seed: 7, evalEvery: 4, maxLength: 32 };
+const stepsPerEpoch = Math.ceil(data.train.length / hyper.batchSize);
+const N = stepsPerEpoch * hyper.epochs;
+
+/** Bit patterns, so NaN, -0 and the last ulp all count. */
+const bits = (w: NamedWeight[]) => w.map((x) => ({ name: x.name, bits: Array.from(new Uint32Array(x.data.buffer)) }));
+
+interface Outcome {
+  weights: NamedWeight[];
+  final: TrainState;
+  points: StepPoint[];
+}
+
+/** Trains a model made with `seed` to the end, optionally from a state; returns the final weights and state. */
+async function train(seed: number, from?: TrainState, hooks: Partial<TrainHooks> = {}): Promise<Outcome> {
+  const model = RewardModel.create(spec, seed);
+  const points: StepPoint[] = [];
+  let final: TrainState | undefined;
+  await trainRewardModel(
+    model,
+    data,
+    { ...hyper, checkpointEvery: 1000 },
+    pad,
+    {
+      onEvent: (e) => e.type === 'steps' && points.push(...e.points),
+      onCheckpoint: async (s) => {
+        final = s;
+      },
+      ...hooks,
+    },
+    from,
+  );
+  const weights = await model.getWeights();
+  model.dispose();
+  return { weights, final: final!, points };
+}
+
+/** Trains k steps, then stops: the checkpoint of step k, as IndexedDB would hand it back. */
+async function firstSteps(k: number, checkpointEvery = k): Promise<TrainState> {
+  const model = RewardModel.create(spec, 5);
+  let kept: TrainState | undefined;
+  let steps = 0;
+  await trainRewardModel(model, data, { ...hyper, checkpointEvery }, pad, {
+    onEvent: () => {},
+    onCheckpoint: async (s) => {
+      kept = structuredClone(s);
+    },
+    pauseGate: () => void steps++, // called between steps: counts them
+    shouldStop: () => steps === k,
+  });
+  model.dispose();
+  expect(kept!.step).toBe(k);
+  return kept!;
+}
+
+describe.each(['cpu', 'wasm'])('resume on the %s backend', (backend) => {
+  let uninterrupted: Outcome;
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+    uninterrupted = await train(5);
+    expect(uninterrupted.final.step).toBe(N);
+  });
+
+  // Mid-epoch; at an epoch's end (position moves to the next epoch); mid-epoch after a short batch.
+  it.each([3, stepsPerEpoch, stepsPerEpoch * 2 + 2])(
+    'k = %i steps + checkpoint + restore into a fresh model + the rest == N steps uninterrupted, bit for bit',
+    async (k) => {
+      const state = await firstSteps(k);
+      expect(state.position).toEqual(
+        k % stepsPerEpoch === 0
+          ? { epoch: k / stepsPerEpoch, index: 0 }
+          : { epoch: Math.floor(k / stepsPerEpoch), index: (k % stepsPerEpoch) * hyper.batchSize },
+      );
+      expect(state.optimizer.iterations).toBe(k);
+      const resumed = await train(99, state); // other starting weights: the checkpoint must overwrite them all
+      expect(bits(resumed.weights)).toEqual(bits(uninterrupted.weights));
+      expect(bits(resumed.final.optimizer.moments)).toEqual(bits(uninterrupted.final.optimizer.moments));
+      expect(resumed.final.optimizer).toMatchObject({
+        iterations: N,
+        accBeta1: uninterrupted.final.optimizer.accBeta1,
+        accBeta2: uninterrupted.final.optimizer.accBeta2,
+      });
+      // The same batches in the same order: every later step's loss, gradient norm and rewards agree.
+      expect(resumed.points).toEqual(uninterrupted.points.filter((p) => p.step > k));
+    },
+  );
+
+  it('also when the state is captured every few steps and the run is cut between two checkpoints', async () => {
+    const state = await firstSteps(11, 5); // checkpoints at 5 and 10, then the one at the stop (11)
+    const resumed = await train(1, state);
+    expect(bits(resumed.weights)).toEqual(bits(uninterrupted.weights));
+  });
+});
+
+describe('checkpoints on the cpu backend', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterAll(() => tf.disposeVariables());
+
+  it("needs Adam's running beta products: tfjs's own setWeights recomputes them with pow, and the run drifts", async () => {
+    const k = 7;
+    const state = await firstSteps(k);
+    const reference = await train(5);
+    // Restore as tf.train.adam's setWeights alone would: beta^(t+1) from pow().
+    const powOnly: TrainState = structuredClone(state);
+    powOnly.optimizer.accBeta1 = Math.fround(0.9 ** (k + 1));
+    powOnly.optimizer.accBeta2 = Math.fround(0.999 ** (k + 1));
+    expect([powOnly.optimizer.accBeta1, powOnly.optimizer.accBeta2]).not.toEqual([
+      state.optimizer.accBeta1,
+      state.optimizer.accBeta2,
+    ]);
+    const drifted = await train(5, powOnly);
+    expect(bits(drifted.weights)).not.toEqual(bits(reference.weights));
+    const exact = await train(5, state);
+    expect(bits(exact.weights)).toEqual(bits(reference.weights));
+  });
+
+  it('reads the state back only at checkpoint steps, pauses and the end', async () => {
+    const model = RewardModel.create(spec, 5);
+    const at: number[] = [];
+    await trainRewardModel(model, data, { ...hyper, maxSteps: 12, checkpointEvery: 5 }, pad, {
+      onEvent: () => {},
+      onCheckpoint: async (s) => {
+        at.push(s.step);
+      },
+    });
+    model.dispose();
+    expect(at).toEqual([5, 10, 12]);
+  });
+
+  it('reports gradient norm, learning rate and the batch reward mean and spread with every step', async () => {
+    const { points } = await train(5);
+    expect(points).toHaveLength(N);
+    for (const p of points) {
+      expect(p.gradNorm).toBeGreaterThan(0);
+      expect(p.learningRate).toBe(hyper.learningRate);
+      expect(Number.isFinite(p.rewardMean)).toBe(true);
+      expect(p.rewardStd).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("names Adam's moments by the model's parameters, and a restored optimizer gives back the same state", async () => {
+    const model = RewardModel.create(spec, 2);
+    const optimizer: tf.Optimizer = tf.train.adam(0.01);
+    const vars = model.trainableVariables;
+    const { grads } = tf.variableGrads(() => tf.addN(vars.map((v) => tf.sum(tf.square(v)))) as tf.Scalar, vars);
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    const state = await captureState(model, optimizer, 1, { epoch: 0, index: 8 });
+    expect(state.optimizer.moments.map((m) => m.name)).toEqual([
+      ...[...model.params.keys()].map((n) => `${n}/m`),
+      ...[...model.params.keys()].map((n) => `${n}/v`),
+    ]);
+    const fresh = RewardModel.create(spec, 3);
+    const other = tf.train.adam(0.01);
+    await restoreState(fresh, other, state);
+    const again = await captureState(fresh, other, 1, state.position);
+    expect(bits(again.weights)).toEqual(bits(state.weights));
+    expect(bits(again.optimizer.moments)).toEqual(bits(state.optimizer.moments));
+    expect(again.optimizer).toMatchObject({ iterations: 1, accBeta1: state.optimizer.accBeta1 });
+    optimizer.dispose();
+    other.dispose();
+    model.dispose();
+    fresh.dispose();
+  });
+
+  it('leaves no tensor behind: checkpoints and a restore keep memory flat', async () => {
+    const before = tf.memory().numTensors;
+    const state = await firstSteps(4, 2);
+    expect(tf.memory().numTensors).toBe(before);
+    const model = RewardModel.create(spec, 5);
+    const afterCreate = tf.memory().numTensors;
+    const counts: number[] = [];
+    await trainRewardModel(
+      model,
+      data,
+      { ...hyper, maxSteps: 14, checkpointEvery: 3 },
+      pad,
+      { onEvent: (e) => e.type === 'steps' && counts.push(tf.memory().numTensors), onCheckpoint: async () => {} },
+      state,
+    );
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(afterCreate);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('waits while paused, writes a checkpoint at the pause, and ends as an unpaused run would', async () => {
+    const reference = await train(5);
+    let release: (() => void) | undefined;
+    const checkpoints: number[] = [];
+    let pausedAtStep = 0;
+    let steps = 0;
+    const done = train(5, undefined, {
+      onEvent: (e) => {
+        if (e.type === 'steps') steps = e.step;
+      },
+      onCheckpoint: async (s) => {
+        checkpoints.push(s.step);
+      },
+      pauseGate: () => {
+        if (pausedAtStep || steps < 6) return undefined;
+        pausedAtStep = steps;
+        return () => new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await vi.waitFor(() => expect(release).toBeDefined(), { timeout: 30_000 });
+    // Paused: the loop waits, its steps so far reported and its state checkpointed.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(checkpoints).toEqual([pausedAtStep]);
+    expect(steps).toBe(pausedAtStep);
+    release!();
+    const outcome = await done;
+    expect(checkpoints).toEqual([pausedAtStep, N]);
+    expect(bits(outcome.weights)).toEqual(bits(reference.weights));
+  });
+
+  it('stops a paused run when asked', async () => {
+    let release: (() => void) | undefined;
+    let stop = false;
+    const model = RewardModel.create(spec, 5);
+    const result = trainRewardModel(model, data, hyper, pad, {
+      onEvent: () => {},
+      pauseGate: () => (release ? undefined : () => new Promise<void>((r) => (release = r))),
+      shouldStop: () => stop,
+    });
+    await vi.waitFor(() => expect(release).toBeDefined(), { timeout: 30_000 });
+    stop = true;
+    release!();
+    expect(await result).toMatchObject({ steps: 1, stopped: true });
+    model.dispose();
+  });
+});
+
+describe('the NaN guard', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterAll(() => tf.disposeVariables());
+
+  it('stops at the first step whose loss is NaN, in plain words, and no checkpoint takes the NaN in', async () => {
+    const model = RewardModel.create(spec, 5);
+    const checkpoints: TrainState[] = [];
+    const points: StepPoint[] = [];
+    let between = 0;
+    const error = await trainRewardModel(model, data, { ...hyper, checkpointEvery: 5 }, pad, {
+      onEvent: (e) => e.type === 'steps' && points.push(...e.points),
+      onCheckpoint: async (s) => {
+        checkpoints.push(structuredClone(s));
+      },
+      // After step 7, one weight goes bad: step 8's loss is NaN, read (with 9 and 10) at the flush of step 10.
+      pauseGate: () => {
+        if (++between === 7) tf.tidy(() => model.params.get('head.bias')!.assign(tf.tensor1d([NaN])));
+        return undefined;
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingDiverged);
+    expect((error as TrainingDiverged).step).toBe(8);
+    expect((error as Error).message).toBe(
+      'the loss became NaN at step 8: lower the learning rate (it was 0.003) and train again. ' +
+        'Training stopped; the last good checkpoint, from step 5, is kept.',
+    );
+    // Steps before the bad one were reported; the checkpoint of step 10 was never written.
+    expect(points.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(checkpoints.map((c) => c.step)).toEqual([5]);
+    // The kept checkpoint is whole and finite, and a run resumed from it trains on.
+    const kept = checkpoints[0]!;
+    for (const w of [...kept.weights, ...kept.optimizer.moments]) expect(w.data.every(Number.isFinite)).toBe(true);
+    const fresh = RewardModel.create(spec, 1);
+    const resumed: StepPoint[] = [];
+    await trainRewardModel(
+      fresh,
+      data,
+      { ...hyper, maxSteps: 10 },
+      pad,
+      {
+        onEvent: (e) => e.type === 'steps' && resumed.push(...e.points),
+      },
+      kept,
+    );
+    expect(resumed.map((p) => p.step)).toEqual([6, 7, 8, 9, 10]);
+    expect(resumed.every((p) => Number.isFinite(p.loss))).toBe(true);
+    fresh.dispose();
+    model.dispose();
+  });
+
+  it('stops a run whose learning rate is far too large, naming the step and the learning rate', async () => {
+    const before = tf.memory().numTensors;
+    const model = RewardModel.create(spec, 5);
+    const error = await trainRewardModel(model, data, { ...hyper, learningRate: 1e38, checkpointEvery: 1 }, pad, {
+      onEvent: () => {},
+      onCheckpoint: async () => {},
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingDiverged);
+    expect((error as Error).message).toMatch(
+      /^(the loss|the gradients' norm|a weight of the model) became (NaN|-?Infinity) at step \d+: lower the learning rate \(it was 1e\+38\)/,
+    );
+    expect(tf.memory().numTensors).toBe(before + model.params.size); // the optimizer and the step's tensors are freed
+    model.dispose();
+  });
+});
