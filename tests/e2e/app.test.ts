@@ -32,6 +32,9 @@ const datasetRow = (name: RegExp) =>
   page.getByRole('table', { name: 'Datasets in this browser' }).getByRole('row', { name });
 const runRow = (name: RegExp) => page.getByRole('table', { name: 'Runs in this browser' }).getByRole('row', { name });
 
+/** The data browser's "N of M pairs" line (chart tooltips elsewhere may say the same words). */
+const pairCount = (text: string | RegExp) => page.locator('.browser .count').getByText(text);
+
 /** Sets a field of the training form by its label. */
 async function setField(label: string, value: string) {
   await page.getByLabel(label, { exact: true }).fill(value);
@@ -144,9 +147,9 @@ describe('RM Lab, end to end', () => {
 
   it('browses, searches and filters pairs, and shows one side by side with its HTML as text', async () => {
     await page.getByText(/^Browse the 2 pairs of my-pairs/).click();
-    await page.getByText('2 of 2 pairs').waitFor();
+    await pairCount('2 of 2 pairs').waitFor();
     await page.getByLabel('Search pairs').fill('ONERROR');
-    await page.getByText('1 of 2 pairs').waitFor();
+    await pairCount('1 of 2 pairs').waitFor();
     await page.getByRole('button', { name: 'Show pair 1' }).click();
     const view = page.getByRole('article', { name: 'Pair details' });
     await expect(view.innerText()).resolves.toContain('<img src=x onerror="alert(1)"><script>alert(2)</script>');
@@ -155,7 +158,7 @@ describe('RM Lab, end to end', () => {
 
     await page.getByLabel('Search pairs').fill('');
     await page.getByLabel('Filter by split').selectOption('heldout');
-    await page.getByText(/^\d of 2 pairs$/).waitFor();
+    await pairCount(/^\d of 2 pairs$/).waitFor();
     await page.screenshot({ path: `${SHOTS}/5-browse.png`, fullPage: true });
     await page.getByText(/^Browse the 2 pairs/).click(); // close it again
     expect(pageErrors).toEqual([]);
@@ -193,6 +196,28 @@ describe('RM Lab, end to end', () => {
     }
     await page.screenshot({ path: `${SHOTS}/6-statistics.png`, fullPage: true });
     await page.getByText(/^Statistics of PandaLM/).click();
+  });
+
+  it('exports a dataset as RM Lab records and as TRL preference data', async () => {
+    const exported = async (format: 'RM Lab' | 'TRL') => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: `Export PandaLM human-labelled test set (demo) as ${format} JSONL` }).click(),
+      ]);
+      const lines = (await readFile((await download.path())!, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      return { name: download.suggestedFilename(), lines };
+    };
+    const rmlab = await exported('RM Lab');
+    expect(rmlab.name).toBe('PandaLM-human-labelled-test-set-demo.rmlab.jsonl');
+    expect(rmlab.lines).toHaveLength(999);
+    expect(rmlab.lines[0]).toMatchObject({ winner: expect.stringMatching(/^(response_a|response_b|tie|both_bad)$/) });
+    const trl = await exported('TRL');
+    expect(trl.lines).toHaveLength(422 + 472);
+    expect(Object.keys(trl.lines[0]).sort()).toEqual(expect.arrayContaining(['chosen', 'prompt', 'rejected']));
+    await page.getByText(/105 ties and both-bad pairs have no chosen response/).waitFor();
   });
 
   it('renames and merges datasets, keeping the sources', async () => {
