@@ -7,7 +7,7 @@ import type { PairQuery } from '../core/data/query.ts';
 import { downloadBlob } from './widgets/download.ts';
 import type { DatasetStats } from '../core/data/stats/index.ts';
 import type { SplitSettings } from '../core/data/split.ts';
-import type { TrainConfig } from '../core/train/config.ts';
+import type { BackendChoice, TrainConfig } from '../core/train/config.ts';
 import {
   deleteDataset,
   getPairsById,
@@ -200,14 +200,15 @@ export class LabClient {
    * break. Resolves with undefined once the run ends (its outcome is in liveRun), or with the reason,
    * in plain words, why it could not resume (no checkpoint, dataset changed): the run is then untouched.
    */
-  async resumeRun(runId: string): Promise<string | undefined> {
+  /** Goes on with a run from its checkpoint; `backend` picks another than the checkpoint's. */
+  async resumeRun(runId: string, backend?: BackendChoice): Promise<string | undefined> {
     const onUpdate = (u: RunUpdate) => {
       if (u.type === 'created' || u.type === 'saved') this.liveRun = u.run;
       else if (this.liveRun) this.liveRun = applyUpdate(this.liveRun, u);
       if (u.type === 'created' || u.type === 'saved') void this.refresh();
     };
     try {
-      await this.#api.resumeRun(runId, Comlink.proxy(onUpdate));
+      await this.#api.resumeRun(runId, Comlink.proxy(onUpdate), backend);
       return undefined;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);

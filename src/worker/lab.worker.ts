@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import '@tensorflow/tfjs-backend-webgpu';
 import './wasm-setup.ts';
-import { parseTrainConfig } from '../core/train/config.ts';
+import { parseTrainConfig, type BackendChoice } from '../core/train/config.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
 import type { Pair, Text } from '../core/data/pair.ts';
 import { datasetStats, type DatasetStats } from '../core/data/stats/index.ts';
@@ -161,7 +161,7 @@ const api = {
   },
 
   /** Goes on with an interrupted, stopped or failed run from its latest checkpoint (see resumeRun). */
-  async resumeRun(runId: string, onUpdate: (u: RunUpdate) => void): Promise<RunRecord> {
+  async resumeRun(runId: string, onUpdate: (u: RunUpdate) => void, backend?: BackendChoice): Promise<RunRecord> {
     if (training) throw new Error('a run is already training in this tab');
     training = true;
     stopTraining = false;
@@ -171,7 +171,7 @@ const api = {
       // One tab at a time resumes a run: two clicks in two tabs must not train it twice.
       const once = (lock: Lock | null) => {
         if (!lock) throw new Error('this run is being resumed in another tab');
-        return resumeRun(db, runId, onUpdate, () => stopTraining, pause);
+        return resumeRun(db, runId, onUpdate, () => stopTraining, pause, backend);
       };
       const exclusive = () =>
         navigator.locks.request(`rm-lab-resume-${runId}`, { ifAvailable: true }, once) as unknown as Promise<RunRecord>;

@@ -104,6 +104,8 @@ export async function resumeRun(
   onUpdate: (u: RunUpdate) => void,
   shouldStop: () => boolean,
   pause?: PauseGate,
+  /** Another backend than the checkpoint's, e.g. after the GPU was lost. */
+  backend?: BackendChoice,
 ): Promise<RunRecord> {
   const run = await getRun(db, runId);
   if (!run) throw new Error('this run no longer exists');
@@ -138,7 +140,7 @@ export async function resumeRun(
   } satisfies Partial<RunRecord>);
   await putRun(db, run);
   onUpdate({ type: 'created', run });
-  return drive(db, run, { checkpoint, data }, onUpdate, shouldStop, pause);
+  return drive(db, run, { checkpoint, data, backend }, onUpdate, shouldStop, pause);
 }
 
 async function loadData(db: RMLabDatabase, run: RunRecord): Promise<TrainingData> {
@@ -166,13 +168,14 @@ async function resumeBackend(
 async function drive(
   db: RMLabDatabase,
   run: RunRecord,
-  resume: { checkpoint: CheckpointRecord; data: TrainingData } | undefined,
+  resume: { checkpoint: CheckpointRecord; data: TrainingData; backend?: BackendChoice } | undefined,
   onUpdate: (u: RunUpdate) => void,
   shouldStop: () => boolean,
   pause: PauseGate | undefined,
 ): Promise<RunRecord> {
   const config = run.config;
   let model: RewardModel | undefined;
+  let gpuLost: { lost?: string } = {};
   let saving = Promise.resolve();
   const persist = () => {
     saving = saving.then(() => putRun(db, run));
@@ -182,9 +185,12 @@ async function drive(
     const spec = resume?.checkpoint.spec ?? modelSpecFor(config, tokenizer.vocabSize);
     // 'auto' times a few steps of this very model on each backend the browser offers.
     const probeModel: ProbeModel = { transformer: spec.transformer, batchSize: config.batchSize };
-    run.backend = resume
-      ? await resumeBackend(config, resume.checkpoint, probeModel)
-      : await selectBackend(config.backend, { model: probeModel });
+    run.backend = resume?.backend
+      ? await selectBackend(resume.backend, { model: probeModel })
+      : resume
+        ? await resumeBackend(config, resume.checkpoint, probeModel)
+        : await selectBackend(config.backend, { model: probeModel });
+    gpuLost = watchDeviceLoss(run.backend.name);
     await putRun(db, run);
     onUpdate({ type: 'backend', backend: run.backend });
 
@@ -205,7 +211,7 @@ async function drive(
       { ...config, checkpointEvery: checkpointEveryOf(config) },
       tokenizer.special.pad,
       {
-        shouldStop,
+        shouldStop: () => shouldStop() || gpuLost.lost !== undefined,
         onEvent: (event) => {
           if (event.type === 'start') {
             run.totalSteps = event.totalSteps;
@@ -259,13 +265,21 @@ async function drive(
       },
       from,
     );
+    if (gpuLost.lost !== undefined) throw new Error('the GPU was lost');
     await saving;
     await saveModel(db, { runId: run.id, spec, weights: await model.getWeights(), savedAt: Date.now() });
     run.status = result.stopped ? 'stopped' : 'done';
   } catch (error) {
-    run.status = 'failed';
-    run.error = error instanceof Error ? error.message : String(error);
-    if (error instanceof TrainingDiverged) run.divergedAt = error.step;
+    if (gpuLost.lost !== undefined) {
+      // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the
+      // run waits at its last checkpoint, to go on on another backend.
+      run.status = 'interrupted';
+      run.error = gpuLostMessage(gpuLost.lost, run.checkpoint?.step);
+    } else {
+      run.status = 'failed';
+      run.error = error instanceof Error ? error.message : String(error);
+      if (error instanceof TrainingDiverged) run.divergedAt = error.step;
+    }
   } finally {
     model?.dispose();
     run.paused = undefined;
@@ -277,4 +291,23 @@ async function drive(
     if (tf.memory().numTensors > 0) console.warn(`rm-lab: ${tf.memory().numTensors} tensors alive after the run`);
   }
   return run;
+}
+
+/** Watches the WebGPU device tfjs trains on: `lost` gets the browser's reason if the device goes. */
+function watchDeviceLoss(backend: string): { lost?: string } {
+  const watch: { lost?: string } = {};
+  if (backend !== 'webgpu') return watch;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then(
+    (info) => (watch.lost = (info.message || info.reason || 'no reason given').replace(/\.$/, '')),
+  );
+  return watch;
+}
+
+export function gpuLostMessage(reason: string, checkpointStep: number | undefined): string {
+  const where =
+    checkpointStep === undefined
+      ? 'No checkpoint was written yet, so it has to start again.'
+      : `It is paused at its last checkpoint (step ${checkpointStep}): resume it, on WebAssembly or on the GPU once it is back.`;
+  return `The GPU stopped working during training (${reason}). ${where}`;
 }

@@ -295,8 +295,10 @@ function trainStep(
       rewardStd = tf.keep(tf.sqrt(variance) as tf.Scalar);
       return bradleyTerryLoss(rc, rr, batch.margin);
     }, vars);
+    // Not tf.addN: tfjs-backend-webgpu 4.22's AddN sums only the first inputs (18 scalars gave 0;
+    // tests/browser/webgpu-ops.test.ts keeps watch). stack + sum is right on every backend.
     const gradNorm = tf.tidy(
-      () => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar,
+      () => tf.sqrt(tf.sum(tf.stack(Object.values(grads).map((g) => tf.sum(tf.square(g)))))) as tf.Scalar,
     );
     optimizer.applyGradients(grads);
     tf.dispose(Object.values(grads));
