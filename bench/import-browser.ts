@@ -66,8 +66,12 @@ try {
   if (seen < 1) throw new Error('the Long Tasks API saw no long task: the measurement does not work here');
   await page.evaluate(() => Object.assign(window, { longest: 0, longTasks: 0 }));
 
-  const t0 = performance.now();
+  // Picking the file shows its preview (the first 256 KB); the import starts at the click.
   await page.locator('input[type="file"]').setInputFiles(file);
+  const importButton = page.getByRole('region', { name: 'Import preview' }).getByRole('button', { name: /^Import / });
+  await importButton.waitFor();
+  const t0 = performance.now();
+  await importButton.click();
   await page.getByText(`stored ${N} pairs`).waitFor({ timeout: 600_000 });
   const seconds = (performance.now() - t0) / 1000;
   const { longest, longTasks } = await page.evaluate(() => {
