@@ -3,6 +3,7 @@
 // reference and later export. Shapes follow nanoGPT's names: B batch, T tokens, D model width,
 // H heads, hs = D / H.
 import * as tf from '@tensorflow/tfjs';
+import { dense } from '../dense.ts';
 import { embeddingLookup } from '../embedding.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 
@@ -104,7 +105,7 @@ export class TransformerEncoder implements Encoder {
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
     const [B, T, d] = x.shape;
     const w = this.p(`${name}.weight`) as tf.Tensor2D;
-    const y = tf.add(tf.matMul(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
+    const y = tf.add(dense(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
     return tf.reshape(y, [B, T, w.shape[1]]);
   }
 

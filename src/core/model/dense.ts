@@ -1,0 +1,26 @@
+// x @ w with a gradient made of plain (untransposed) matrix products.
+//
+// tfjs differentiates matMul with transposed products (dx = dy @ wᵀ, dw = xᵀ @ dy, via the
+// transposeA/transposeB flags). tfjs-backend-wasm 4.22 runs those through a slow path that skips
+// its fast (XNNPACK, threaded) kernel: [4096,64]ᵀ·[4096,256] took 72 ms against 5.6 ms for an
+// explicit transpose followed by a plain product. Transposing explicitly is exact (a copy), so the
+// numbers do not change; bench/train-node.ts measures the step time.
+import * as tf from '@tensorflow/tfjs';
+
+/** x [N, in] @ w [in, out] -> [N, out] */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const product = tf.customGrad((a, b, save) => {
+    const xa = a as tf.Tensor2D;
+    const wb = b as tf.Tensor2D;
+    (save as tf.GradSaveFunc)([xa, wb]);
+    return {
+      value: tf.matMul(xa, wb),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const g = dy as tf.Tensor2D;
+        return [tf.matMul(g, tf.transpose(sw)), tf.matMul(tf.transpose(sx), g)]; // [N, in], [in, out]
+      },
+    };
+  });
+  return product(x, w) as unknown as tf.Tensor2D;
+}
