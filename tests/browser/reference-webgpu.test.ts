@@ -10,122 +10,24 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
-import type { Pooling } from '../../src/core/model/encoders/encoder.ts';
 import { makeBatch } from '../../src/core/train/batch.ts';
-import { bradleyTerryLoss, pairwiseAccuracy } from '../../src/core/train/loss.ts';
+import { bradleyTerryLoss } from '../../src/core/train/loss.ts';
+import {
+  compare,
+  expectClose,
+  loadModel,
+  runFixture,
+  type Comparison,
+  type Fixture,
+  type Run,
+} from '../reference-fixture.ts';
 import tinyCls from '../fixtures/reference-tiny-cls.json';
 import tinyMean from '../fixtures/reference-tiny-mean.json';
-
-interface Named {
-  name: string;
-  shape: number[];
-  data: number[];
-}
-
-interface Fixture {
-  config: {
-    vocabSize: number;
-    maxLength: number;
-    dModel: number;
-    nLayers: number;
-    nHeads: number;
-    dFF: number;
-    pooling: string;
-  };
-  padId: number;
-  pairs: { chosen: number[]; rejected: number[]; margin: number }[];
-  batch: { ids: number[][]; mask: number[][]; margin: number[] };
-  weights: Named[];
-  expected: { rewards: number[]; loss: number; accuracy: number };
-  grads: Named[];
-}
 
 const FIXTURES: [string, Fixture][] = [
   ['reference-tiny-cls', tinyCls],
   ['reference-tiny-mean', tinyMean],
 ];
-
-const RTOL = 1e-4;
-const SCALE_FLOOR = 1e-2;
-
-function loadModel(f: Fixture): RewardModel {
-  const { pooling, ...rest } = f.config;
-  const spec: ModelSpec = {
-    encoder: 'builtin-transformer',
-    tokenizer: 'builtin',
-    transformer: { ...rest, pooling: pooling as Pooling },
-  };
-  const model = RewardModel.create(spec, 1);
-  model.setWeights(f.weights.map((w) => ({ name: w.name, shape: w.shape, data: Float32Array.from(w.data) })));
-  return model;
-}
-
-interface Run {
-  rewards: Float32Array;
-  loss: number;
-  accuracy: number;
-  grads: Map<string, Float32Array>;
-  /** WebGPU only: bytes held in GPU buffers just before the run's tensors were disposed. */
-  gpuBytes: number;
-}
-
-/** Forward, loss, accuracy and gradients on the current backend, read back with `await data()`. */
-async function run(f: Fixture): Promise<Run> {
-  const model = loadModel(f);
-  const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
-  const mask = tf.tensor2d(f.batch.mask, undefined, 'float32');
-  const margin = tf.tensor1d(f.batch.margin, 'float32');
-  const names = [...model.params.keys()];
-  const vars = model.trainableVariables;
-  let rewards: tf.Tensor1D | undefined;
-  let accuracy: tf.Scalar | undefined;
-  const { value: loss, grads } = tf.variableGrads(() => {
-    const r = model.rewards(ids, mask); // [2B]
-    rewards = tf.keep(r);
-    const [rc, rr] = tf.split(r, 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
-    accuracy = tf.keep(pairwiseAccuracy(rc, rr));
-    return bradleyTerryLoss(rc, rr, margin);
-  }, vars);
-  const out: Run = {
-    rewards: (await rewards!.data()) as Float32Array,
-    loss: (await loss.data())[0]!,
-    accuracy: (await accuracy!.data())[0]!,
-    grads: new Map(),
-    gpuBytes: (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU ?? 0,
-  };
-  for (const [i, name] of names.entries()) out.grads.set(name, (await grads[vars[i]!.name]!.data()) as Float32Array);
-  tf.dispose([ids, mask, margin, rewards!, accuracy!, loss, ...Object.values(grads)]);
-  model.dispose();
-  return out;
-}
-
-type Comparison = { maxErr: number; ratio: number };
-
-function compare(actual: ArrayLike<number>, expected: ArrayLike<number>): Comparison {
-  let maxErr = actual.length === expected.length && expected.length > 0 ? 0 : Infinity;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxErr = Math.max(maxErr, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  if (Number.isNaN(maxErr)) maxErr = Infinity;
-  return { maxErr, ratio: maxErr / (RTOL * Math.max(scale, SCALE_FLOOR)) };
-}
-
-/** Compares every tensor before asserting, so a failure names every one out of tolerance. */
-function expectClose(label: string, results: [string, Comparison][]): void {
-  const worst = results.reduce((a, b) => (b[1].ratio > a[1].ratio ? b : a));
-  console.log(
-    `${label}: worst ${worst[0]} max err ${worst[1].maxErr.toExponential(2)} (${worst[1].ratio.toFixed(3)} of tolerance); ` +
-      `rewards ${results[0]![1].maxErr.toExponential(2)}, loss ${results[1]![1].maxErr.toExponential(2)}, largest gradient ` +
-      `error ${Math.max(...results.slice(2).map(([, c]) => c.maxErr)).toExponential(2)}`,
-  );
-  const failures = results
-    .filter(([, c]) => !(c.ratio <= 1))
-    .map(([name, c]) => `${name}: max err ${c.maxErr.toExponential(2)} = ${c.ratio.toFixed(1)} x tolerance`);
-  expect(failures.length, `${label}, out of tolerance:\n  ${failures.join('\n  ')}\n`).toBe(0);
-}
 
 async function use(backend: string): Promise<void> {
   expect(await tf.setBackend(backend)).toBe(true);
@@ -155,7 +57,7 @@ describe('the reward model on WebGPU', () => {
     async (label, forward, f) => {
       if (!cpuRuns.has(label)) {
         await use('cpu');
-        cpuRuns.set(label, await run(f));
+        cpuRuns.set(label, await runFixture(f));
       }
       const cpu = cpuRuns.get(label)!;
       await use('webgpu');
@@ -163,7 +65,7 @@ describe('the reward model on WebGPU', () => {
       tf.env().set('WEBGPU_CPU_FORWARD', forward);
       let gpu: Run;
       try {
-        gpu = await run(f);
+        gpu = await runFixture(f);
       } finally {
         tf.env().set('WEBGPU_CPU_FORWARD', previous);
       }

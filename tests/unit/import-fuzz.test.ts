@@ -8,18 +8,10 @@ import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import { type ParsedLine, parseRecords } from '../../src/core/data/parse.ts';
 import { type ContainerId, type RecordLine, readRecords } from '../../src/core/data/records.ts';
 import { gzipBytes } from '../../src/core/data/source.ts';
+import { mulberry32 } from '../../src/core/train/shuffle.ts';
 
-/** mulberry32: a small seeded generator, so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (the trainer's), so that a failure can be replayed. */
+const rng = mulberry32;
 
 type Random = () => number;
 const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
