@@ -265,6 +265,36 @@ describe('RM Lab, end to end', () => {
     await expect(datasetRow(/survey/).innerText()).resolves.toMatch(/3\s+1 \/ 1 \/ 1 \/ 0\s+1/);
   });
 
+  it('pauses and resumes a run, and after a reload resumes it from its checkpoint', async () => {
+    await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
+    await page.getByRole('button', { name: 'Quick demo' }).click();
+    await setField('Max tokens', '32');
+    await setField('Epochs', '8'); // 52 steps an epoch
+    await setField('Max steps', '400');
+    await setField('Evaluate every', '100');
+    await setField('Checkpoint every', '5');
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const progress = page.locator('.live .progress-label');
+    await expect.poll(() => progress.innerText(), { timeout: 60_000 }).toMatch(/^paused · step \d+ of 400 · epoch/);
+    const stepShown = async () => Number(/step (\d+)/.exec(await progress.innerText())?.[1] ?? -1);
+    await page.waitForTimeout(500); // the last steps' report may land just after the pause
+    const pausedAt = await stepShown();
+    await page.waitForTimeout(1500);
+    expect(await stepShown()).toBe(pausedAt); // it really stopped
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(stepShown, { timeout: 60_000 }).toBeGreaterThan(pausedAt + 5);
+
+    // Reload mid-run: the run is interrupted, offered for resuming, and finishes.
+    await page.reload();
+    const interrupted = runRow(/interrupted/);
+    await interrupted.waitFor();
+    await interrupted.getByRole('button', { name: /^Resume from step \d+$/ }).click();
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await expect(runRow(/done/).first().innerText()).resolves.toMatch(/400 \/ 400/);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('trains in the worker on WebGPU when asked to, on the software adapter', async () => {
     await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
     await setField('Model width', '16');
