@@ -6,7 +6,7 @@ import { DEMO_DATASET } from '../../src/core/data/demo.ts';
 import { readLines } from '../../src/core/data/jsonl.ts';
 import type { PairInput, RejectedLine } from '../../src/core/data/pair.ts';
 import { parsePairs } from '../../src/core/data/parse.ts';
-import { winnerCounts } from '../../src/core/data/stats.ts';
+import { winnerCounts } from '../../src/core/data/stats/index.ts';
 import { DEFAULT_SOURCE, buildDemoJsonl } from '../../scripts/build-demo-dataset.ts';
 
 const demoFile = fileURLToPath(new URL(`../../public/${DEMO_DATASET.path}`, import.meta.url));
