@@ -278,10 +278,23 @@ describe('RM Lab, end to end', () => {
     const progress = page.locator('.live .progress-label');
     await expect.poll(() => progress.innerText(), { timeout: 60_000 }).toMatch(/^paused · step \d+ of 400 · epoch/);
     const stepShown = async () => Number(/step (\d+)/.exec(await progress.innerText())?.[1] ?? -1);
-    await page.waitForTimeout(500); // the last steps' report may land just after the pause
-    const pausedAt = await stepShown();
-    await page.waitForTimeout(1500);
-    expect(await stepShown()).toBe(pausedAt); // it really stopped
+    // Paused means the step count stops moving (it moves every few ms while training); the last
+    // steps' report may land just after the pause itself, so wait for it to hold still for a second.
+    let last = -1;
+    await expect
+      .poll(
+        async () => {
+          const now = await stepShown();
+          const still = now === last;
+          last = now;
+          return still;
+        },
+        { intervals: [1000], timeout: 30_000 },
+      )
+      .toBe(true);
+    const pausedAt = last;
+    await page.waitForTimeout(1000);
+    expect(await stepShown()).toBe(pausedAt);
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(stepShown, { timeout: 60_000 }).toBeGreaterThan(pausedAt + 5);
 
