@@ -1,6 +1,7 @@
 // The page's one handle on the lab worker and the store: it owns the Worker, keeps what the
 // screens show as reactive state, and is changed only through its methods.
 import * as Comlink from 'comlink';
+import { DEMO_DATASET } from '../core/data/demo.ts';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import type { PairQuery } from '../core/data/query.ts';
@@ -30,6 +31,8 @@ export interface ImportState {
 }
 
 export interface ImportOutcome {
+  /** The dataset stored, when one was. */
+  datasetId?: string;
   datasetName: string;
   pairs: number;
   rejected: RejectedLine[];
@@ -71,7 +74,13 @@ export class LabClient {
   async mergeDatasets(ids: string[], name: string): Promise<void> {
     try {
       const merged = await this.#api.mergeDatasets(ids, name);
-      this.lastImport = { datasetName: merged.name, pairs: merged.pairCount, rejected: [], duplicates: [] };
+      this.lastImport = {
+        datasetId: merged.id,
+        datasetName: merged.name,
+        pairs: merged.pairCount,
+        rejected: [],
+        duplicates: [],
+      };
     } catch (error) {
       this.lastImport = {
         datasetName: name,
@@ -99,6 +108,7 @@ export class LabClient {
         }),
       );
       this.lastImport = {
+        datasetId: result.dataset.id,
         datasetName: name,
         pairs: result.dataset.pairCount,
         rejected: result.rejected,
@@ -117,6 +127,14 @@ export class LabClient {
       this.importing = undefined;
       await this.refresh();
     }
+  }
+
+  /** The bundled demo dataset (public/demo), fetched from the site like any file by URL. */
+  loadDemo(): Promise<void> {
+    return this.importDataset(
+      { kind: 'url', url: new URL(DEMO_DATASET.path, document.baseURI).href, label: 'demo' },
+      DEMO_DATASET.name,
+    );
   }
 
   cancelImport(): void {

@@ -289,7 +289,7 @@ describe('RM Lab, end to end', () => {
           last = now;
           return still;
         },
-        { intervals: [1000], timeout: 30_000 },
+        { interval: 1000, timeout: 30_000 },
       )
       .toBe(true);
     const pausedAt = last;
@@ -328,5 +328,33 @@ describe('RM Lab, end to end', () => {
     expect(Number.isFinite(Number.parseFloat(await page.locator('[data-metric="loss"]').innerText()))).toBe(true);
     await expect(page.getByText('Held-out rewards at step 3').isVisible()).resolves.toBe(true);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('a link that reproduces a setup', () => {
+  it('opens with the linked form and the demo data, and its own link says the same', async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const other = await fresh.newPage();
+    await other.goto(
+      `${inject('appUrl')}#dataset=demo&dModel=32&nHeads=2&epochs=1&learningRate=0.001&stratify=task_type`,
+    );
+    await other.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
+    await expect(other.getByLabel('Model width', { exact: true }).inputValue()).resolves.toBe('32');
+    await expect(other.getByLabel('Attention heads', { exact: true }).inputValue()).resolves.toBe('2');
+    await expect(other.getByLabel('Learning rate', { exact: true }).inputValue()).resolves.toBe('0.001');
+    await expect(other.getByLabel('Stratify by', { exact: true }).inputValue()).resolves.toBe('task_type');
+    await expect(other.getByRole('radio', { name: /Train on PandaLM/ }).isChecked()).resolves.toBe(true);
+    const link = await other.getByLabel('Link to this setup').inputValue();
+    expect(new URL(link).hash).toBe('#dataset=demo&dModel=32&nHeads=2&stratify=task_type&learningRate=0.001&epochs=1');
+    // Changing the form changes the link.
+    await other.getByLabel('Epochs', { exact: true }).fill('2');
+    await expect.poll(() => other.getByLabel('Link to this setup').inputValue()).toMatch(/&epochs=2$/);
+
+    await other.goto(`${inject('appUrl')}#epochs=lots`);
+    await other.reload();
+    await expect(other.getByRole('alert').innerText()).resolves.toMatch(
+      /This link's setup could not be read \(Epochs \(epochs\) must be a number/,
+    );
+    await fresh.close();
   });
 });
