@@ -1,14 +1,15 @@
 // The PyTorch reference fixtures (tests/fixtures/reference-*.json, written by
 // scripts/reference/reward_model_reference.py) and how a backend's numbers are compared with them.
-// Shared by tests/unit/reference.test.ts (cpu, wasm) and tests/browser/reference-webgpu.test.ts.
+// Shared by tests/unit/reference.test.ts (cpu, wasm), tests/browser/reference-webgpu.test.ts and the
+// GPU benchmark (bench/gpu), so it imports nothing from the test runner; tests/reference-expect.ts asserts.
 //
 // Tolerance: per tensor, max |actual - expected| <= RTOL * max(max |expected|, SCALE_FLOOR), a
 // relative error of 1e-4 against the tensor's own scale, floored so near-zero gradients are held to
 // 1e-6 absolute (the unit test's header says why these numbers).
 import * as tf from '@tensorflow/tfjs';
-import { expect } from 'vitest';
 import type { Pooling } from '../src/core/model/encoders/encoder.ts';
 import { RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
+import { makeBatch, type PairBatch } from '../src/core/train/batch.ts';
 import { bradleyTerryLoss, pairwiseAccuracy } from '../src/core/train/loss.ts';
 
 export interface Named {
@@ -110,27 +111,43 @@ export async function runFixture(f: Fixture): Promise<Run> {
   return out;
 }
 
-/** Every comparison of a run with expected values, made before asserting, so a failure lists every tensor out of tolerance. */
-export function expectClose(label: string, results: [string, Comparison][]): void {
-  const worst = results.reduce((a, b) => (b[1].ratio > a[1].ratio ? b : a));
-  console.log(
-    `${label}: worst ${worst[0]} max err ${worst[1].maxErr.toExponential(2)} (${worst[1].ratio.toFixed(3)} of tolerance); ` +
-      `rewards ${results[0]![1].maxErr.toExponential(2)}, loss ${results[1]![1].maxErr.toExponential(2)}, largest gradient ` +
-      `error ${Math.max(...results.slice(2).map(([, c]) => c.maxErr)).toExponential(2)}`,
-  );
-  const failures = results
-    .filter(([, c]) => !(c.ratio <= 1))
-    .map(([name, c]) => `${name}: max err ${c.maxErr.toExponential(2)} = ${c.ratio.toFixed(1)} x tolerance`);
-  expect(failures.length, `${label}, out of tolerance:\n  ${failures.join('\n  ')}\n`).toBe(0);
+/** The fixture's pairs as the trainer batches them (chosen rows, then rejected rows). */
+export function fixtureBatch(f: Fixture): PairBatch {
+  const pairs = f.pairs.map((p) => ({
+    chosen: Int32Array.from(p.chosen),
+    rejected: Int32Array.from(p.rejected),
+    margin: p.margin,
+  }));
+  return makeBatch(pairs, f.config.maxLength, f.padId);
 }
 
-/** A run against its fixture: rewards, loss, every gradient, the parameter names and the accuracy. */
-export function expectMatchesFixture(f: Fixture, r: Run, label: string): void {
-  expectClose(label, [
-    ['rewards', compare(r.rewards, f.expected.rewards)],
-    ['loss', compare([r.loss], [f.expected.loss])],
-    ...f.grads.map((g): [string, Comparison] => [`grad ${g.name}`, compare(r.grads.get(g.name) ?? [], g.data)]),
-  ]);
-  expect([...r.grads.keys()].sort()).toEqual(f.grads.map((g) => g.name).sort());
-  expect(r.accuracy, `${label}: accuracy`).toBe(Math.fround(f.expected.accuracy)); // a float32 mean of 0s and 1s
+export interface AdamSteps {
+  /** Tensors alive before the model was built, after each step, and after model and optimizer were disposed. */
+  start: number;
+  counts: number[];
+  end: number;
+  losses: number[];
+}
+
+/** A few Adam steps on the fixture's batch, from its weights, counting live tensors after each. */
+export async function adamSteps(f: Fixture, learningRate: number, steps = 3): Promise<AdamSteps> {
+  const start = tf.memory().numTensors;
+  const model = loadModel(f);
+  const optimizer: tf.Optimizer = tf.train.adam(learningRate);
+  const counts: number[] = [];
+  const losses: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const batch = fixtureBatch(f);
+    const { value: loss, grads } = tf.variableGrads(() => {
+      const [rc, rr] = tf.split(model.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
+      return bradleyTerryLoss(rc, rr, batch.margin);
+    }, model.trainableVariables);
+    optimizer.applyGradients(grads);
+    losses.push((await loss.data())[0]!);
+    tf.dispose([loss, ...Object.values(grads), batch.ids, batch.mask, batch.margin]);
+    counts.push(tf.memory().numTensors);
+  }
+  optimizer.dispose();
+  model.dispose();
+  return { start, counts, end: tf.memory().numTensors, losses };
 }

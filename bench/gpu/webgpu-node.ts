@@ -22,13 +22,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { readLinesFromText } from '../../src/core/data/jsonl.ts';
 import { parsePairs } from '../../src/core/data/parse.ts';
 import type { Pair } from '../../src/core/data/pair.ts';
-import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
+import { RewardModel } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
-import type { Pooling } from '../../src/core/model/encoders/encoder.ts';
 import { bucketFor, makeBatch } from '../../src/core/train/batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/core/train/config.ts';
 import { prepareTrainingData, type TrainingData } from '../../src/core/train/data.ts';
-import { bradleyTerryLoss, pairwiseAccuracy } from '../../src/core/train/loss.ts';
 import { permutation } from '../../src/core/train/shuffle.ts';
 import { trainRewardModel } from '../../src/core/train/trainer.ts';
 import { modelSpecFor } from '../../src/worker/train-run.ts';
@@ -36,6 +34,7 @@ import cls from '../../tests/fixtures/reference-cls.json';
 import mean from '../../tests/fixtures/reference-mean.json';
 import tinyCls from '../../tests/fixtures/reference-tiny-cls.json';
 import tinyMean from '../../tests/fixtures/reference-tiny-mean.json';
+import { adamSteps, compare, runFixture, type Fixture } from '../../tests/reference-fixture.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -131,95 +130,25 @@ async function setUpWebGPU(): Promise<AdapterReport> {
 
 // ---------------------------------------------------------------- (a) the PyTorch reference
 
-interface Named {
-  name: string;
-  shape: number[];
-  data: number[];
-}
-interface Fixture {
-  config: {
-    vocabSize: number;
-    maxLength: number;
-    dModel: number;
-    nLayers: number;
-    nHeads: number;
-    dFF: number;
-    pooling: string;
-  };
-  padId: number;
-  pairs: { chosen: number[]; rejected: number[]; margin: number }[];
-  batch: { ids: number[][]; mask: number[][]; margin: number[] };
-  weights: Named[];
-  expected: { rewards: number[]; loss: number; accuracy: number };
-  grads: Named[];
-}
 const FIXTURES: [string, Fixture][] = [
   ['reference-cls', cls],
   ['reference-mean', mean],
   ['reference-tiny-cls', tinyCls],
   ['reference-tiny-mean', tinyMean],
 ];
-const RTOL = 1e-4;
-const SCALE_FLOOR = 1e-2;
 
-function loadModel(f: Fixture): RewardModel {
-  const { pooling, ...rest } = f.config;
-  const spec: ModelSpec = {
-    encoder: 'builtin-transformer',
-    tokenizer: 'builtin',
-    transformer: { ...rest, pooling: pooling as Pooling },
-  };
-  const model = RewardModel.create(spec, 1);
-  model.setWeights(f.weights.map((w) => ({ name: w.name, shape: w.shape, data: Float32Array.from(w.data) })));
-  return model;
-}
-
-function compare(actual: ArrayLike<number>, expected: number[]): { maxErr: number; ratio: number } {
-  let maxErr = actual.length === expected.length && expected.length > 0 ? 0 : Infinity;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxErr = Math.max(maxErr, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  if (Number.isNaN(maxErr)) maxErr = Infinity;
-  return { maxErr, ratio: maxErr / (RTOL * Math.max(scale, SCALE_FLOOR)) };
-}
-
+/** The reference tests' comparison, recorded rather than asserted. */
 async function checkFixture(label: string, f: Fixture) {
-  const model = loadModel(f);
-  const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
-  const mask = tf.tensor2d(f.batch.mask, undefined, 'float32');
-  const margin = tf.tensor1d(f.batch.margin, 'float32');
-  const names = [...model.params.keys()];
-  const vars = model.trainableVariables;
-  let rewards: tf.Tensor1D | undefined;
-  let accuracy: tf.Scalar | undefined;
-  const { value: loss, grads } = tf.variableGrads(() => {
-    const r = model.rewards(ids, mask);
-    rewards = tf.keep(r);
-    const [rc, rr] = tf.split(r, 2) as [tf.Tensor1D, tf.Tensor1D];
-    accuracy = tf.keep(pairwiseAccuracy(rc, rr));
-    return bradleyTerryLoss(rc, rr, margin);
-  }, vars);
-  const r = await rewards!.data();
-  const l = (await loss.data())[0]!;
-  const acc = (await accuracy!.data())[0]!;
-  const gradResults: { name: string; maxErr: number; ratio: number }[] = [];
-  for (const [i, name] of names.entries()) {
-    const expected = f.grads.find((g) => g.name === name);
-    const actual = await grads[vars[i]!.name]!.data();
-    gradResults.push({ name, ...(expected ? compare(actual, expected.data) : { maxErr: Infinity, ratio: Infinity }) });
-  }
-  tf.dispose([ids, mask, margin, rewards!, accuracy!, loss, ...Object.values(grads)]);
-  model.dispose();
-  const rew = compare(r, f.expected.rewards);
-  const los = compare([l], [f.expected.loss]);
+  const r = await runFixture(f);
+  const rew = compare(r.rewards, f.expected.rewards);
+  const los = compare([r.loss], [f.expected.loss]);
+  const gradResults = f.grads.map((g) => ({ name: g.name, ...compare(r.grads.get(g.name) ?? [], g.data) }));
   const worst = gradResults.reduce((a, b) => (b.ratio > a.ratio ? b : a));
   const out = {
     fixture: label,
     rewards: rew,
     loss: los,
-    accuracyMatches: acc === Math.fround(f.expected.accuracy),
+    accuracyMatches: r.accuracy === Math.fround(f.expected.accuracy),
     worstGrad: worst,
     largestGradErr: Math.max(...gradResults.map((g) => g.maxErr)),
     failures: [
@@ -238,33 +167,7 @@ async function checkFixture(label: string, f: Fixture) {
 
 /** tests/unit/reference.test.ts's leak check: three Adam steps, the tensor count flat after the first. */
 async function adamLeakCheck() {
-  const f = cls as Fixture;
-  const start = tf.memory().numTensors;
-  const model = loadModel(f);
-  const optimizer: tf.Optimizer = tf.train.adam(1e-3);
-  const counts: number[] = [];
-  for (let step = 0; step < 3; step++) {
-    const batch = makeBatch(
-      f.pairs.map((p) => ({
-        chosen: Int32Array.from(p.chosen),
-        rejected: Int32Array.from(p.rejected),
-        margin: p.margin,
-      })),
-      f.config.maxLength,
-      f.padId,
-    );
-    const { value: loss, grads } = tf.variableGrads(() => {
-      const [rc, rr] = tf.split(model.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D];
-      return bradleyTerryLoss(rc, rr, batch.margin);
-    }, model.trainableVariables);
-    optimizer.applyGradients(grads);
-    await loss.data();
-    tf.dispose([loss, ...Object.values(grads), batch.ids, batch.mask, batch.margin]);
-    counts.push(tf.memory().numTensors);
-  }
-  optimizer.dispose();
-  model.dispose();
-  const end = tf.memory().numTensors;
+  const { start, counts, end } = await adamSteps(cls as Fixture, 1e-3);
   return { start, countsAfterEachStep: counts, end, flat: counts[2] === counts[1] && end === start };
 }
 

@@ -10,17 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch } from '../../src/core/train/batch.ts';
-import { bradleyTerryLoss } from '../../src/core/train/loss.ts';
-import {
-  compare,
-  expectClose,
-  loadModel,
-  runFixture,
-  type Comparison,
-  type Fixture,
-  type Run,
-} from '../reference-fixture.ts';
+import { expectClose } from '../reference-expect.ts';
+import { adamSteps, compare, runFixture, type Comparison, type Fixture, type Run } from '../reference-fixture.ts';
 import tinyCls from '../fixtures/reference-tiny-cls.json';
 import tinyMean from '../fixtures/reference-tiny-mean.json';
 
@@ -93,30 +84,7 @@ describe('the reward model on WebGPU', () => {
     tf.env().set('WEBGPU_CPU_FORWARD', false); // every op a shader, every tensor a GPU buffer
     try {
       const f = tinyMean as Fixture;
-      const start = tf.memory().numTensors;
-      const model = loadModel(f);
-      const optimizer: tf.Optimizer = tf.train.adam(1e-2);
-      const counts: number[] = [];
-      const losses: number[] = [];
-      for (let step = 0; step < 3; step++) {
-        const batch = makeBatch(
-          f.pairs.map((p) => ({
-            chosen: Int32Array.from(p.chosen),
-            rejected: Int32Array.from(p.rejected),
-            margin: p.margin,
-          })),
-          f.config.maxLength,
-          f.padId,
-        );
-        const { value: loss, grads } = tf.variableGrads(() => {
-          const [rc, rr] = tf.split(model.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
-          return bradleyTerryLoss(rc, rr, batch.margin);
-        }, model.trainableVariables);
-        optimizer.applyGradients(grads);
-        losses.push((await loss.data())[0]!);
-        tf.dispose([loss, ...Object.values(grads), batch.ids, batch.mask, batch.margin]);
-        counts.push(tf.memory().numTensors);
-      }
+      const { start, counts, end, losses } = await adamSteps(f, 1e-2);
       console.log(
         `webgpu Adam steps: losses ${losses.map((l) => l.toFixed(5)).join(', ')}; tensors after each step ${counts.join(', ')}`,
       );
@@ -124,9 +92,7 @@ describe('the reward model on WebGPU', () => {
       expect(losses[2]).toBeLessThan(losses[0]!); // and Adam made progress on the batch
       // Adam makes its two moment slots per variable on the first step; after that, nothing grows.
       expect(counts[2]).toBe(counts[1]);
-      optimizer.dispose();
-      model.dispose();
-      expect(tf.memory().numTensors).toBe(start);
+      expect(end).toBe(start);
     } finally {
       tf.env().set('WEBGPU_CPU_FORWARD', previous);
     }

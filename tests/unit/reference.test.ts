@@ -16,9 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RewardModel } from '../../src/core/model/reward-model.ts';
-import { makeBatch } from '../../src/core/train/batch.ts';
-import { bradleyTerryLoss } from '../../src/core/train/loss.ts';
-import { expectMatchesFixture, loadModel, runFixture, specOf, type Fixture } from '../reference-fixture.ts';
+import { expectMatchesFixture } from '../reference-expect.ts';
+import { adamSteps, fixtureBatch, runFixture, specOf, type Fixture } from '../reference-fixture.ts';
 import cls from '../fixtures/reference-cls.json';
 import mean from '../fixtures/reference-mean.json';
 import tinyCls from '../fixtures/reference-tiny-cls.json';
@@ -46,49 +45,17 @@ describe.each(['cpu', 'wasm'])('against the PyTorch reference on the %s backend'
   });
 
   it('a training step with Adam leaves no tensor behind', async () => {
-    const f = cls as Fixture;
-    const start = tf.memory().numTensors;
-    const model = loadModel(f);
-    const optimizer: tf.Optimizer = tf.train.adam(1e-3);
-    const counts: number[] = [];
-    for (let step = 0; step < 3; step++) {
-      const batch = makeBatch(
-        f.pairs.map((p) => ({
-          chosen: Int32Array.from(p.chosen),
-          rejected: Int32Array.from(p.rejected),
-          margin: p.margin,
-        })),
-        f.config.maxLength,
-        f.padId,
-      );
-      const { value: loss, grads } = tf.variableGrads(() => {
-        const [rc, rr] = tf.split(model.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D];
-        return bradleyTerryLoss(rc, rr, batch.margin);
-      }, model.trainableVariables);
-      optimizer.applyGradients(grads);
-      expect(Number.isFinite((await loss.data())[0])).toBe(true);
-      tf.dispose([loss, ...Object.values(grads), batch.ids, batch.mask, batch.margin]);
-      counts.push(tf.memory().numTensors);
-    }
+    const { start, counts, end, losses } = await adamSteps(cls as Fixture, 1e-3);
+    expect(losses.every(Number.isFinite)).toBe(true);
     // Adam makes its two moment slots per variable on the first step; after that, nothing grows.
     expect(counts[2]).toBe(counts[1]);
-    optimizer.dispose();
-    model.dispose();
-    expect(tf.memory().numTensors).toBe(start);
+    expect(end).toBe(start);
   });
 });
 
 describe('the fixtures describe what the app feeds the model', () => {
   it.each(FIXTURES)('%s: makeBatch gives the fixture ids, mask and margins (chosen rows, then rejected)', (_, f) => {
-    const batch = makeBatch(
-      f.pairs.map((p) => ({
-        chosen: Int32Array.from(p.chosen),
-        rejected: Int32Array.from(p.rejected),
-        margin: p.margin,
-      })),
-      f.config.maxLength,
-      f.padId,
-    );
+    const batch = fixtureBatch(f);
     expect(batch.ids.arraySync()).toEqual(f.batch.ids);
     expect(batch.mask.arraySync()).toEqual(f.batch.mask);
     expect(batch.margin.arraySync()).toEqual(f.batch.margin.map((m) => Math.fround(m)));
