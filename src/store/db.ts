@@ -2,7 +2,7 @@
 // Upgrades are cumulative `if (oldVersion < N)` steps: never edit a released step, add one.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Pair, RejectedLine, Winner } from '../core/data/pair.ts';
-import type { NamedWeight, ModelSpec } from '../core/model/reward-model.ts';
+import type { NamedWeight, ModelSpec, TokenizerFiles } from '../core/model/reward-model.ts';
 import type { TrainConfig } from '../core/train/config.ts';
 import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../core/train/events.ts';
 import type { BackendInfo } from '../core/train/backend.ts';
@@ -69,6 +69,8 @@ export interface RunRecord {
 export interface ModelRecord {
   runId: string;
   spec: ModelSpec;
+  /** The tokenizer of a model that does not use the bundled one (spec.tokenizer === 'embedded'). */
+  tokenizer?: TokenizerFiles;
   weights: NamedWeight[];
   savedAt: number;
 }
@@ -84,6 +86,7 @@ export interface CheckpointRecord {
   /** The next batch: its epoch and its start in that epoch's permutation of the training pairs. */
   position: DataPosition;
   spec: ModelSpec;
+  tokenizer?: TokenizerFiles;
   weights: NamedWeight[];
   optimizer: OptimizerState;
   /** The run's curves up to `step`: a resumed run goes on from these. */

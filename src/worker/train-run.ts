@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { builtinTokenizer } from '../core/model/tokenizer.ts';
 import { RewardModel, type ModelSpec } from '../core/model/reward-model.ts';
+import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
 import { TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
@@ -184,7 +185,7 @@ async function drive(
     const tokenizer = builtinTokenizer();
     const spec = resume?.checkpoint.spec ?? modelSpecFor(config, tokenizer.vocabSize);
     // 'auto' times a few steps of this very model on each backend the browser offers.
-    const probeModel: ProbeModel = { transformer: spec.transformer, batchSize: config.batchSize };
+    const probeModel: ProbeModel = { transformer: probeShape(spec, config.maxLength), batchSize: config.batchSize };
     run.backend = resume?.backend
       ? await selectBackend(resume.backend, { model: probeModel })
       : resume
@@ -291,6 +292,24 @@ async function drive(
     if (tf.memory().numTensors > 0) console.warn(`rm-lab: ${tf.memory().numTensors} tensors alive after the run`);
   }
   return run;
+}
+
+/**
+ * The probe times a built-in transformer of the model's shape: for a BERT-family encoder that is the
+ * same work per step to within its embedding tables, enough to rank the backends.
+ */
+function probeShape(spec: ModelSpec, maxLength: number): TransformerConfig {
+  if (spec.encoder === 'builtin-transformer') return spec.transformer;
+  const b = spec.bert;
+  return {
+    vocabSize: b.vocabSize,
+    maxLength,
+    dModel: b.hiddenSize,
+    nLayers: b.numLayers,
+    nHeads: b.numHeads,
+    dFF: b.intermediateSize,
+    pooling: spec.pooling,
+  };
 }
 
 /** Watches the WebGPU device tfjs trains on: `lost` gets the browser's reason if the device goes. */

@@ -1,9 +1,11 @@
 // Builds the app as a user gets it (`vite build`) and serves it with `vite preview` on a free
 // port of 127.0.0.1, for the end-to-end tests to drive in Chromium.
+import { rmSync } from 'node:fs';
 import { build, preview, type PreviewServer } from 'vite';
 import type { TestProject } from 'vitest/node';
 
-const OUT_DIR = 'dist-e2e';
+// One folder per test process, so two test runs at once (a developer and a hook) never share a build.
+const OUT_DIR = `dist-e2e-${process.pid}`;
 let server: PreviewServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
@@ -20,6 +22,7 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await server?.close();
+  rmSync(OUT_DIR, { recursive: true, force: true });
 }
 
 declare module 'vitest' {

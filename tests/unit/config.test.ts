@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_TRAIN_CONFIG,
+  parseEncoderSource,
   parseTrainConfig,
   applyPreset,
   presetConfig,
@@ -20,11 +21,33 @@ describe('training configuration', () => {
       const spec = TRAIN_FIELDS[key];
       expect(spec.label.length).toBeGreaterThan(0);
       expect(spec.help.length).toBeGreaterThan(10);
-      if (spec.kind !== 'choice') {
+      if (spec.kind === 'text') expect(spec.validate(spec.default)).toBeUndefined();
+      else if (spec.kind !== 'choice') {
         expect(spec.default).toBeGreaterThanOrEqual(spec.min);
         expect(spec.default).toBeLessThanOrEqual(spec.max);
       }
     }
+  });
+
+  it('reads the encoder field: builtin, a Hub id (with a revision), a URL or a picked folder', () => {
+    expect(parseEncoderSource('builtin')).toEqual({ kind: 'builtin' });
+    expect(parseEncoderSource('prajjwal1/bert-tiny')).toEqual({
+      kind: 'hub',
+      id: 'prajjwal1/bert-tiny',
+      revision: 'main',
+    });
+    expect(parseEncoderSource('BAAI/bge-small-en-v1.5@v2')).toEqual({
+      kind: 'hub',
+      id: 'BAAI/bge-small-en-v1.5',
+      revision: 'v2',
+    });
+    expect(parseEncoderSource('https://example.org/models/tiny/')).toEqual({
+      kind: 'url',
+      url: 'https://example.org/models/tiny',
+    });
+    expect(parseEncoderSource('folder:my-bert')).toEqual({ kind: 'folder', name: 'my-bert' });
+    expect(() => parseEncoderSource('../../etc/passwd')).toThrow('is not an encoder RM Lab can load');
+    expect(() => parseTrainConfig({ encoder: 'a b' })).toThrow('Encoder (encoder): "a b" is not an encoder');
   });
 
   it('names the field and the reason when a value is wrong', () => {

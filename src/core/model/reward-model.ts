@@ -1,14 +1,37 @@
 // A reward model: an encoder plus a linear head that maps its pooled vector to one scalar,
 // the reward r(prompt, response).
 import * as tf from '@tensorflow/tfjs';
-import type { Encoder } from './encoders/encoder.ts';
+import type { BertConfig } from './encoders/bert-config.ts';
+import type { Encoder, Pooling } from './encoders/encoder.ts';
 import { TransformerEncoder, type TransformerConfig } from './encoders/transformer.ts';
 
 /** Everything needed to rebuild a model's shape; its weights travel separately. */
-export interface ModelSpec {
+export type ModelSpec = BuiltinModelSpec | BertModelSpec;
+
+/** The built-in transformer over the built-in WordPiece vocabulary (bundled: no download). */
+export interface BuiltinModelSpec {
   encoder: 'builtin-transformer';
   tokenizer: 'builtin';
   transformer: TransformerConfig;
+}
+
+/**
+ * A pretrained BERT-family encoder. Its tokenizer (tokenizer.json and tokenizer_config.json) is
+ * not bundled: it travels with the weights as TokenizerFiles (ModelRecord, checkpoints, model files).
+ */
+export interface BertModelSpec {
+  encoder: 'bert';
+  tokenizer: 'embedded';
+  bert: BertConfig;
+  pooling: Pooling;
+  /** Where the pretrained encoder came from: a Hub model id, a URL or 'folder:<name>'. */
+  source: string;
+}
+
+/** A Hugging Face tokenizer as files: tokenizer.json and, when the model has one, tokenizer_config.json. */
+export interface TokenizerFiles {
+  json: object;
+  config?: object;
 }
 
 /** A weight as stored and exported: plain data, no tensors. */
@@ -37,6 +60,7 @@ export class RewardModel {
   }
 
   static create(spec: ModelSpec, seed: number): RewardModel {
+    if (spec.encoder === 'bert') throw new Error('BERT-family encoders are not built yet'); // issue 4, in progress
     return new RewardModel(spec, new TransformerEncoder(spec.transformer, seed), seed);
   }
 

@@ -41,7 +41,7 @@ export function decodeSetup(hash: string): SetupLink {
       dataset = 'demo';
     } else if (key in TRAIN_FIELDS) {
       const spec = TRAIN_FIELDS[key as keyof TrainConfig];
-      raw[key] = spec.kind === 'choice' ? value : value.trim() === '' ? NaN : Number(value);
+      raw[key] = spec.kind === 'choice' || spec.kind === 'text' ? value : value.trim() === '' ? NaN : Number(value);
     } else {
       throw new Error(`the link has an unknown setting "${key}"`);
     }

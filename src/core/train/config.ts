@@ -3,11 +3,15 @@
 // the CLI's --help and share links are all generated from this table, never from a second list.
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export type PoolingChoice = 'cls' | 'mean';
+export type PoolingChoice = 'cls' | 'mean' | 'last';
+export type EmbeddingInit = 'random' | 'glove';
 import type { Stratify } from '../data/split.ts';
 
 export interface TrainConfig {
   // model
+  /** 'builtin', a Hugging Face Hub model id, an http(s) URL of a model folder, or 'folder:<name>' (see parseEncoderSource). */
+  encoder: string;
+  embeddingInit: EmbeddingInit;
   dModel: number;
   nLayers: number;
   nHeads: number;
@@ -47,13 +51,78 @@ export interface ChoiceField<T extends string = string> extends BaseField {
   default: T;
   choices: readonly T[];
 }
-export type FieldSpec = NumberField | ChoiceField;
+/** Free text, checked by `validate` (which returns why a value is wrong, or undefined). */
+export interface TextField extends BaseField {
+  kind: 'text';
+  default: string;
+  placeholder: string;
+  validate: (value: string) => string | undefined;
+}
+export type FieldSpec = NumberField | ChoiceField | TextField;
 
 type FieldTable = {
-  [K in keyof TrainConfig]: TrainConfig[K] extends string ? ChoiceField<TrainConfig[K]> : NumberField;
+  [K in keyof TrainConfig]: TrainConfig[K] extends number
+    ? NumberField
+    : string extends TrainConfig[K]
+      ? TextField
+      : ChoiceField<TrainConfig[K] & string>;
 };
 
+/** What the encoder field names: the built-in encoder, a Hub model, a model folder at a URL, or a folder the user picked. */
+export type EncoderSource =
+  | { kind: 'builtin' }
+  | { kind: 'hub'; id: string; revision: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'folder'; name: string };
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
+
+/** Reads the encoder field; throws a plain-words error for anything it cannot name. */
+export function parseEncoderSource(value: string): EncoderSource {
+  const v = value.trim();
+  if (v === 'builtin') return { kind: 'builtin' };
+  if (v.startsWith('folder:') && v.length > 'folder:'.length)
+    return { kind: 'folder', name: v.slice('folder:'.length) };
+  if (/^https?:\/\//i.test(v)) {
+    try {
+      return { kind: 'url', url: new URL(v).href.replace(/\/$/, '') };
+    } catch {
+      throw new Error(`"${v}" is not a valid URL`);
+    }
+  }
+  const [id, revision = 'main'] = v.split('@') as [string, string | undefined];
+  if (HUB_ID.test(id) && !id.includes('..') && /^[\w.\/-]+$/.test(revision)) return { kind: 'hub', id, revision };
+  throw new Error(
+    `"${v}" is not an encoder RM Lab can load: give "builtin", a Hugging Face model id such as ` +
+      '"prajjwal1/bert-tiny" (optionally "@revision"), an https:// URL of a model folder, or pick a folder',
+  );
+}
+
 export const TRAIN_FIELDS: FieldTable = {
+  encoder: {
+    group: 'model',
+    kind: 'text',
+    default: 'builtin',
+    placeholder: 'builtin, or a Hub id like prajjwal1/bert-tiny',
+    label: 'Encoder',
+    help: 'builtin: a small transformer trained from scratch, no download. Or a pretrained BERT-family model: a Hugging Face id (e.g. prajjwal1/bert-tiny), a URL of a model folder, or a folder you pick.',
+    validate: (value) => {
+      try {
+        parseEncoderSource(value);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  },
+  embeddingInit: {
+    group: 'model',
+    kind: 'choice',
+    default: 'random',
+    choices: ['random', 'glove'],
+    label: 'Word vectors',
+    help: 'Built-in encoder only: start its word embeddings from random numbers, or from GloVe-style word vectors (bundled).',
+  },
   dModel: {
     group: 'model',
     kind: 'int',
@@ -94,9 +163,9 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'model',
     kind: 'choice',
     default: 'cls',
-    choices: ['cls', 'mean'],
+    choices: ['cls', 'mean', 'last'],
     label: 'Pooling',
-    help: 'How a sequence becomes one vector: the first ([CLS]) token, or the mean of all tokens.',
+    help: "How a sequence becomes one vector: the first ([CLS]) token (for BERT models, through the checkpoint's pooler, as its sequence classifier does), the mean of all tokens, or the last token.",
   },
   heldOutFraction: {
     group: 'data',
@@ -223,7 +292,12 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   for (const key of TRAIN_FIELD_KEYS) {
     const spec: FieldSpec = TRAIN_FIELDS[key];
     const value = raw[key] ?? spec.default;
-    if (spec.kind === 'choice') {
+    if (spec.kind === 'text') {
+      if (typeof value !== 'string')
+        throw new Error(`${spec.label} (${key}) must be text, got ${JSON.stringify(value)}`);
+      const wrong = spec.validate(value);
+      if (wrong) throw new Error(`${spec.label} (${key}): ${wrong}`);
+    } else if (spec.kind === 'choice') {
       if (typeof value !== 'string' || !spec.choices.includes(value)) {
         throw new Error(
           `${spec.label} (${key}) must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(value)}`,

@@ -4,9 +4,10 @@ import type * as tf from '@tensorflow/tfjs';
 
 /**
  * How a sequence becomes one vector. 'cls' takes the first token ([CLS]), as BERT's
- * sequence-classification head does; 'mean' averages the real (unpadded) tokens.
+ * sequence-classification head does; 'mean' averages the real (unpadded) tokens; 'last' takes the
+ * last real token, as decoder reward models read the end of the response.
  */
-export type Pooling = 'cls' | 'mean';
+export type Pooling = 'cls' | 'mean' | 'last';
 
 export type NamedParams = Map<string, tf.Variable>;
 
