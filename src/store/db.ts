@@ -1,6 +1,6 @@
 // The one IndexedDB database, its schema in one place, opened behind one shared promise.
 // Upgrades are cumulative `if (oldVersion < N)` steps: never edit a released step, add one.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { Pair, RejectedLine, Winner } from '../core/data/pair.ts';
 import type { NamedWeight, ModelSpec, TokenizerFiles } from '../core/model/reward-model.ts';
 import type { TrainConfig } from '../core/train/config.ts';
@@ -9,7 +9,7 @@ import type { BackendInfo } from '../core/train/backend.ts';
 import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
 
 export const DB_NAME = 'rm-lab';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface DatasetRecord {
   id: string;
@@ -67,12 +67,34 @@ export interface RunRecord {
 }
 
 export interface ModelRecord {
+  /** The model's id: the id of the run that trained it, or a fresh id for an imported model. */
   runId: string;
   spec: ModelSpec;
   /** The tokenizer of a model that does not use the bundled one (spec.tokenizer === 'embedded'). */
   tokenizer?: TokenizerFiles;
   weights: NamedWeight[];
   savedAt: number;
+}
+
+/**
+ * What the model lists show about a model without reading its weights (ModelRecord, same id).
+ * Written with the model, in the same transaction.
+ */
+export interface ModelCard {
+  id: string;
+  name: string;
+  /** Trained here (a run's final weights) or imported from a file or URL. */
+  origin: 'run' | 'import';
+  spec: ModelSpec;
+  createdAt: number;
+  runId?: string;
+  datasetName?: string;
+  /** Held-out accuracy at the run's last evaluation. */
+  heldOutAccuracy?: number;
+  steps?: number;
+  trainConfig?: TrainConfig;
+  /** An imported model's file name or URL. */
+  importedFrom?: string;
 }
 
 /**
@@ -112,6 +134,17 @@ export interface RMLabDB extends DBSchema {
   models: { key: string; value: ModelRecord };
   /** The latest checkpoint of each run, keyed by run id. */
   checkpoints: { key: string; value: CheckpointRecord };
+  /** One light card per stored model (trained or imported), keyed like `models`. */
+  modelCards: { key: string; value: ModelCard };
+  /**
+   * Token ids of a dataset's texts under one tokenizer, so a run (and the statistics) tokenize a
+   * dataset once, not at every start. Records are keyed by `key`; their shape is token-cache.ts's.
+   */
+  tokens: {
+    key: string;
+    value: { key: string; datasetId: string } & Record<string, unknown>;
+    indexes: { byDataset: string };
+  };
 }
 
 export type RMLabDatabase = IDBPDatabase<RMLabDB>;
@@ -126,7 +159,7 @@ export function openLabDB(name = DB_NAME): Promise<RMLabDatabase> {
 
 function open(name: string): Promise<RMLabDatabase> {
   return openDB<RMLabDB>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
         db.createObjectStore('datasets', { keyPath: 'id' });
         db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
@@ -137,6 +170,11 @@ function open(name: string): Promise<RMLabDatabase> {
       if (oldVersion < 2) {
         db.createObjectStore('checkpoints', { keyPath: 'runId' });
       }
+      if (oldVersion < 3) {
+        db.createObjectStore('modelCards', { keyPath: 'id' });
+        db.createObjectStore('tokens', { keyPath: 'key' }).createIndex('byDataset', 'datasetId');
+        void cardsForTrainedModels(transaction);
+      }
     },
     // A tab still running older code holds the database at its old version and would stall the
     // upgrade of a newer tab: it lets go, and the next openLabDB() in it opens afresh.
@@ -145,6 +183,36 @@ function open(name: string): Promise<RMLabDatabase> {
       if (name === DB_NAME) opening = undefined;
     },
   });
+}
+
+/** Version 3 lists models by card: the models trained before it get theirs from their runs. */
+async function cardsForTrainedModels(
+  transaction: IDBPTransaction<RMLabDB, StoreNames<RMLabDB>[], 'versionchange'>,
+): Promise<void> {
+  const cards = transaction.objectStore('modelCards');
+  for (const runId of await transaction.objectStore('models').getAllKeys()) {
+    const run = await transaction.objectStore('runs').get(runId);
+    if (!run) continue;
+    const model = await transaction.objectStore('models').get(runId);
+    if (!model) continue;
+    await cards.put(trainedModelCard(run, model.spec));
+  }
+}
+
+/** The card of a run's trained model. */
+export function trainedModelCard(run: RunRecord, spec: ModelSpec): ModelCard {
+  const last = run.evals.at(-1);
+  return {
+    id: run.id,
+    name: `${run.datasetName} · ${new Date(run.createdAt).toISOString().slice(0, 16).replace('T', ' ')}`,
+    origin: 'run',
+    spec,
+    createdAt: run.finishedAt ?? run.createdAt,
+    runId: run.id,
+    datasetName: run.datasetName,
+    ...(last ? { heldOutAccuracy: last.accuracy, steps: last.step } : {}),
+    trainConfig: run.config,
+  };
 }
 
 /** A short random id; crypto.randomUUID needs a secure context, which the app and tests have. */

@@ -75,10 +75,11 @@ export async function getModel(db: RMLabDatabase, runId: string): Promise<ModelR
 }
 
 export async function deleteRun(db: RMLabDatabase, id: string): Promise<void> {
-  const tx = db.transaction(['runs', 'models', 'checkpoints'], 'readwrite');
+  const tx = db.transaction(['runs', 'models', 'modelCards', 'checkpoints'], 'readwrite');
   await Promise.all([
     tx.objectStore('runs').delete(id),
     tx.objectStore('models').delete(id),
+    tx.objectStore('modelCards').delete(id),
     tx.objectStore('checkpoints').delete(id),
     tx.done,
   ]);

@@ -14,8 +14,9 @@ import { prepareTrainingData, type TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
 import { getPairs } from '../store/datasets.ts';
-import { newId, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
-import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun, saveModel } from '../store/runs.ts';
+import { newId, trainedModelCard, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
+import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
+import { saveModelWithCard } from '../store/models.ts';
 
 /**
  * What the page hears about a run: the trainer's events plus the run's identity and backend.
@@ -268,8 +269,9 @@ async function drive(
     );
     if (gpuLost.lost !== undefined) throw new Error('the GPU was lost');
     await saving;
-    await saveModel(db, { runId: run.id, spec, weights: await model.getWeights(), savedAt: Date.now() });
     run.status = result.stopped ? 'stopped' : 'done';
+    const weights = await model.getWeights();
+    await saveModelWithCard(db, { runId: run.id, spec, weights, savedAt: Date.now() }, trainedModelCard(run, spec));
   } catch (error) {
     if (gpuLost.lost !== undefined) {
       // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the

@@ -11,7 +11,7 @@ import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { deleteDataset } from '../../src/store/datasets.ts';
-import { openLabDB, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
+import { DB_VERSION, openLabDB, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
 import {
   deleteRun,
   epochProgress,
@@ -258,7 +258,7 @@ describe('the database upgrade', () => {
     v1.close();
     const db = await openLabDB(name);
     opened.push(db);
-    expect(db.version).toBe(2);
+    expect(db.version).toBe(DB_VERSION);
     expect([...db.objectStoreNames]).toContain('checkpoints');
     const old = (await getRun(db, 'old'))!;
     expect(old.status).toBe('interrupted');

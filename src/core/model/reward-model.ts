@@ -64,6 +64,18 @@ export class RewardModel {
     return new RewardModel(spec, new TransformerEncoder(spec.transformer, seed), seed);
   }
 
+  /** A stored or imported model: its shape from the spec, every weight from `weights`. */
+  static fromWeights(spec: ModelSpec, weights: NamedWeight[]): RewardModel {
+    const model = RewardModel.create(spec, 0);
+    try {
+      model.setWeights(weights);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  }
+
   /** ids [B, T], mask [B, T] -> rewards [B] */
   rewards(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D {
     const pooled = this.encoder.encode(ids, mask); // [B, D]

@@ -5,6 +5,7 @@
 // tokenizer's post-processor because truncation must treat the two segments differently.
 import { Tokenizer } from '@huggingface/tokenizers';
 import builtinTokenizerJson from './builtin-tokenizer.json';
+import type { ModelSpec, TokenizerFiles } from './reward-model.ts';
 
 export interface EncodedPair {
   /** [CLS] prompt [SEP] response [SEP], unpadded. */
@@ -69,4 +70,11 @@ export class PairTokenizer {
 /** The built-in encoder's tokenizer: WordPiece over the demo corpus's words plus a character fallback (scripts/build-builtin-vocab.ts). */
 export function builtinTokenizer(): PairTokenizer {
   return new PairTokenizer(builtinTokenizerJson);
+}
+
+/** The tokenizer a model reads with: the bundled one, or the files that travel with the model. */
+export function tokenizerFor(spec: ModelSpec, files?: TokenizerFiles): PairTokenizer {
+  if (spec.tokenizer === 'builtin') return builtinTokenizer();
+  if (!files) throw new Error(`the model's tokenizer is missing (its encoder came from ${spec.source})`);
+  return new PairTokenizer(files.json, files.config);
 }

@@ -1,0 +1,32 @@
+// Stored reward models: the weights (`models`, heavy) and a card per model (`modelCards`, light),
+// always written and deleted together. Lists read cards only.
+import type { ModelCard, ModelRecord, RMLabDatabase } from './db.ts';
+
+export async function saveModelWithCard(db: RMLabDatabase, model: ModelRecord, card: ModelCard): Promise<void> {
+  if (model.runId !== card.id) throw new Error(`model ${model.runId} and card ${card.id} do not match`);
+  const tx = db.transaction(['models', 'modelCards'], 'readwrite');
+  await Promise.all([tx.objectStore('models').put(model), tx.objectStore('modelCards').put(card), tx.done]);
+}
+
+/** Newest first. */
+export async function listModelCards(db: RMLabDatabase): Promise<ModelCard[]> {
+  const cards = await db.getAll('modelCards');
+  return cards.sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export async function getModelRecord(db: RMLabDatabase, id: string): Promise<ModelRecord | undefined> {
+  return db.get('models', id);
+}
+
+export async function renameModel(db: RMLabDatabase, id: string, name: string): Promise<void> {
+  const tx = db.transaction('modelCards', 'readwrite');
+  const card = await tx.store.get(id);
+  if (!card) throw new Error('this model no longer exists');
+  await Promise.all([tx.store.put({ ...card, name }), tx.done]);
+}
+
+/** Removes an imported model (a trained one goes with its run: deleteRun). */
+export async function deleteModel(db: RMLabDatabase, id: string): Promise<void> {
+  const tx = db.transaction(['models', 'modelCards'], 'readwrite');
+  await Promise.all([tx.objectStore('models').delete(id), tx.objectStore('modelCards').delete(id), tx.done]);
+}

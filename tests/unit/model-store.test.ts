@@ -1,0 +1,93 @@
+// Stored models and their cards: a database written by version 2 (runs with trained models, no
+// cards) opens at version 3 with a card for each trained model; cards and weights are written and
+// deleted together.
+import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
+import type { ModelSpec } from '../../src/core/model/reward-model.ts';
+import { openLabDB, trainedModelCard, type ModelRecord, type RunRecord } from '../../src/store/db.ts';
+import { deleteModel, getModelRecord, listModelCards, saveModelWithCard } from '../../src/store/models.ts';
+import { deleteRun, putRun } from '../../src/store/runs.ts';
+
+const spec: ModelSpec = {
+  encoder: 'builtin-transformer',
+  tokenizer: 'builtin',
+  transformer: { vocabSize: 10, maxLength: 16, dModel: 8, nLayers: 1, nHeads: 2, dFF: 32, pooling: 'cls' },
+};
+const weights = [{ name: 'head.bias', shape: [1], data: new Float32Array([0.5]) }];
+
+function run(id: string): RunRecord {
+  return {
+    id,
+    datasetId: 'd1',
+    datasetName: 'demo',
+    config: DEFAULT_TRAIN_CONFIG,
+    createdAt: Date.UTC(2026, 10, 26, 12, 30),
+    finishedAt: Date.UTC(2026, 10, 26, 12, 40),
+    status: 'done',
+    steps: [],
+    evals: [
+      {
+        step: 40,
+        loss: 0.6,
+        accuracy: 0.625,
+      } as RunRecord['evals'][number],
+    ],
+  };
+}
+
+describe('model store', () => {
+  it('gives the models trained before version 3 their cards when the database upgrades', async () => {
+    const name = 'rm-lab-upgrade-v2';
+    const v2 = await openDB(name, 2, {
+      upgrade(db) {
+        db.createObjectStore('datasets', { keyPath: 'id' });
+        db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
+        db.createObjectStore('rejects', { keyPath: 'datasetId' });
+        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
+        db.createObjectStore('models', { keyPath: 'runId' });
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+      },
+    });
+    await v2.put('runs', run('r1'));
+    await v2.put('models', { runId: 'r1', spec, weights, savedAt: 1 } satisfies ModelRecord);
+    await v2.put('runs', run('r2')); // a run that never finished: no model, no card
+    v2.close();
+
+    const db = await openLabDB(name);
+    const cards = await listModelCards(db);
+    expect(cards).toHaveLength(1);
+    expect(cards[0]).toMatchObject({
+      id: 'r1',
+      origin: 'run',
+      runId: 'r1',
+      name: 'demo · 2026-11-26 12:30',
+      heldOutAccuracy: 0.625,
+      steps: 40,
+      spec,
+    });
+    db.close();
+  });
+
+  it('writes and deletes a model and its card together', async () => {
+    const db = await openLabDB('rm-lab-model-store');
+    await putRun(db, run('r1'));
+    await saveModelWithCard(db, { runId: 'r1', spec, weights, savedAt: 1 }, trainedModelCard(run('r1'), spec));
+    await saveModelWithCard(
+      db,
+      { runId: 'm2', spec, weights, savedAt: 2 },
+      { id: 'm2', name: 'imported', origin: 'import', spec, createdAt: 2, importedFrom: 'a.rmlab.safetensors' },
+    );
+    expect((await listModelCards(db)).map((c) => c.id)).toEqual(['r1', 'm2']);
+    await expect(
+      saveModelWithCard(db, { runId: 'x', spec, weights, savedAt: 3 }, { ...trainedModelCard(run('y'), spec) }),
+    ).rejects.toThrow('do not match');
+
+    await deleteRun(db, 'r1');
+    await deleteModel(db, 'm2');
+    expect(await listModelCards(db)).toEqual([]);
+    expect(await getModelRecord(db, 'r1')).toBeUndefined();
+    db.close();
+  });
+});
