@@ -1,0 +1,95 @@
+// Rewards of (prompt, response) texts from a trained model, in batches.
+//
+// Texts are tokenized with the model's tokenizer and the same truncation as training, sorted by
+// length so each batch pads to the smallest bucket that fits it (few shapes, little padding), and
+// each batch is read back once. Rewards come back in input order.
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../train/config.ts';
+import { bucketFor } from '../train/batch.ts';
+import type { ModelSpec, RewardModel } from '../model/reward-model.ts';
+import type { PairTokenizer } from '../model/tokenizer.ts';
+
+export interface ScoreItem {
+  prompt: string;
+  response: string;
+}
+
+export interface ScoreOptions {
+  /** Longest token sequence, as the model was trained with (maxLengthOf). */
+  maxLength: number;
+  /** Sequences per forward pass. */
+  batchSize?: number;
+  /** Called after each batch with the number of items scored so far. */
+  onProgress?: (done: number, total: number) => void;
+  /** Checked between batches: true stops scoring with a ScoringCancelled error. */
+  shouldStop?: () => boolean;
+}
+
+export class ScoringCancelled extends Error {
+  constructor() {
+    super('scoring was cancelled');
+  }
+}
+
+export const DEFAULT_SCORE_BATCH = 64;
+
+/** The sequence length a model reads: its training run's maxLength, else what its encoder allows. */
+export function maxLengthOf(spec: ModelSpec, trainConfig?: Pick<TrainConfig, 'maxLength'>): number {
+  if (trainConfig) return trainConfig.maxLength;
+  return spec.encoder === 'builtin-transformer' ? spec.transformer.maxLength : spec.bert.maxPositions;
+}
+
+/** Rewards of `items`, in their order. */
+export async function scoreTexts(
+  model: RewardModel,
+  tokenizer: PairTokenizer,
+  items: readonly ScoreItem[],
+  options: ScoreOptions,
+): Promise<Float32Array> {
+  const sequences = items.map((it) => tokenizer.encodePair(it.prompt, it.response, options.maxLength).ids);
+  return scoreSequences(model, sequences, tokenizer.special.pad, options);
+}
+
+/** Rewards of tokenized sequences ([CLS] prompt [SEP] response [SEP]), in their order. */
+export async function scoreSequences(
+  model: RewardModel,
+  sequences: readonly Int32Array[],
+  padId: number,
+  options: ScoreOptions,
+): Promise<Float32Array> {
+  const batchSize = options.batchSize ?? DEFAULT_SCORE_BATCH;
+  const order = sequences.map((_, i) => i).sort((a, b) => sequences[a]!.length - sequences[b]!.length);
+  const rewards = new Float32Array(sequences.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    if (options.shouldStop?.()) throw new ScoringCancelled();
+    const rows = order.slice(start, start + batchSize);
+    const batch = rows.map((i) => sequences[i]!);
+    const scored = await scoreBatch(model, batch, options.maxLength, padId);
+    rows.forEach((i, k) => (rewards[i] = scored[k]!));
+    options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
+  }
+  return rewards;
+}
+
+/** One forward pass over sequences padded to one bucket; one read-back. */
+async function scoreBatch(
+  model: RewardModel,
+  sequences: readonly Int32Array[],
+  maxLength: number,
+  padId: number,
+): Promise<Float32Array> {
+  const T = bucketFor(Math.max(...sequences.map((s) => s.length)), maxLength);
+  const B = sequences.length;
+  const ids = new Int32Array(B * T).fill(padId);
+  const mask = new Float32Array(B * T);
+  sequences.forEach((s, row) => {
+    ids.set(s, row * T);
+    mask.fill(1, row * T, row * T + s.length);
+  });
+  const rewards = tf.tidy(() => model.rewards(tf.tensor2d(ids, [B, T], 'int32'), tf.tensor2d(mask, [B, T], 'float32'))); // [B]
+  try {
+    return (await rewards.data()) as Float32Array;
+  } finally {
+    rewards.dispose();
+  }
+}
