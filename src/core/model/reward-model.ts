@@ -1,6 +1,7 @@
 // A reward model: an encoder plus a linear head that maps its pooled vector to one scalar,
 // the reward r(prompt, response).
 import * as tf from '@tensorflow/tfjs';
+import { BertEncoder, bertParams } from './encoders/bert.ts';
 import type { BertConfig } from './encoders/bert-config.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
 import { TransformerEncoder, type TransformerConfig } from './encoders/transformer.ts';
@@ -59,16 +60,44 @@ export class RewardModel {
     tf.dispose([headInit, biasInit]); // the variables hold their own copies
   }
 
+  /** A model with random weights: the built-in encoder, or a BERT initialised as HF does (N(0, 0.02^2), LayerNorm 1 and 0). */
   static create(spec: ModelSpec, seed: number): RewardModel {
-    if (spec.encoder === 'bert') throw new Error('BERT-family encoders are not built yet'); // issue 4, in progress
-    return new RewardModel(spec, new TransformerEncoder(spec.transformer, seed), seed);
+    const encoder =
+      spec.encoder === 'bert'
+        ? new BertEncoder(spec.bert, spec.pooling, seed)
+        : new TransformerEncoder(spec.transformer, seed);
+    return new RewardModel(spec, encoder, seed);
+  }
+
+  /**
+   * A pretrained BERT-family encoder (every encoder weight, as bertEncoderWeights gives them) under
+   * a fresh head. The encoder is built from the weights directly, never drawn at random first.
+   */
+  static fromPretrained(spec: ModelSpec, encoderWeights: NamedWeight[], seed: number): RewardModel {
+    if (spec.encoder !== 'bert') {
+      throw new Error('only BERT-family encoders are pretrained; the built-in encoder starts from RewardModel.create');
+    }
+    const expected = new Set(bertParams(spec.bert, spec.pooling).map((p) => p.name));
+    const extra = encoderWeights.filter((w) => !expected.has(w.name)).map((w) => w.name);
+    if (extra.length > 0) throw new Error(`weights ${extra.join(', ')} are not part of this encoder`);
+    const encoder = new BertEncoder(spec.bert, spec.pooling, seed, new Map(encoderWeights.map((w) => [w.name, w])));
+    return new RewardModel(spec, encoder, seed);
   }
 
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */
   static fromWeights(spec: ModelSpec, weights: NamedWeight[]): RewardModel {
-    const model = RewardModel.create(spec, 0);
+    const isHead = (w: NamedWeight) => w.name.startsWith('head.');
+    // A BERT's encoder is built straight from its weights (no random draw of a large model to overwrite).
+    const bert = spec.encoder === 'bert';
+    const model = bert
+      ? RewardModel.fromPretrained(
+          spec,
+          weights.filter((w) => !isHead(w)),
+          0,
+        )
+      : RewardModel.create(spec, 0);
     try {
-      model.setWeights(weights);
+      model.assign(bert ? weights.filter(isHead) : weights, bert);
     } catch (error) {
       model.dispose();
       throw error;
@@ -95,8 +124,14 @@ export class RewardModel {
   }
 
   setWeights(weights: NamedWeight[]): void {
+    this.assign(weights, false);
+  }
+
+  /** Copies weights into the variables: all of them, or only the head's. */
+  private assign(weights: NamedWeight[], headOnly: boolean): void {
     const byName = new Map(weights.map((w) => [w.name, w]));
     for (const [name, v] of this.params) {
+      if (headOnly && !name.startsWith('head.')) continue;
       const w = byName.get(name);
       if (!w) throw new Error(`weights have no tensor ${name}`);
       if (w.shape.join('x') !== v.shape.join('x')) {

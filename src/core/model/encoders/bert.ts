@@ -1,0 +1,218 @@
+// A BERT-family encoder (BERT, MiniLM, BGE-small, GTE-small: every model_type 'bert' checkpoint),
+// computing what Hugging Face's BertModel computes, written with tfjs core ops like transformer.ts
+// so every weight is a named variable. Shapes: B sequences, T tokens, D hidden, H heads, hs = D / H,
+// I intermediate.
+//
+//   x      = LN(E_word[ids] + E_pos[0:T] + E_type[token types])         post-LayerNorm, as BERT
+//   per layer:
+//     x    = LN(x + SelfAttention(x) W_o + b_o)       separate query, key and value Linear layers
+//     x    = LN(x + act(x W_i + b_i) W_out + b_out)
+//   'cls'  -> tanh(x[:, 0] W_pool + b_pool)            HF's BertPooler, what BertForSequenceClassification
+//                                                      feeds its classifier, so an export scores the same
+//   'mean' / 'last' -> pool() over x                   no pooler (sentence-transformers' way)
+//
+// No dropout anywhere: RM Lab fine-tunes reward models with dropout off (HF's BertModel in eval
+// mode), which keeps a training step deterministic and a reward the same function of the weights
+// in training and in scoring.
+import * as tf from '@tensorflow/tfjs';
+import { dense } from '../dense.ts';
+import { embeddingLookup } from '../embedding.ts';
+import type { BertConfig } from './bert-config.ts';
+import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+import { gelu as geluTanh, pool } from './transformer.ts';
+
+/** Large negative instead of -Infinity: WGSL kernels may assume no Inf/NaN (see the guide). */
+const MASKED = -1e9;
+/** HF's initializer_range: BERT's linear and embedding weights start as N(0, 0.02^2). */
+const INIT_STD = 0.02;
+
+/** How a parameter starts when it is not loaded: HF's BertPreTrainedModel._init_weights. */
+export type BertInit = 'normal' | 'zeros' | 'ones';
+
+export interface BertParam {
+  name: string;
+  shape: number[];
+  init: BertInit;
+}
+
+/**
+ * Every parameter of the encoder, by RM Lab's name, in tfjs orientation (dense weights [in, out]).
+ * The pooler exists only for 'cls' pooling. hf-checkpoint.ts maps these names to HF's.
+ */
+export function bertParams(config: BertConfig, pooling: Pooling): BertParam[] {
+  const { vocabSize: V, hiddenSize: D, maxPositions: P, typeVocabSize: TV, intermediateSize: I } = config;
+  const linear = (name: string, inDim: number, outDim: number): BertParam[] => [
+    { name: `${name}.weight`, shape: [inDim, outDim], init: 'normal' },
+    { name: `${name}.bias`, shape: [outDim], init: 'zeros' },
+  ];
+  const layerNorm = (name: string): BertParam[] => [
+    { name: `${name}.gamma`, shape: [D], init: 'ones' },
+    { name: `${name}.beta`, shape: [D], init: 'zeros' },
+  ];
+  const params: BertParam[] = [
+    { name: 'embeddings.word', shape: [V, D], init: 'normal' },
+    { name: 'embeddings.position', shape: [P, D], init: 'normal' },
+    { name: 'embeddings.token_type', shape: [TV, D], init: 'normal' },
+    ...layerNorm('embeddings.ln'),
+  ];
+  for (let l = 0; l < config.numLayers; l++) {
+    const p = `layers.${l}`;
+    params.push(
+      ...linear(`${p}.attn.query`, D, D),
+      ...linear(`${p}.attn.key`, D, D),
+      ...linear(`${p}.attn.value`, D, D),
+      ...linear(`${p}.attn.out`, D, D),
+      ...layerNorm(`${p}.attn.ln`),
+      ...linear(`${p}.mlp.in`, D, I),
+      ...linear(`${p}.mlp.out`, I, D),
+      ...layerNorm(`${p}.mlp.ln`),
+    );
+  }
+  if (pooling === 'cls') params.push(...linear('pooler', D, D));
+  return params;
+}
+
+/** A weight given to the encoder instead of a random start (tfjs orientation, float32). */
+export interface InitialWeight {
+  shape: number[];
+  data: Float32Array;
+}
+
+export class BertEncoder implements Encoder {
+  readonly params: NamedParams = new Map();
+  readonly hiddenSize: number;
+
+  /**
+   * Random weights as HF initialises a BERT (seeded), or, with `weights`, those weights: every
+   * parameter must then be there with its shape (nothing half-loads).
+   */
+  constructor(
+    readonly config: BertConfig,
+    readonly pooling: Pooling,
+    seed: number,
+    weights?: ReadonlyMap<string, InitialWeight>,
+  ) {
+    const { hiddenSize: D, numHeads, padTokenId } = config;
+    if (D % numHeads !== 0) throw new Error(`hidden size ${D} must be divisible by the ${numHeads} attention heads`);
+    this.hiddenSize = D;
+    let s = seed;
+    try {
+      for (const { name, shape, init } of bertParams(config, pooling)) {
+        const given = weights?.get(name);
+        if (weights && !given) throw new Error(`the encoder's weights have no tensor ${name}`);
+        if (given && given.shape.join('x') !== shape.join('x')) {
+          throw new Error(`tensor ${name} has shape [${given.shape}], the encoder expects [${shape}]`);
+        }
+        const value = tf.tidy(() => {
+          if (given) return tf.tensor(given.data, shape, 'float32');
+          if (init === 'ones') return tf.ones(shape);
+          if (init === 'zeros') return tf.zeros(shape);
+          const drawn = tf.randomNormal(shape, 0, INIT_STD, 'float32', s++);
+          // HF's word embedding has padding_idx = pad_token_id, and _init_weights zeroes that row.
+          if (name !== 'embeddings.word' || padTokenId < 0 || padTokenId >= shape[0]!) return drawn;
+          const isPad = tf.reshape(tf.oneHot(tf.tensor1d([padTokenId], 'int32'), shape[0]!), [shape[0]!, 1]);
+          return tf.mul(drawn, tf.sub(1, isPad));
+        });
+        this.params.set(name, tf.variable(value, true));
+        value.dispose(); // the variable holds its own copy
+      }
+    } catch (error) {
+      for (const v of this.params.values()) v.dispose();
+      throw error;
+    }
+  }
+
+  /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding, padded on the right) -> [B, D]. */
+  encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    const [B, T] = ids.shape;
+    const D = this.hiddenSize;
+    if (T > this.config.maxPositions) {
+      throw new Error(`sequence length ${T} exceeds the encoder's ${this.config.maxPositions} positions`);
+    }
+    const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
+    const position = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
+    const type = embeddingLookup(this.p('embeddings.token_type') as tf.Tensor2D, this.tokenTypes(ids, mask)); // [B, T, D]
+    let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
+    // Additive attention bias: 0 where a key is a token, MASKED where it is padding.
+    const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, T]); // [B, 1, 1, T]
+    for (let l = 0; l < this.config.numLayers; l++) {
+      x = this.layerNorm(tf.add(x, this.attention(x, bias, l)), `layers.${l}.attn.ln`);
+      const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
+      x = this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
+    }
+    if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
+    const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
+    return tf.tanh(tf.add(dense(first, this.p('pooler.weight') as tf.Tensor2D), this.p('pooler.bias'))) as tf.Tensor2D;
+  }
+
+  /**
+   * Segment ids computed on the device from the ids, as BERT's pair encoding sets them: 0 for
+   * [CLS] prompt [SEP] (up to and including the first [SEP]), 1 for the response after it, 0 on
+   * padding (as HF tokenizers pad). The exclusive cumulative sum counts the [SEP]s strictly before
+   * each position; Cumsum runs on the cpu, wasm and webgpu backends (tests/unit/bert-reference,
+   * tests/browser/reference-bert-webgpu).
+   */
+  private tokenTypes(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+    if (this.config.typeVocabSize === 1) return tf.zerosLike(ids); // one segment: everything is type 0
+    const isSep = tf.cast(tf.equal(ids, this.config.sepTokenId), 'float32'); // [B, T]
+    const sepsBefore = tf.cumsum(isSep, 1, true); // [B, T]
+    return tf.cast(tf.mul(tf.minimum(sepsBefore, 1), mask), 'int32') as tf.Tensor2D; // [B, T]
+  }
+
+  private attention(x: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
+    const [B, T, D] = x.shape;
+    const H = this.config.numHeads;
+    const hs = D / H;
+    const heads = (name: string) =>
+      tf.transpose(tf.reshape(this.linear(x, `layers.${l}.attn.${name}`), [B, T, H, hs]), [0, 2, 1, 3]); // [B, H, T, hs]
+    const [q, k, v] = [heads('query'), heads('key'), heads('value')];
+    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), bias); // [B, H, T, T]
+    const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, hs]
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
+    return this.linear(merged, `layers.${l}.attn.out`);
+  }
+
+  private activation(x: tf.Tensor3D): tf.Tensor3D {
+    switch (this.config.hiddenAct) {
+      case 'gelu':
+        return geluErf(x);
+      case 'gelu_new':
+        return geluTanh(x);
+      case 'relu':
+        return tf.relu(x);
+    }
+  }
+
+  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [B, T, d] = x.shape;
+    const w = this.p(`${name}.weight`) as tf.Tensor2D;
+    const y = tf.add(dense(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
+    return tf.reshape(y, [B, T, w.shape[1]]);
+  }
+
+  /** LayerNorm over the last axis with the checkpoint's eps (BERT's 1e-12), biased variance as torch. */
+  private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
+    const mean = tf.mean(x, -1, true); // [B, T, 1]
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), -1, true); // [B, T, 1]
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.config.layerNormEps)));
+    return tf.add(tf.mul(normed, this.p(`${name}.gamma`)), this.p(`${name}.beta`));
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+}
+
+/**
+ * GELU in its exact form, 0.5 x (1 + erf(x / sqrt 2)): BERT's "gelu" (torch's F.gelu). tf.erf has
+ * a kernel on the cpu, wasm and webgpu backends in tfjs 4.22 and a gradient in tfjs-core
+ * (2/sqrt(pi) exp(-x^2)), so it is used as is; the cpu and webgpu kernels compute erf with
+ * Abramowitz-Stegun 7.1.26 (absolute error under 1.5e-7), far inside the reference tolerance.
+ */
+export function geluErf<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}
