@@ -88,3 +88,22 @@ describe('regression rows', () => {
     ]);
   });
 });
+
+describe('records already read (JSON array elements, CSV rows)', () => {
+  it('parses them with the same rules, naming the line given', async () => {
+    const { parseScoreRecord } = await import('../../src/core/eval/score-rows.ts');
+    expect(parseScoreRecord({ prompt: 'p', response: 'r' }, 4)).toMatchObject({
+      ok: true,
+      row: { line: 4, responses: ['r'] },
+    });
+    const bad = parseScoreRecord({ prompt: 'p', responses: 'x' }, 9);
+    expect(bad).toMatchObject({
+      ok: false,
+      rejected: { line: 9, reason: '"responses" must be a list of responses, not a string' },
+    });
+    expect(parseScoreRecord('text', 2)).toMatchObject({
+      ok: false,
+      rejected: { line: 2, reason: 'not a JSON object' },
+    });
+  });
+});

@@ -47,6 +47,10 @@ function readObject(line: Line): Record<string, unknown> {
   } catch {
     throw new RowError('not valid JSON');
   }
+  return asObject(value);
+}
+
+function asObject(value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RowError('not a JSON object');
   }
@@ -86,27 +90,43 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** One line of a batch-scoring file. */
+/** One line of a batch-scoring JSONL file. */
 export function parseScoreRow(line: Line): RowResult<ScoreRow> {
   try {
-    const record = readObject(line);
-    const prompt = text(record, 'prompt');
-    if ('response' in record && 'responses' in record) {
-      throw new RowError('has both "response" and "responses": give one');
-    }
-    if ('responses' in record) {
-      const list = record.responses;
-      if (!Array.isArray(list)) throw new RowError(`"responses" must be a list of responses, not ${kindOf(list)}`);
-      if (list.length === 0) throw new RowError('"responses" is an empty list');
-      const responses = list.map((r, i) => textValue(r, `"responses"[${i}]`));
-      return { ok: true, row: { line: line.line, prompt, responses, many: true, record } };
-    }
-    if (!('response' in record)) throw new RowError('"response" (or "responses") is missing');
-    return { ok: true, row: { line: line.line, prompt, responses: [text(record, 'response')], many: false, record } };
+    return scoreRowOf(readObject(line), line.line);
   } catch (error) {
     if (error instanceof RowError) return reject(line, error.message);
     throw error;
   }
+}
+
+/**
+ * A record already read from a file (a JSON array's element, a CSV row) as a batch-scoring row;
+ * `line` is its number in the file, for the messages.
+ */
+export function parseScoreRecord(value: unknown, line: number): RowResult<ScoreRow> {
+  try {
+    return scoreRowOf(asObject(value), line);
+  } catch (error) {
+    if (error instanceof RowError) return reject({ line, text: '' }, error.message, value);
+    throw error;
+  }
+}
+
+function scoreRowOf(record: Record<string, unknown>, line: number): RowResult<ScoreRow> {
+  const prompt = text(record, 'prompt');
+  if ('response' in record && 'responses' in record) {
+    throw new RowError('has both "response" and "responses": give one');
+  }
+  if ('responses' in record) {
+    const list = record.responses;
+    if (!Array.isArray(list)) throw new RowError(`"responses" must be a list of responses, not ${kindOf(list)}`);
+    if (list.length === 0) throw new RowError('"responses" is an empty list');
+    const responses = list.map((r, i) => textValue(r, `"responses"[${i}]`));
+    return { ok: true, row: { line, prompt, responses, many: true, record } };
+  }
+  if (!('response' in record)) throw new RowError('"response" (or "responses") is missing');
+  return { ok: true, row: { line, prompt, responses: [text(record, 'response')], many: false, record } };
 }
 
 /** The output line of a scored row: the row as read, plus "reward" or "rewards" (in response order). */
