@@ -4,6 +4,7 @@
 // pretrained model's tokenizer will take. The special tokens are placed here rather than by the
 // tokenizer's post-processor because truncation must treat the two segments differently.
 import { Tokenizer } from '@huggingface/tokenizers';
+import { specialTokenText } from './bert-tokenizer.ts';
 import builtinTokenizerJson from './builtin-tokenizer.json';
 import type { ModelSpec, TokenizerFiles } from './reward-model.ts';
 
@@ -23,16 +24,27 @@ export interface SpecialTokens {
 export class PairTokenizer {
   readonly vocabSize: number;
   readonly special: SpecialTokens;
+  /**
+   * A stable name for what this tokenizer does (a hash of its tokenizer.json and config): token ids
+   * cached under one identity are valid for every tokenizer with the same identity.
+   */
+  readonly identity: string;
   private readonly tokenizer: Tokenizer;
 
-  constructor(tokenizerJson: object, tokenizerConfig: object = {}) {
+  /**
+   * `tokenizerConfig` is tokenizer_config.json with special_tokens_map.json merged in: its cls_token,
+   * sep_token and pad_token name the special tokens ([CLS], [SEP], [PAD] when it does not).
+   */
+  constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown> = {}) {
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-    this.vocabSize = this.tokenizer.get_vocab().size;
+    this.vocabSize = this.tokenizer.get_vocab(true).size;
+    const named = (key: string, fallback: string) => specialTokenText(tokenizerConfig[key]) ?? fallback;
     this.special = {
-      pad: this.requireToken('[PAD]'),
-      cls: this.requireToken('[CLS]'),
-      sep: this.requireToken('[SEP]'),
+      pad: this.requireToken(named('pad_token', '[PAD]'), 'padding'),
+      cls: this.requireToken(named('cls_token', '[CLS]'), 'classification'),
+      sep: this.requireToken(named('sep_token', '[SEP]'), 'separator'),
     };
+    this.identity = `tok-${fnv1a(JSON.stringify(tokenizerJson))}-${fnv1a(JSON.stringify(tokenizerConfig))}`;
   }
 
   /** Token ids of a text, without special tokens. */
@@ -60,11 +72,26 @@ export class PairTokenizer {
     return { ids: Int32Array.from([cls, ...p, sep, ...r, sep]), truncated };
   }
 
-  private requireToken(token: string): number {
+  /** The tokenizer's own encoding of a pair, its post-processor's special tokens included (for tests and checks). */
+  encodePairWithPostProcessor(prompt: string, response: string): number[] {
+    return this.tokenizer.encode(prompt, { text_pair: response, add_special_tokens: true }).ids;
+  }
+
+  private requireToken(token: string, role: string): number {
     const id = this.tokenizer.token_to_id(token);
-    if (id === undefined) throw new Error(`tokenizer has no ${token} token`);
+    if (id === undefined) throw new Error(`tokenizer has no ${token} token (its ${role} token)`);
     return id;
   }
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits: a cache key, not a checksum against tampering. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The built-in encoder's tokenizer: WordPiece over the demo corpus's words plus a character fallback (scripts/build-builtin-vocab.ts). */
@@ -76,5 +103,5 @@ export function builtinTokenizer(): PairTokenizer {
 export function tokenizerFor(spec: ModelSpec, files?: TokenizerFiles): PairTokenizer {
   if (spec.tokenizer === 'builtin') return builtinTokenizer();
   if (!files) throw new Error(`the model's tokenizer is missing (its encoder came from ${spec.source})`);
-  return new PairTokenizer(files.json, files.config);
+  return new PairTokenizer(files.json, (files.config ?? {}) as Record<string, unknown>);
 }

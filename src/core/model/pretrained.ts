@@ -1,0 +1,193 @@
+// Reads a pretrained model folder (Hub repository, URL or picked folder) into what RM Lab trains
+// from: the encoder's config, its tokenizer files and its weights. The order is chosen so a model
+// RM Lab cannot use is refused before its weights are downloaded: config.json and the tokenizer
+// first, the architecture checked, then the weights. Nothing is kept from a load that fails: the
+// caller caches the files only once this returns.
+import type { BertConfig } from './encoders/bert-config.ts';
+import { bertTokenizerJson, bertTokenizerOptions, readVocabTxt } from './bert-tokenizer.ts';
+import { LoadCancelled, type FolderReader } from './hub.ts';
+import type { TokenizerFiles } from './reward-model.ts';
+import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
+import { PairTokenizer } from './tokenizer.ts';
+
+/** Progress of a load, for a progress bar in bytes. */
+export interface LoadProgress {
+  /** The file being read now. */
+  file: string;
+  /** Its bytes read so far, and its size when known. */
+  fileLoaded: number;
+  fileTotal?: number;
+  /** Bytes of every file read so far, this one included. */
+  loaded: number;
+  /** Whether the files come from the browser's cache (no download). */
+  cached?: boolean;
+}
+
+export interface LoadOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: LoadProgress) => void;
+  /**
+   * Accepts the model's config.json for an encoder family RM Lab builds, or throws saying what is
+   * supported (readBertConfig). Called before any weight is read.
+   */
+  readConfig: (configJson: unknown, special: { sepTokenId: number; padTokenId: number }) => BertConfig;
+}
+
+export interface PretrainedFolder {
+  /** How the user named it (the encoder field's value). */
+  source: string;
+  config: BertConfig;
+  /** config.json as the folder has it (architectures, model_type), for what the page shows. */
+  configJson: Record<string, unknown>;
+  tokenizer: TokenizerFiles;
+  tensors: Map<string, SafetensorsTensor>;
+  /** Every file read, by name, as read: what the cache keeps. */
+  files: Map<string, Uint8Array>;
+  /** Whether the tokenizer.json was built from vocab.txt. */
+  tokenizerFromVocab: boolean;
+}
+
+/** Files read besides the weights, when the folder has them. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+export async function loadModelFolder(reader: FolderReader, options: LoadOptions): Promise<PretrainedFolder> {
+  const files = new Map<string, Uint8Array>();
+  let before = 0;
+  const read = async (file: string): Promise<Uint8Array | undefined> => {
+    if (options.signal?.aborted) throw new LoadCancelled();
+    const bytes = await reader.read(file, {
+      signal: options.signal,
+      onBytes: (fileLoaded, fileTotal) =>
+        options.onProgress?.({ file, fileLoaded, fileTotal, loaded: before + fileLoaded }),
+    });
+    if (bytes) {
+      files.set(file, bytes);
+      before += bytes.byteLength;
+    }
+    return bytes;
+  };
+  const json = (file: string, bytes: Uint8Array): Record<string, unknown> => {
+    try {
+      const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+      return value as Record<string, unknown>;
+    } catch (error) {
+      throw new Error(`${file} of ${reader.label} is not valid JSON (${(error as Error).message})`);
+    }
+  };
+
+  const configBytes = await read('config.json');
+  if (!configBytes) {
+    throw new Error(`${reader.label} has no config.json: it is not a Hugging Face model folder RM Lab can read`);
+  }
+  const configJson = json('config.json', configBytes);
+
+  const [tokenizerJsonBytes, tokenizerConfigBytes, specialMapBytes] = [
+    await read(TOKENIZER_FILES[0]!),
+    await read(TOKENIZER_FILES[1]!),
+    await read(TOKENIZER_FILES[2]!),
+  ];
+  const tokenizerConfig: Record<string, unknown> = {
+    ...(tokenizerConfigBytes ? json('tokenizer_config.json', tokenizerConfigBytes) : {}),
+  };
+  // special_tokens_map.json names the special tokens where tokenizer_config.json does not.
+  for (const [key, value] of Object.entries(specialMapBytes ? json('special_tokens_map.json', specialMapBytes) : {})) {
+    tokenizerConfig[key] ??= value;
+  }
+  let tokenizerJson: object;
+  let tokenizerFromVocab = false;
+  if (tokenizerJsonBytes) tokenizerJson = json('tokenizer.json', tokenizerJsonBytes);
+  else {
+    const vocabBytes = await read('vocab.txt');
+    if (!vocabBytes) {
+      throw new Error(
+        `${reader.label} has neither tokenizer.json nor vocab.txt: RM Lab needs the model's tokenizer to read text as it was trained to`,
+      );
+    }
+    tokenizerJson = bertTokenizerJson(
+      readVocabTxt(new TextDecoder().decode(vocabBytes)),
+      bertTokenizerOptions(tokenizerConfig),
+    );
+    tokenizerFromVocab = true;
+  }
+  const tokenizer: TokenizerFiles = { json: tokenizerJson, config: tokenizerConfig };
+  let pairTokenizer: PairTokenizer;
+  try {
+    pairTokenizer = new PairTokenizer(tokenizerJson, tokenizerConfig);
+  } catch (error) {
+    throw new Error(`the tokenizer of ${reader.label} cannot be used: ${(error as Error).message}`, { cause: error });
+  }
+  const config = options.readConfig(configJson, {
+    sepTokenId: pairTokenizer.special.sep,
+    padTokenId: pairTokenizer.special.pad,
+  });
+
+  const tensors = await readWeights(reader.label, read, json);
+  return { source: reader.label, config, configJson, tokenizer, tensors, files, tokenizerFromVocab };
+}
+
+async function readWeights(
+  label: string,
+  read: (file: string) => Promise<Uint8Array | undefined>,
+  json: (file: string, bytes: Uint8Array) => Record<string, unknown>,
+): Promise<Map<string, SafetensorsTensor>> {
+  const single = await read('model.safetensors');
+  if (single) return readSafetensors(single, 'model.safetensors').tensors;
+  const indexBytes = await read('model.safetensors.index.json');
+  if (indexBytes) {
+    const index = json('model.safetensors.index.json', indexBytes);
+    const shards = [];
+    for (const name of shardFiles(index)) {
+      const bytes = await read(name);
+      if (!bytes) throw new Error(`${label}: model.safetensors.index.json lists ${name}, which is missing`);
+      shards.push(readSafetensors(bytes, name));
+    }
+    return mergeShards(shards).tensors;
+  }
+  throw new Error(
+    `${label} has no model.safetensors: RM Lab reads weights only in the safetensors format (it never runs the ` +
+      'Python code a pytorch_model.bin can hold). Many repositories have one under "Files" on another revision ' +
+      "(e.g. refs/pr/1, the Hub bot's conversion; give it as id@revision); or convert it yourself with " +
+      "`safetensors.torch.save_file(torch.load('pytorch_model.bin'), 'model.safetensors')`",
+  );
+}
+
+/** What the page shows about a loaded encoder. */
+export interface EncoderSummary {
+  source: string;
+  /** config.json's architectures[0], or its model_type. */
+  architecture: string;
+  layers: number;
+  hiddenSize: number;
+  heads: number;
+  vocabSize: number;
+  /** Parameters of the encoder and head as RM Lab trains them. */
+  parameters: number;
+  /** Tensors that the checkpoint did not have and start fresh (e.g. a missing pooler). */
+  initialised: string[];
+  /** Bytes of the model's files. */
+  bytes: number;
+  tokenizerFromVocab: boolean;
+}
+
+export function summarise(
+  folder: PretrainedFolder,
+  weights: { shape: number[] }[],
+  initialised: string[],
+): EncoderSummary {
+  const architectures = folder.configJson.architectures;
+  return {
+    source: folder.source,
+    architecture:
+      Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : folder.config.modelType,
+    layers: folder.config.numLayers,
+    hiddenSize: folder.config.hiddenSize,
+    heads: folder.config.numHeads,
+    vocabSize: folder.config.vocabSize,
+    // The reward head: hidden -> 1, plus its bias.
+    parameters: weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) + folder.config.hiddenSize + 1,
+    initialised,
+    bytes: [...folder.files.values()].reduce((n, b) => n + b.byteLength, 0),
+    tokenizerFromVocab: folder.tokenizerFromVocab,
+  };
+}
