@@ -1,0 +1,69 @@
+// A data file on disk -> pairs and rejected lines, through the same readers and format adapters
+// as the app's import (readRecords, then parseRecords; see src/worker/import.ts): any container
+// (JSONL, JSON, CSV, TSV, gzipped or not), any supported format. Every record ends as a pair or
+// a rejected line with its number and the reason.
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Pair, RejectedLine } from '../core/data/pair.ts';
+import { parseRecords, type ParsedFormat } from '../core/data/parse.ts';
+import { containerFromName, readRecords, type RecordLine } from '../core/data/records.ts';
+
+export interface DataFile {
+  /** The file's name, as the dataset's name. */
+  name: string;
+  pairs: Pair[];
+  rejected: RejectedLine[];
+  lines: number;
+  format?: ParsedFormat;
+}
+
+/** The file's bytes as a web stream; a missing or unreadable file is an error naming it. */
+export function fileStream(path: string): ReadableStream<Uint8Array> {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new Error(`${path}: no such file`);
+  }
+  if (!isFile) throw new Error(`${path} is not a file`);
+  return Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+}
+
+/** The records of a file, its container told by its name where the name says (else by its bytes). */
+export function fileRecords(path: string): AsyncGenerator<RecordLine> {
+  return readRecords(fileStream(path), { container: containerFromName(path) });
+}
+
+export async function readPairFile(path: string): Promise<DataFile> {
+  const name = basename(path);
+  const out: DataFile = { name, pairs: [], rejected: [], lines: 0 };
+  for await (const parsed of parseRecords(fileRecords(path))) {
+    out.lines++;
+    if (parsed.kind === 'rejected') {
+      out.rejected.push(parsed.rejected);
+      continue;
+    }
+    out.format ??= parsed.format;
+    // Zero-padded position keeps ids in the file's order, as the app's import does.
+    out.pairs.push({ ...parsed.pair, id: `${name}:${String(parsed.line).padStart(9, '0')}`, datasetId: name });
+  }
+  return out;
+}
+
+/** "line 7: reason (excerpt)" for the first few rejected lines, and how many more there are. */
+export function describeRejected(rejected: RejectedLine[], shown = 10): string[] {
+  const lines = rejected
+    .slice(0, shown)
+    .map((r) => `  line ${r.line}: ${r.reason}${r.excerpt ? ` (${r.excerpt})` : ''}`);
+  if (rejected.length > shown) lines.push(`  ... and ${rejected.length - shown} more`);
+  return lines;
+}
+
+/** A file with no usable pair: the error says so and lists why lines were rejected. */
+export function requirePairs(file: DataFile, path: string): void {
+  if (file.pairs.length > 0) return;
+  const head =
+    file.lines === 0 ? `${path} has no records` : `none of the ${file.lines} records of ${path} is a preference pair`;
+  throw new Error([head + ':', ...describeRejected(file.rejected)].join('\n'));
+}

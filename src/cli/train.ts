@@ -1,0 +1,167 @@
+// `rmlab train`: a data file in, a trained reward model out, on the same code as the app's worker
+// (prepareTrainingData, then trainRewardModel). stdout carries one JSON object a line (the data's
+// counts, each reported step, each evaluation, a final summary); stderr carries what a person reads.
+// The run folder gets model.rmlab.safetensors (the file the app imports), metrics.jsonl (the same
+// lines as stdout) and config.json (every option, defaults included).
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { encodeModelFile, MODEL_FILE_SUFFIX } from '../core/model/model-file.ts';
+import { RewardModel } from '../core/model/reward-model.ts';
+import { builtinTokenizer } from '../core/model/tokenizer.ts';
+import { parseEncoderSource, parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
+import { prepareTrainingData } from '../core/train/data.ts';
+import type { EvalPoint } from '../core/train/events.ts';
+import { trainRewardModel } from '../core/train/trainer.ts';
+import { modelSpecFor } from '../worker/train-run.ts';
+import { useNodeBackend } from './backend.ts';
+import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
+import { helpText, parseCommand, type CommandOption } from './options.ts';
+import { Progress } from './progress.ts';
+
+const OPTIONS: CommandOption[] = [
+  {
+    name: 'data',
+    value: '<file>',
+    help: 'Preference pairs: JSONL, JSON, CSV or TSV (gzipped or not), in any format the app imports.',
+    required: true,
+  },
+  { name: 'out', value: '<folder>', help: 'Run folder to write (created if missing).', required: true },
+  { name: 'name', value: '<text>', help: "The model's name in its file (default: the run folder's name)." },
+];
+
+export const TRAIN_USAGE = 'rmlab train --data <file> --out <folder> [--model builtin] [training options]';
+
+export function trainHelp(): string {
+  return helpText(
+    TRAIN_USAGE,
+    'Trains a reward model on a file of preference pairs and writes <folder>/model.rmlab.safetensors, ' +
+      'metrics.jsonl and config.json. Metrics stream on stdout as JSON lines. Ctrl-C stops after the ' +
+      'current step and still writes the model.',
+    OPTIONS,
+    true,
+  );
+}
+
+/** Lines of stdout (and metrics.jsonl): plain numbers, no reward lists. */
+type MetricLine = Record<string, unknown> & { type: string };
+
+export async function train(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, OPTIONS, true);
+  if (parsed.help) {
+    process.stdout.write(trainHelp());
+    return 0;
+  }
+  const dataPath = parsed.values.data!;
+  const outDir = resolve(parsed.values.out!);
+  const config: TrainConfig = parseTrainConfig(parsed.train);
+  const encoder = parseEncoderSource(config.encoder);
+  if (encoder.kind !== 'builtin') {
+    throw new Error(
+      `--model ${config.encoder}: pretrained encoders are not wired into the CLI yet; use --model builtin`,
+    );
+  }
+  const progress = new Progress();
+  const backend = await useNodeBackend(config.backend);
+  progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
+
+  const file = await readPairFile(dataPath);
+  requirePairs(file, dataPath);
+  progress.note(
+    `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected`,
+  );
+  if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
+
+  const tokenizer = builtinTokenizer();
+  const data = prepareTrainingData(file.pairs, tokenizer, config);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  const metrics = createWriteStream(join(outDir, 'metrics.jsonl'));
+  const emit = (line: MetricLine) => {
+    const text = JSON.stringify(line) + '\n';
+    process.stdout.write(text);
+    metrics.write(text);
+  };
+  emit({
+    type: 'data',
+    file: file.name,
+    format: file.format,
+    records: file.lines,
+    pairs: file.pairs.length,
+    rejected: file.rejected.map((r) => ({ line: r.line, reason: r.reason })),
+    counts: data.counts,
+    backend: backend.name,
+    threads: backend.threads,
+  });
+
+  // Ctrl-C: the first stops after the current step (the model is still written); a second quits.
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    progress.note('stopping after this step (Ctrl-C again to quit without writing the model)');
+  };
+  process.on('SIGINT', onSigint);
+
+  const model = RewardModel.create(modelSpecFor(config, tokenizer.vocabSize), config.seed);
+  const started = performance.now();
+  let lastEval: EvalPoint | undefined;
+  let pairsPerSecond = 0;
+  try {
+    const result = await trainRewardModel(model, data, config, tokenizer.special.pad, {
+      shouldStop: () => stopRequested,
+      onEvent: (event) => {
+        if (event.type === 'start') {
+          progress.note(
+            `training on ${event.counts.train} pairs, ${event.counts.heldOutScored} held out: ${event.totalSteps} steps`,
+          );
+        } else if (event.type === 'steps') {
+          pairsPerSecond = event.pairsPerSecond;
+          for (const point of event.points) emit({ type: 'step', ...point });
+          progress.steps(event.points.at(-1)!, event.totalSteps, event.pairsPerSecond, event.elapsedMs);
+        } else if (event.type === 'eval') {
+          lastEval = event.point;
+          const { step, loss, accuracy, meanMargin } = event.point;
+          emit({ type: 'eval', step, loss, accuracy, meanMargin, heldOutPairs: event.point.chosenRewards.length });
+          progress.note(
+            `held-out at step ${step}: accuracy ${(100 * accuracy).toFixed(1)}%, loss ${loss.toFixed(4)}, ` +
+              `mean margin ${meanMargin.toFixed(3)}`,
+          );
+        }
+      },
+    });
+    progress.endBar();
+
+    const modelPath = join(outDir, `model${MODEL_FILE_SUFFIX}`);
+    const weights = await model.getWeights();
+    const bytes = encodeModelFile({
+      spec: model.spec,
+      weights,
+      meta: {
+        name: parsed.values.name ?? basename(outDir),
+        createdAt: new Date().toISOString(),
+        datasetName: file.name,
+        trainConfig: { ...config },
+        steps: result.steps,
+        ...(lastEval ? { heldOutAccuracy: lastEval.accuracy } : {}),
+      },
+    });
+    writeFileSync(modelPath, bytes);
+    emit({
+      type: 'summary',
+      steps: result.steps,
+      stopped: result.stopped,
+      seconds: (performance.now() - started) / 1000,
+      pairsPerSecond,
+      heldOutAccuracy: lastEval?.accuracy ?? null,
+      heldOutLoss: lastEval?.loss ?? null,
+      counts: data.counts,
+      model: modelPath,
+    });
+    progress.note(`${result.stopped ? 'stopped' : 'done'} at step ${result.steps}: wrote ${modelPath}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    model.dispose();
+    await new Promise<void>((done) => metrics.end(done));
+  }
+}

@@ -1,0 +1,256 @@
+// The `rmlab` command as a user runs it: a child process through the package's bin launcher, on a
+// small generated data file whose rule can be learned (the polite answer is preferred), with a
+// tiny model for a few steps.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flagOf } from '../../src/cli/options.ts';
+import { scoreTexts } from '../../src/core/eval/score.ts';
+import { decodeModelFile } from '../../src/core/model/model-file.ts';
+import { RewardModel } from '../../src/core/model/reward-model.ts';
+import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
+import { TRAIN_FIELD_KEYS, parseTrainConfig } from '../../src/core/train/config.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/rmlab.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'rmlab-cli-'));
+const TINY = ['--d-model', '16', '--n-layers', '1', '--n-heads', '2', '--max-length', '32', '--batch-size', '8'];
+const BAD_LINE = 7;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function rmlab(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown> & { type?: string });
+
+const TOPICS = ['the weather', 'a recipe', 'the train times', 'my homework', 'a good book', 'the news', 'a poem'];
+const polite = (t: string) => `thank you for asking about ${t}, here is what i know`;
+const rude = (t: string) => `no. figure out ${t} yourself`;
+
+/** 140 pairs in RM Lab's own format, the preferred answer polite and on alternating sides; one broken line. */
+function writePairs(): string {
+  const lines = Array.from({ length: 140 }, (_, i) => {
+    const t = TOPICS[i % TOPICS.length]!;
+    const aWins = i % 2 === 0;
+    return JSON.stringify({
+      prompt: `question ${i} about ${t}?`,
+      response_a: aWins ? polite(t) : rude(t),
+      response_b: aWins ? rude(t) : polite(t),
+      winner: aWins ? 'response_a' : 'response_b',
+      task_type: i % 3 === 0 ? 'qa' : 'chat',
+    });
+  });
+  lines.splice(BAD_LINE - 1, 0, '{"prompt": "cut off');
+  const path = join(dir, 'pairs.jsonl');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+let pairsPath: string;
+let trained: Run;
+const runDir = () => join(dir, 'runs', 'x');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  pairsPath = writePairs();
+  trained = await rmlab([
+    'train',
+    '--data',
+    pairsPath,
+    '--out',
+    'runs/x',
+    ...TINY,
+    '--learning-rate',
+    '0.001',
+    '--max-steps',
+    '12',
+    '--eval-every',
+    '6',
+  ]);
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rmlab train', () => {
+  it('streams JSON lines: the data, every step, each evaluation and a summary', () => {
+    expect(trained.code, trained.stderr).toBe(0);
+    const lines = jsonLines(trained.stdout);
+    expect(lines[0]!.type).toBe('data');
+    expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect(lines.filter((l) => l.type === 'eval').map((l) => l.step)).toEqual([6, 12]);
+    const summary = lines.at(-1)!;
+    expect(summary.type).toBe('summary');
+    expect(summary.steps).toBe(12);
+    expect(summary.stopped).toBe(false);
+    // the rule is learnable: a few steps already separate polite from rude on held-out prompts
+    expect(summary.heldOutAccuracy as number).toBeGreaterThanOrEqual(0.75);
+    expect(readFileSync(join(runDir(), 'metrics.jsonl'), 'utf8')).toBe(trained.stdout);
+  });
+
+  it('accounts for every record: 140 pairs and the broken line by its number', () => {
+    const data = jsonLines(trained.stdout)[0]!;
+    expect(data.records).toBe(141);
+    expect(data.pairs).toBe(140);
+    expect(data.rejected).toEqual([{ line: BAD_LINE, reason: expect.stringMatching(/JSON/) }]);
+    expect(trained.stderr).toContain(`line ${BAD_LINE}: `);
+  });
+
+  it('writes config.json with every option and a model file that decodes with its training record', () => {
+    const config = JSON.parse(readFileSync(join(runDir(), 'config.json'), 'utf8'));
+    expect(config).toEqual(parseTrainConfig({ ...config }));
+    expect(Object.keys(config).sort()).toEqual([...TRAIN_FIELD_KEYS].sort());
+    expect(config).toMatchObject({ dModel: 16, nLayers: 1, nHeads: 2, maxLength: 32, batchSize: 8, maxSteps: 12 });
+
+    const file = decodeModelFile(new Uint8Array(readFileSync(join(runDir(), 'model.rmlab.safetensors'))));
+    const summary = jsonLines(trained.stdout).at(-1)!;
+    expect(file.meta).toMatchObject({ name: 'x', datasetName: 'pairs.jsonl', steps: 12 });
+    expect(file.meta.heldOutAccuracy).toBe(summary.heldOutAccuracy);
+    expect(file.meta.trainConfig).toEqual(config);
+    expect(file.spec).toMatchObject({ encoder: 'builtin-transformer', transformer: { dModel: 16, maxLength: 32 } });
+  });
+
+  it('stops after the current step on Ctrl-C and still writes the model', async () => {
+    let sent = false;
+    const run = await rmlab(
+      ['train', '--data', pairsPath, '--out', 'runs/stopped', ...TINY, '--epochs', '50', '--eval-every', '1000'],
+      (stdout, child) => {
+        if (!sent && stdout.includes('"type":"step"')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const summary = jsonLines(run.stdout).at(-1)!;
+    expect(summary).toMatchObject({ type: 'summary', stopped: true });
+    expect(summary.steps as number).toBeLessThan(50 * 17);
+    const file = decodeModelFile(new Uint8Array(readFileSync(join(dir, 'runs/stopped/model.rmlab.safetensors'))));
+    expect(file.meta.steps).toBe(summary.steps);
+  });
+});
+
+describe('rmlab score and eval', () => {
+  it('scores rows as the model file scores through RewardModel.fromWeights', async () => {
+    const rows = [
+      { prompt: 'question about the news?', response: polite('the news'), id: 'one' },
+      { prompt: 'question about a poem?', responses: [rude('a poem'), polite('a poem'), 'maybe'] },
+    ];
+    const rowsPath = join(dir, 'rows.jsonl');
+    writeFileSync(rowsPath, [...rows.map((r) => JSON.stringify(r)), '{"prompt": "no response"}'].join('\n') + '\n');
+    const modelPath = join(runDir(), 'model.rmlab.safetensors');
+    const run = await rmlab(['score', '--model', modelPath, '--data', rowsPath]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = jsonLines(run.stdout);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatchObject({ id: 'one', response: polite('the news') });
+    expect(run.stderr).toContain('line 3: ');
+
+    const file = decodeModelFile(new Uint8Array(readFileSync(modelPath)));
+    const model = RewardModel.fromWeights(file.spec, file.weights);
+    const mine = await scoreTexts(
+      model,
+      tokenizerFor(file.spec, file.tokenizer),
+      [rows[0]!.response!, ...rows[1]!.responses!].map((response, i) => ({
+        prompt: i === 0 ? rows[0]!.prompt : rows[1]!.prompt,
+        response,
+      })),
+      { maxLength: 32 },
+    );
+    model.dispose();
+    // the CLI computes on WASM, this test on tfjs's CPU backend: the same model to float rounding
+    expect(out[0]!.reward as number).toBeCloseTo(mine[0]!, 4);
+    (out[1]!.rewards as number[]).forEach((r, i) => expect(r).toBeCloseTo(mine[i + 1]!, 4));
+    const [rudeReward, politeReward] = out[1]!.rewards as number[];
+    expect(politeReward).toBeGreaterThan(rudeReward!);
+  });
+
+  it('evaluates the held-out split to the figures of the last evaluation in training', async () => {
+    const run = await rmlab([
+      'eval',
+      '--model',
+      join(runDir(), 'model.rmlab.safetensors'),
+      '--data',
+      pairsPath,
+      '--split',
+      'held-out',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    const lastEval = jsonLines(trained.stdout)
+      .filter((l) => l.type === 'eval')
+      .at(-1)!;
+    expect(result.scored).toBe(lastEval.heldOutPairs);
+    expect(result.accuracy).toBe(lastEval.accuracy);
+    expect(result.loss).toBeCloseTo(lastEval.loss as number, 5);
+    expect(Object.keys(result.byTaskType).sort()).toEqual(['chat', 'qa']);
+    const slices = Object.values(result.byTaskType) as { pairs: number }[];
+    expect(slices.reduce((n, s) => n + s.pairs, 0)).toBe(result.scored);
+
+    const all = JSON.parse(
+      (await rmlab(['eval', '--model', 'runs/x/model.rmlab.safetensors', '--data', pairsPath])).stdout,
+    );
+    expect(all).toMatchObject({ split: 'all', scored: 140, rejected: 1 });
+  });
+});
+
+describe('rmlab options', () => {
+  it('--help lists every training option, generated from TRAIN_FIELDS', async () => {
+    const run = await rmlab(['train', '--help']);
+    expect(run.code).toBe(0);
+    for (const key of TRAIN_FIELD_KEYS) expect(run.stdout).toContain(`--${flagOf(key)} `);
+  });
+
+  it.each([
+    [['--batch-size', '0'], '--batch-size'],
+    [['--d-model', 'wide'], '--d-model'],
+    [['--pooling', 'max'], '--pooling'],
+    [['--frobnicate', '1'], '--frobnicate'],
+    [['--model', 'not a model!'], '--model'],
+  ])('%j is an error naming the option', async (args, named) => {
+    const run = await rmlab(['train', '--data', pairsPath, '--out', 'runs/bad', ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(named);
+    expect(existsSync(join(dir, 'runs/bad'))).toBe(false);
+  });
+
+  it('a missing --data is an error naming it', async () => {
+    const run = await rmlab(['train', '--out', 'runs/bad']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--data');
+  });
+
+  it('a file with no usable pair fails with each line and its reason', async () => {
+    const path = join(dir, 'nothing.jsonl');
+    writeFileSync(path, '{"question": "hi"}\nnot json\n');
+    const run = await rmlab(['train', '--data', path, '--out', 'runs/nothing']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/none of the 2 records/);
+    expect(run.stderr).toMatch(/line 1: unknown record/);
+    expect(run.stderr).toMatch(/line 2: not valid JSON/);
+  });
+});
