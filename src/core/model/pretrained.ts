@@ -4,9 +4,11 @@
 // first, the architecture checked, then the weights. Nothing is kept from a load that fails: the
 // caller caches the files only once this returns.
 import type { BertConfig } from './encoders/bert-config.ts';
+import type { Pooling } from './encoders/encoder.ts';
+import { bertEncoderWeights } from './hf-checkpoint.ts';
 import { bertTokenizerJson, bertTokenizerOptions, readVocabTxt } from './bert-tokenizer.ts';
 import { LoadCancelled, type FolderReader } from './hub.ts';
-import type { TokenizerFiles } from './reward-model.ts';
+import type { BertModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
 import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
 import { PairTokenizer } from './tokenizer.ts';
 
@@ -190,4 +192,22 @@ export function summarise(
     bytes: [...folder.files.values()].reduce((n, b) => n + b.byteLength, 0),
     tokenizerFromVocab: folder.tokenizerFromVocab,
   };
+}
+
+/** A loaded folder as the reward model is built from it: spec, encoder weights, tokenizer, summary. */
+export interface PretrainedEncoder {
+  spec: BertModelSpec;
+  weights: NamedWeight[];
+  tokenizer: TokenizerFiles;
+  summary: EncoderSummary;
+}
+
+/**
+ * The spec and encoder weights of a loaded folder, pooled as asked; `source` is what the encoder
+ * field said (it travels in the spec, so a stored model says where its encoder came from).
+ */
+export function pretrainedEncoder(folder: PretrainedFolder, pooling: Pooling, source: string): PretrainedEncoder {
+  const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling, source };
+  const { weights, initialised } = bertEncoderWeights(spec, folder.tensors);
+  return { spec, weights, tokenizer: folder.tokenizer, summary: summarise(folder, weights, initialised) };
 }
