@@ -58,10 +58,15 @@ export class PairTokenizer {
    * (where a reader judges it), giving the response at least half of the budget when it needs it.
    */
   encodePair(prompt: string, response: string, maxLength: number): EncodedPair {
+    return this.pairFromIds(this.encodeText(prompt), this.encodeText(response), maxLength);
+  }
+
+  /** encodePair from the two texts' token ids (encodeText's), e.g. ids cached untruncated. */
+  pairFromIds(promptIds: ArrayLike<number>, responseIds: ArrayLike<number>, maxLength: number): EncodedPair {
     const budget = maxLength - 3; // [CLS], [SEP], [SEP]
     if (budget < 2) throw new Error(`maxLength ${maxLength} is too short: a pair needs at least 5 tokens`);
-    let p = this.encodeText(prompt);
-    let r = this.encodeText(response);
+    let p = Array.from(promptIds);
+    let r = Array.from(responseIds);
     const truncated = p.length + r.length > budget;
     if (truncated) {
       const responseBudget = Math.max(Math.ceil(budget / 2), budget - p.length);
