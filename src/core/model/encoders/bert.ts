@@ -131,7 +131,10 @@ export class BertEncoder implements Encoder {
     }
     const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
     const position = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
-    const type = embeddingLookup(this.p('embeddings.token_type') as tf.Tensor2D, this.tokenTypes(ids, mask)); // [B, T, D]
+    const type = embeddingLookup(
+      this.p('embeddings.token_type') as tf.Tensor2D,
+      bertTokenTypes(ids, mask, this.config),
+    ); // [B, T, D]
     let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
     // Additive attention bias: 0 where a key is a token, MASKED where it is padding.
     const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, T]); // [B, 1, 1, T]
@@ -143,20 +146,6 @@ export class BertEncoder implements Encoder {
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
     return tf.tanh(tf.add(dense(first, this.p('pooler.weight') as tf.Tensor2D), this.p('pooler.bias'))) as tf.Tensor2D;
-  }
-
-  /**
-   * Segment ids computed on the device from the ids, as BERT's pair encoding sets them: 0 for
-   * [CLS] prompt [SEP] (up to and including the first [SEP]), 1 for the response after it, 0 on
-   * padding (as HF tokenizers pad). The exclusive cumulative sum counts the [SEP]s strictly before
-   * each position; Cumsum runs on the cpu, wasm and webgpu backends (tests/unit/bert-reference,
-   * tests/browser/reference-bert-webgpu).
-   */
-  private tokenTypes(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
-    if (this.config.typeVocabSize === 1) return tf.zerosLike(ids); // one segment: everything is type 0
-    const isSep = tf.cast(tf.equal(ids, this.config.sepTokenId), 'float32'); // [B, T]
-    const sepsBefore = tf.cumsum(isSep, 1, true); // [B, T]
-    return tf.cast(tf.mul(tf.minimum(sepsBefore, 1), mask), 'int32') as tf.Tensor2D; // [B, T]
   }
 
   private attention(x: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
@@ -205,6 +194,22 @@ export class BertEncoder implements Encoder {
     if (!v) throw new Error(`no parameter ${name}`);
     return v;
   }
+}
+
+/**
+ * Segment ids computed on the device from the ids, as BERT's pair encoding sets them: 0 for
+ * [CLS] prompt [SEP] (up to and including the first [SEP]), 1 for the response after it, 0 on
+ * padding (as HF tokenizers pad). The exclusive cumulative sum counts the [SEP]s strictly before
+ * each position. Cumsum runs on the cpu, wasm and webgpu backends (tests/unit/bert-reference.test.ts,
+ * tests/browser/reference-bert-webgpu.test.ts). ids [B, T] int32, mask [B, T] -> [B, T] int32.
+ */
+export function bertTokenTypes(ids: tf.Tensor2D, mask: tf.Tensor2D, config: BertConfig): tf.Tensor2D {
+  return tf.tidy(() => {
+    if (config.typeVocabSize === 1) return tf.zerosLike(ids); // one segment: everything is type 0
+    const isSep = tf.cast(tf.equal(ids, config.sepTokenId), 'float32'); // [B, T]
+    const sepsBefore = tf.cumsum(isSep, 1, true); // [B, T]
+    return tf.cast(tf.mul(tf.minimum(sepsBefore, 1), mask), 'int32') as tf.Tensor2D; // [B, T]
+  });
 }
 
 /**
