@@ -17,7 +17,9 @@ import {
   removeUnfinishedImports,
   renameDataset,
 } from '../store/datasets.ts';
-import { openLabDB, type DatasetRecord, type RunRecord } from '../store/db.ts';
+import { openLabDB, type DatasetRecord, type ModelCard, type RunRecord } from '../store/db.ts';
+import { deleteModel, listModelCards, renameModel } from '../store/models.ts';
+import type { HeldOutRewards } from '../worker/model-io.ts';
 import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { deleteRun, isResumable, listRuns, markInterruptedRuns } from '../store/runs.ts';
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
@@ -49,6 +51,10 @@ export class LabClient {
   liveRun = $state.raw<RunRecord | undefined>();
   ready = $state(false);
   storage = $state.raw<StorageInfo | undefined>();
+  /** Stored reward models (trained or imported), newest first. */
+  models = $state.raw<ModelCard[]>([]);
+  /** A model downloading from a link: bytes so far and, when the server said, of how many. */
+  modelDownload = $state<{ url: string; bytesRead: number; totalBytes?: number } | undefined>();
 
   readonly #worker: Worker;
   readonly #api: Comlink.Remote<LabWorkerApi>;
@@ -68,7 +74,12 @@ export class LabClient {
 
   async refresh(): Promise<void> {
     const db = await openLabDB();
-    [this.datasets, this.runs, this.storage] = await Promise.all([listDatasets(db), listRuns(db), storageInfo()]);
+    [this.datasets, this.runs, this.storage, this.models] = await Promise.all([
+      listDatasets(db),
+      listRuns(db),
+      storageInfo(),
+      listModelCards(db),
+    ]);
   }
 
   async mergeDatasets(ids: string[], name: string): Promise<void> {
@@ -173,6 +184,52 @@ export class LabClient {
   async deleteRun(id: string): Promise<void> {
     await deleteRun(await openLabDB(), id);
     await this.refresh();
+  }
+
+  /** Downloads a stored model as a .rmlab.safetensors file. */
+  async exportModel(card: ModelCard): Promise<void> {
+    const { fileName, file } = await this.#api.exportModel(card.id);
+    downloadBlob(fileName, file);
+  }
+
+  /** Stores a model file (picked, dropped or at a URL) as a new model; resolves with it, or throws the reason. */
+  async importModel(source: { kind: 'file'; file: File } | { kind: 'url'; url: string }): Promise<ModelCard> {
+    if (source.kind === 'url') this.modelDownload = { url: source.url, bytesRead: 0 };
+    try {
+      return await this.#api.importModel(
+        source,
+        Comlink.proxy((bytesRead: number, totalBytes?: number) => {
+          if (source.kind === 'url') this.modelDownload = { url: source.url, bytesRead, totalBytes };
+        }),
+      );
+    } finally {
+      this.modelDownload = undefined;
+      await this.refresh();
+    }
+  }
+
+  async renameModel(id: string, name: string): Promise<void> {
+    const trimmed = name.trim();
+    if (!trimmed) throw new Error('a model needs a name');
+    await renameModel(await openLabDB(), id, trimmed);
+    await this.refresh();
+  }
+
+  /** Removes an imported model (a trained one goes with its run). */
+  async deleteModel(id: string): Promise<void> {
+    await deleteModel(await openLabDB(), id);
+    await this.refresh();
+  }
+
+  scoreHeldOut(modelId: string, datasetId: string, limit?: number): Promise<HeldOutRewards> {
+    return this.#api.scoreHeldOut(modelId, datasetId, limit);
+  }
+
+  /** Downloads a run's dataset and settings as a TRL RewardTrainer folder (.zip); returns the split's counts. */
+  async exportTrainBigger(runId: string): Promise<{ train: number; test: number; skipped: number }> {
+    const { fileName, file, counts } = await this.#api.exportTrainBigger(runId);
+    downloadBlob(fileName, file);
+    return counts;
   }
 
   async deleteDataset(id: string): Promise<void> {

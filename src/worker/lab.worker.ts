@@ -17,6 +17,10 @@ import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
 import { PauseGate, resumeRun, runTraining, type RunUpdate } from './train-run.ts';
 import type { DatasetRecord, RunRecord } from '../store/db.ts';
+import { DATASET_URL_MAX_BYTES, fetchLimited, MODEL_URL_MAX_BYTES, readAll } from '../core/share/fetch-url.ts';
+import type { SplitCounts } from '../core/export/trl.ts';
+import type { ModelCard } from '../store/db.ts';
+import { exportModelFile, exportTrainBigger, importModelFile, scoreHeldOut, type HeldOutRewards } from './model-io.ts';
 
 export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
 
@@ -40,10 +44,8 @@ const api = {
       stream = source.file.stream();
       totalBytes = source.file.size;
     } else {
-      const response = await fetch(source.url);
-      if (!response.ok || !response.body) throw new Error(`could not download ${source.url}: HTTP ${response.status}`);
-      stream = response.body;
-      totalBytes = Number(response.headers.get('content-length')) || undefined;
+      // http(s) only, a size limit and plain-words errors (missing file, CORS): see fetch-url.ts.
+      ({ stream, totalBytes } = await fetchLimited(source.url, 'dataset', DATASET_URL_MAX_BYTES));
     }
     const sourceName = source.kind === 'file' ? source.file.name : source.url;
     return holding(IMPORT_LOCK, () =>
@@ -144,6 +146,34 @@ const api = {
       return n;
     };
     return datasetStats(pairs, { countTokens });
+  },
+
+  /** A stored model as a .rmlab.safetensors file (model-io.ts). */
+  async exportModel(id: string): Promise<{ fileName: string; file: Blob }> {
+    return exportModelFile(await openLabDB(), id);
+  },
+
+  /** Stores a model file, picked or from a link, as a new model; nothing is stored if it is refused. */
+  async importModel(
+    source: { kind: 'file'; file: File } | { kind: 'url'; url: string },
+    onProgress?: (bytesRead: number, totalBytes?: number) => void,
+  ): Promise<ModelCard> {
+    const db = await openLabDB();
+    if (source.kind === 'file')
+      return importModelFile(db, new Uint8Array(await source.file.arrayBuffer()), source.file.name);
+    const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES);
+    const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));
+    return importModelFile(db, bytes, source.url);
+  },
+
+  /** Rewards a model gives a dataset's held-out pairs (model-io.ts). */
+  async scoreHeldOut(modelId: string, datasetId: string, limit?: number): Promise<HeldOutRewards> {
+    return scoreHeldOut(await openLabDB(), modelId, datasetId, limit);
+  },
+
+  /** A run's dataset and settings as a TRL RewardTrainer folder, zipped (core/export/trl.ts). */
+  async exportTrainBigger(runId: string): Promise<{ fileName: string; file: Blob; counts: SplitCounts }> {
+    return exportTrainBigger(await openLabDB(), runId);
   },
 
   stopTraining(): void {

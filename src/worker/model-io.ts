@@ -1,0 +1,216 @@
+// Models in and out of the browser, run by the lab worker: a stored model as RM Lab's one-file
+// format and back (a fresh card, the same weights), a run continued on TRL ("train bigger"), and
+// held-out rewards of a model, to check that what came back scores exactly as what left.
+import * as tf from '@tensorflow/tfjs';
+import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair.ts';
+import { planSplit } from '../core/data/split.ts';
+import { trainBiggerZip, type SplitCounts } from '../core/export/trl.ts';
+import { decodeModelFile, encodeModelFile, MODEL_FILE_SUFFIX, type ModelMeta } from '../core/model/model-file.ts';
+import { RewardModel } from '../core/model/reward-model.ts';
+import { tokenizerFor } from '../core/model/tokenizer.ts';
+import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
+import { scanPairs } from '../store/datasets.ts';
+import { newId, type ModelCard, type RMLabDatabase } from '../store/db.ts';
+import { getModelRecord, saveModelWithCard } from '../store/models.ts';
+import { getRun } from '../store/runs.ts';
+import { isQuotaExceeded, storageFullMessage } from './storage-errors.ts';
+
+/** A name as a file name: letters, digits, dot, dash and underscore. */
+export function fileSlug(name: string, fallback = 'model'): string {
+  return name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || fallback;
+}
+
+async function cardAndModel(db: RMLabDatabase, id: string) {
+  const [card, model] = await Promise.all([db.get('modelCards', id), getModelRecord(db, id)]);
+  if (!card || !model) throw new Error('this model is no longer stored in this browser');
+  return { card, model };
+}
+
+/** A stored model as a .rmlab.safetensors file. */
+export async function exportModelFile(db: RMLabDatabase, id: string): Promise<{ fileName: string; file: Blob }> {
+  const { card, model } = await cardAndModel(db, id);
+  const meta: ModelMeta = {
+    name: card.name,
+    createdAt: new Date(card.createdAt).toISOString(),
+    ...(card.runId ? { runId: card.runId } : {}),
+    ...(card.datasetName ? { datasetName: card.datasetName } : {}),
+    ...(card.trainConfig ? { trainConfig: { ...card.trainConfig } } : {}),
+    ...(card.steps !== undefined ? { steps: card.steps } : {}),
+    ...(card.heldOutAccuracy !== undefined ? { heldOutAccuracy: card.heldOutAccuracy } : {}),
+  };
+  const bytes = encodeModelFile({
+    spec: model.spec,
+    weights: model.weights,
+    meta,
+    ...(model.tokenizer ? { tokenizer: model.tokenizer } : {}),
+  });
+  return {
+    fileName: `${fileSlug(card.name)}${MODEL_FILE_SUFFIX}`,
+    file: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+  };
+}
+
+/**
+ * Stores a model file as a new model (a fresh id: importing the same file twice gives two). The
+ * file is read whole and its weights are fitted to a model of its spec before anything is stored,
+ * so a file that cannot score is refused with the reason and the store is left as it was.
+ */
+export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, source: string): Promise<ModelCard> {
+  const file = decodeModelFile(bytes, source);
+  await ensureBackend();
+  let model: RewardModel;
+  try {
+    model = RewardModel.fromWeights(file.spec, file.weights);
+  } catch (error) {
+    throw new Error(`${source} does not hold a model RM Lab can run: ${(error as Error).message}`);
+  }
+  model.dispose();
+  let trainConfig: TrainConfig | undefined;
+  try {
+    trainConfig = file.meta.trainConfig ? parseTrainConfig(file.meta.trainConfig) : undefined;
+  } catch {
+    trainConfig = undefined; // a config from another version of RM Lab: the model still scores
+  }
+  const id = newId();
+  const card: ModelCard = {
+    id,
+    name: file.meta.name || source,
+    origin: 'import',
+    spec: file.spec,
+    createdAt: Date.now(),
+    ...(file.meta.runId ? { runId: file.meta.runId } : {}),
+    ...(file.meta.datasetName ? { datasetName: file.meta.datasetName } : {}),
+    ...(file.meta.heldOutAccuracy !== undefined ? { heldOutAccuracy: file.meta.heldOutAccuracy } : {}),
+    ...(file.meta.steps !== undefined ? { steps: file.meta.steps } : {}),
+    ...(trainConfig ? { trainConfig } : {}),
+    importedFrom: source,
+  };
+  try {
+    await saveModelWithCard(
+      db,
+      {
+        runId: id,
+        spec: file.spec,
+        weights: file.weights,
+        savedAt: Date.now(),
+        ...(file.tokenizer ? { tokenizer: file.tokenizer } : {}),
+      },
+      card,
+    );
+  } catch (error) {
+    throw isQuotaExceeded(error) ? new Error(storageFullMessage('the model')) : error;
+  }
+  return card;
+}
+
+/** A trained model's run continued on TRL: its dataset (the run's split) with a RewardTrainer script. */
+export async function exportTrainBigger(
+  db: RMLabDatabase,
+  runId: string,
+): Promise<{ fileName: string; file: Blob; counts: SplitCounts }> {
+  const run = await getRun(db, runId);
+  if (!run) throw new Error('the run that trained this model is no longer stored');
+  const pairs: Pair[] = [];
+  await scanPairs(db, run.datasetId, (p) => pairs.push(p));
+  if (pairs.length === 0) throw new Error(`the run's dataset "${run.datasetName}" is no longer stored`);
+  const { zip, counts } = trainBiggerZip({
+    config: parseTrainConfig(run.config),
+    runId: run.id,
+    datasetName: run.datasetName,
+    pairs,
+    exportedAt: new Date().toISOString(),
+  });
+  return {
+    fileName: `${fileSlug(run.datasetName, 'run')}.trl-reward.zip`,
+    file: new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }),
+    counts,
+  };
+}
+
+export interface HeldOutRewards {
+  /** Ids of the decisive held-out pairs scored, in dataset order. */
+  pairIds: string[];
+  chosen: number[];
+  rejected: number[];
+  /** Share of pairs with reward(chosen) > reward(rejected), strictly (RewardBench's rule). */
+  accuracy: number;
+}
+
+/**
+ * Rewards a stored model gives the decisive held-out pairs of a dataset, under the model's own
+ * split settings and max length (the defaults for a model without them). At most `limit` pairs.
+ */
+export async function scoreHeldOut(
+  db: RMLabDatabase,
+  modelId: string,
+  datasetId: string,
+  limit = 256,
+): Promise<HeldOutRewards> {
+  const { card, model: record } = await cardAndModel(db, modelId);
+  const config = card.trainConfig ?? DEFAULT_TRAIN_CONFIG;
+  const pairs: Pair[] = [];
+  await scanPairs(db, datasetId, (p) => pairs.push(p));
+  const split = planSplit(pairs, {
+    seed: config.splitSeed,
+    heldOutFraction: config.heldOutFraction,
+    stratify: config.stratify,
+  });
+  const heldOut = pairs.filter((p) => isDecisive(p) && split.sideOf(p) === 'heldout').slice(0, limit);
+  const tokenizer = tokenizerFor(record.spec, record.tokenizer);
+  await ensureBackend();
+  const model = RewardModel.fromWeights(record.spec, record.weights);
+  try {
+    const chosen: number[] = [];
+    const rejected: number[] = [];
+    const BATCH = 16;
+    for (let start = 0; start < heldOut.length; start += BATCH) {
+      const batch = heldOut.slice(start, start + BATCH);
+      const sequences = [...batch.map((p) => encode(p, 'chosen')), ...batch.map((p) => encode(p, 'rejected'))];
+      const rewards = await rewardsOf(model, sequences, tokenizer.special.pad);
+      chosen.push(...rewards.slice(0, batch.length));
+      rejected.push(...rewards.slice(batch.length));
+    }
+    const right = chosen.filter((c, i) => c > rejected[i]!).length;
+    return {
+      pairIds: heldOut.map((p) => p.id),
+      chosen,
+      rejected,
+      accuracy: heldOut.length ? right / heldOut.length : NaN,
+    };
+  } finally {
+    model.dispose();
+  }
+
+  function encode(pair: Pair, side: 'chosen' | 'rejected'): Int32Array {
+    return tokenizer.encodePair(textOf(pair.prompt), textOf(chosenRejected(pair)[side]), config.maxLength).ids;
+  }
+}
+
+/** Rewards of token sequences, padded to the longest of them; read back once. */
+async function rewardsOf(model: RewardModel, sequences: Int32Array[], padId: number): Promise<number[]> {
+  const T = Math.max(...sequences.map((s) => s.length));
+  const ids = new Int32Array(sequences.length * T).fill(padId);
+  const mask = new Float32Array(sequences.length * T);
+  sequences.forEach((s, row) => {
+    ids.set(s, row * T);
+    mask.fill(1, row * T, row * T + s.length);
+  });
+  const r = tf.tidy(() =>
+    model.rewards(tf.tensor2d(ids, [sequences.length, T], 'int32'), tf.tensor2d(mask, [sequences.length, T])),
+  ); // [B]
+  try {
+    return [...((await r.data()) as Float32Array)];
+  } finally {
+    r.dispose();
+  }
+}
+
+/**
+ * A backend to score on: the one a run in this worker already chose, else WebAssembly (fast on
+ * every machine, and the same numbers every time, which an export-import check relies on).
+ */
+async function ensureBackend(): Promise<void> {
+  if (tf.engine().backendName) return;
+  if (!(await tf.setBackend('wasm'))) await tf.setBackend('cpu');
+  await tf.ready();
+}

@@ -1,0 +1,183 @@
+// Take the model away and bring it back: a model trained in the built app is exported as a file,
+// imported again as a new model, and both give bit-identical rewards on the same held-out pairs.
+// Wrong files are refused in plain words and leave the stored models as they were.
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { strFromU8, unzipSync } from 'fflate';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeSafetensors } from '../../src/core/model/safetensors.ts';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+
+const SHOTS = 'test-results/e2e';
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => void d.accept()); // "Delete the imported model ...?"
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const modelRows = () => page.locator('table.models tbody tr');
+
+/** Clicks a button and returns the file it downloads. */
+async function download(click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), click()]);
+  return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+}
+
+/** Picks a file in the Models panel's "Import a model file…" chooser. */
+async function importModelFile(name: string, buffer: Buffer) {
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByRole('button', { name: 'Import a model file…' }).click(),
+  ]);
+  await chooser.setFiles({ name, mimeType: 'application/octet-stream', buffer });
+}
+
+describe('models: export, import, identical scores', () => {
+  let exported: { name: string; bytes: Buffer };
+
+  it('trains a tiny model, which appears in the model list', async () => {
+    await page.goto(inject('appUrl'));
+    await page.getByRole('button', { name: 'Load demo dataset' }).click();
+    await page.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
+    for (const [label, value] of [
+      ['Model width', '16'],
+      ['Layers', '1'],
+      ['Attention heads', '2'],
+      ['Max tokens', '32'],
+      ['Max steps', '10'],
+      ['Evaluate every', '10'],
+      ['Held-out pairs used', '32'],
+    ] as const) {
+      await page.getByLabel(label, { exact: true }).fill(value);
+    }
+    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await expect.poll(() => modelRows().count()).toBe(1);
+    const row = await modelRows().first().innerText();
+    expect(row).toMatch(/trained here/);
+    expect(row).toMatch(/built-in transformer, 1 × 16/);
+    expect(row).toMatch(/PandaLM/);
+  });
+
+  it('exports the model as one .rmlab.safetensors file', async () => {
+    exported = await download(() =>
+      modelRows()
+        .first()
+        .getByRole('button', { name: /^Export / })
+        .click(),
+    );
+    expect(exported.name).toMatch(/\.rmlab\.safetensors$/);
+    // A safetensors file: 8 bytes of header length, then a JSON header naming RM Lab's format.
+    const headerLength = Number(exported.bytes.readBigUInt64LE(0));
+    const header = JSON.parse(exported.bytes.subarray(8, 8 + headerLength).toString('utf8'));
+    expect(header.__metadata__.format).toBe('rm-lab/reward-model');
+    expect(header['head.weight'].shape).toEqual([16, 1]);
+  });
+
+  it('imports the file as a second model, and both give bit-identical held-out rewards', async () => {
+    await importModelFile(exported.name, exported.bytes);
+    await page.getByText(/^Imported ".*" as a new model\.$/).waitFor({ timeout: 30_000 });
+    await expect.poll(() => modelRows().count()).toBe(2);
+    // Newest first: the imported one on top.
+    await expect(modelRows().nth(0).innerText()).resolves.toMatch(/imported/);
+    await expect(modelRows().nth(1).innerText()).resolves.toMatch(/trained here/);
+
+    const scores = async (row: number) => {
+      const file = await download(() =>
+        modelRows()
+          .nth(row)
+          .getByRole('button', { name: /^Score held-out pairs with / })
+          .click(),
+      );
+      return file.bytes.toString('utf8');
+    };
+    const imported = await scores(0);
+    const trained = await scores(1);
+    const rows = trained
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.length).toBeGreaterThan(20);
+    expect(Number.isFinite(rows[0].reward_chosen)).toBe(true);
+    // Not all equal: the rewards are a trained model's, so the comparison below means something.
+    expect(new Set(rows.flatMap((r) => [r.reward_chosen, r.reward_rejected])).size).toBeGreaterThan(10);
+    // JSON keeps every digit of a float: equal text is equal bits.
+    expect(imported).toBe(trained);
+    await page.screenshot({ path: `${SHOTS}/models-1-imported.png`, fullPage: true });
+  });
+
+  it('refuses a plain safetensors checkpoint, a newer format and a non-model file, storing nothing', async () => {
+    const plain = writeSafetensors([
+      { name: 'bert.embeddings.word_embeddings.weight', shape: [2, 2], data: new Float32Array(4) },
+    ]);
+    await importModelFile('model.safetensors', Buffer.from(plain));
+    await expect(page.getByRole('alert').innerText()).resolves.toMatch(
+      /model\.safetensors is a safetensors file but not an RM Lab model.*as the encoder instead/,
+    );
+    const newer = Buffer.from(exported.bytes);
+    const at = newer.indexOf('"version":"1"');
+    expect(at).toBeGreaterThan(0);
+    newer.write('"version":"9"', at);
+    await importModelFile('newer.rmlab.safetensors', newer);
+    await expect(page.getByRole('alert').innerText()).resolves.toMatch(/format version 9; this app reads version 1/);
+    await importModelFile('notes.txt', Buffer.from('not a model'));
+    await expect(page.getByRole('alert').innerText()).resolves.toMatch(/notes\.txt/);
+    await expect(modelRows().count()).resolves.toBe(2);
+  });
+
+  it('continues the run on TRL: a zip with the script, its config and the run’s split', async () => {
+    const zip = await download(() =>
+      modelRows()
+        .nth(1)
+        .getByRole('button', { name: /^Train .* bigger on TRL$/ })
+        .click(),
+    );
+    expect(zip.name).toMatch(/\.trl-reward\.zip$/);
+    const files = unzipSync(new Uint8Array(zip.bytes));
+    expect(Object.keys(files).sort()).toEqual(
+      ['README.txt', 'data/test.jsonl', 'data/train.jsonl', 'reward_config.json', 'train_reward_model.py'].sort(),
+    );
+    const settings = JSON.parse(strFromU8(files['reward_config.json']!));
+    expect(settings.reward_config).toMatchObject({ max_steps: 10, max_length: 32, per_device_train_batch_size: 16 });
+    const train = strFromU8(files['data/train.jsonl']!).trim().split('\n');
+    const test = strFromU8(files['data/test.jsonl']!).trim().split('\n');
+    expect(train.length + test.length).toBe(422 + 472); // every decisive demo pair, on its side of the split
+    await page.getByText(/saved a TRL folder \(zip\)/).waitFor();
+  });
+
+  it('renames the imported model and deletes it; the trained one stays', async () => {
+    await modelRows()
+      .nth(0)
+      .getByRole('button', { name: /^Rename / })
+      .click();
+    await page.getByLabel(/^New name for /).fill('my reward model');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => modelRows().nth(0).innerText()).toMatch(/my reward model/);
+    await page.reload();
+    await expect.poll(() => modelRows().count()).toBe(2);
+    await expect(modelRows().nth(0).innerText()).resolves.toMatch(/my reward model/);
+    await expect(
+      modelRows()
+        .nth(1)
+        .getByRole('button', { name: /^Delete / })
+        .count(),
+    ).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Delete my reward model' }).click();
+    await expect.poll(() => modelRows().count()).toBe(1);
+    await expect(modelRows().first().innerText()).resolves.toMatch(/trained here/);
+    expect(pageErrors).toEqual([]);
+  });
+});
