@@ -42,7 +42,13 @@ export interface ParsedCommand {
  * every TRAIN_FIELDS option. Unknown options, missing values and values outside a field's bounds
  * are UsageErrors naming the option.
  */
-export function parseCommand(argv: string[], own: CommandOption[], trainOptions: boolean): ParsedCommand {
+export function parseCommand(
+  argv: string[],
+  own: CommandOption[],
+  trainOptions: boolean,
+  /** Rewrites a training option's text before it is checked (e.g. a folder path into 'folder:<name>'). */
+  rewrite: Partial<Record<keyof TrainConfig, (text: string) => string>> = {},
+): ParsedCommand {
   const spec: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const o of own) spec[o.name] = { type: 'string' };
   const byFlag = new Map<string, keyof TrainConfig>();
@@ -75,7 +81,7 @@ export function parseCommand(argv: string[], own: CommandOption[], trainOptions:
     const v = raw[name];
     if (typeof v !== 'string') continue;
     if (key in train) throw new UsageError(`--${flagOf(key)} is given twice (once as --${name})`);
-    train[key] = fieldValue(name, TRAIN_FIELDS[key], v);
+    train[key] = fieldValue(name, TRAIN_FIELDS[key], rewrite[key]?.(v) ?? v);
     // One field at a time against the defaults, so the error names this option. The one rule
     // across fields (heads divide the width) is checked on the whole set below.
     try {

@@ -29,6 +29,17 @@ export class Progress {
     this.#drawn = true;
   }
 
+  /** A pretrained model's download, in bytes (a whole line per file when stderr is not a terminal). */
+  bytes(file: string, loaded: number, total: number | undefined): void {
+    const size = total === undefined ? megabytes(loaded) : `${megabytes(loaded)} of ${megabytes(total)}`;
+    if (!this.#tty) {
+      if (total !== undefined && loaded === total) this.#stream.write(`${file}: ${size}\n`);
+      return;
+    }
+    this.#stream.write(`\r${file}: ${size}\x1b[K`);
+    this.#drawn = true;
+  }
+
   /** A line that stays (an evaluation, a notice), printed below the bar. */
   note(text: string): void {
     this.endBar();
@@ -39,6 +50,10 @@ export class Progress {
     if (this.#drawn) this.#stream.write('\n');
     this.#drawn = false;
   }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 function duration(seconds: number): string {

@@ -6,14 +6,12 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { encodeModelFile, MODEL_FILE_SUFFIX } from '../core/model/model-file.ts';
-import { RewardModel } from '../core/model/reward-model.ts';
-import { builtinTokenizer } from '../core/model/tokenizer.ts';
-import { parseEncoderSource, parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
+import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData } from '../core/train/data.ts';
 import type { EvalPoint } from '../core/train/events.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
-import { modelSpecFor } from '../worker/train-run.ts';
 import { useNodeBackend } from './backend.ts';
+import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
 import { helpText, parseCommand, type CommandOption } from './options.ts';
 import { Progress } from './progress.ts';
@@ -29,7 +27,8 @@ const OPTIONS: CommandOption[] = [
   { name: 'name', value: '<text>', help: "The model's name in its file (default: the run folder's name)." },
 ];
 
-export const TRAIN_USAGE = 'rmlab train --data <file> --out <folder> [--model builtin] [training options]';
+export const TRAIN_USAGE =
+  'rmlab train --data <file> --out <folder> [--model builtin|<hub id>|<folder>|<url>] [training options]';
 
 export function trainHelp(): string {
   return helpText(
@@ -46,7 +45,14 @@ export function trainHelp(): string {
 type MetricLine = Record<string, unknown> & { type: string };
 
 export async function train(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, OPTIONS, true);
+  let folderPath: string | undefined;
+  const parsed = parseCommand(argv, OPTIONS, true, {
+    encoder: (text) => {
+      const field = encoderField(text);
+      folderPath = field.folderPath;
+      return field.encoder;
+    },
+  });
   if (parsed.help) {
     process.stdout.write(trainHelp());
     return 0;
@@ -54,15 +60,14 @@ export async function train(argv: string[]): Promise<number> {
   const dataPath = parsed.values.data!;
   const outDir = resolve(parsed.values.out!);
   const config: TrainConfig = parseTrainConfig(parsed.train);
-  const encoder = parseEncoderSource(config.encoder);
-  if (encoder.kind !== 'builtin') {
-    throw new Error(
-      `--model ${config.encoder}: pretrained encoders are not wired into the CLI yet; use --model builtin`,
-    );
-  }
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
+  // The encoder first: a model that cannot be used is refused before the data is read.
+  const { model, tokenizer, tokenizerFiles } = await openModel(config, folderPath, (p) =>
+    progress.bytes(p.file, p.fileLoaded, p.fileTotal),
+  );
+  progress.endBar();
 
   const file = await readPairFile(dataPath);
   requirePairs(file, dataPath);
@@ -71,7 +76,6 @@ export async function train(argv: string[]): Promise<number> {
   );
   if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
 
-  const tokenizer = builtinTokenizer();
   const data = prepareTrainingData(file.pairs, tokenizer, config);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
@@ -102,7 +106,6 @@ export async function train(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
 
-  const model = RewardModel.create(modelSpecFor(config, tokenizer.vocabSize), config.seed);
   const started = performance.now();
   let lastEval: EvalPoint | undefined;
   let pairsPerSecond = 0;
@@ -135,6 +138,7 @@ export async function train(argv: string[]): Promise<number> {
     const weights = await model.getWeights();
     const bytes = encodeModelFile({
       spec: model.spec,
+      ...(tokenizerFiles ? { tokenizer: tokenizerFiles } : {}),
       weights,
       meta: {
         name: parsed.values.name ?? basename(outDir),

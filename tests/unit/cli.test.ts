@@ -2,7 +2,7 @@
 // small generated data file whose rule can be learned (the polite answer is preferred), with a
 // tiny model for a few steps.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +13,8 @@ import { decodeModelFile } from '../../src/core/model/model-file.ts';
 import { RewardModel } from '../../src/core/model/reward-model.ts';
 import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
 import { TRAIN_FIELD_KEYS, parseTrainConfig } from '../../src/core/train/config.ts';
+import { startHubServer } from '../hub-server.ts';
+import { tinyBertFolder } from '../tiny-bert.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/rmlab.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'rmlab-cli-'));
@@ -25,9 +27,17 @@ interface Run {
   stderr: string;
 }
 
-function rmlab(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function rmlab(
+  args: string[],
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+  env: Record<string, string> = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -215,6 +225,103 @@ describe('rmlab score and eval', () => {
       (await rmlab(['eval', '--model', 'runs/x/model.rmlab.safetensors', '--data', pairsPath])).stdout,
     );
     expect(all).toMatchObject({ split: 'all', scored: 140, rejected: 1 });
+  });
+});
+
+describe('rmlab train on a pretrained encoder', () => {
+  const bertArgs = ['--max-length', '32', '--batch-size', '8', '--max-steps', '3', '--eval-every', '3'];
+
+  /** The model file of a finished run, checked to score through the file's own tokenizer as the CLI does. */
+  async function checkBertRun(run: Run, out: string, source: string) {
+    expect(run.code, run.stderr).toBe(0);
+    expect(jsonLines(run.stdout).at(-1)).toMatchObject({ type: 'summary', steps: 3 });
+    const modelPath = join(dir, out, 'model.rmlab.safetensors');
+    const file = decodeModelFile(new Uint8Array(readFileSync(modelPath)));
+    expect(file.spec).toMatchObject({ encoder: 'bert', tokenizer: 'embedded', source, bert: { hiddenSize: 16 } });
+    expect(file.tokenizer).toBeDefined();
+    const rowsPath = join(dir, `${out.replace('/', '-')}-rows.jsonl`);
+    writeFileSync(
+      rowsPath,
+      JSON.stringify({ prompt: 'question about the news?', response: polite('the news') }) + '\n',
+    );
+    const scored = await rmlab(['score', '--model', modelPath, '--data', rowsPath]);
+    expect(scored.code, scored.stderr).toBe(0);
+    const model = RewardModel.fromWeights(file.spec, file.weights);
+    const [mine] = await scoreTexts(
+      model,
+      tokenizerFor(file.spec, file.tokenizer),
+      [{ prompt: 'question about the news?', response: polite('the news') }],
+      { maxLength: 32 },
+    );
+    model.dispose();
+    expect(jsonLines(scored.stdout)[0]!.reward as number).toBeCloseTo(mine!, 4);
+  }
+
+  /** A tiny BERT folder (config.json, tokenizer.json, model.safetensors) written to disk. */
+  function tinyBertOnDisk(): string {
+    const folder = join(dir, 'tiny-bert');
+    mkdirSync(folder, { recursive: true });
+    for (const [name, bytes] of tinyBertFolder()) writeFileSync(join(folder, name), bytes);
+    return folder;
+  }
+
+  it('trains from a model folder on disk, and the model file carries its tokenizer', async () => {
+    const folder = tinyBertOnDisk();
+    const run = await rmlab([
+      'train',
+      '--data',
+      pairsPath,
+      '--out',
+      'runs/bert-folder',
+      '--model',
+      folder,
+      ...bertArgs,
+    ]);
+    await checkBertRun(run, 'runs/bert-folder', 'folder:tiny-bert');
+    expect(JSON.parse(readFileSync(join(dir, 'runs/bert-folder/config.json'), 'utf8')).encoder).toBe(
+      'folder:tiny-bert',
+    );
+  });
+
+  it('downloads a Hub model from $HF_ENDPOINT (a stand-in on 127.0.0.1), and refuses a missing one by name', async () => {
+    const hub = await startHubServer({ 'tiny/bert': { files: tinyBertFolder() } });
+    try {
+      const env = { HF_ENDPOINT: hub.url };
+      const run = await rmlab(
+        ['train', '--data', pairsPath, '--out', 'runs/bert-hub', '--model', 'tiny/bert', ...bertArgs],
+        undefined,
+        env,
+      );
+      await checkBertRun(run, 'runs/bert-hub', 'tiny/bert');
+      expect(hub.requests.some((p) => p.endsWith('/tiny/bert/resolve/main/model.safetensors'))).toBe(true);
+
+      const missing = await rmlab(
+        ['train', '--data', pairsPath, '--out', 'runs/missing', '--model', 'tiny/nothing', ...bertArgs],
+        undefined,
+        env,
+      );
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('tiny/nothing');
+      expect(existsSync(join(dir, 'runs/missing'))).toBe(false);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('refuses a --max-length longer than the encoder reads', async () => {
+    const run = await rmlab([
+      'train',
+      '--data',
+      pairsPath,
+      '--out',
+      'runs/too-long',
+      '--model',
+      tinyBertOnDisk(),
+      '--max-length',
+      '128',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--max-length is 128.*at most 64/);
   });
 });
 

@@ -1,0 +1,78 @@
+// What `rmlab train --model` names, opened in Node: the built-in encoder, a model folder on disk,
+// a Hugging Face Hub id or a URL of a model folder. Pretrained folders go through the same loader
+// as the app's (loadModelFolder, readBertConfig, pretrainedEncoder), so the same models are
+// accepted and refused with the same messages; the Hub is read with Node's fetch, from
+// $HF_ENDPOINT when set (the Hugging Face tools' variable: a mirror, or a test's server).
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { readBertConfig } from '../core/model/hf-checkpoint.ts';
+import { diskFolder } from '../core/model/folder-node.ts';
+import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
+import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
+import { RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
+import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { parseEncoderSource, type TrainConfig } from '../core/train/config.ts';
+import { modelSpecFor } from '../worker/train-run.ts';
+
+export interface OpenedModel {
+  model: RewardModel;
+  tokenizer: PairTokenizer;
+  /** A pretrained encoder's tokenizer files: they travel inside the model file. */
+  tokenizerFiles?: TokenizerFiles;
+  spec: ModelSpec;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The encoder field's value for --model: a folder on disk is named as the app names a picked
+ * folder ('folder:<name>'), so the run's config says what it was; anything else is as given.
+ */
+export function encoderField(model: string): { encoder: string; folderPath?: string } {
+  if (model !== 'builtin' && isFolder(model)) return { encoder: `folder:${basename(model)}`, folderPath: model };
+  return { encoder: model };
+}
+
+/** The reward model a run starts from, with its tokenizer; `onProgress` hears a download's bytes. */
+export async function openModel(
+  config: TrainConfig,
+  folderPath: string | undefined,
+  onProgress: (p: LoadProgress) => void,
+): Promise<OpenedModel> {
+  const source = parseEncoderSource(config.encoder);
+  if (source.kind === 'builtin') {
+    if (config.embeddingInit !== 'random') {
+      throw new Error(`--embedding-init ${config.embeddingInit} is not available in the CLI yet: use random`);
+    }
+    const tokenizer = builtinTokenizer();
+    const spec = modelSpecFor(config, tokenizer.vocabSize);
+    return { model: RewardModel.create(spec, config.seed), tokenizer, spec };
+  }
+  let reader: FolderReader;
+  if (folderPath !== undefined) reader = await diskFolder(folderPath);
+  else if (source.kind === 'hub')
+    reader = hubFolder(source.id, source.revision, process.env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT);
+  else if (source.kind === 'url') reader = urlFolder(source.url);
+  else throw new Error(`--model ${source.name}: no such folder`);
+  const folder = await loadModelFolder(reader, { readConfig: readBertConfig, onProgress });
+  const encoder = pretrainedEncoder(folder, config.pooling, config.encoder);
+  const maxPositions = encoder.spec.bert.maxPositions;
+  if (config.maxLength > maxPositions) {
+    throw new Error(
+      `--max-length is ${config.maxLength}, but ${config.encoder} reads at most ${maxPositions} tokens: ` +
+        `give --max-length ${maxPositions} or less`,
+    );
+  }
+  return {
+    model: RewardModel.fromPretrained(encoder.spec, encoder.weights, config.seed),
+    tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
+    tokenizerFiles: encoder.tokenizer,
+    spec: encoder.spec,
+  };
+}
