@@ -114,7 +114,7 @@ const GROUP_TITLES: Record<FieldGroup, string> = {
 
 /** Help text: the command's own options, then (for train) every TRAIN_FIELDS option by group. */
 export function helpText(usage: string, summary: string, own: CommandOption[], trainOptions: boolean): string {
-  const lines = [`Usage: ${usage}`, '', summary, '', 'Options:'];
+  const lines = [`Usage: ${usage}`, '', ...wrap(summary, ''), '', 'Options:'];
   for (const o of own) {
     const extra = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';
     lines.push(...entry(`--${o.name} ${o.value}`, o.help + extra));
@@ -126,11 +126,18 @@ export function helpText(usage: string, summary: string, own: CommandOption[], t
     for (const key of TRAIN_FIELD_KEYS) {
       const spec: FieldSpec = TRAIN_FIELDS[key];
       if (spec.group !== group) continue;
-      lines.push(...entry(`--${flagOf(key)} ${valueHint(spec)}`, `${spec.label}. ${spec.help} ${bounds(spec)}`));
+      const note = IN_NODE[key] ? ` ${IN_NODE[key]}` : '';
+      lines.push(...entry(`--${flagOf(key)} ${valueHint(spec)}`, `${spec.label}. ${spec.help}${note} ${bounds(spec)}`));
     }
   }
   return lines.join('\n') + '\n';
 }
+
+/** Where an option means something else in Node than in the browser the field's help speaks of. */
+const IN_NODE: Partial<Record<keyof TrainConfig, string>> = {
+  backend: 'In the CLI: auto and wasm run on WebAssembly, cpu on plain JavaScript (about 30 times slower).',
+  checkpointEvery: 'The CLI writes no checkpoints: a stopped run still writes its model.',
+};
 
 function valueHint(spec: FieldSpec): string {
   if (spec.kind === 'choice') return spec.choices.join('|');
@@ -143,14 +150,19 @@ function bounds(spec: FieldSpec): string {
   return `[default ${spec.default}]`;
 }
 
-/** An option and its help, the help wrapped at 100 columns and indented under the option. */
+/** An option and its help, the help indented under the option. */
 function entry(option: string, help: string): string[] {
-  const out = [`  ${option}`];
-  let line = '      ';
-  for (const word of help.split(/\s+/)) {
+  return [`  ${option}`, ...wrap(help, '      ')];
+}
+
+/** Text wrapped at 100 columns, each line starting with `indent`. */
+function wrap(text: string, indent: string): string[] {
+  const out: string[] = [];
+  let line = indent;
+  for (const word of text.split(/\s+/)) {
     if (line.length + word.length > 100 && line.trim() !== '') {
       out.push(line.trimEnd());
-      line = '      ';
+      line = indent;
     }
     line += word + ' ';
   }
