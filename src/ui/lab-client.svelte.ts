@@ -25,6 +25,8 @@ import { deleteRun, isResumable, listRuns, markInterruptedRuns } from '../store/
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
+import type { ScoreItem } from '../core/eval/score.ts';
+import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
 
 export interface ImportState {
   name: string;
@@ -290,6 +292,46 @@ export class LabClient {
     } finally {
       await this.refresh();
     }
+  }
+
+  // The playground and regression views (src/worker/scoring.ts): the worker keeps the model picked
+  // loaded between requests, until another is picked or the views close.
+  loadModel(card: Pick<ModelCard, 'id' | 'name' | 'trainConfig'>): Promise<LoadedModel> {
+    return this.#api.loadModel({ id: card.id, name: card.name, trainConfig: card.trainConfig });
+  }
+
+  unloadModel(): void {
+    void this.#api.unloadModel();
+  }
+
+  scoreResponses(items: ScoreItem[]): Promise<number[]> {
+    return this.#api.scoreResponses(items);
+  }
+
+  batchScore(file: File, onProgress: (p: ScoreProgress) => void): Promise<BatchScoreResult> {
+    // Braces: a callback's return value goes back to the worker, and page state is not cloneable.
+    return this.#api.batchScore(
+      file,
+      Comlink.proxy((p: ScoreProgress) => {
+        onProgress(p);
+      }),
+    );
+  }
+
+  regression(
+    source: { kind: 'file'; file: File } | { kind: 'dataset'; id: string; name: string },
+    onProgress: (p: ScoreProgress) => void,
+  ): Promise<RegressionResult> {
+    return this.#api.regression(
+      source,
+      Comlink.proxy((p: ScoreProgress) => {
+        onProgress(p);
+      }),
+    );
+  }
+
+  cancelScoring(): void {
+    void this.#api.cancelScoring();
   }
 
   get training(): boolean {

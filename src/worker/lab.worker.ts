@@ -17,6 +17,14 @@ import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
 import { PauseGate, resumeRun, runTraining, type RunUpdate } from './train-run.ts';
 import type { DatasetRecord, RunRecord } from '../store/db.ts';
+import {
+  ScoringSession,
+  type BatchScoreResult,
+  type LoadedModel,
+  type RegressionResult,
+  type ScoreProgress,
+} from './scoring.ts';
+import type { ScoreItem } from '../core/eval/score.ts';
 import { DATASET_URL_MAX_BYTES, fetchLimited, MODEL_URL_MAX_BYTES, readAll } from '../core/share/fetch-url.ts';
 import type { SplitCounts } from '../core/export/trl.ts';
 import type { ModelCard } from '../store/db.ts';
@@ -28,6 +36,9 @@ let cancelImport = false;
 let stopTraining = false;
 let training = false;
 const pause = new PauseGate();
+// The playground's model, kept loaded between requests; scoring shares a training run's backend.
+const scoring = new ScoringSession(openLabDB, () => training);
+let stopScoring = false;
 
 const api = {
   async importDataset(
@@ -209,6 +220,41 @@ const api = {
     } finally {
       training = false;
     }
+  },
+
+  /** Loads a stored model for the playground and keeps it (the one loaded before is disposed). */
+  loadModel(card: Parameters<ScoringSession['load']>[0]): Promise<LoadedModel> {
+    return scoring.load(card);
+  },
+
+  unloadModel(): void {
+    scoring.unload();
+  },
+
+  /** Rewards of (prompt, response) items from the loaded model, in their order. */
+  scoreResponses(items: ScoreItem[]): Promise<number[]> {
+    return scoring.score(items);
+  },
+
+  /** Scores a JSONL file of rows as it streams; the scored rows come back as a JSONL Blob. */
+  batchScore(file: File, onProgress: (p: ScoreProgress) => void): Promise<BatchScoreResult> {
+    stopScoring = false;
+    return scoring.batchScore(file, onProgress, () => stopScoring);
+  },
+
+  /** Regression of model versions: from a JSONL file, or from a dataset's model_a/b_version fields. */
+  regression(
+    source: { kind: 'file'; file: File } | { kind: 'dataset'; id: string; name: string },
+    onProgress: (p: ScoreProgress) => void,
+  ): Promise<RegressionResult> {
+    stopScoring = false;
+    return source.kind === 'file'
+      ? scoring.regressionFromFile(source.file, onProgress, () => stopScoring)
+      : scoring.regressionFromDataset(source, onProgress, () => stopScoring);
+  },
+
+  cancelScoring(): void {
+    stopScoring = true;
   },
 };
 

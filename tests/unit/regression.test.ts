@@ -161,3 +161,22 @@ describe('prompts answered by versions', () => {
     expect(attach([1, 2, 3]).map((p) => p.rewards)).toEqual([{ v1: 1, v2: 2 }, { v2: 3 }]);
   });
 });
+
+describe('win rate either way round', () => {
+  it('flips a stored pair: wins and losses swap, the interval mirrors', async () => {
+    const { winRateOf } = await import('../../src/core/eval/regression.ts');
+    const prompts = [
+      scored({ a: 1, b: 0 }, undefined, 0),
+      scored({ a: 0, b: 0 }, undefined, 1),
+      scored({ a: 1, b: 0 }, undefined, 2),
+    ];
+    const ab = winRate(prompts, 'a', 'b');
+    const ba = winRateOf([ab], 'b', 'a')!;
+    const direct = winRate(prompts, 'b', 'a');
+    expect(ba.rate).toBeCloseTo(direct.rate, 12);
+    expect(ba.lower).toBeCloseTo(direct.lower, 12);
+    expect(ba.upper).toBeCloseTo(direct.upper, 12);
+    expect([ba.wins, ba.ties, ba.losses]).toEqual([direct.wins, direct.ties, direct.losses]);
+    expect(winRateOf([ab], 'a', 'c')).toBeUndefined();
+  });
+});

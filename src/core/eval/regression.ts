@@ -252,3 +252,13 @@ export function responsesToScore(prompts: readonly VersionPrompt[]): {
       })),
   };
 }
+
+/** The win rate of x over y from a report's list (which holds each pair once, either way round). */
+export function winRateOf(winRates: readonly WinRate[], x: string, y: string): WinRate | undefined {
+  const same = winRates.find((w) => w.x === x && w.y === y);
+  if (same) return same;
+  const w = winRates.find((v) => v.x === y && v.y === x);
+  if (!w) return undefined;
+  // The same prompts seen from y's side: y's losses are x's wins, and the interval flips.
+  return { ...w, x, y, wins: w.losses, losses: w.wins, rate: 1 - w.rate, lower: 1 - w.upper, upper: 1 - w.lower };
+}

@@ -1,0 +1,286 @@
+// Using a stored reward model in the worker: load it once and keep it while the playground is open
+// (a switch disposes the one before), score one or a few responses, batch-score a file as it
+// streams, and compute a regression report of model versions from a file or a dataset.
+import * as tf from '@tensorflow/tfjs';
+import { readLines } from '../core/data/jsonl.ts';
+import type { Pair, RejectedLine } from '../core/data/pair.ts';
+import {
+  collectPrompts,
+  promptsFromPairs,
+  regressionReport,
+  responsesToScore,
+  type RegressionReport,
+  type VersionPrompt,
+} from '../core/eval/regression.ts';
+import { maxLengthOf, scoreTexts, type ScoreItem } from '../core/eval/score.ts';
+import {
+  parseRegressionRow,
+  parseScoreRow,
+  scoredRecord,
+  type RegressionRow,
+  type ScoreRow,
+} from '../core/eval/score-rows.ts';
+import { RewardModel } from '../core/model/reward-model.ts';
+import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { selectBackend } from '../core/train/backend.ts';
+import { scanPairs } from '../store/datasets.ts';
+import type { ModelCard, ModelRecord, RMLabDatabase } from '../store/db.ts';
+import { getModelRecord } from '../store/models.ts';
+
+/** Responses scored per read-back while batch scoring a file: bounds memory, and progress moves. */
+const RESPONSES_PER_CHUNK = 512;
+/** Scored rows kept for the preview; rejected lines kept to show (all are counted). */
+const PREVIEW_ROWS = 20;
+const REJECTED_KEPT = 1000;
+
+export interface LoadedModel {
+  id: string;
+  name: string;
+  maxLength: number;
+  backend: string;
+}
+
+export interface ScoreProgress {
+  /** What is being done now, in words ("scoring", "reading"). */
+  phase: string;
+  done: number;
+  /** Undefined while unknown. */
+  total?: number;
+}
+
+export interface BatchScoreResult {
+  /** The scored rows as JSONL: each input row with "reward" or "rewards" added. */
+  file: Blob;
+  rows: number;
+  responses: number;
+  /** The first scored rows, as written to the file. */
+  preview: Record<string, unknown>[];
+  /** Every reward, in file order (for the histogram). */
+  rewards: number[];
+  rejected: RejectedLine[];
+  rejectedCount: number;
+  seconds: number;
+}
+
+export interface RegressionResult {
+  report: RegressionReport;
+  /** Where the prompts came from, in words. */
+  source: string;
+  /** Pairs without two different versions (dataset), or rejected lines (file). */
+  skipped: number;
+  rejected: RejectedLine[];
+  responses: number;
+}
+
+interface Held {
+  card: Pick<ModelCard, 'id' | 'name' | 'trainConfig'>;
+  record: ModelRecord;
+  model: RewardModel;
+  tokenizer: PairTokenizer;
+  maxLength: number;
+  /** The tfjs backend the weights live on: a run started since may have switched it. */
+  backend: string;
+}
+
+export class ScoringSession {
+  #held: Held | undefined;
+
+  constructor(
+    private readonly db: () => Promise<RMLabDatabase>,
+    /** Whether a run is training in this worker: scoring then shares its backend, never switches it. */
+    private readonly training: () => boolean,
+  ) {}
+
+  /** Loads a stored model (disposing the one held before); a second load of the same model is free. */
+  async load(card: Pick<ModelCard, 'id' | 'name' | 'trainConfig'>): Promise<LoadedModel> {
+    if (this.#held?.card.id === card.id && this.#held.backend === tf.getBackend()) return this.info(this.#held);
+    const record = await getModelRecord(await this.db(), card.id);
+    if (!record) throw new Error(`the model "${card.name}" is no longer stored`);
+    await this.ensureBackend();
+    this.unload();
+    this.#held = {
+      card,
+      record,
+      model: RewardModel.fromWeights(record.spec, record.weights),
+      tokenizer: tokenizerFor(record.spec, record.tokenizer),
+      maxLength: maxLengthOf(record.spec, card.trainConfig),
+      backend: tf.getBackend(),
+    };
+    return this.info(this.#held);
+  }
+
+  unload(): void {
+    this.#held?.model.dispose();
+    this.#held = undefined;
+  }
+
+  /** Rewards of (prompt, response) items, in their order. */
+  async score(
+    items: ScoreItem[],
+    onProgress?: (done: number, total: number) => void,
+    shouldStop?: () => boolean,
+  ): Promise<number[]> {
+    const held = await this.current();
+    const rewards = await scoreTexts(held.model, held.tokenizer, items, {
+      maxLength: held.maxLength,
+      onProgress,
+      shouldStop,
+    });
+    return Array.from(rewards);
+  }
+
+  /** Streams a JSONL file of rows, scores them chunk by chunk and writes the scored rows as JSONL. */
+  async batchScore(
+    file: Blob,
+    onProgress: (p: ScoreProgress) => void,
+    shouldStop: () => boolean,
+  ): Promise<BatchScoreResult> {
+    const started = performance.now();
+    const parts: string[] = [];
+    const preview: Record<string, unknown>[] = [];
+    const rewards: number[] = [];
+    const rejected: RejectedLine[] = [];
+    let rejectedCount = 0;
+    let rows = 0;
+    let bytesRead = 0;
+    let chunk: ScoreRow[] = [];
+    let chunkResponses = 0;
+    const flush = async () => {
+      const items = chunk.flatMap((row) => row.responses.map((response) => ({ prompt: row.prompt, response })));
+      const scored = await this.score(items, undefined, shouldStop);
+      let at = 0;
+      for (const row of chunk) {
+        const own = scored.slice(at, at + row.responses.length);
+        at += row.responses.length;
+        const out = scoredRecord(row, own);
+        parts.push(JSON.stringify(out) + '\n');
+        if (preview.length < PREVIEW_ROWS) preview.push(out);
+        rewards.push(...own);
+      }
+      rows += chunk.length;
+      chunk = [];
+      chunkResponses = 0;
+      onProgress({ phase: 'scoring', done: bytesRead, total: file.size });
+    };
+    for await (const line of readLines(file.stream(), (n) => (bytesRead = n))) {
+      if (shouldStop()) throw new Error('scoring was cancelled');
+      const parsed = parseScoreRow(line);
+      if (!parsed.ok) {
+        rejectedCount++;
+        if (rejected.length < REJECTED_KEPT) rejected.push(parsed.rejected);
+        continue;
+      }
+      chunk.push(parsed.row);
+      chunkResponses += parsed.row.responses.length;
+      if (chunkResponses >= RESPONSES_PER_CHUNK) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    if (rows === 0) {
+      throw Object.assign(new Error(describeEmpty(rejectedCount, 'prompt with a "response" or "responses"')), {
+        rejected,
+      });
+    }
+    return {
+      file: new Blob(parts, { type: 'application/jsonl' }),
+      rows,
+      responses: rewards.length,
+      preview,
+      rewards,
+      rejected,
+      rejectedCount,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /** A regression report from a JSONL file of prompts with responses by model version. */
+  async regressionFromFile(
+    file: Blob & { name?: string },
+    onProgress: (p: ScoreProgress) => void,
+    shouldStop: () => boolean,
+  ): Promise<RegressionResult> {
+    const rows: RegressionRow[] = [];
+    const rejected: RejectedLine[] = [];
+    let rejectedCount = 0;
+    for await (const line of readLines(file.stream())) {
+      const parsed = parseRegressionRow(line);
+      if (parsed.ok) rows.push(parsed.row);
+      else {
+        rejectedCount++;
+        if (rejected.length < REJECTED_KEPT) rejected.push(parsed.rejected);
+      }
+    }
+    if (rows.length === 0) {
+      throw Object.assign(new Error(describeEmpty(rejectedCount, 'prompt with responses by model version')), {
+        rejected,
+      });
+    }
+    const prompts = collectPrompts(rows);
+    const source = `the file ${file.name ?? ''}`.trim();
+    return { ...(await this.regression(prompts, source, onProgress, shouldStop)), skipped: rejectedCount, rejected };
+  }
+
+  /** A regression report from a dataset's pairs and their model_a_version / model_b_version. */
+  async regressionFromDataset(
+    dataset: { id: string; name: string },
+    onProgress: (p: ScoreProgress) => void,
+    shouldStop: () => boolean,
+  ): Promise<RegressionResult> {
+    const pairs: Pair[] = [];
+    await scanPairs(await this.db(), dataset.id, (p) => pairs.push(p));
+    const { prompts, skipped } = promptsFromPairs(pairs);
+    if (prompts.length === 0) {
+      throw new Error(
+        `no pair of "${dataset.name}" names two different model versions (model_a_version and model_b_version)`,
+      );
+    }
+    const result = await this.regression(prompts, `the dataset "${dataset.name}"`, onProgress, shouldStop);
+    return { ...result, skipped, rejected: [] };
+  }
+
+  private async regression(
+    prompts: VersionPrompt[],
+    source: string,
+    onProgress: (p: ScoreProgress) => void,
+    shouldStop: () => boolean,
+  ): Promise<Omit<RegressionResult, 'skipped' | 'rejected'>> {
+    const versions = new Set(prompts.flatMap((p) => Object.keys(p.responses)));
+    if (versions.size < 2) {
+      throw new Error(`${source} has responses from ${versions.size} model version; a comparison needs two or more`);
+    }
+    const { items, attach } = responsesToScore(prompts);
+    const rewards = await this.score(
+      items,
+      (done, total) => onProgress({ phase: 'scoring responses', done, total }),
+      shouldStop,
+    );
+    return { report: regressionReport(attach(rewards)), source, responses: items.length };
+  }
+
+  /** The held model, rebuilt on the current backend when a run has switched it since it was loaded. */
+  private async current(): Promise<Held> {
+    const held = this.#held;
+    if (!held) throw new Error('no model is loaded: pick one first');
+    if (held.backend === tf.getBackend()) return held;
+    await this.load(held.card);
+    return this.#held!;
+  }
+
+  /**
+   * The first model loaded in a worker that has not trained yet picks a backend as a run would
+   * ('auto': measured, and a software-only GPU adapter is passed over); a training run's is kept.
+   */
+  private async ensureBackend(): Promise<void> {
+    if (this.training() || tf.engine().backendName) return;
+    await selectBackend('auto');
+  }
+
+  private info(held: Held): LoadedModel {
+    return { id: held.card.id, name: held.card.name, maxLength: held.maxLength, backend: held.backend };
+  }
+}
+
+function describeEmpty(rejectedCount: number, wanted: string): string {
+  return rejectedCount > 0
+    ? `no line could be read: all ${rejectedCount} were rejected (each needs a ${wanted})`
+    : `the file is empty: each line needs a ${wanted}`;
+}
