@@ -24,6 +24,11 @@ function overview(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `rmlab score ... | head`: the reader has gone, which is no failure of ours.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const about = rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
