@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { builtinTokenizer } from '../core/model/tokenizer.ts';
 import { RewardModel, type ModelSpec } from '../core/model/reward-model.ts';
+import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
@@ -198,7 +199,12 @@ async function drive(
 
     const data = resume?.data ?? (await loadData(db, run));
     const fingerprint = resume?.checkpoint.data ?? dataFingerprint(data.train);
-    model = RewardModel.create(spec, config.seed);
+    // Word vectors matter only at step 0: a resumed run's weights all come from its checkpoint.
+    const wordVectors =
+      !resume && spec.encoder === 'builtin-transformer' && config.embeddingInit === 'glove'
+        ? await loadBuiltinWordVectors()
+        : undefined;
+    model = RewardModel.create(spec, config.seed, { wordVectors });
     const backend = run.backend.name;
     const from: TrainState | undefined = resume && {
       step: resume.checkpoint.step,

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BertEncoder, bertParams } from './encoders/bert.ts';
 import type { BertConfig } from './encoders/bert-config.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
-import { TransformerEncoder, type TransformerConfig } from './encoders/transformer.ts';
+import { TransformerEncoder, type TransformerConfig, type TransformerInit } from './encoders/transformer.ts';
 
 /** Everything needed to rebuild a model's shape; its weights travel separately. */
 export type ModelSpec = BuiltinModelSpec | BertModelSpec;
@@ -60,12 +60,15 @@ export class RewardModel {
     tf.dispose([headInit, biasInit]); // the variables hold their own copies
   }
 
-  /** A model with random weights: the built-in encoder, or a BERT initialised as HF does (N(0, 0.02^2), LayerNorm 1 and 0). */
-  static create(spec: ModelSpec, seed: number): RewardModel {
+  /**
+   * A model with random weights: the built-in encoder (`init`: pretrained word vectors its
+   * embeddings start from), or a BERT initialised as HF does (N(0, 0.02^2), LayerNorm 1 and 0).
+   */
+  static create(spec: ModelSpec, seed: number, init?: TransformerInit): RewardModel {
     const encoder =
       spec.encoder === 'bert'
         ? new BertEncoder(spec.bert, spec.pooling, seed)
-        : new TransformerEncoder(spec.transformer, seed);
+        : new TransformerEncoder(spec.transformer, seed, init);
     return new RewardModel(spec, encoder, seed);
   }
 

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dense } from '../dense.ts';
 import { embeddingLookup } from '../embedding.ts';
+import { wordVectorTable, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 
 export interface TransformerConfig {
@@ -19,9 +20,18 @@ export interface TransformerConfig {
   pooling: Pooling;
 }
 
+/** Where the encoder's weights start, beyond the seed: pretrained word vectors for embeddings.word, if any. */
+export interface TransformerInit {
+  wordVectors?: WordVectors;
+  /** Standard deviation the word vectors are scaled to; the random init's (0.02) unless set. */
+  wordVectorStd?: number;
+}
+
 /** Large negative instead of -Infinity: WGSL kernels may assume no Inf/NaN (see the guide). */
 const MASKED = -1e9;
 const LN_EPS = 1e-5;
+/** GPT-2's std for every initial weight matrix; pretrained word vectors are scaled to it too. */
+const INIT_STD = 0.02;
 
 export class TransformerEncoder implements Encoder {
   readonly params: NamedParams = new Map();
@@ -30,6 +40,7 @@ export class TransformerEncoder implements Encoder {
   constructor(
     readonly config: TransformerConfig,
     seed: number,
+    init: TransformerInit = {},
   ) {
     const { vocabSize, maxLength, dModel: D, nLayers, nHeads, dFF } = config;
     if (D % nHeads !== 0) throw new Error(`dModel ${D} must be divisible by nHeads ${nHeads}`);
@@ -37,14 +48,14 @@ export class TransformerEncoder implements Encoder {
     let s = seed;
     // GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 * layers) so
     // the residual stream's variance does not grow with depth.
-    const normal = (shape: number[], std = 0.02) => tf.randomNormal(shape, 0, std, 'float32', s++);
-    const residualStd = 0.02 / Math.sqrt(2 * nLayers);
+    const normal = (shape: number[], std = INIT_STD) => tf.randomNormal(shape, 0, std, 'float32', s++);
+    const residualStd = INIT_STD / Math.sqrt(2 * nLayers);
     const add = (name: string, init: tf.Tensor) => {
       this.params.set(name, tf.variable(init, true));
       init.dispose(); // the variable holds its own copy
     };
 
-    add('embeddings.word', normal([vocabSize, D]));
+    add('embeddings.word', this.wordEmbeddings(normal([vocabSize, D]) as tf.Tensor2D, init));
     add('embeddings.position', normal([maxLength, D]));
     for (let l = 0; l < nLayers; l++) {
       const p = `layers.${l}`;
@@ -63,6 +74,33 @@ export class TransformerEncoder implements Encoder {
     }
     add('ln_f.gamma', tf.ones([D]));
     add('ln_f.beta', tf.zeros([D]));
+  }
+
+  /**
+   * The word table starts from `random` (drawn first either way, so every other weight gets the
+   * same numbers from the same seed), with the rows that have a pretrained vector replaced by it at
+   * the random draw's std: see wordVectorTable. Only step 0 depends on this; a resumed run's weights
+   * come from its checkpoint.
+   */
+  private wordEmbeddings(random: tf.Tensor2D, init: TransformerInit): tf.Tensor2D {
+    const words = init.wordVectors;
+    if (!words) return random;
+    const { vocabSize, dModel } = this.config;
+    if (words.vocabSize !== vocabSize) {
+      random.dispose();
+      throw new Error(`word vectors cover a vocabulary of ${words.vocabSize}, the encoder has ${vocabSize}`);
+    }
+    // Chosen on the device, not read back: dataSync() on WebGPU stalls and breaks later reads (GUIDE).
+    const { values, set } = wordVectorTable(words, dModel, init.wordVectorStd ?? INIT_STD);
+    return tf.tidy(() => {
+      const table = tf.where(
+        tf.tensor2d(set, [vocabSize, dModel], 'bool'),
+        tf.tensor2d(values, [vocabSize, dModel]),
+        random,
+      );
+      random.dispose();
+      return table;
+    });
   }
 
   /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding) -> one vector per sequence [B, D]. */
