@@ -107,7 +107,8 @@ export class BertEncoder implements Encoder {
           if (given) return tf.tensor(given.data, shape, 'float32');
           if (init === 'ones') return tf.ones(shape);
           if (init === 'zeros') return tf.zeros(shape);
-          const drawn = tf.randomNormal(shape, 0, INIT_STD, 'float32', s++);
+          // tfjs takes seed 0 for "no seed" (Math.random): seed 0 draws with 0.5 instead.
+          const drawn = tf.randomNormal(shape, 0, INIT_STD, 'float32', s++ || 0.5);
           // HF's word embedding has padding_idx = pad_token_id, and _init_weights zeroes that row.
           if (name !== 'embeddings.word' || padTokenId < 0 || padTokenId >= shape[0]!) return drawn;
           const isPad = tf.reshape(tf.oneHot(tf.tensor1d([padTokenId], 'int32'), shape[0]!), [shape[0]!, 1]);

@@ -48,7 +48,8 @@ export class TransformerEncoder implements Encoder {
     let s = seed;
     // GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 * layers) so
     // the residual stream's variance does not grow with depth.
-    const normal = (shape: number[], std = INIT_STD) => tf.randomNormal(shape, 0, std, 'float32', s++);
+    // tfjs takes seed 0 for "no seed" (Math.random): seed 0, the default, draws with 0.5 instead.
+    const normal = (shape: number[], std = INIT_STD) => tf.randomNormal(shape, 0, std, 'float32', s++ || 0.5);
     const residualStd = INIT_STD / Math.sqrt(2 * nLayers);
     const add = (name: string, init: tf.Tensor) => {
       this.params.set(name, tf.variable(init, true));
