@@ -27,11 +27,6 @@ export interface TinyBertOptions {
   /** Write pytorch_model.bin instead of safetensors. */
   pytorchOnly?: boolean;
   seed?: number;
-  /**
-   * Add a tensor of about this many bytes that the encoder does not use (as real checkpoints carry
-   * their pretraining heads, cls.predictions.*): a download long enough to watch its progress.
-   */
-  extraBytes?: number;
 }
 
 /** Special tokens first, then words, then WordPiece continuations: every lowercase letter and digit is spellable. */
@@ -204,10 +199,6 @@ export function tinyBertFolder(options: TinyBertOptions = {}): Map<string, Uint8
     name: prefix + t.name,
     dtype: options.dtype ?? 'F32',
   }));
-  if (options.extraBytes) {
-    const n = Math.ceil(options.extraBytes / 4);
-    tensors.push({ name: `${prefix}cls.predictions.unused`, shape: [n], data: new Float32Array(n).fill(0.5) });
-  }
   if (options.pytorchOnly) {
     files.set('pytorch_model.bin', new Uint8Array([0x50, 0x4b, 0x03, 0x04])); // a zip's magic: never read
   } else if (options.shards && options.shards > 1) {

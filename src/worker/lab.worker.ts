@@ -15,10 +15,7 @@ import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
-import { PauseGate, resumeRun, runTraining, setHubEndpoint, type RunUpdate } from './train-run.ts';
-import { openEncoder } from './encoder-load.ts';
-import type { Pooling } from '../core/model/encoders/encoder.ts';
-import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
+import { PauseGate, resumeRun, runTraining, type RunUpdate } from './train-run.ts';
 import type { DatasetRecord, RunRecord } from '../store/db.ts';
 import {
   ScoringSession,
@@ -31,12 +28,18 @@ import type { ScoreItem } from '../core/eval/score.ts';
 import { DATASET_URL_MAX_BYTES, fetchLimited, MODEL_URL_MAX_BYTES, readAll } from '../core/share/fetch-url.ts';
 import type { SplitCounts } from '../core/export/trl.ts';
 import type { ModelCard } from '../store/db.ts';
-import { exportModelFile, exportTrainBigger, importModelFile, scoreHeldOut, type HeldOutRewards } from './model-io.ts';
+import {
+  exportHuggingFace,
+  exportModelFile,
+  exportTrainBigger,
+  importModelFile,
+  scoreHeldOut,
+  type HeldOutRewards,
+} from './model-io.ts';
 
 export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
 
 let cancelImport = false;
-let encoderLoad: AbortController | undefined;
 let stopTraining = false;
 let training = false;
 const pause = new PauseGate();
@@ -81,41 +84,6 @@ const api = {
 
   cancelImport(): void {
     cancelImport = true;
-  },
-
-  /** Where Hub model ids are downloaded from (the page's setting). */
-  setHubEndpoint(endpoint: string | undefined): void {
-    setHubEndpoint(endpoint);
-  },
-
-  /**
-   * Loads a pretrained encoder to show what it is, and keeps its files in the browser's cache for
-   * the run: a Hub id or URL (downloaded once), or a folder the user picked or dropped (its files,
-   * cached under 'folder:<name>'). One load at a time: a new one cancels the last.
-   */
-  async loadEncoder(
-    encoder: string,
-    pooling: Pooling,
-    endpoint: string | undefined,
-    folder: { files: File[] } | undefined,
-    onProgress: (p: LoadProgress) => void,
-  ): Promise<{ summary: EncoderSummary; cacheProblem?: string }> {
-    encoderLoad?.abort();
-    const controller = (encoderLoad = new AbortController());
-    setHubEndpoint(endpoint);
-    const folderFiles = folder && new Map(folder.files.map((f) => [f.name, f as Blob]));
-    const opened = await openEncoder(encoder, pooling, {
-      endpoint,
-      folderFiles,
-      signal: controller.signal,
-      onProgress,
-    });
-    if (encoderLoad === controller) encoderLoad = undefined;
-    return { summary: opened.summary, cacheProblem: opened.cacheProblem };
-  },
-
-  cancelEncoderLoad(): void {
-    encoderLoad?.abort();
   },
 
   async train(
@@ -201,6 +169,11 @@ const api = {
   /** A stored model as a .rmlab.safetensors file (model-io.ts). */
   async exportModel(id: string): Promise<{ fileName: string; file: Blob }> {
     return exportModelFile(await openLabDB(), id);
+  },
+
+  /** A BERT-family model as a Hugging Face folder (.zip); throws the reason for any other model. */
+  async exportHuggingFace(id: string): Promise<{ fileName: string; file: Blob }> {
+    return exportHuggingFace(await openLabDB(), id);
   },
 
   /** Stores a model file, picked or from a link, as a new model; nothing is stored if it is refused. */

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair.ts';
 import { planSplit } from '../core/data/split.ts';
+import { huggingFaceZip } from '../core/export/hf-zip.ts';
 import { trainBiggerZip, type SplitCounts } from '../core/export/trl.ts';
 import { decodeModelFile, encodeModelFile, MODEL_FILE_SUFFIX, type ModelMeta } from '../core/model/model-file.ts';
 import { RewardModel } from '../core/model/reward-model.ts';
@@ -47,6 +48,23 @@ export async function exportModelFile(db: RMLabDatabase, id: string): Promise<{ 
   return {
     fileName: `${fileSlug(card.name)}${MODEL_FILE_SUFFIX}`,
     file: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+  };
+}
+
+/** A BERT-family model as a Hugging Face model folder, zipped (core/export/hf-zip.ts). */
+export async function exportHuggingFace(db: RMLabDatabase, id: string): Promise<{ fileName: string; file: Blob }> {
+  const { card, model } = await cardAndModel(db, id);
+  const zip = huggingFaceZip({
+    spec: model.spec,
+    weights: model.weights,
+    tokenizer: model.tokenizer,
+    name: card.name,
+    ...(card.datasetName ? { datasetName: card.datasetName } : {}),
+    ...(card.heldOutAccuracy !== undefined ? { heldOutAccuracy: card.heldOutAccuracy } : {}),
+  });
+  return {
+    fileName: `${fileSlug(card.name)}.hf.zip`,
+    file: new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }),
   };
 }
 

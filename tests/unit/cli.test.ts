@@ -1,7 +1,6 @@
 // The `rmlab` command as a user runs it: a child process through the package's bin launcher, on a
 // small generated data file whose rule can be learned (the polite answer is preferred), with a
 // tiny model for a few steps.
-import 'fake-indexeddb/auto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +13,6 @@ import { decodeModelFile } from '../../src/core/model/model-file.ts';
 import { RewardModel } from '../../src/core/model/reward-model.ts';
 import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
 import { TRAIN_FIELD_KEYS, parseTrainConfig } from '../../src/core/train/config.ts';
-import { openLabDB } from '../../src/store/db.ts';
-import { getModelRecord } from '../../src/store/models.ts';
-import { importModelFile } from '../../src/worker/model-io.ts';
 import { startHubServer } from '../hub-server.ts';
 import { tinyBertFolder } from '../tiny-bert.ts';
 
@@ -146,28 +142,6 @@ describe('rmlab train', () => {
     expect(file.meta.heldOutAccuracy).toBe(summary.heldOutAccuracy);
     expect(file.meta.trainConfig).toEqual(config);
     expect(file.spec).toMatchObject({ encoder: 'builtin-transformer', transformer: { dModel: 16, maxLength: 32 } });
-  });
-
-  it("is a model file the app's import takes whole: its card carries the run's steps, accuracy and options", async () => {
-    const bytes = new Uint8Array(readFileSync(join(runDir(), 'model.rmlab.safetensors')));
-    const db = await openLabDB('rmlab-cli-import');
-    try {
-      const card = await importModelFile(db, bytes, 'model.rmlab.safetensors');
-      const summary = jsonLines(trained.stdout).at(-1)!;
-      expect(card).toMatchObject({
-        origin: 'import',
-        name: 'x',
-        datasetName: 'pairs.jsonl',
-        steps: 12,
-        heldOutAccuracy: summary.heldOutAccuracy,
-      });
-      expect(card.trainConfig).toEqual(JSON.parse(readFileSync(join(runDir(), 'config.json'), 'utf8')));
-      const stored = await getModelRecord(db, card.id);
-      const file = decodeModelFile(bytes);
-      expect(stored!.weights.map((w) => w.name).sort()).toEqual(file.weights.map((w) => w.name).sort());
-    } finally {
-      db.close();
-    }
   });
 
   it('stops after the current step on Ctrl-C and still writes the model', async () => {

@@ -163,8 +163,6 @@ export interface EncoderSummary {
   hiddenSize: number;
   heads: number;
   vocabSize: number;
-  /** The longest sequence it reads (max_position_embeddings). */
-  maxPositions: number;
   /** Parameters of the encoder and head as RM Lab trains them. */
   parameters: number;
   /** Tensors that the checkpoint did not have and start fresh (e.g. a missing pooler). */
@@ -188,7 +186,6 @@ export function summarise(
     hiddenSize: folder.config.hiddenSize,
     heads: folder.config.numHeads,
     vocabSize: folder.config.vocabSize,
-    maxPositions: folder.config.maxPositions,
     // The reward head: hidden -> 1, plus its bias.
     parameters: weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) + folder.config.hiddenSize + 1,
     initialised,

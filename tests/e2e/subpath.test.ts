@@ -1,0 +1,112 @@
+// Publishing: `vite build` gives a static site that works from any static host under a sub-path.
+// The site is built into its own folder and served by a plain static file server (node:http, no
+// Vite) under /some/sub/path/, with the two headers that make the page cross-origin isolated; the
+// demo loads and a run trains on WebAssembly, so the worker, the .wasm files (and the threaded
+// build's) and the demo data all resolve under the sub-path.
+import { createReadStream, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+
+// Under dist-e2e*, which git ignores.
+const OUT_DIR = `dist-e2e-subpath-${process.pid}`;
+const SUB_PATH = '/some/sub/path/';
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.jsonl': 'application/jsonl',
+  '.svg': 'image/svg+xml',
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+};
+let server: Server;
+let browser: Browser;
+let siteUrl: string;
+const requested: string[] = [];
+const notFound: string[] = [];
+
+beforeAll(async () => {
+  await build({ logLevel: 'warn', build: { outDir: OUT_DIR, emptyOutDir: true } });
+  // What any static host does: files from the folder, by path, under the site's sub-path.
+  server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requested.push(path);
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+    if (!path.startsWith(SUB_PATH)) {
+      notFound.push(path);
+      res.writeHead(404, headers).end();
+      return;
+    }
+    let file = normalize(join(OUT_DIR, path.slice(SUB_PATH.length)));
+    if (!file.startsWith(OUT_DIR)) {
+      res.writeHead(403, headers).end();
+      return;
+    }
+    try {
+      if (statSync(file).isDirectory()) file = join(file, 'index.html');
+      const size = statSync(file).size;
+      res.writeHead(200, {
+        ...headers,
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Content-Length': size,
+      });
+      createReadStream(file).pipe(res);
+    } catch {
+      notFound.push(path);
+      res.writeHead(404, headers).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  siteUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SUB_PATH}`;
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  rmSync(OUT_DIR, { recursive: true, force: true });
+});
+
+describe('the built site under a sub-path of a static host', () => {
+  it('loads the demo and trains on WebAssembly, every file from under the sub-path', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(siteUrl);
+    // The headers took: WebAssembly threads are possible on this host.
+    await expect(page.evaluate(() => crossOriginIsolated)).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Load demo dataset' }).click();
+    await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
+    for (const [label, value] of [
+      ['Model width', '16'],
+      ['Layers', '1'],
+      ['Attention heads', '2'],
+      ['Max tokens', '32'],
+      ['Max steps', '2'],
+      ['Evaluate every', '2'],
+      ['Held-out pairs used', '16'],
+    ] as const) {
+      await page.getByLabel(label, { exact: true }).fill(value);
+    }
+    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await expect(page.locator('[data-backend]').innerText()).resolves.toMatch(/Backend: wasm/);
+
+    expect(notFound).toEqual([]);
+    expect(requested.every((p) => p.startsWith(SUB_PATH))).toBe(true);
+    expect(requested.some((p) => p.endsWith('.wasm'))).toBe(true);
+    expect(requested).toContain(`${SUB_PATH}demo/pandalm-testset.jsonl`);
+    expect(requested.some((p) => /lab\.worker.*\.js$/.test(p))).toBe(true);
+    await page.screenshot({ path: 'test-results/e2e/subpath-trained.png', fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
