@@ -6,7 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { strFromU8, unzipSync } from 'fflate';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { writeSafetensors } from '../../src/core/model/safetensors.ts';
+import { bertEncoderWeights, readBertConfig } from '../../src/core/model/hf-checkpoint.ts';
+import { encodeModelFile } from '../../src/core/model/model-file.ts';
+import type { BertModelSpec } from '../../src/core/model/reward-model.ts';
+import { readSafetensors, writeSafetensors } from '../../src/core/model/safetensors.ts';
+import { tinyBertFolder, TINY_VOCAB } from '../tiny-bert.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 
 const SHOTS = 'test-results/e2e';
@@ -42,6 +46,30 @@ async function importModelFile(name: string, buffer: Buffer) {
     page.getByRole('button', { name: 'Import a model file…' }).click(),
   ]);
   await chooser.setFiles({ name, mimeType: 'application/octet-stream', buffer });
+}
+
+/** A tiny BERT reward model as an RM Lab model file, with the HF tensors it was made from. */
+function tinyBertModelFile(pooling: 'cls' | 'mean', name: string) {
+  const folder = tinyBertFolder({ hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32 });
+  const text = (file: string) => JSON.parse(new TextDecoder().decode(folder.get(file)!));
+  const bert = readBertConfig(text('config.json'), {
+    sepTokenId: TINY_VOCAB.indexOf('[SEP]'),
+    padTokenId: TINY_VOCAB.indexOf('[PAD]'),
+  });
+  const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert, pooling, source: 'tiny/bert' };
+  const original = readSafetensors(folder.get('model.safetensors')!).tensors;
+  const { weights } = bertEncoderWeights(spec, original);
+  const head = [
+    { name: 'head.weight', shape: [16, 1], data: Float32Array.from({ length: 16 }, (_, i) => i / 16 - 0.5) },
+    { name: 'head.bias', shape: [1], data: new Float32Array([0.5]) },
+  ];
+  const bytes = encodeModelFile({
+    spec,
+    weights: [...weights, ...head],
+    tokenizer: { json: text('tokenizer.json'), config: text('tokenizer_config.json') },
+    meta: { name, createdAt: '2026-01-01T00:00:00Z' },
+  });
+  return { bytes: Buffer.from(bytes), original };
 }
 
 describe('models: export, import, identical scores', () => {
@@ -156,6 +184,45 @@ describe('models: export, import, identical scores', () => {
     const test = strFromU8(files['data/test.jsonl']!).trim().split('\n');
     expect(train.length + test.length).toBe(422 + 472); // every decisive demo pair, on its side of the split
     await page.getByText(/saved a TRL folder \(zip\)/).waitFor();
+  });
+
+  it('exports an imported BERT model for Hugging Face; a mean-pooled one is not offered', async () => {
+    const bert = tinyBertModelFile('cls', 'tiny bert rm');
+    await importModelFile('tiny.rmlab.safetensors', bert.bytes);
+    await page.getByText('Imported "tiny bert rm" as a new model.').waitFor({ timeout: 30_000 });
+    const row = modelRows().filter({ hasText: 'tiny bert rm' });
+    await expect(row.innerText()).resolves.toMatch(/tiny\/bert \(bert, 1 × 16\), cls pooling/);
+    const zip = await download(() => row.getByRole('button', { name: 'Export tiny bert rm for Hugging Face' }).click());
+    expect(zip.name).toBe('tiny-bert-rm.hf.zip');
+    const files = unzipSync(new Uint8Array(zip.bytes));
+    expect(Object.keys(files).sort()).toEqual(
+      ['README.md', 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].sort(),
+    );
+    const tensors = readSafetensors(files['model.safetensors']!).tensors;
+    // Through the store, the worker and the zip: every encoder tensor is the checkpoint's own.
+    for (const [name, t] of bert.original) expect([...tensors.get(`bert.${name}`)!.data], name).toEqual([...t.data]);
+    expect(tensors.get('classifier.weight')!.shape).toEqual([1, 16]);
+    expect(JSON.parse(strFromU8(files['config.json']!)).architectures).toEqual(['BertForSequenceClassification']);
+
+    const mean = tinyBertModelFile('mean', 'mean bert rm');
+    await importModelFile('mean.rmlab.safetensors', mean.bytes);
+    await page.getByText('Imported "mean bert rm" as a new model.').waitFor({ timeout: 30_000 });
+    const meanButton = modelRows()
+      .filter({ hasText: 'mean bert rm' })
+      .getByRole('button', { name: 'Export mean bert rm for Hugging Face' });
+    await expect(meanButton.isDisabled()).resolves.toBe(true);
+    await expect(meanButton.getAttribute('title')).resolves.toMatch(/pools through \[CLS\] only/);
+    // The built-in encoder has no Hugging Face class: no button at all.
+    await expect(
+      modelRows()
+        .filter({ hasText: 'trained here' })
+        .getByRole('button', { name: /for Hugging Face$/ })
+        .count(),
+    ).resolves.toBe(0);
+    for (const name of ['tiny bert rm', 'mean bert rm']) {
+      await page.getByRole('button', { name: `Delete ${name}` }).click();
+    }
+    await expect.poll(() => modelRows().count()).toBe(2);
   });
 
   it('renames the imported model and deletes it; the trained one stays', async () => {
