@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Pooling } from '../src/core/model/encoders/encoder.ts';
 import { RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
-import { makeBatch, type PairBatch } from '../src/core/train/batch.ts';
+import { disposeBatch, makeBatch, type PairBatch } from '../src/core/train/batch.ts';
 import { bradleyTerryLoss, pairwiseAccuracy } from '../src/core/train/loss.ts';
 
 export interface Named {
@@ -144,7 +144,8 @@ export async function adamSteps(f: Fixture, learningRate: number, steps = 3): Pr
     }, model.trainableVariables);
     optimizer.applyGradients(grads);
     losses.push((await loss.data())[0]!);
-    tf.dispose([loss, ...Object.values(grads), batch.ids, batch.mask, batch.margin]);
+    tf.dispose([loss, ...Object.values(grads)]);
+    disposeBatch(batch);
     counts.push(tf.memory().numTensors);
   }
   optimizer.dispose();

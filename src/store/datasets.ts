@@ -61,14 +61,20 @@ export async function getRejectedLines(db: RMLabDatabase, datasetId: string): Pr
   return (await db.get('rejects', datasetId))?.lines ?? [];
 }
 
-/** Removes a dataset, its pairs and its rejected lines. */
+/** Removes a dataset, its pairs, its rejected lines and its cached token ids. */
 export async function deleteDataset(db: RMLabDatabase, datasetId: string): Promise<void> {
-  const tx = db.transaction(['datasets', 'pairs', 'rejects'], 'readwrite');
+  const tx = db.transaction(['datasets', 'pairs', 'rejects', 'tokens'], 'readwrite');
   const pairs = tx.objectStore('pairs');
   let cursor = await pairs.index('byDataset').openKeyCursor(IDBKeyRange.only(datasetId));
   while (cursor) {
     await pairs.delete(cursor.primaryKey);
     cursor = await cursor.continue();
+  }
+  const tokens = tx.objectStore('tokens');
+  let cached = await tokens.index('byDataset').openKeyCursor(IDBKeyRange.only(datasetId));
+  while (cached) {
+    await tokens.delete(cached.primaryKey);
+    cached = await cached.continue();
   }
   await tx.objectStore('rejects').delete(datasetId);
   await tx.objectStore('datasets').delete(datasetId);

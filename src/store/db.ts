@@ -7,6 +7,7 @@ import type { TrainConfig } from '../core/train/config.ts';
 import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../core/train/events.ts';
 import type { BackendInfo } from '../core/train/backend.ts';
 import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
+import type { TokenRecord } from './token-cache.ts';
 
 export const DB_NAME = 'rm-lab';
 export const DB_VERSION = 3;
@@ -142,7 +143,7 @@ export interface RMLabDB extends DBSchema {
    */
   tokens: {
     key: string;
-    value: { key: string; datasetId: string } & Record<string, unknown>;
+    value: TokenRecord;
     indexes: { byDataset: string };
   };
 }

@@ -1,7 +1,10 @@
 // Checkpoints and resume on tfjs's cpu backend (and wasm, in Node): a run cut at step k, its state
 // copied out (as IndexedDB would: a structured clone), put into a fresh model and optimizer and
 // trained on to step N ends with the same weights and Adam state, bit for bit, as the run that never
-// stopped. Also: the NaN guard, pausing, and no tensor left behind.
+// stopped. Also: the NaN guard, pausing, and no tensor left behind. The runs here have every loss and
+// optimizer option on (Davidson ties, soft targets from votes, centering, AdamW's decay, warmup and
+// cosine decay, clipping, accumulation over micro-batches): the schedule position and all the
+// optimizer's state must come back from the checkpoint.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -11,6 +14,7 @@ import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
 import { captureState, restoreState, type TrainState } from '../../src/core/train/checkpoint.ts';
 import { prepareTrainingData, type TrainingData } from '../../src/core/train/data.ts';
 import type { StepPoint } from '../../src/core/train/events.ts';
+import { learningRateAt } from '../../src/core/train/schedule.ts';
 import { trainRewardModel, TrainingDiverged, type TrainHooks } from '../../src/core/train/trainer.ts';
 
 const tokenizer = builtinTokenizer();
@@ -35,6 +39,18 @@ function politePairs(n: number): Pair[] {
     const polite = `thank you for asking about ${topics[i % topics.length]}, here is a careful answer`;
     const rude = `no. figure out ${topics[i % topics.length]} yourself`;
     const aWins = i % 2 === 0;
+    if (i % 7 === 3) {
+      // a tie, trained on under Davidson's model; some with split votes
+      return {
+        id: `p${i}`,
+        datasetId: 'd',
+        prompt: `question ${i} about ${topics[i % topics.length]}`,
+        responseA: polite,
+        responseB: `${polite}!`,
+        winner: 'tie',
+        votes: i % 2 === 0 ? { a: 1, b: 0, tie: 2, both_bad: 0 } : undefined,
+      };
+    }
     return {
       id: `p${i}`,
       datasetId: 'd',
@@ -43,6 +59,7 @@ function politePairs(n: number): Pair[] {
       responseB: aWins ? rude : polite,
       winner: aWins ? 'a' : 'b',
       margin: i % 3 === 0 ? 0.5 : undefined,
+      votes: i % 5 === 0 ? { a: aWins ? 2 : 1, b: aWins ? 1 : 2, tie: 0, both_bad: 0 } : undefined,
     };
   });
 }
@@ -53,10 +70,31 @@ const data: TrainingData = prepareTrainingData(politePairs(60), tokenizer, {
   splitSeed: 1,
   stratify: 'none',
   maxHeldOutPairs: 100,
+  ties: 'davidson',
+  softTargets: 'votes',
 });
-// The last batch of each epoch is short (train % batchSize != 0), so positions cross uneven epoch ends.
-const hyper = { batchSize: 8, learningRate: 3e-3, epochs: 3, maxSteps: 0, seed: 7, evalEvery: 4, maxLength: 32 };
-const stepsPerEpoch = Math.ceil(data.train.length / hyper.batchSize);
+// The last step of each epoch is short (train % (batchSize * gradAccumulation) != 0), so positions cross
+// uneven epoch ends, and its last micro-batch is short too.
+const hyper = {
+  batchSize: 4,
+  gradAccumulation: 2,
+  learningRate: 3e-3,
+  lrSchedule: 'cosine',
+  warmupRatio: 0.2,
+  warmupSteps: 0,
+  weightDecay: 0.05,
+  maxGradNorm: 0.5,
+  ties: 'davidson',
+  tieNu: 0.8,
+  centerRewards: 0.01,
+  epochs: 3,
+  maxSteps: 0,
+  seed: 7,
+  evalEvery: 4,
+  maxLength: 32,
+} as const;
+const pairsPerStep = hyper.batchSize * hyper.gradAccumulation;
+const stepsPerEpoch = Math.ceil(data.train.length / pairsPerStep);
 const N = stepsPerEpoch * hyper.epochs;
 
 /** Bit patterns, so NaN, -0 and the last ulp all count. */
@@ -116,7 +154,7 @@ describe.each(['cpu', 'wasm'])('resume on the %s backend', (backend) => {
     await tf.setBackend(backend);
     uninterrupted = await train(5);
     expect(uninterrupted.final.step).toBe(N);
-  });
+  }, 300_000); // whole runs on the slow cpu backend, on a shared machine: time limits here are not speed checks
 
   // Mid-epoch; at an epoch's end (position moves to the next epoch); mid-epoch after a short batch.
   it.each([3, stepsPerEpoch, stepsPerEpoch * 2 + 2])(
@@ -126,7 +164,7 @@ describe.each(['cpu', 'wasm'])('resume on the %s backend', (backend) => {
       expect(state.position).toEqual(
         k % stepsPerEpoch === 0
           ? { epoch: k / stepsPerEpoch, index: 0 }
-          : { epoch: Math.floor(k / stepsPerEpoch), index: (k % stepsPerEpoch) * hyper.batchSize },
+          : { epoch: Math.floor(k / stepsPerEpoch), index: (k % stepsPerEpoch) * pairsPerStep },
       );
       expect(state.optimizer.iterations).toBe(k);
       const resumed = await train(99, state); // other starting weights: the checkpoint must overwrite them all
@@ -140,13 +178,14 @@ describe.each(['cpu', 'wasm'])('resume on the %s backend', (backend) => {
       // The same batches in the same order: every later step's loss, gradient norm and rewards agree.
       expect(resumed.points).toEqual(uninterrupted.points.filter((p) => p.step > k));
     },
+    300_000,
   );
 
   it('also when the state is captured every few steps and the run is cut between two checkpoints', async () => {
     const state = await firstSteps(11, 5); // checkpoints at 5 and 10, then the one at the stop (11)
     const resumed = await train(1, state);
     expect(bits(resumed.weights)).toEqual(bits(uninterrupted.weights));
-  });
+  }, 300_000);
 });
 
 describe('checkpoints on the cpu backend', () => {
@@ -171,7 +210,7 @@ describe('checkpoints on the cpu backend', () => {
     expect(bits(drifted.weights)).not.toEqual(bits(reference.weights));
     const exact = await train(5, state);
     expect(bits(exact.weights)).toEqual(bits(reference.weights));
-  });
+  }, 300_000);
 
   it('reads the state back only at checkpoint steps, pauses and the end', async () => {
     const model = RewardModel.create(spec, 5);
@@ -186,12 +225,22 @@ describe('checkpoints on the cpu backend', () => {
     expect(at).toEqual([5, 10, 12]);
   });
 
-  it('reports gradient norm, learning rate and the batch reward mean and spread with every step', async () => {
+  it('the data has ties and soft targets to train on, and the epoch ends mid-step', () => {
+    expect(data.counts.tiesTrained).toBeGreaterThan(0);
+    expect(data.counts.softTargets).toBeGreaterThan(0);
+    expect(data.train.length % pairsPerStep).not.toBe(0);
+    expect((data.train.length % pairsPerStep) % hyper.batchSize).not.toBe(0);
+  });
+
+  it('reports gradient norm, the scheduled learning rate and the batch reward mean and spread with every step', async () => {
     const { points } = await train(5);
     expect(points).toHaveLength(N);
+    // the norm reported is the one before clipping: some steps were clipped
+    expect(points.some((p) => p.gradNorm! > hyper.maxGradNorm)).toBe(true);
+    expect(points[0]!.learningRate).toBe(0); // warmup starts at 0, as HF's schedules do
     for (const p of points) {
       expect(p.gradNorm).toBeGreaterThan(0);
-      expect(p.learningRate).toBe(hyper.learningRate);
+      expect(p.learningRate).toBe(learningRateAt(hyper, p.step - 1, N));
       expect(Number.isFinite(p.rewardMean)).toBe(true);
       expect(p.rewardStd).toBeGreaterThanOrEqual(0);
     }
@@ -271,7 +320,7 @@ describe('checkpoints on the cpu backend', () => {
     const outcome = await done;
     expect(checkpoints).toEqual([pausedAtStep, N]);
     expect(bits(outcome.weights)).toEqual(bits(reference.weights));
-  });
+  }, 300_000); // two whole runs on the slow cpu backend
 
   it('stops a paused run when asked', async () => {
     let release: (() => void) | undefined;

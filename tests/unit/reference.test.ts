@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RewardModel } from '../../src/core/model/reward-model.ts';
+import { disposeBatch } from '../../src/core/train/batch.ts';
 import { expectMatchesFixture } from '../reference-expect.ts';
 import { adamSteps, fixtureBatch, runFixture, specOf, type Fixture } from '../reference-fixture.ts';
 import cls from '../fixtures/reference-cls.json';
@@ -60,7 +61,7 @@ describe('the fixtures describe what the app feeds the model', () => {
     expect(batch.mask.arraySync()).toEqual(f.batch.mask);
     expect(batch.margin.arraySync()).toEqual(f.batch.margin.map((m) => Math.fround(m)));
     expect(batch.size).toBe(f.pairs.length);
-    tf.dispose([batch.ids, batch.mask, batch.margin]);
+    disposeBatch(batch);
   });
 
   it('every fixture has non-trivial weights, padding, a non-zero margin and a parameter set the model agrees with', () => {

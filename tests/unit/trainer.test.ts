@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Pair } from '../../src/core/data/pair.ts';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
-import { prepareTrainingData } from '../../src/core/train/data.ts';
+import { prepareTrainingData, votesOutcome } from '../../src/core/train/data.ts';
 import type { EvalPoint, TrainEvent } from '../../src/core/train/events.ts';
 import { makeBatch } from '../../src/core/train/batch.ts';
 import { trainRewardModel } from '../../src/core/train/trainer.ts';
@@ -77,6 +77,55 @@ describe('preparing training data', () => {
     expect(data.counts.train).toBeGreaterThan(data.counts.heldOut);
   });
 
+  it('under Davidson, trains on training-side ties (A in the chosen row, outcome "tie") and still scores held-out ones', () => {
+    const ties: Pair[] = Array.from({ length: 20 }, (_, i) => ({
+      id: `t${i}`,
+      datasetId: 'd',
+      prompt: `tied question ${i}`,
+      responseA: 'one answer',
+      responseB: 'another answer',
+      winner: 'tie',
+    }));
+    const pairs = [...politePairs(40), ...ties];
+    const dropped = prepareTrainingData(pairs, tokenizer, dataOptions);
+    const kept = prepareTrainingData(pairs, tokenizer, { ...dataOptions, ties: 'davidson' });
+    expect(dropped.counts.tiesTrained).toBe(0);
+    expect(kept.counts.tiesTrained).toBe(20 - kept.heldOutTies.length);
+    expect(kept.counts.tiesTrained).toBeGreaterThan(0);
+    expect(kept.heldOutTies).toEqual(dropped.heldOutTies);
+    expect(kept.train.length).toBe(dropped.train.length + kept.counts.tiesTrained!);
+    const trainedTies = kept.train.filter((p) => p.outcome?.tie === 1);
+    expect(trainedTies).toHaveLength(kept.counts.tiesTrained!);
+    const encoded = (response: string) =>
+      new Set(ties.map((t) => tokenizer.encodePair(t.prompt as string, response, 32).ids.join()));
+    for (const t of trainedTies) {
+      expect(encoded('one answer').has(t.chosen.join())).toBe(true); // response A in the chosen row
+      expect(encoded('another answer').has(t.rejected.join())).toBe(true);
+    }
+  });
+
+  it('soft targets: the share of votes for each side, a tie vote half under Bradley-Terry, its own under Davidson', () => {
+    const votes = { a: 1, b: 1, tie: 1, both_bad: 4 };
+    expect(votesOutcome(votes, 'a', 'drop')).toEqual({ chosen: 0.5, rejected: 0.5, tie: 0 });
+    expect(votesOutcome({ ...votes, a: 2 }, 'b', 'drop')).toEqual({ chosen: 1.5 / 4, rejected: 2.5 / 4, tie: 0 });
+    expect(votesOutcome({ ...votes, a: 2 }, 'a', 'davidson')).toEqual({ chosen: 0.5, rejected: 0.25, tie: 0.25 });
+    expect(votesOutcome({ a: 0, b: 0, tie: 0, both_bad: 3 }, 'a', 'drop')).toBeUndefined();
+    const pairs: Pair[] = politePairs(40).map((p, i) =>
+      i % 2 === 0 ? { ...p, votes: { a: 2, b: 1, tie: 0, both_bad: 0 } } : p,
+    );
+    const hard = prepareTrainingData(pairs, tokenizer, dataOptions);
+    const soft = prepareTrainingData(pairs, tokenizer, { ...dataOptions, softTargets: 'votes' });
+    expect(hard.train.every((p) => p.outcome === undefined)).toBe(true);
+    expect(soft.counts.softTargets).toBe(soft.train.filter((p) => p.outcome).length);
+    expect(soft.counts.softTargets).toBeGreaterThan(0);
+    // pair 0: A wins 2 votes to 1, and A is the chosen response
+    for (const p of soft.train.filter((q) => q.outcome)) {
+      expect(p.outcome!.chosen).toBeCloseTo(2 / 3, 12);
+      expect(p.outcome!.rejected).toBeCloseTo(1 / 3, 12);
+      expect(p.outcome!.tie).toBe(0);
+    }
+  });
+
   it('counts pairs cut to maxLength', () => {
     const long = 'word '.repeat(200);
     const pairs: Pair[] = [{ id: 'l', datasetId: 'd', prompt: long, responseA: long, responseB: 'short', winner: 'a' }];
@@ -115,6 +164,13 @@ describe('training loop', () => {
     });
     model.dispose();
     expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  it('the default seed, 0, repeats too: the same starting weights every time', async () => {
+    const [a, b] = [RewardModel.create(spec(), 0), RewardModel.create(spec(), 0)];
+    expect(await a.getWeights()).toEqual(await b.getWeights());
+    a.dispose();
+    b.dispose();
   });
 
   it('repeats a run exactly with the same seed', async () => {
@@ -166,6 +222,70 @@ describe('training loop', () => {
     expect(tf.memory().numTensors).toBe(afterCreate);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('leaks no tensor with every loss and optimizer option on (ties, votes, centering, AdamW, schedule, clipping, accumulation)', async () => {
+    const pairs: Pair[] = politePairs(48).map((p, i) =>
+      i % 6 === 1 ? { ...p, winner: 'tie' } : i % 4 === 0 ? { ...p, votes: { a: 2, b: 1, tie: 1, both_bad: 0 } } : p,
+    );
+    const data = prepareTrainingData(pairs, tokenizer, { ...dataOptions, ties: 'davidson', softTargets: 'votes' });
+    expect(data.counts.tiesTrained).toBeGreaterThan(0);
+    const before = tf.memory().numTensors;
+    const model = RewardModel.create(spec(), 0);
+    const afterCreate = tf.memory().numTensors;
+    const counts: number[] = [];
+    const all = {
+      ...hyper,
+      batchSize: 3,
+      gradAccumulation: 3,
+      lrSchedule: 'cosine',
+      warmupRatio: 0.2,
+      weightDecay: 0.1,
+      maxGradNorm: 0.5,
+      ties: 'davidson',
+      tieNu: 0.5,
+      centerRewards: 0.01,
+    } as const;
+    await trainRewardModel(model, data, { ...all, maxSteps: 12, evalEvery: 4 }, tokenizer.special.pad, {
+      onEvent: (e) => e.type === 'steps' && counts.push(tf.memory().numTensors),
+    });
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(afterCreate);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('accumulating 2 micro-batches of 4 takes the step one batch of 8 takes (the loss is the mean over the effective batch)', async () => {
+    const data = prepareTrainingData(politePairs(48), tokenizer, dataOptions);
+    const run = async (batchSize: number, gradAccumulation: number) => {
+      const model = RewardModel.create(spec(), 0);
+      const losses: number[] = [];
+      await trainRewardModel(
+        model,
+        data,
+        { ...hyper, batchSize, gradAccumulation, maxSteps: 2, evalEvery: 100, centerRewards: 0.05 },
+        tokenizer.special.pad,
+        { onEvent: (e) => e.type === 'steps' && losses.push(...e.points.map((p) => p.loss)) },
+      );
+      const weights = await model.getWeights();
+      model.dispose();
+      return { losses, weights };
+    };
+    const one = await run(8, 1);
+    const accumulated = await run(4, 2);
+    const split = await run(8, 2); // twice the effective batch: a different step
+    expect(accumulated.losses[0]).toBeCloseTo(one.losses[0]!, 5);
+    expect(accumulated.losses[1]).toBeCloseTo(one.losses[1]!, 5);
+    let maxDiff = 0;
+    let splitDiff = 0;
+    one.weights.forEach((w, i) =>
+      w.data.forEach((x, j) => {
+        maxDiff = Math.max(maxDiff, Math.abs(x - accumulated.weights[i]!.data[j]!));
+        splitDiff = Math.max(splitDiff, Math.abs(x - split.weights[i]!.data[j]!));
+      }),
+    );
+    expect(maxDiff).toBeLessThan(1e-5);
+    expect(splitDiff).toBeGreaterThan(1e-4);
   });
 
   it('scores held-out ties at each evaluation, response A and B, aligned with their metadata', async () => {

@@ -3,12 +3,24 @@
 // and padding everything to maxLength wastes work on short pairs.
 import * as tf from '@tensorflow/tfjs';
 
+/** How much a pair's labels say "chosen wins", "rejected wins" and "tie" (summing to 1): see loss.ts. */
+export interface Outcome {
+  chosen: number;
+  rejected: number;
+  tie: number;
+}
+
+/** A plain label: the chosen response wins. */
+export const CHOSEN_WINS: Outcome = Object.freeze({ chosen: 1, rejected: 0, tie: 0 });
+
 export interface TokenizedPair {
-  /** [CLS] prompt [SEP] chosen [SEP] */
+  /** [CLS] prompt [SEP] chosen [SEP] (for a tie: response A) */
   chosen: Int32Array;
-  /** [CLS] prompt [SEP] rejected [SEP] */
+  /** [CLS] prompt [SEP] rejected [SEP] (for a tie: response B) */
   rejected: Int32Array;
   margin: number;
+  /** Soft targets from votes, or a tie; omitted: the chosen response wins. */
+  outcome?: Outcome;
 }
 
 /** Lengths a batch is padded to: powers of two from 16 up to maxLength (which is always one). */
@@ -30,11 +42,16 @@ export interface PairBatch {
   ids: tf.Tensor2D;
   mask: tf.Tensor2D;
   margin: tf.Tensor1D;
+  /** [B] each: the weights of the three outcomes (see loss.ts). */
+  outcome: { chosen: tf.Tensor1D; rejected: tf.Tensor1D; tie: tf.Tensor1D };
+  /** [B]: 1 for a pair with a winner, 0 for a tie (accuracy counts only the former). */
+  decisive: tf.Tensor1D;
   size: number;
 }
 
 export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: number): PairBatch {
   const sequences = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)];
+  const outcomes = pairs.map((p) => p.outcome ?? CHOSEN_WINS);
   const T = bucketFor(Math.max(...sequences.map((s) => s.length)), maxLength);
   const ids = new Int32Array(sequences.length * T).fill(padId);
   const mask = new Float32Array(sequences.length * T);
@@ -49,10 +66,28 @@ export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: numb
       pairs.map((p) => p.margin),
       'float32',
     ),
+    outcome: {
+      chosen: tf.tensor1d(
+        outcomes.map((o) => o.chosen),
+        'float32',
+      ),
+      rejected: tf.tensor1d(
+        outcomes.map((o) => o.rejected),
+        'float32',
+      ),
+      tie: tf.tensor1d(
+        outcomes.map((o) => o.tie),
+        'float32',
+      ),
+    },
+    decisive: tf.tensor1d(
+      outcomes.map((o) => (o.tie === 1 ? 0 : 1)),
+      'float32',
+    ),
     size: pairs.length,
   };
 }
 
 export function disposeBatch(b: PairBatch): void {
-  tf.dispose([b.ids, b.mask, b.margin]);
+  tf.dispose([b.ids, b.mask, b.margin, b.outcome.chosen, b.outcome.rejected, b.outcome.tie, b.decisive]);
 }

@@ -5,6 +5,9 @@
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type PoolingChoice = 'cls' | 'mean' | 'last';
 export type EmbeddingInit = 'random' | 'glove';
+export type TieChoice = 'drop' | 'davidson';
+export type SoftTargetChoice = 'off' | 'votes';
+export type ScheduleChoice = 'linear' | 'cosine' | 'constant';
 import type { Stratify } from '../data/split.ts';
 
 export interface TrainConfig {
@@ -23,7 +26,17 @@ export interface TrainConfig {
   stratify: Stratify;
   // training
   batchSize: number;
+  gradAccumulation: number;
   learningRate: number;
+  lrSchedule: ScheduleChoice;
+  warmupRatio: number;
+  warmupSteps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  ties: TieChoice;
+  tieNu: number;
+  softTargets: SoftTargetChoice;
+  centerRewards: number;
   epochs: number;
   maxSteps: number;
   seed: number;
@@ -200,7 +213,16 @@ export const TRAIN_FIELDS: FieldTable = {
     min: 1,
     max: 256,
     label: 'Batch size',
-    help: 'Pairs per step. Each pair runs two sequences (chosen and rejected) through the encoder.',
+    help: 'Pairs per micro-batch. Each pair runs two sequences (chosen and rejected) through the encoder.',
+  },
+  gradAccumulation: {
+    group: 'training',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    max: 64,
+    label: 'Accumulation steps',
+    help: 'Micro-batches whose gradients add up before one optimizer step: the step sees batch size x this many pairs, in the memory of one batch.',
   },
   learningRate: {
     group: 'training',
@@ -209,7 +231,85 @@ export const TRAIN_FIELDS: FieldTable = {
     min: 1e-6,
     max: 1e-1,
     label: 'Learning rate',
-    help: 'Step size of the Adam optimizer. Too high and the loss jumps; too low and it barely moves.',
+    help: 'Peak step size of the AdamW optimizer. Too high and the loss jumps; too low and it barely moves.',
+  },
+  lrSchedule: {
+    group: 'training',
+    kind: 'choice',
+    default: 'linear',
+    choices: ['linear', 'cosine', 'constant'],
+    label: 'Schedule',
+    help: "After warmup the learning rate falls to 0 by the last step in a straight line (Hugging Face Trainer's default) or a half cosine, or stays constant.",
+  },
+  warmupRatio: {
+    group: 'training',
+    kind: 'float',
+    default: 0,
+    min: 0,
+    max: 0.5,
+    label: 'Warmup share',
+    help: 'Share of the steps over which the learning rate climbs from 0 to its peak (ignored when warmup steps is set).',
+  },
+  warmupSteps: {
+    group: 'training',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    label: 'Warmup steps',
+    help: 'Steps over which the learning rate climbs from 0 to its peak; 0: use the warmup share.',
+  },
+  weightDecay: {
+    group: 'training',
+    kind: 'float',
+    default: 0,
+    min: 0,
+    max: 1,
+    label: 'Weight decay',
+    help: "AdamW's decoupled weight decay: each step shrinks weights by learning rate x this. Biases and LayerNorm weights are not decayed.",
+  },
+  maxGradNorm: {
+    group: 'training',
+    kind: 'float',
+    default: 1,
+    min: 0,
+    max: 1000,
+    label: 'Clip gradients at',
+    help: "Largest global norm of a step's gradients; larger ones are scaled down to it (0: no clipping). The charts show the norm before clipping.",
+  },
+  ties: {
+    group: 'training',
+    kind: 'choice',
+    default: 'drop',
+    choices: ['drop', 'davidson'],
+    label: 'Ties',
+    help: "drop: train on pairs with a winner only (Bradley-Terry, as TRL). davidson: also train on ties, with Davidson's tie-aware Bradley-Terry model.",
+  },
+  tieNu: {
+    group: 'training',
+    kind: 'float',
+    default: 1,
+    min: 0.01,
+    max: 100,
+    label: 'Tie strength (ν)',
+    help: "Davidson's ν: how likely equal rewards are a tie (ν / (2 + ν); 1 gives one in three). The dataset statistics' leaderboard fits it from the data.",
+  },
+  softTargets: {
+    group: 'training',
+    kind: 'choice',
+    default: 'off',
+    choices: ['off', 'votes'],
+    label: 'Soft targets',
+    help: "votes: a pair with several annotators' votes trains on their share for each side (a tie vote counts half) instead of the majority's hard label.",
+  },
+  centerRewards: {
+    group: 'training',
+    kind: 'float',
+    default: 0,
+    min: 0,
+    max: 10,
+    label: 'Reward centering',
+    help: "TRL's center_rewards_coefficient: adds this x mean((r_chosen + r_rejected)^2) to the loss, keeping rewards near zero (0: off; TRL suggests 0.01).",
   },
   epochs: {
     group: 'training',
@@ -337,6 +437,8 @@ export const TRAIN_PRESETS: readonly { id: string; label: string; help: string; 
       learningRate: 1e-3,
       epochs: 1,
       evalEvery: 10,
+      // one short pass: a warmup would spend a real share of it at a low learning rate
+      warmupRatio: 0,
     },
   },
   {
@@ -348,7 +450,7 @@ export const TRAIN_PRESETS: readonly { id: string; label: string; help: string; 
   {
     id: 'careful',
     label: 'Careful',
-    help: 'A wider model over longer text, a lower learning rate and more held-out pairs: slower, steadier.',
+    help: 'A wider model over longer text, a lower learning rate with warmup and cosine decay, a little weight decay, and more held-out pairs: slower, steadier.',
     values: {
       dModel: 128,
       nLayers: 2,
@@ -356,6 +458,9 @@ export const TRAIN_PRESETS: readonly { id: string; label: string; help: string; 
       maxLength: 256,
       batchSize: 16,
       learningRate: 3e-4,
+      lrSchedule: 'cosine',
+      warmupRatio: 0.1,
+      weightDecay: 0.01,
       epochs: 4,
       evalEvery: 50,
       maxHeldOutPairs: 500,

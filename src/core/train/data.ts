@@ -1,11 +1,19 @@
-// From stored pairs to what the trainer reads: decisive pairs tokenized once, split into
-// train and held-out by prompt. Ties and both-bad pairs are counted, not trained on: the
-// pairwise loss needs a chosen response. Held-out ties are still scored at each evaluation, to
-// see how close the model puts two responses people judged equal.
-import { chosenRejected, isDecisive, textOf, type Pair } from '../data/pair.ts';
+// From stored pairs to what the trainer reads: pairs tokenized once, split into train and
+// held-out by prompt. Decisive pairs train the pairwise loss. Ties train it only under Davidson's
+// tie-aware model (ties: 'davidson', see loss.ts); under Bradley-Terry they are counted and left out,
+// as TRL does. Both-bad pairs are never trained on: they say nothing about which response is better.
+// Held-out ties are scored at each evaluation either way, to see how close the model puts two
+// responses people judged equal.
+//
+// Soft targets: where annotators' votes are known (pair.votes, e.g. PandaLM's three annotators) and
+// softTargets is 'votes', a pair trains on the share of votes for each side instead of a hard label
+// (loss.ts). Under Bradley-Terry a tie vote counts half for each side; under Davidson it is the tie
+// outcome's own weight. Both-bad votes say nothing about the order and are not counted.
+import { isDecisive, textOf, type Pair, type Votes } from '../data/pair.ts';
 import { planSplit, type Stratify } from '../data/split.ts';
 import type { PairTokenizer } from '../model/tokenizer.ts';
-import type { TokenizedPair } from './batch.ts';
+import type { Outcome, TokenizedPair } from './batch.ts';
+import type { TieModel } from './loss.ts';
 import type { DataCounts, HeldOutMeta, TieMeta } from './events.ts';
 
 export interface HeldOutPair extends TokenizedPair {
@@ -33,13 +41,51 @@ export interface DataOptions {
   splitSeed: number;
   stratify: Stratify;
   maxHeldOutPairs: number;
+  /** Whether train-side ties are trained on (Davidson) or left out (Bradley-Terry); 'drop' when omitted. */
+  ties?: TieModel;
+  /** Train on annotators' vote shares where a pair has them; 'off' when omitted. */
+  softTargets?: 'off' | 'votes';
 }
 
+/**
+ * The outcome weights of a pair's votes, seen from `chosen` ('a' or 'b'; a tie's "chosen" row is
+ * response A), or undefined when there are no votes on the order (then the hard label stands).
+ */
+export function votesOutcome(votes: Votes, chosen: 'a' | 'b', ties: TieModel): Outcome | undefined {
+  const forChosen = chosen === 'a' ? votes.a : votes.b;
+  const forRejected = chosen === 'a' ? votes.b : votes.a;
+  const n = forChosen + forRejected + votes.tie;
+  if (!(n > 0)) return undefined;
+  if (ties === 'davidson') return { chosen: forChosen / n, rejected: forRejected / n, tie: votes.tie / n };
+  const p = (forChosen + votes.tie / 2) / n;
+  return { chosen: p, rejected: 1 - p, tie: 0 };
+}
+
+const TIE: Outcome = Object.freeze({ chosen: 0, rejected: 0, tie: 1 });
+
+/** A pair's texts as token ids, untruncated, made earlier (the token-id cache in IndexedDB). */
+export interface PairTokenIds {
+  prompt: ArrayLike<number>;
+  a: ArrayLike<number>;
+  b: ArrayLike<number>;
+}
+
+/**
+ * `tokens`, where given, holds pairs' token ids by pair id: those pairs are not tokenized again, only
+ * cut to maxLength (the same sequences encodePair would give).
+ */
 export function prepareTrainingData(
   pairs: Iterable<Pair>,
   tokenizer: PairTokenizer,
   options: DataOptions,
+  tokens?: ReadonlyMap<string, PairTokenIds>,
 ): TrainingData {
+  const encode = (pair: Pair, side: 'a' | 'b') => {
+    const ids = tokens?.get(pair.id);
+    if (ids) return tokenizer.pairFromIds(ids.prompt, side === 'a' ? ids.a : ids.b, options.maxLength);
+    const response = side === 'a' ? pair.responseA : pair.responseB;
+    return tokenizer.encodePair(textOf(pair.prompt), textOf(response), options.maxLength);
+  };
   const train: TokenizedPair[] = [];
   const heldOut: HeldOutPair[] = [];
   const heldOutTies: HeldOutTie[] = [];
@@ -48,28 +94,45 @@ export function prepareTrainingData(
     heldOutFraction: options.heldOutFraction,
     stratify: options.stratify,
   });
-  const counts: DataCounts = { total: 0, train: 0, heldOut: 0, heldOutScored: 0, ties: 0, bothBad: 0, truncated: 0 };
+  const ties = options.ties ?? 'drop';
+  const soft = options.softTargets === 'votes';
+  const counts: Required<DataCounts> = {
+    total: 0,
+    train: 0,
+    heldOut: 0,
+    heldOutScored: 0,
+    ties: 0,
+    tiesTrained: 0,
+    softTargets: 0,
+    bothBad: 0,
+    truncated: 0,
+  };
   for (const pair of pairs) {
     counts.total++;
-    const prompt = textOf(pair.prompt);
     if (!isDecisive(pair)) {
       if (pair.winner === 'tie') {
         counts.ties++;
-        if (split.sideOf(pair) === 'heldout') {
-          heldOutTies.push({
-            a: tokenizer.encodePair(prompt, textOf(pair.responseA), options.maxLength).ids,
-            b: tokenizer.encodePair(prompt, textOf(pair.responseB), options.maxLength).ids,
-            meta: { pairId: pair.id, taskType: pair.taskType },
-          });
+        const heldOutSide = split.sideOf(pair) === 'heldout';
+        if (!heldOutSide && ties !== 'davidson') continue;
+        const a = encode(pair, 'a');
+        const b = encode(pair, 'b');
+        if (heldOutSide) {
+          heldOutTies.push({ a: a.ids, b: b.ids, meta: { pairId: pair.id, taskType: pair.taskType } });
+        } else {
+          if (a.truncated || b.truncated) counts.truncated++;
+          const outcome = (soft && pair.votes && votesOutcome(pair.votes, 'a', ties)) || TIE;
+          if (outcome !== TIE) counts.softTargets++;
+          train.push({ chosen: a.ids, rejected: b.ids, margin: 0, outcome });
+          counts.tiesTrained++;
         }
       } else counts.bothBad++;
       continue;
     }
-    const { chosen, rejected } = chosenRejected(pair);
-    const c = tokenizer.encodePair(prompt, textOf(chosen), options.maxLength);
-    const r = tokenizer.encodePair(prompt, textOf(rejected), options.maxLength);
+    const c = encode(pair, pair.winner === 'a' ? 'a' : 'b');
+    const r = encode(pair, pair.winner === 'a' ? 'b' : 'a');
     if (c.truncated || r.truncated) counts.truncated++;
     const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
+    const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
       const meta: HeldOutMeta = {
         pairId: pair.id,
@@ -81,6 +144,10 @@ export function prepareTrainingData(
       if (pair.votes) meta.votes = pair.votes;
       heldOut.push({ ...tokenized, meta });
     } else {
+      if (outcome) {
+        tokenized.outcome = outcome;
+        counts.softTargets++;
+      }
       train.push(tokenized);
     }
   }

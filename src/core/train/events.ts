@@ -9,8 +9,13 @@ export interface DataCounts {
   heldOut: number;
   /** Held-out pairs actually scored at each evaluation (at most maxHeldOutPairs). */
   heldOutScored: number;
-  /** Not trained on: a tie or both-bad pair has no chosen response for the pairwise loss. */
+  /** Pairs labelled a tie (held-out ones included); trained on only under Davidson's model. */
   ties: number;
+  /** Training-side ties trained with Davidson's tie-aware loss (0 when ties are left out). Absent in older runs. */
+  tiesTrained?: number;
+  /** Training pairs trained on their annotators' vote shares instead of a hard label. Absent in older runs. */
+  softTargets?: number;
+  /** Not trained on: a both-bad pair says nothing about which response is better. */
   bothBad: number;
   /** Pairs cut to maxLength tokens (counted once per pair, whichever response was cut). */
   truncated: number;

@@ -1,6 +1,13 @@
-// The training loop: pairwise Bradley-Terry loss, Adam, seeded batches, held-out evaluation
-// every few steps. It runs wherever tfjs runs (the page's worker, Node) on whatever backend is
-// already set, and reports through `onEvent`.
+// The training loop: the pairwise loss (Bradley-Terry or Davidson with ties, hard or soft targets,
+// margins, reward centering: loss.ts), AdamW with a warmup-then-decay schedule (optimizer.ts,
+// schedule.ts), gradient clipping by global norm, gradient accumulation over micro-batches, seeded
+// batches and held-out evaluation every few steps. It runs wherever tfjs runs (the page's worker,
+// Node) on whatever backend is already set, and reports through `onEvent`.
+//
+// A step is one optimizer update. With accumulation k it reads k micro-batches of `batchSize` pairs
+// (fewer at an epoch's end), adds their gradients, each micro-batch's loss summed over its pairs and
+// divided by the step's pair count, so the step's loss and gradients are those of the mean over the
+// whole effective batch, as one big batch would give them.
 //
 // Read-backs from the GPU stall the pipeline, so per-step loss, accuracy and gradient norm stay on
 // the device and are read in one go every `READ_EVERY` steps (and at evaluations, checkpoints and
@@ -10,10 +17,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RewardModel } from '../model/reward-model.ts';
 import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
-import type { TrainConfig } from './config.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
-import { bradleyTerryLoss, pairwiseAccuracy } from './loss.ts';
+import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
+import { AdamW, clipByGlobalNorm } from './optimizer.ts';
+import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
 import {
   captureState,
@@ -50,10 +59,31 @@ export interface TrainResult {
   lastEval?: EvalPoint;
 }
 
+/** What the loop reads of the configuration; the loss and optimizer fields take their defaults when left out. */
 type Hyper = Pick<
   TrainConfig,
   'batchSize' | 'learningRate' | 'epochs' | 'maxSteps' | 'seed' | 'evalEvery' | 'maxLength'
-> & { checkpointEvery?: number };
+> &
+  Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
+
+type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
+type LossField = 'ties' | 'tieNu' | 'centerRewards';
+
+function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
+  const d = DEFAULT_TRAIN_CONFIG;
+  return {
+    gradAccumulation: d.gradAccumulation,
+    lrSchedule: d.lrSchedule,
+    warmupRatio: d.warmupRatio,
+    warmupSteps: d.warmupSteps,
+    weightDecay: d.weightDecay,
+    maxGradNorm: d.maxGradNorm,
+    ties: d.ties,
+    tieNu: d.tieNu,
+    centerRewards: d.centerRewards,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+  } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
+}
 
 /** The loss or the gradients went to NaN or infinity: the run cannot go on. */
 export class TrainingDiverged extends Error {
@@ -78,12 +108,17 @@ export class TrainingDiverged extends Error {
   }
 }
 
-/** Steps in a run and in each epoch of it. */
+/** Pairs one optimizer step reads: batch size times the micro-batches accumulated. */
+export function pairsPerStep(config: Pick<TrainConfig, 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>) {
+  return config.batchSize * (config.gradAccumulation ?? 1);
+}
+
+/** Optimizer steps in a run and in each epoch of it. */
 export function runLength(
   trainPairs: number,
-  config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'maxSteps'>,
+  config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'maxSteps'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>,
 ): { stepsPerEpoch: number; totalSteps: number } {
-  const stepsPerEpoch = Math.ceil(trainPairs / config.batchSize);
+  const stepsPerEpoch = Math.ceil(trainPairs / pairsPerStep(config));
   const all = stepsPerEpoch * config.epochs;
   return { stepsPerEpoch, totalSteps: config.maxSteps > 0 ? Math.min(config.maxSteps, all) : all };
 }
@@ -96,6 +131,8 @@ export function epochSeed(seed: number, epoch: number): number {
 interface PendingStep {
   step: number;
   epoch: number;
+  /** The scheduled learning rate this step's update used. */
+  learningRate: number;
   /** On the device until the next read-back. */
   loss: tf.Scalar;
   accuracy: tf.Scalar;
@@ -114,11 +151,12 @@ const pendingTensors = (p: PendingStep) => [p.loss, p.accuracy, p.gradNorm, p.re
 export async function trainRewardModel(
   model: RewardModel,
   data: TrainingData,
-  config: Hyper,
+  hyper: Hyper,
   padId: number,
   hooks: TrainHooks,
   from?: TrainState,
 ): Promise<TrainResult> {
+  const config = withDefaults(hyper);
   if (data.train.length === 0) {
     throw new Error('no training pairs: the dataset has no pair with a winner outside the held-out split');
   }
@@ -133,8 +171,10 @@ export async function trainRewardModel(
     heldOutTies: data.heldOutTies.map((t) => t.meta),
   });
 
-  const optimizer = tf.train.adam(config.learningRate);
   const vars = model.trainableVariables;
+  const optimizer = new AdamW(vars, config.weightDecay);
+  const loss: LossOptions = { ties: config.ties, tieNu: config.tieNu, centerRewards: config.centerRewards };
+  const step_ = pairsPerStep(config);
   const pending: PendingStep[] = [];
   let lastEval: EvalPoint | undefined;
   let step = from?.step ?? 0;
@@ -168,7 +208,7 @@ export async function trainRewardModel(
         loss,
         accuracy: at(1),
         gradNorm,
-        learningRate: config.learningRate,
+        learningRate: p.learningRate,
         rewardMean: at(3),
         rewardStd: at(4),
       });
@@ -178,7 +218,7 @@ export async function trainRewardModel(
     if (points.length > 0) {
       const done = points.at(-1)!.step;
       const elapsedMs = performance.now() - started;
-      const pairsPerSecond = ((done - firstStep) * config.batchSize) / (elapsedMs / 1000);
+      const pairsPerSecond = ((done - firstStep) * step_) / (elapsedMs / 1000);
       hooks.onEvent({ type: 'steps', points, step: done, totalSteps, pairsPerSecond, elapsedMs });
     }
     if (diverged) throw diverged;
@@ -188,7 +228,7 @@ export async function trainRewardModel(
   const checkpoint = async () => {
     if (!hooks.onCheckpoint || lastCheckpoint === step) return;
     await flush();
-    const state = await captureState(model, optimizer, step, normalized(position, data.train.length));
+    const state = await captureState(model, optimizer.adam, step, normalized(position, data.train.length));
     const bad = firstNonFinite(state.weights) ?? firstNonFinite(state.optimizer.moments);
     if (bad) throw new TrainingDiverged(step, 'weights', bad.value, config.learningRate, lastCheckpoint);
     await hooks.onCheckpoint(state);
@@ -196,18 +236,22 @@ export async function trainRewardModel(
   };
 
   try {
-    if (from) await restoreState(model, optimizer, from);
+    if (from) await restoreState(model, optimizer.adam, from);
     let order: number[] | undefined;
     while (step < totalSteps) {
       position = normalized(position, data.train.length);
       if (position.index === 0 || !order)
         order = permutation(data.train.length, epochSeed(config.seed, position.epoch));
-      const pairs = order.slice(position.index, position.index + config.batchSize).map((i) => data.train[i]!);
-      position = { epoch: position.epoch, index: position.index + config.batchSize };
+      const pairs = order.slice(position.index, position.index + step_).map((i) => data.train[i]!);
+      position = { epoch: position.epoch, index: position.index + step_ };
+      const microBatches: TokenizedPair[][] = [];
+      for (let i = 0; i < pairs.length; i += config.batchSize) microBatches.push(pairs.slice(i, i + config.batchSize));
+      const learningRate = learningRateAt(config, step, totalSteps);
       pending.push({
         step: step + 1,
         epoch: (step + 1) / stepsPerEpoch,
-        ...trainStep(model, optimizer, vars, pairs, config.maxLength, padId),
+        learningRate,
+        ...trainStep(model, optimizer, vars, microBatches, learningRate, config, loss, padId),
       });
       step++;
       const evalNow = step % config.evalEvery === 0 || step === totalSteps;
@@ -270,41 +314,68 @@ function normalized(position: DataPosition, trainPairs: number): DataPosition {
 }
 
 /**
- * One optimizer step. Returns the batch's loss and accuracy, the gradients' global norm and the mean
- * and spread of the batch's rewards, as device scalars (not read back).
+ * One optimizer step over its micro-batches. Returns the step's loss and accuracy, the gradients'
+ * global norm (before clipping, as the HF Trainer logs it) and the mean and spread of the step's
+ * rewards, as device scalars (not read back).
  */
-function trainStep(
+export function trainStep(
   model: RewardModel,
-  optimizer: tf.Optimizer,
+  optimizer: AdamW,
   vars: tf.Variable[],
-  pairs: TokenizedPair[],
-  maxLength: number,
+  microBatches: TokenizedPair[][],
+  learningRate: number,
+  config: Pick<TrainConfig, 'maxLength' | 'maxGradNorm'>,
+  loss: LossOptions,
   padId: number,
-): Omit<PendingStep, 'step' | 'epoch'> {
-  const batch = makeBatch(pairs, maxLength, padId);
+): Omit<PendingStep, 'step' | 'epoch' | 'learningRate'> {
+  const pairCount = microBatches.reduce((n, b) => n + b.length, 0);
+  let grads: tf.NamedTensorMap | undefined;
+  let lossSum: tf.Scalar | undefined;
+  let correct: tf.Tensor1D | undefined; // [correct, decisive pairs]
+  const rewardParts: tf.Tensor1D[] = [];
+  const add = <T extends tf.Tensor>(sum: T | undefined, x: T): T => {
+    if (!sum) return x;
+    const out = tf.add(sum, x) as T;
+    tf.dispose([sum, x]);
+    return out;
+  };
   try {
-    let accuracy: tf.Scalar | undefined;
-    let rewardMean: tf.Scalar | undefined;
-    let rewardStd: tf.Scalar | undefined;
-    const { value: loss, grads } = tf.variableGrads(() => {
-      const rewards = model.rewards(batch.ids, batch.mask); // [2B]: chosen rows, then rejected rows
-      const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
-      accuracy = tf.keep(pairwiseAccuracy(rc, rr));
+    for (const pairs of microBatches) {
+      const batch = makeBatch(pairs, config.maxLength, padId);
+      try {
+        let microCorrect: tf.Tensor1D | undefined;
+        const { value, grads: microGrads } = tf.variableGrads(() => {
+          const rewards = model.rewards(batch.ids, batch.mask); // [2b]: chosen rows, then rejected rows
+          rewardParts.push(tf.keep(rewards));
+          const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
+          microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
+          // Summed here and divided by the whole step's pair count: the mean over the effective batch.
+          return tf.div(tf.sum(pairLosses(rc, rr, batch.margin, batch.outcome, loss)), pairCount) as tf.Scalar;
+        }, vars);
+        lossSum = add(lossSum, value);
+        correct = add(correct, microCorrect!);
+        if (!grads) grads = microGrads;
+        else for (const [name, g] of Object.entries(microGrads)) grads[name] = add(grads[name], g);
+      } finally {
+        disposeBatch(batch);
+      }
+    }
+    const { norm, clipped } = clipByGlobalNorm(grads!, config.maxGradNorm);
+    optimizer.step(clipped ?? grads!, learningRate);
+    if (clipped) tf.dispose(Object.values(clipped));
+    const stats = tf.tidy(() => {
+      const rewards = tf.concat(rewardParts);
       const { mean, variance } = tf.moments(rewards);
-      rewardMean = tf.keep(mean as tf.Scalar);
-      rewardStd = tf.keep(tf.sqrt(variance) as tf.Scalar);
-      return bradleyTerryLoss(rc, rr, batch.margin);
-    }, vars);
-    // Not tf.addN: tfjs-backend-webgpu 4.22's AddN sums only the first inputs (18 scalars gave 0;
-    // tests/browser/webgpu-ops.test.ts keeps watch). stack + sum is right on every backend.
-    const gradNorm = tf.tidy(
-      () => tf.sqrt(tf.sum(tf.stack(Object.values(grads).map((g) => tf.sum(tf.square(g)))))) as tf.Scalar,
-    );
-    optimizer.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return { loss, accuracy: accuracy!, gradNorm, rewardMean: rewardMean!, rewardStd: rewardStd! };
+      const [right, decisive] = tf.unstack(correct!) as [tf.Scalar, tf.Scalar];
+      return {
+        accuracy: tf.div(right, tf.maximum(decisive, 1)) as tf.Scalar,
+        rewardMean: mean as tf.Scalar,
+        rewardStd: tf.sqrt(variance) as tf.Scalar,
+      };
+    });
+    return { loss: lossSum!, gradNorm: norm, ...stats };
   } finally {
-    disposeBatch(batch);
+    tf.dispose([...rewardParts, ...(correct ? [correct] : []), ...Object.values(grads ?? {})]);
   }
 }
 
