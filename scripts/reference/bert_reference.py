@@ -12,6 +12,10 @@
 #
 # Regenerate (Debian's python3-torch; the pyenv `python3` on PATH has no torch):
 #   /usr/bin/python3 scripts/reference/bert_reference.py
+# Score an exported BertForSequenceClassification folder (config.json + model.safetensors, as
+# toHuggingFaceSequenceClassification writes them) on token ids from a JSON file {"ids": [[...]], "mask": [[...]], "sepTokenId": n},
+# printing the rewards as JSON: a check, independent of tfjs, that an export scores the same in Python:
+#   /usr/bin/python3 scripts/reference/bert_reference.py --score FOLDER INPUTS.json
 #
 # The model, in formulas (2B sequences of T tokens: the B chosen rows, then the B rejected rows):
 #   token_type[t] = 0 up to and including the first [SEP], 1 after it, 0 on padding (as a tokenizer
@@ -38,6 +42,7 @@
 import json
 import math
 import os
+import struct
 import sys
 
 import torch
@@ -123,16 +128,16 @@ def draw_weights(cfg, pooling, gen):
     return w
 
 
-def token_types(ids):
+def token_types(ids, mask, sep=SEP):
     """BERT's segment ids for [CLS] A [SEP] B [SEP] + padding: 0 through the first [SEP], 1 after, 0 on padding."""
     out = torch.zeros_like(ids)
     for row in range(ids.shape[0]):
         seen_sep = False
         for t in range(ids.shape[1]):
-            if ids[row, t] == PAD:
+            if mask[row, t] == 0:
                 break  # padding is on the right, and keeps type 0
             out[row, t] = 1 if seen_sep else 0
-            seen_sep = seen_sep or ids[row, t] == SEP
+            seen_sep = seen_sep or ids[row, t] == sep
     return out
 
 
@@ -154,7 +159,7 @@ def bert_model(w, cfg, ids, types, mask):
     ln = lambda x, name: F.layer_norm(x, (D,), w[name + '.weight'], w[name + '.bias'], eps)
     lin = lambda x, name: F.linear(x, w[name + '.weight'], w[name + '.bias'])
     e = 'bert.embeddings.'
-    x = F.embedding(ids, w[e + 'word_embeddings.weight'], padding_idx=PAD) \
+    x = F.embedding(ids, w[e + 'word_embeddings.weight'], padding_idx=cfg['pad_token_id']) \
         + w[e + 'position_embeddings.weight'][torch.arange(T)][None] \
         + F.embedding(types, w[e + 'token_type_embeddings.weight'])
     x = ln(x, e + 'LayerNorm')
@@ -214,7 +219,7 @@ def build(name, cfg, pooling, pairs, T, seed):
     for row, s in enumerate(seqs):
         ids[row, :len(s)] = torch.tensor(s)
         mask[row, :len(s)] = 1
-    types = token_types(ids)
+    types = token_types(ids, mask)
     margin = torch.tensor([m for _, _, m in pairs], dtype=torch.float64)
 
     params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
@@ -248,7 +253,41 @@ def build(name, cfg, pooling, pairs, T, seed):
     }
 
 
+def read_safetensors(path):
+    """A safetensors file's F32 tensors as float64 torch tensors: 8-byte header length, JSON header, raw bytes."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    (n,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + n])
+    body = raw[8 + n:]
+    out = {}
+    for name, entry in header.items():
+        if name == '__metadata__':
+            continue
+        assert entry['dtype'] == 'F32', f'{name}: {entry["dtype"]} (this reader takes the F32 an export writes)'
+        start, end = entry['data_offsets']
+        values = struct.unpack(f'<{(end - start) // 4}f', body[start:end])
+        out[name] = torch.tensor(values, dtype=torch.float64).reshape(entry['shape'])
+    return out
+
+
+def score_export(folder, inputs_path):
+    with open(os.path.join(folder, 'config.json')) as f:
+        cfg = json.load(f)
+    assert cfg['architectures'] == ['BertForSequenceClassification'] and len(cfg['id2label']) == 1, cfg
+    w = read_safetensors(os.path.join(folder, 'model.safetensors'))
+    with open(inputs_path) as f:
+        inputs = json.load(f)
+    ids = torch.tensor(inputs['ids'], dtype=torch.long)
+    mask = torch.tensor(inputs['mask'], dtype=torch.float64)
+    with torch.no_grad():
+        r = rewards(w, cfg, 'cls', ids, token_types(ids, mask, inputs['sepTokenId']), mask)
+    print(json.dumps(r.tolist()))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == '--score':
+        return score_export(sys.argv[2], sys.argv[3])
     os.makedirs(OUT_DIR, exist_ok=True)
     torch.set_num_threads(1)  # one summation order: regenerating rewrites the fixtures byte for byte
     for name, (cfg, pooling, pairs, T, seed) in FIXTURES.items():
