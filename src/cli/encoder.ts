@@ -1,4 +1,5 @@
-// What `rmlab train --model` names, opened in Node: the built-in encoder, a model folder on disk,
+// What `rmlab train --model` names, opened in Node: the built-in encoder (with GloVe-style word
+// vectors under --embedding-init glove), a model folder on disk,
 // a Hugging Face Hub id or a URL of a model folder. Pretrained folders go through the same loader
 // as the app's (loadModelFolder, readBertConfig, pretrainedEncoder), so the same models are
 // accepted and refused with the same messages; the Hub is read with Node's fetch, from
@@ -11,6 +12,7 @@ import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '.
 import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
 import { RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../core/train/config.ts';
 import { modelSpecFor } from '../worker/train-run.ts';
 
@@ -47,12 +49,11 @@ export async function openModel(
 ): Promise<OpenedModel> {
   const source = parseEncoderSource(config.encoder);
   if (source.kind === 'builtin') {
-    if (config.embeddingInit !== 'random') {
-      throw new Error(`--embedding-init ${config.embeddingInit} is not available in the CLI yet: use random`);
-    }
     const tokenizer = builtinTokenizer();
     const spec = modelSpecFor(config, tokenizer.vocabSize);
-    return { model: RewardModel.create(spec, config.seed), tokenizer, spec };
+    // As the worker does: GloVe-style vectors (public/builtin, read from disk in Node) seed the word embeddings.
+    const wordVectors = config.embeddingInit === 'glove' ? await loadBuiltinWordVectors() : undefined;
+    return { model: RewardModel.create(spec, config.seed, { wordVectors }), tokenizer, spec };
   }
   let reader: FolderReader;
   if (folderPath !== undefined) reader = await diskFolder(folderPath);

@@ -1,6 +1,7 @@
 // The `rmlab` command as a user runs it: a child process through the package's bin launcher, on a
 // small generated data file whose rule can be learned (the polite answer is preferred), with a
 // tiny model for a few steps.
+import 'fake-indexeddb/auto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,9 @@ import { decodeModelFile } from '../../src/core/model/model-file.ts';
 import { RewardModel } from '../../src/core/model/reward-model.ts';
 import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
 import { TRAIN_FIELD_KEYS, parseTrainConfig } from '../../src/core/train/config.ts';
+import { openLabDB } from '../../src/store/db.ts';
+import { getModelRecord } from '../../src/store/models.ts';
+import { importModelFile } from '../../src/worker/model-io.ts';
 import { startHubServer } from '../hub-server.ts';
 import { tinyBertFolder } from '../tiny-bert.ts';
 
@@ -142,6 +146,56 @@ describe('rmlab train', () => {
     expect(file.meta.heldOutAccuracy).toBe(summary.heldOutAccuracy);
     expect(file.meta.trainConfig).toEqual(config);
     expect(file.spec).toMatchObject({ encoder: 'builtin-transformer', transformer: { dModel: 16, maxLength: 32 } });
+  });
+
+  it("is a model file the app's import takes whole: its card carries the run's steps, accuracy and options", async () => {
+    const bytes = new Uint8Array(readFileSync(join(runDir(), 'model.rmlab.safetensors')));
+    const db = await openLabDB('rmlab-cli-import');
+    try {
+      const card = await importModelFile(db, bytes, 'model.rmlab.safetensors');
+      const summary = jsonLines(trained.stdout).at(-1)!;
+      expect(card).toMatchObject({
+        origin: 'import',
+        name: 'x',
+        datasetName: 'pairs.jsonl',
+        steps: 12,
+        heldOutAccuracy: summary.heldOutAccuracy,
+      });
+      expect(card.trainConfig).toEqual(JSON.parse(readFileSync(join(runDir(), 'config.json'), 'utf8')));
+      const stored = await getModelRecord(db, card.id);
+      const file = decodeModelFile(bytes);
+      expect(stored!.weights.map((w) => w.name).sort()).toEqual(file.weights.map((w) => w.name).sort());
+    } finally {
+      db.close();
+    }
+  });
+
+  it('--embedding-init glove starts the word embeddings from the bundled word vectors', async () => {
+    const embeddings = async (init: string) => {
+      const out = `runs/init-${init}`;
+      const run = await rmlab([
+        'train',
+        '--data',
+        pairsPath,
+        '--out',
+        out,
+        ...TINY,
+        '--max-steps',
+        '1',
+        '--learning-rate',
+        '0.000001',
+        '--embedding-init',
+        init,
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const file = decodeModelFile(new Uint8Array(readFileSync(join(dir, out, 'model.rmlab.safetensors'))));
+      return file.weights.find((w) => w.name === 'embeddings.word')!.data;
+    };
+    const random = await embeddings('random');
+    const glove = await embeddings('glove');
+    // one step at lr 1e-6 moves a weight by about 1e-6: a larger difference is the initialisation's
+    const moved = random.reduce((n, r, i) => n + (Math.abs(r - glove[i]!) > 1e-3 ? 1 : 0), 0);
+    expect(moved / random.length).toBeGreaterThan(0.1);
   });
 
   it('stops after the current step on Ctrl-C and still writes the model', async () => {
