@@ -6,6 +6,10 @@
 // beta^(t+1) with pow(), while the running optimizer got there by t float32 multiplications: the
 // last bits differ, and so would every update after a resume. So the two running products are saved
 // and put back as they were (they are private fields of tfjs's AdamOptimizer: checked on use).
+//
+// Nothing else needs saving for AdamW, the schedule, clipping or accumulation: the decoupled weight
+// decay keeps no state (optimizer.ts), the learning rate is a function of the step (schedule.ts), and
+// a checkpoint is only ever taken between optimizer steps, never between two micro-batches of one.
 import * as tf from '@tensorflow/tfjs';
 import type { NamedWeight, RewardModel } from '../model/reward-model.ts';
 import type { TokenizedPair } from './batch.ts';
