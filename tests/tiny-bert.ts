@@ -19,14 +19,19 @@ export interface TinyBertOptions {
   lowercase?: boolean;
   /** Put the weights under 'bert.' as BertForPreTraining checkpoints do (prajjwal1/bert-tiny). */
   prefix?: string;
-  /** config.json's model_type and architectures (to write an unsupported one). */
-  modelType?: string;
+  /** config.json's model_type and architectures (to write an unsupported one); null leaves model_type out. */
+  modelType?: string | null;
   architectures?: string[];
   /** Leave the pooler out, as some sentence-embedding checkpoints do. */
   noPooler?: boolean;
   /** Write pytorch_model.bin instead of safetensors. */
   pytorchOnly?: boolean;
   seed?: number;
+  /**
+   * Add a tensor of about this many bytes that the encoder does not use (as real checkpoints carry
+   * their pretraining heads, cls.predictions.*): a download long enough to watch its progress.
+   */
+  extraBytes?: number;
 }
 
 /** Special tokens first, then words, then WordPiece continuations: every lowercase letter and digit is spellable. */
@@ -155,12 +160,12 @@ export function tinyBertFolder(options: TinyBertOptions = {}): Map<string, Uint8
   const text = (s: string) => new TextEncoder().encode(s);
   const json = (value: unknown) => text(JSON.stringify(value, null, 2));
   const files = new Map<string, Uint8Array>();
-  const modelType = options.modelType ?? 'bert';
+  const modelType = options.modelType === undefined ? 'bert' : options.modelType;
   files.set(
     'config.json',
     json({
-      architectures: options.architectures ?? ['BertModel'],
-      model_type: modelType,
+      ...(options.architectures?.length === 0 ? {} : { architectures: options.architectures ?? ['BertModel'] }),
+      ...(modelType === null ? {} : { model_type: modelType }),
       vocab_size: c.vocabSize,
       hidden_size: c.hiddenSize,
       num_hidden_layers: c.numLayers,
@@ -199,6 +204,10 @@ export function tinyBertFolder(options: TinyBertOptions = {}): Map<string, Uint8
     name: prefix + t.name,
     dtype: options.dtype ?? 'F32',
   }));
+  if (options.extraBytes) {
+    const n = Math.ceil(options.extraBytes / 4);
+    tensors.push({ name: `${prefix}cls.predictions.unused`, shape: [n], data: new Float32Array(n).fill(0.5) });
+  }
   if (options.pytorchOnly) {
     files.set('pytorch_model.bin', new Uint8Array([0x50, 0x4b, 0x03, 0x04])); // a zip's magic: never read
   } else if (options.shards && options.shards > 1) {

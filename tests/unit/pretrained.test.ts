@@ -143,6 +143,21 @@ describe('loading a model folder in the Hub layout', () => {
     }
   });
 
+  it('takes the model type from the repository name when config.json has none, as AutoConfig does (prajjwal1/bert-tiny)', async () => {
+    const noType = () => tinyBertFolder({ modelType: null, architectures: [], tokenizer: 'vocab', prefix: 'bert.' });
+    hub.repos.set('someone/bert-tiny-old', { files: noType() });
+    hub.repos.set('someone/roberta-tiny-old', { files: noType() });
+    hub.repos.set('someone/tiny-old', { files: noType() });
+    const folder = await load(hubFolder('someone/bert-tiny-old', 'main', hub.url));
+    expect(folder.config.modelType).toBe('bert');
+    await expect(load(hubFolder('someone/roberta-tiny-old', 'main', hub.url))).rejects.toThrow(
+      /model_type "roberta", which RM Lab cannot build/,
+    );
+    await expect(load(hubFolder('someone/tiny-old', 'main', hub.url))).rejects.toThrow(
+      /config.json has no model_type, which RM Lab cannot build/,
+    );
+  });
+
   it('says which tensors start fresh and counts the parameters', async () => {
     const folder = await load(hubFolder('tiny/bert-no-pooler', 'main', hub.url));
     const { weights, initialised } = bertEncoderWeights(spec(folder.config, 'cls'), folder.tensors);

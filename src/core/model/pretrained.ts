@@ -82,7 +82,7 @@ export async function loadModelFolder(reader: FolderReader, options: LoadOptions
   if (!configBytes) {
     throw new Error(`${reader.label} has no config.json: it is not a Hugging Face model folder RM Lab can read`);
   }
-  const configJson = json('config.json', configBytes);
+  const configJson = withModelType(json('config.json', configBytes), reader.label);
 
   const [tokenizerJsonBytes, tokenizerConfigBytes, specialMapBytes] = [
     await read(TOKENIZER_FILES[0]!),
@@ -128,6 +128,38 @@ export async function loadModelFolder(reader: FolderReader, options: LoadOptions
   return { source: reader.label, config, configJson, tokenizer, tensors, files, tokenizerFromVocab };
 }
 
+/**
+ * Older checkpoints' config.json has no model_type (prajjwal1/bert-tiny is one). Transformers'
+ * AutoConfig then takes the model type from the architectures or, failing that, the longest known
+ * model type that the repository's name contains; so does this, so such a model loads here as there.
+ */
+function withModelType(config: Record<string, unknown>, label: string): Record<string, unknown> {
+  if (typeof config.model_type === 'string') return config;
+  const architectures = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
+  const byArchitecture = architectures.some((a) => /^Bert[A-Z]/.test(a)) ? 'bert' : undefined;
+  const name = label.toLowerCase();
+  const byName = KNOWN_MODEL_TYPES.find((type) => name.includes(type));
+  const modelType = byArchitecture ?? byName;
+  return modelType ? { ...config, model_type: modelType } : config;
+}
+
+/** Model types whose names can appear in a repository's name, longest first (a 'roberta' is not a 'bert'). */
+const KNOWN_MODEL_TYPES = [
+  'xlm-roberta',
+  'megatron-bert',
+  'mobilebert',
+  'distilbert',
+  'camembert',
+  'deberta',
+  'roberta',
+  'electra',
+  'albert',
+  'mpnet',
+  'bert',
+  'gpt2',
+  't5',
+].sort((a, b) => b.length - a.length);
+
 async function readWeights(
   label: string,
   read: (file: string) => Promise<Uint8Array | undefined>,
@@ -163,6 +195,8 @@ export interface EncoderSummary {
   hiddenSize: number;
   heads: number;
   vocabSize: number;
+  /** The longest sequence it reads (max_position_embeddings). */
+  maxPositions: number;
   /** Parameters of the encoder and head as RM Lab trains them. */
   parameters: number;
   /** Tensors that the checkpoint did not have and start fresh (e.g. a missing pooler). */
@@ -186,6 +220,7 @@ export function summarise(
     hiddenSize: folder.config.hiddenSize,
     heads: folder.config.numHeads,
     vocabSize: folder.config.vocabSize,
+    maxPositions: folder.config.maxPositions,
     // The reward head: hidden -> 1, plus its bias.
     parameters: weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) + folder.config.hiddenSize + 1,
     initialised,
