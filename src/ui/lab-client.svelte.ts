@@ -25,6 +25,8 @@ import { deleteRun, isResumable, listRuns, markInterruptedRuns } from '../store/
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
+import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
+import type { Pooling } from '../core/model/encoders/encoder.ts';
 import type { ScoreItem } from '../core/eval/score.ts';
 import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
 
@@ -57,6 +59,10 @@ export class LabClient {
   models = $state.raw<ModelCard[]>([]);
   /** A model downloading from a link: bytes so far and, when the server said, of how many. */
   modelDownload = $state<{ url: string; bytesRead: number; totalBytes?: number } | undefined>();
+  /** The pretrained encoder being loaded or last loaded (by the picker or a run), for the encoder picker. */
+  encoderLoad = $state.raw<EncoderLoadState | undefined>();
+  /** Where Hub model ids download from; kept in localStorage (tests point it at 127.0.0.1). */
+  hubEndpoint = $state(readHubEndpoint());
 
   readonly #worker: Worker;
   readonly #api: Comlink.Remote<LabWorkerApi>;
@@ -64,6 +70,52 @@ export class LabClient {
   constructor() {
     this.#worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
     this.#api = Comlink.wrap<LabWorkerApi>(this.#worker);
+    void this.#api.setHubEndpoint(this.hubEndpoint);
+  }
+
+  setHubEndpoint(endpoint: string): void {
+    this.hubEndpoint = endpoint.trim() || DEFAULT_HUB;
+    try {
+      if (this.hubEndpoint === DEFAULT_HUB) localStorage.removeItem(HUB_KEY);
+      else localStorage.setItem(HUB_KEY, this.hubEndpoint);
+    } catch {
+      // storage refused (private window): the setting lasts for this page only
+    }
+    void this.#api.setHubEndpoint(this.hubEndpoint);
+  }
+
+  /**
+   * Loads a pretrained encoder (a Hub id, a URL, or a picked folder's files) into the browser's
+   * cache and says what it is. Resolves with the state shown; a cancelled load leaves no state.
+   */
+  async loadEncoder(encoder: string, pooling: Pooling, folderFiles?: File[]): Promise<EncoderLoadState | undefined> {
+    const state: EncoderLoadState = { encoder, loading: true };
+    this.encoderLoad = state;
+    const onProgress = (progress: LoadProgress) => {
+      if (this.encoderLoad?.encoder === encoder) this.encoderLoad = { ...this.encoderLoad, progress };
+    };
+    try {
+      const { summary, cacheProblem } = await this.#api.loadEncoder(
+        encoder,
+        pooling,
+        this.hubEndpoint,
+        folderFiles && { files: folderFiles },
+        Comlink.proxy(onProgress),
+      );
+      if (this.encoderLoad?.encoder === encoder)
+        this.encoderLoad = { ...this.encoderLoad, loading: false, summary, cacheProblem };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const cancelled = /cancelled/.test(message);
+      if (this.encoderLoad?.encoder === encoder) {
+        this.encoderLoad = cancelled ? undefined : { encoder, loading: false, error: message };
+      }
+    }
+    return this.encoderLoad;
+  }
+
+  cancelEncoderLoad(): void {
+    void this.#api.cancelEncoderLoad();
   }
 
   async init(): Promise<void> {
@@ -253,6 +305,22 @@ export class LabClient {
 
   async train(dataset: DatasetRecord, config: TrainConfig): Promise<void> {
     const onUpdate = (u: RunUpdate) => {
+      if (u.type === 'encoder') {
+        this.encoderLoad = {
+          ...this.encoderLoad,
+          encoder: config.encoder,
+          loading: true,
+          progress: u.progress,
+          error: undefined,
+        };
+      } else if (u.type === 'encoderLoaded') {
+        this.encoderLoad = {
+          encoder: config.encoder,
+          loading: false,
+          summary: u.summary,
+          cacheProblem: u.cacheProblem,
+        };
+      }
       if (u.type === 'created' || u.type === 'saved') this.liveRun = u.run;
       else if (this.liveRun) this.liveRun = applyUpdate(this.liveRun, u);
       if (u.type === 'created' || u.type === 'saved') void this.refresh();
@@ -351,6 +419,28 @@ export class LabClient {
   }
 }
 
+export interface EncoderLoadState {
+  /** The encoder field's value it is for. */
+  encoder: string;
+  loading: boolean;
+  progress?: LoadProgress;
+  summary?: EncoderSummary;
+  /** Why the files could not be kept in the browser's cache (the next load downloads again). */
+  cacheProblem?: string;
+  error?: string;
+}
+
+const DEFAULT_HUB = 'https://huggingface.co';
+const HUB_KEY = 'rmlab.hubEndpoint';
+
+function readHubEndpoint(): string {
+  try {
+    return localStorage.getItem(HUB_KEY) || DEFAULT_HUB;
+  } catch {
+    return DEFAULT_HUB;
+  }
+}
+
 export interface StorageInfo {
   usage: number;
   quota: number;
@@ -375,6 +465,9 @@ function applyUpdate(run: RunRecord, u: RunUpdate): RunRecord {
       return u.run;
     case 'backend':
       return { ...run, backend: u.backend };
+    case 'encoder':
+    case 'encoderLoaded':
+      return run; // shown by the encoder picker (LabClient.encoderLoad)
     case 'train': {
       const e = u.event;
       switch (e.type) {

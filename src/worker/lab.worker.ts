@@ -15,7 +15,10 @@ import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
-import { PauseGate, resumeRun, runTraining, type RunUpdate } from './train-run.ts';
+import { PauseGate, resumeRun, runTraining, setHubEndpoint, type RunUpdate } from './train-run.ts';
+import { openEncoder } from './encoder-load.ts';
+import type { Pooling } from '../core/model/encoders/encoder.ts';
+import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
 import type { DatasetRecord, RunRecord } from '../store/db.ts';
 import {
   ScoringSession,
@@ -40,6 +43,7 @@ import {
 export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
 
 let cancelImport = false;
+let encoderLoad: AbortController | undefined;
 let stopTraining = false;
 let training = false;
 const pause = new PauseGate();
@@ -84,6 +88,41 @@ const api = {
 
   cancelImport(): void {
     cancelImport = true;
+  },
+
+  /** Where Hub model ids are downloaded from (the page's setting). */
+  setHubEndpoint(endpoint: string | undefined): void {
+    setHubEndpoint(endpoint);
+  },
+
+  /**
+   * Loads a pretrained encoder to show what it is, and keeps its files in the browser's cache for
+   * the run: a Hub id or URL (downloaded once), or a folder the user picked or dropped (its files,
+   * cached under 'folder:<name>'). One load at a time: a new one cancels the last.
+   */
+  async loadEncoder(
+    encoder: string,
+    pooling: Pooling,
+    endpoint: string | undefined,
+    folder: { files: File[] } | undefined,
+    onProgress: (p: LoadProgress) => void,
+  ): Promise<{ summary: EncoderSummary; cacheProblem?: string }> {
+    encoderLoad?.abort();
+    const controller = (encoderLoad = new AbortController());
+    setHubEndpoint(endpoint);
+    const folderFiles = folder && new Map(folder.files.map((f) => [f.name, f as Blob]));
+    const opened = await openEncoder(encoder, pooling, {
+      endpoint,
+      folderFiles,
+      signal: controller.signal,
+      onProgress,
+    });
+    if (encoderLoad === controller) encoderLoad = undefined;
+    return { summary: opened.summary, cacheProblem: opened.cacheProblem };
+  },
+
+  cancelEncoderLoad(): void {
+    encoderLoad?.abort();
   },
 
   async train(

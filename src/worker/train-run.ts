@@ -4,13 +4,15 @@
 // checkpoint after a reload, a closed tab or a crash (resumeRun), to the same result it would have
 // reached without the break.
 import * as tf from '@tensorflow/tfjs';
-import { builtinTokenizer } from '../core/model/tokenizer.ts';
-import { RewardModel, type ModelSpec } from '../core/model/reward-model.ts';
+import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { RewardModel, type ModelSpec, type NamedWeight, type TokenizerFiles } from '../core/model/reward-model.ts';
+import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
+import { openEncoder } from './encoder-load.ts';
 import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
-import { TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
+import { parseEncoderSource, TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData, type TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
@@ -27,6 +29,10 @@ import { saveModelWithCard } from '../store/models.ts';
 export type RunUpdate =
   | { type: 'created'; run: RunRecord }
   | { type: 'backend'; backend: BackendInfo }
+  /** A pretrained encoder's files being read (downloaded, or from the browser's cache). */
+  | { type: 'encoder'; progress: LoadProgress }
+  /** The pretrained encoder is loaded and accepted: what it is. */
+  | { type: 'encoderLoaded'; summary: EncoderSummary; cacheProblem?: string }
   | { type: 'train'; event: TrainEvent }
   | { type: 'saved'; run: RunRecord };
 
@@ -125,7 +131,7 @@ export async function resumeRun(
             : 'this run has no checkpoint to resume from',
     );
   }
-  const data = await loadData(db, run);
+  const data = await loadData(db, run, tokenizerFor(checkpoint.spec, checkpoint.tokenizer));
   if (dataFingerprint(data.train) !== checkpoint.data) {
     throw new Error(
       `the training pairs of "${run.datasetName}" are not those this run was trained on (the dataset was changed ` +
@@ -146,8 +152,68 @@ export async function resumeRun(
   return drive(db, run, { checkpoint, data, backend }, onUpdate, shouldStop, pause);
 }
 
-async function loadData(db: RMLabDatabase, run: RunRecord): Promise<TrainingData> {
-  return prepareTrainingData(await getPairs(db, run.datasetId), builtinTokenizer(), run.config);
+async function loadData(db: RMLabDatabase, run: RunRecord, tokenizer: PairTokenizer): Promise<TrainingData> {
+  return prepareTrainingData(await getPairs(db, run.datasetId), tokenizer, run.config);
+}
+
+/** The Hub's address pretrained encoders are downloaded from (the page's setting; tests use 127.0.0.1). */
+let hubEndpoint: string | undefined;
+export function setHubEndpoint(endpoint: string | undefined): void {
+  hubEndpoint = endpoint?.trim() || undefined;
+}
+
+/**
+ * What a run trains: the model's spec, its tokenizer (and the files that carry it, for a pretrained
+ * encoder) and, for a new run on a pretrained encoder, the encoder's weights. A resumed run takes
+ * all of it from its checkpoint, so it goes on even where the encoder can no longer be downloaded.
+ */
+async function modelFor(
+  config: TrainConfig,
+  checkpoint: CheckpointRecord | undefined,
+  onUpdate: (u: RunUpdate) => void,
+  shouldStop: () => boolean,
+): Promise<{
+  spec: ModelSpec;
+  tokenizer: PairTokenizer;
+  tokenizerFiles?: TokenizerFiles;
+  encoderWeights?: NamedWeight[];
+}> {
+  if (checkpoint) {
+    return {
+      spec: checkpoint.spec,
+      tokenizer: tokenizerFor(checkpoint.spec, checkpoint.tokenizer),
+      tokenizerFiles: checkpoint.tokenizer,
+    };
+  }
+  if (parseEncoderSource(config.encoder).kind === 'builtin') {
+    const tokenizer = builtinTokenizer();
+    return { spec: modelSpecFor(config, tokenizer.vocabSize), tokenizer };
+  }
+  // Stop pressed during a long download: the reader is cancelled at its next chunk.
+  const controller = new AbortController();
+  const poll = setInterval(() => shouldStop() && controller.abort(), 200);
+  try {
+    const encoder = await openEncoder(config.encoder, config.pooling, {
+      endpoint: hubEndpoint,
+      signal: controller.signal,
+      onProgress: (progress) => onUpdate({ type: 'encoder', progress }),
+    });
+    onUpdate({ type: 'encoderLoaded', summary: encoder.summary, cacheProblem: encoder.cacheProblem });
+    const maxPositions = encoder.spec.bert.maxPositions;
+    if (config.maxLength > maxPositions) {
+      throw new Error(
+        `Max tokens is ${config.maxLength}, but ${config.encoder} reads at most ${maxPositions} tokens: set Max tokens to ${maxPositions} or less`,
+      );
+    }
+    return {
+      spec: encoder.spec,
+      tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
+      tokenizerFiles: encoder.tokenizer,
+      encoderWeights: encoder.weights,
+    };
+  } finally {
+    clearInterval(poll);
+  }
 }
 
 /** Resuming on the backend that wrote the checkpoint gives the same numbers; the settings may force another. */
@@ -184,8 +250,12 @@ async function drive(
     saving = saving.then(() => putRun(db, run));
   };
   try {
-    const tokenizer = builtinTokenizer();
-    const spec = resume?.checkpoint.spec ?? modelSpecFor(config, tokenizer.vocabSize);
+    const { spec, tokenizer, tokenizerFiles, encoderWeights } = await modelFor(
+      config,
+      resume?.checkpoint,
+      onUpdate,
+      shouldStop,
+    );
     // 'auto' times a few steps of this very model on each backend the browser offers.
     const probeModel: ProbeModel = { transformer: probeShape(spec, config.maxLength), batchSize: config.batchSize };
     run.backend = resume?.backend
@@ -197,14 +267,19 @@ async function drive(
     await putRun(db, run);
     onUpdate({ type: 'backend', backend: run.backend });
 
-    const data = resume?.data ?? (await loadData(db, run));
+    const data = resume?.data ?? (await loadData(db, run, tokenizer));
     const fingerprint = resume?.checkpoint.data ?? dataFingerprint(data.train);
     // Word vectors matter only at step 0: a resumed run's weights all come from its checkpoint.
     const wordVectors =
       !resume && spec.encoder === 'builtin-transformer' && config.embeddingInit === 'glove'
         ? await loadBuiltinWordVectors()
         : undefined;
-    model = RewardModel.create(spec, config.seed, { wordVectors });
+    model =
+      spec.encoder === 'bert'
+        ? resume
+          ? RewardModel.fromWeights(spec, resume.checkpoint.weights)
+          : RewardModel.fromPretrained(spec, encoderWeights ?? [], config.seed)
+        : RewardModel.create(spec, config.seed, { wordVectors });
     const backend = run.backend.name;
     const from: TrainState | undefined = resume && {
       step: resume.checkpoint.step,
@@ -243,6 +318,7 @@ async function drive(
               runId: run.id,
               ...state,
               spec,
+              tokenizer: tokenizerFiles,
               steps: run.steps.slice(),
               evals: run.evals.slice(),
               backend,
@@ -277,7 +353,11 @@ async function drive(
     await saving;
     run.status = result.stopped ? 'stopped' : 'done';
     const weights = await model.getWeights();
-    await saveModelWithCard(db, { runId: run.id, spec, weights, savedAt: Date.now() }, trainedModelCard(run, spec));
+    await saveModelWithCard(
+      db,
+      { runId: run.id, spec, tokenizer: tokenizerFiles, weights, savedAt: Date.now() },
+      trainedModelCard(run, spec),
+    );
   } catch (error) {
     if (gpuLost.lost !== undefined) {
       // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the

@@ -1,0 +1,144 @@
+// Pretrained encoders in the built app, in Debian's Chromium: the user types a Hub id, the app
+// downloads it from a Hub stand-in on 127.0.0.1 (tests/hub-server.ts) with a progress bar in MB,
+// trains a few steps on WASM and shows the run; the next load comes from the browser's cache with no
+// request; a picked folder trains, and trains again after a reload from the cache; a missing
+// repository is reported in plain words.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { startHubServer, type HubServer } from '../hub-server.ts';
+import { tinyBertFolder } from '../tiny-bert.ts';
+
+const SHOTS = 'test-results/e2e';
+let browser: Browser;
+let page: Page;
+let hub: HubServer;
+let folderRoot: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // 3 MB of unused pretraining head, served slowly, so the download is long enough to be seen.
+  hub = await startHubServer({ 'tiny/bert': { files: tinyBertFolder({ extraBytes: 3_000_000, prefix: 'bert.' }) } });
+  folderRoot = mkdtempSync(join(tmpdir(), 'rmlab-e2e-'));
+  const folder = join(folderRoot, 'my-bert');
+  mkdirSync(folder);
+  for (const [name, bytes] of tinyBertFolder({ tokenizer: 'vocab', dtype: 'F16', noPooler: true })) {
+    writeFileSync(join(folder, name), bytes);
+  }
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+  rmSync(folderRoot, { recursive: true, force: true });
+});
+
+async function setField(label: string, value: string) {
+  await page.getByLabel(label, { exact: true }).fill(value);
+}
+
+/** A short run: WASM (no backend probe), a handful of steps. */
+async function smallRun(steps: number) {
+  await setField('Max tokens', '32');
+  await setField('Max steps', String(steps));
+  await setField('Evaluate every', '2');
+  await setField('Held-out pairs used', '32');
+  await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+}
+
+const picker = () => page.getByRole('group', { name: 'Pretrained encoder' });
+const summary = () => page.getByLabel('Loaded encoder');
+
+describe('pretrained encoders, end to end', () => {
+  it('trains on a Hub model id: download with a progress bar in MB, then the run', async () => {
+    await page.goto(inject('appUrl'));
+    // The Hub address is a setting of the page: point it at the stand-in.
+    await picker().getByText('Hub address').click();
+    await page.getByLabel('Hub address').fill(hub.url);
+    await page.getByLabel('Hub address').press('Enter');
+    await page.getByRole('button', { name: 'Load demo dataset' }).click();
+    await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
+
+    await setField('Encoder', 'tiny/bert');
+    await expect(page.getByLabel('Model width', { exact: true }).isDisabled()).resolves.toBe(true);
+    await smallRun(4);
+    hub.slowdown = 60;
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    const bar = picker().getByRole('progressbar');
+    await bar.waitFor({ timeout: 60_000 });
+    await picker()
+      .getByText(/Downloading: model\.safetensors · [\d.]+ of [\d.]+ MB/)
+      .waitFor({ timeout: 60_000 });
+    await page
+      .locator('fieldset')
+      .first()
+      .screenshot({ path: `${SHOTS}/pretrained-1-downloading.png` });
+    await summary().waitFor({ timeout: 120_000 });
+    hub.slowdown = 0;
+    await expect(summary().innerText()).resolves.toMatch(
+      /BertModel · 2 layers · hidden size 16 · 2 heads · vocabulary \d+/,
+    );
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await expect(page.locator('.live').innerText()).resolves.toMatch(/Run done after 4 steps/);
+    await page.screenshot({ path: `${SHOTS}/pretrained-2-trained.png`, fullPage: true });
+  });
+
+  it('loads it again from the browser cache, with no request to the Hub, after a reload', async () => {
+    await page.reload();
+    await setField('Encoder', 'tiny/bert');
+    const before = hub.requests.length;
+    await picker().getByRole('button', { name: 'Load', exact: true }).click();
+    await summary().waitFor({ timeout: 60_000 });
+    expect(hub.requests.length).toBe(before);
+  });
+
+  it('says plainly when a repository does not exist', async () => {
+    await setField('Encoder', 'nobody/nothing');
+    await picker().getByRole('button', { name: 'Load', exact: true }).click();
+    const alert = picker().getByRole('alert');
+    await alert.waitFor({ timeout: 30_000 });
+    await expect(alert.innerText()).resolves.toMatch(
+      /Could not load nobody\/nothing: the Hub has no public repository nobody\/nothing \(it answered 401\)/,
+    );
+    await page
+      .locator('fieldset')
+      .first()
+      .screenshot({ path: `${SHOTS}/pretrained-3-missing.png` });
+  });
+
+  it('trains on a folder the user picks, and again after a reload from the cached copy', async () => {
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      picker().getByRole('button', { name: 'Choose a folder…' }).click(),
+    ]);
+    await chooser.setFiles(join(folderRoot, 'my-bert'));
+    await summary().waitFor({ timeout: 60_000 });
+    await expect(page.getByLabel('Encoder', { exact: true }).inputValue()).resolves.toBe('folder:my-bert');
+    const text = await summary().innerText();
+    expect(text).toMatch(/Tokenizer built from vocab\.txt/);
+    expect(text).toMatch(/initialised fresh: pooler\.dense\.weight, pooler\.dense\.bias/);
+    await page
+      .locator('fieldset')
+      .first()
+      .screenshot({ path: `${SHOTS}/pretrained-4-folder.png` });
+    await page.screenshot({ path: `${SHOTS}/pretrained-4-folder-page.png`, fullPage: true });
+    await page.getByText(/only this browser\s+has its files/).waitFor({ timeout: 5_000 });
+
+    await page.reload();
+    await setField('Encoder', 'folder:my-bert');
+    await smallRun(2);
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await page.locator('.live [data-status]').waitFor({ timeout: 240_000 });
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await expect(summary().innerText()).resolves.toMatch(/BertModel · 2 layers/);
+    expect(pageErrors).toEqual([]);
+  });
+});
