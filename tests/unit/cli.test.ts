@@ -374,7 +374,7 @@ describe('rmlab train on a pretrained encoder', () => {
       '--max-length',
       '128',
     ]);
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/--max-length is 128.*at most 64/);
   });
 });
@@ -394,14 +394,14 @@ describe('rmlab options', () => {
     [['--model', 'not a model!'], '--model'],
   ])('%j is an error naming the option', async (args, named) => {
     const run = await rmlab(['train', '--data', pairsPath, '--out', 'runs/bad', ...args]);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain(named);
     expect(existsSync(join(dir, 'runs/bad'))).toBe(false);
   });
 
   it('a missing --data is an error naming it', async () => {
     const run = await rmlab(['train', '--out', 'runs/bad']);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('--data');
   });
 
@@ -409,7 +409,7 @@ describe('rmlab options', () => {
     const path = join(dir, 'nothing.jsonl');
     writeFileSync(path, '{"question": "hi"}\nnot json\n');
     const run = await rmlab(['train', '--data', path, '--out', 'runs/nothing']);
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/none of the 2 records/);
     expect(run.stderr).toMatch(/line 1: unknown record/);
     expect(run.stderr).toMatch(/line 2: not valid JSON/);
