@@ -19,7 +19,7 @@ import {
 } from '../store/datasets.ts';
 import { openLabDB, type DatasetRecord, type ModelCard, type RunRecord } from '../store/db.ts';
 import { deleteModel, listModelCards, renameModel } from '../store/models.ts';
-import type { HeldOutRewards } from '../worker/model-io.ts';
+import type { HeldOutRewards, TrainBiggerSource } from '../worker/model-io.ts';
 import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
 import { deleteRun, isResumable, listRuns, markInterruptedRuns } from '../store/runs.ts';
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
@@ -291,9 +291,14 @@ export class LabClient {
     return this.#api.scoreHeldOut(modelId, datasetId, limit);
   }
 
-  /** Downloads a run's dataset and settings as a TRL RewardTrainer folder (.zip); returns the split's counts. */
-  async exportTrainBigger(runId: string): Promise<{ train: number; test: number; skipped: number }> {
-    const { fileName, file, counts } = await this.#api.exportTrainBigger(runId);
+  /**
+   * Downloads a dataset with training settings as a TRL RewardTrainer folder (.zip): a run's, or
+   * the form's for a dataset. Returns the split's counts.
+   */
+  async exportTrainBigger(source: TrainBiggerSource): Promise<{ train: number; test: number; skipped: number }> {
+    const { fileName, file, counts } = await this.#api.exportTrainBigger(
+      source.kind === 'form' ? { ...source, config: $state.snapshot(source.config) } : source,
+    );
     downloadBlob(fileName, file);
     return counts;
   }

@@ -38,6 +38,7 @@ import {
   importModelFile,
   scoreHeldOut,
   type HeldOutRewards,
+  type TrainBiggerSource,
 } from './model-io.ts';
 
 export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
@@ -233,9 +234,9 @@ const api = {
     return scoreHeldOut(await openLabDB(), modelId, datasetId, limit);
   },
 
-  /** A run's dataset and settings as a TRL RewardTrainer folder, zipped (core/export/trl.ts). */
-  async exportTrainBigger(runId: string): Promise<{ fileName: string; file: Blob; counts: SplitCounts }> {
-    return exportTrainBigger(await openLabDB(), runId);
+  /** A run's (or the form's) dataset and settings as a TRL RewardTrainer folder, zipped (core/export/trl.ts). */
+  async exportTrainBigger(source: TrainBiggerSource): Promise<{ fileName: string; file: Blob; counts: SplitCounts }> {
+    return exportTrainBigger(await openLabDB(), source);
   },
 
   stopTraining(): void {

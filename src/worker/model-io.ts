@@ -121,25 +121,41 @@ export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, sour
   return card;
 }
 
-/** A trained model's run continued on TRL: its dataset (the run's split) with a RewardTrainer script. */
+/** Where a TRL export's settings come from: a stored run's, or the training form's for a dataset. */
+export type TrainBiggerSource = { kind: 'run'; runId: string } | { kind: 'form'; datasetId: string; config: unknown };
+
+/** A dataset and training settings continued on TRL: the pairs (the settings' split) with a RewardTrainer script. */
 export async function exportTrainBigger(
   db: RMLabDatabase,
-  runId: string,
+  source: TrainBiggerSource,
 ): Promise<{ fileName: string; file: Blob; counts: SplitCounts }> {
-  const run = await getRun(db, runId);
-  if (!run) throw new Error('the run that trained this model is no longer stored');
+  let datasetId: string;
+  let datasetName: string;
+  let config: TrainConfig;
+  let runId: string | undefined;
+  if (source.kind === 'run') {
+    const run = await getRun(db, source.runId);
+    if (!run) throw new Error('the run that trained this model is no longer stored');
+    ({ datasetId, datasetName, id: runId } = run);
+    config = parseTrainConfig(run.config);
+  } else {
+    const dataset = await db.get('datasets', source.datasetId);
+    if (!dataset) throw new Error('this dataset is no longer stored');
+    ({ id: datasetId, name: datasetName } = dataset);
+    config = parseTrainConfig(source.config);
+  }
   const pairs: Pair[] = [];
-  await scanPairs(db, run.datasetId, (p) => pairs.push(p));
-  if (pairs.length === 0) throw new Error(`the run's dataset "${run.datasetName}" is no longer stored`);
+  await scanPairs(db, datasetId, (p) => pairs.push(p));
+  if (pairs.length === 0) throw new Error(`the dataset "${datasetName}" is no longer stored`);
   const { zip, counts } = trainBiggerZip({
-    config: parseTrainConfig(run.config),
-    runId: run.id,
-    datasetName: run.datasetName,
+    config,
+    ...(runId ? { runId } : {}),
+    datasetName,
     pairs,
     exportedAt: new Date().toISOString(),
   });
   return {
-    fileName: `${fileSlug(run.datasetName, 'run')}.trl-reward.zip`,
+    fileName: `${fileSlug(datasetName, 'dataset')}.trl-reward.zip`,
     file: new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }),
     counts,
   };

@@ -184,6 +184,16 @@ describe('models: export, import, identical scores', () => {
     const test = strFromU8(files['data/test.jsonl']!).trim().split('\n');
     expect(train.length + test.length).toBe(422 + 472); // every decisive demo pair, on its side of the split
     await page.getByText(/saved a TRL folder \(zip\)/).waitFor();
+    expect(settings.rm_lab.run_id).toMatch(/./);
+
+    // From the data panel: the dataset with the training form's settings as they stand.
+    await page.getByLabel('Learning rate', { exact: true }).fill('0.0003');
+    const fromForm = await download(() =>
+      page.getByRole('button', { name: 'Train bigger on TRL with PandaLM human-labelled test set (demo)' }).click(),
+    );
+    const formSettings = JSON.parse(strFromU8(unzipSync(new Uint8Array(fromForm.bytes))['reward_config.json']!));
+    expect(formSettings.reward_config).toMatchObject({ learning_rate: 0.0003, max_steps: 10, max_length: 32 });
+    expect(formSettings.rm_lab.run_id).toBeNull();
   });
 
   it('exports an imported BERT model for Hugging Face; a mean-pooled one is not offered', async () => {

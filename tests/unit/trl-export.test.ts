@@ -137,6 +137,13 @@ describe('TRL export ("train bigger")', () => {
     expect(readme).toMatch(/torchrun --nproc_per_node/);
   });
 
+  it("says when the settings are the training form's rather than a run's", () => {
+    const { runId: _run, ...form } = input;
+    const { files } = trainBiggerFiles({ ...form, pairs: pairs(10) });
+    expect(files['README.txt']).toMatch(/^From the training form's settings on the dataset "Demo \"pairs\""/m);
+    expect(JSON.parse(files['reward_config.json']!).rm_lab.run_id).toBeNull();
+  });
+
   it('continues a built-in-encoder run on a default Hub model, and says so', () => {
     const { files } = trainBiggerFiles({ ...input, config: { ...config, encoder: 'builtin' }, pairs: pairs(10) });
     expect(files['train_reward_model.py']).toContain(`MODEL_ID = "${DEFAULT_TRL_MODEL}"`);

@@ -22,8 +22,9 @@ export const DEFAULT_TRL_MODEL = 'google-bert/bert-base-uncased';
 
 export interface TrainBiggerInput {
   config: TrainConfig;
-  /** The run's name or id and its dataset's name, for the README and the config's provenance. */
-  runId: string;
+  /** The run whose settings these are; none when they come from the training form as it stands. */
+  runId?: string;
+  /** The dataset's name, for the README and the config's provenance. */
   datasetName: string;
   pairs: Iterable<PairInput>;
   /** ISO time written into the files (a parameter so tests are deterministic). */
@@ -115,6 +116,11 @@ export function rewardConfigArgs(config: TrainConfig): RewardConfigArgs {
   return args;
 }
 
+/** Where the settings came from, in words. */
+function origin(input: { runId?: string }): string {
+  return input.runId ? `run ${input.runId}` : "the training form's settings";
+}
+
 /** A value as a Python literal (JSON's strings and numbers are Python's too). */
 export function pythonLiteral(value: string | number | boolean | null): string {
   if (value === null) return 'None';
@@ -134,7 +140,7 @@ export function trainRewardModelScript(input: Omit<TrainBiggerInput, 'pairs'>, a
   const revision = model.revision ? `, revision=${pythonLiteral(model.revision)}` : '';
   return `# train_reward_model.py: goes on with an RM Lab run on Hugging Face TRL's RewardTrainer.
 # Written for trl==${TRL_VERSION} (pip install "trl==${TRL_VERSION}"), which brings transformers,
-# datasets and accelerate. Exported by RM Lab on ${input.exportedAt} from run ${input.runId}
+# datasets and accelerate. Exported by RM Lab on ${input.exportedAt} from ${origin(input)}
 # on the dataset ${pythonLiteral(input.datasetName)}.
 #
 #   one GPU or the CPU:   python train_reward_model.py
@@ -207,7 +213,7 @@ function readme(input: Omit<TrainBiggerInput, 'pairs'>, counts: SplitCounts): st
   return `Train bigger: this RM Lab run, continued on Hugging Face TRL
 ==========================================================
 
-From run ${input.runId} on the dataset "${input.datasetName}", exported ${input.exportedAt}.
+From ${origin(input)} on the dataset "${input.datasetName}", exported ${input.exportedAt}.
 
 data/train.jsonl   ${counts.train} pairs    TRL preference format (prompt, chosen, rejected)
 data/test.jsonl    ${counts.test} pairs    the run's held-out prompts (same split seed)
@@ -282,7 +288,7 @@ export function trainBiggerFiles(input: TrainBiggerInput): { files: Record<strin
     ...(model.revision ? { model_revision: model.revision } : {}),
     reward_config: args,
     rm_lab: {
-      run_id: input.runId,
+      run_id: input.runId ?? null,
       dataset: input.datasetName,
       exported_at: input.exportedAt,
       split: { held_out_fraction: config.heldOutFraction, split_seed: config.splitSeed, stratify: config.stratify },
