@@ -8,18 +8,19 @@ import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/mode
 import { RewardModel, type ModelSpec, type NamedWeight, type TokenizerFiles } from '../core/model/reward-model.ts';
 import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
 import { openEncoder } from './encoder-load.ts';
+import { LoadCancelled } from '../core/model/hub.ts';
 import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
 import { parseEncoderSource, TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
-import { prepareTrainingData, type TrainingData } from '../core/train/data.ts';
+import type { TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
-import { getPairs } from '../store/datasets.ts';
 import { newId, trainedModelCard, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
 import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
 import { saveModelWithCard } from '../store/models.ts';
+import { loadTrainingData } from './training-data.ts';
 
 /**
  * What the page hears about a run: the trainer's events plus the run's identity and backend.
@@ -152,8 +153,9 @@ export async function resumeRun(
   return drive(db, run, { checkpoint, data, backend }, onUpdate, shouldStop, pause);
 }
 
+/** The run's pairs, their token ids from the token-id cache (filled on the dataset's first run). */
 async function loadData(db: RMLabDatabase, run: RunRecord, tokenizer: PairTokenizer): Promise<TrainingData> {
-  return prepareTrainingData(await getPairs(db, run.datasetId), tokenizer, run.config);
+  return loadTrainingData(db, run.datasetId, tokenizer, run.config);
 }
 
 /** The Hub's address pretrained encoders are downloaded from (the page's setting; tests use 127.0.0.1). */
@@ -364,6 +366,8 @@ async function drive(
       // run waits at its last checkpoint, to go on on another backend.
       run.status = 'interrupted';
       run.error = gpuLostMessage(gpuLost.lost, run.checkpoint?.step);
+    } else if (error instanceof LoadCancelled) {
+      run.status = 'stopped'; // Stop pressed while the encoder was downloading: nothing trained yet
     } else {
       run.status = 'failed';
       run.error = error instanceof Error ? error.message : String(error);

@@ -96,7 +96,7 @@ beforeAll(async () => {
   expect(epochProgress(run)).toEqual({ epoch: 3, epochs: 3 });
   expect((await getCheckpoint(db, run.id))!.step).toBe(run.totalSteps);
   reference = await outcome(db, run);
-});
+}, 300_000); // a whole run on the slow cpu backend, on a shared machine: not a speed check
 
 /** A database whose checkpoint writes after the first `allowed` never finish: the tab froze and was closed. */
 function freezingAfter(db: RMLabDatabase, allowed: number): RMLabDatabase {
