@@ -165,6 +165,31 @@ describe('training on a pretrained encoder from the Hub', () => {
     }
   });
 
+  it('stops, not fails, when Stop is pressed during the download', async () => {
+    hub.repos.set('tiny/slow', { files: tinyBertFolder({ extraBytes: 2_000_000 }) });
+    hub.slowdown = 30;
+    try {
+      const { db, dataset } = await withDataset();
+      let downloading = false;
+      const run = await runTraining(
+        db,
+        dataset,
+        { ...config, encoder: 'tiny/slow' },
+        (u) => {
+          if (u.type === 'encoder' && u.progress.file === 'model.safetensors' && u.progress.fileLoaded > 0)
+            downloading = true;
+        },
+        () => downloading,
+      );
+      expect(run.status).toBe('stopped');
+      expect(run.error).toBeUndefined();
+      expect(run.steps).toEqual([]);
+      expect(await getModel(db, run.id)).toBeUndefined();
+    } finally {
+      hub.slowdown = 0;
+    }
+  });
+
   it('fails the run in plain words when the encoder cannot be loaded, storing no model', async () => {
     const { db, dataset } = await withDataset();
     const run = await runTraining(
