@@ -2,11 +2,22 @@
 // one-label BertForSequenceClassification, and tensors under the names and shapes its state_dict
 // has (listed here from modeling_bert.py, independently of the app's mapping table), carrying the
 // very values the model was loaded with.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { HF_FOLDER_FILES, huggingFaceFiles, huggingFaceZip } from '../../src/core/export/hf-zip.ts';
 import { bertEncoderWeights, readBertConfig } from '../../src/core/model/hf-checkpoint.ts';
-import type { BertModelSpec, BuiltinModelSpec, NamedWeight } from '../../src/core/model/reward-model.ts';
+import {
+  RewardModel,
+  type BertModelSpec,
+  type BuiltinModelSpec,
+  type NamedWeight,
+} from '../../src/core/model/reward-model.ts';
+import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
 import { readSafetensors } from '../../src/core/model/safetensors.ts';
 import { tinyBertFolder, TINY_VOCAB } from '../tiny-bert.ts';
 
@@ -70,6 +81,16 @@ function expectedStateDict(): Record<string, number[]> {
   return out;
 }
 
+const PYTHON = '/usr/bin/python3';
+const hasTorch = (() => {
+  try {
+    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 describe('Hugging Face export (zip)', () => {
   it('zips model.safetensors, config.json, tokenizer.json, tokenizer_config.json and a model card', () => {
     const m = tinyRewardModel();
@@ -132,6 +153,48 @@ describe('Hugging Face export (zip)', () => {
       model_max_length: 64,
     });
   });
+
+  // The packaging tests above stand alone; this one also needs Debian's PyTorch, and skips without it.
+  it.skipIf(!existsSync(PYTHON) || !hasTorch)(
+    "scores the same in PyTorch's BertForSequenceClassification (scripts/reference/bert_reference.py) as in the app",
+    async () => {
+      await tf.setBackend('cpu');
+      const m = tinyRewardModel();
+      const tokenizer = tokenizerFor(m.spec, m.tokenizer);
+      const texts = [
+        ['what is the capital of france', 'paris is the capital'],
+        ['what is the capital of france', 'i do not know'],
+        ['name a colour', 'blue'],
+      ];
+      const seqs = texts.map(([p, r]) => tokenizer.encodePair(p!, r!, 32).ids);
+      const T = Math.max(...seqs.map((s) => s.length));
+      const ids = seqs.map((s) => [...s, ...Array<number>(T - s.length).fill(tokenizer.special.pad)]);
+      const mask = seqs.map((s) => Array.from({ length: T }, (_, t) => (t < s.length ? 1 : 0)));
+      const model = RewardModel.fromWeights(m.spec, m.weights);
+      const r = tf.tidy(() => model.rewards(tf.tensor2d(ids, undefined, 'int32'), tf.tensor2d(mask)));
+      const ours = [...(await r.data())];
+      r.dispose();
+      model.dispose();
+
+      const dir = mkdtempSync(join(tmpdir(), 'hf-export-'));
+      for (const [name, bytes] of Object.entries(unzipSync(huggingFaceZip({ ...m, name: 'x' })))) {
+        writeFileSync(join(dir, name), bytes);
+      }
+      writeFileSync(join(dir, 'inputs.json'), JSON.stringify({ ids, mask, sepTokenId: tokenizer.special.sep }));
+      const out = execFileSync(
+        PYTHON,
+        ['scripts/reference/bert_reference.py', '--score', dir, join(dir, 'inputs.json')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const theirs = JSON.parse(out) as number[];
+      expect(theirs).toHaveLength(3);
+      // float32 in the app against float64 in PyTorch: equal to float32 precision.
+      theirs.forEach((t, i) => expect(ours[i]).toBeCloseTo(t, 5));
+      expect(new Set(ours.map((x) => x.toFixed(4))).size).toBe(3); // three different rewards, not one
+    },
+  );
 
   it('refuses the built-in encoder and mean pooling with the reason, and a model without its tokenizer', () => {
     const builtin: BuiltinModelSpec = {
