@@ -14,13 +14,13 @@ import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
 import { parseEncoderSource, TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
-import { prepareTrainingData, type TrainingData } from '../core/train/data.ts';
+import type { TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
-import { getPairs } from '../store/datasets.ts';
 import { newId, trainedModelCard, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
 import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
 import { saveModelWithCard } from '../store/models.ts';
+import { loadTrainingData } from './training-data.ts';
 
 /**
  * What the page hears about a run: the trainer's events plus the run's identity and backend.
@@ -153,8 +153,9 @@ export async function resumeRun(
   return drive(db, run, { checkpoint, data, backend }, onUpdate, shouldStop, pause);
 }
 
+/** The run's pairs, their token ids from the token-id cache (filled on the dataset's first run). */
 async function loadData(db: RMLabDatabase, run: RunRecord, tokenizer: PairTokenizer): Promise<TrainingData> {
-  return prepareTrainingData(await getPairs(db, run.datasetId), tokenizer, run.config);
+  return loadTrainingData(db, run.datasetId, tokenizer, run.config);
 }
 
 /** The Hub's address pretrained encoders are downloaded from (the page's setting; tests use 127.0.0.1). */
