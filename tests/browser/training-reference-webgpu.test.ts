@@ -1,0 +1,53 @@
+// The training core on WebGPU (Chromium, Dawn's software adapter here) against the float64 PyTorch
+// reference (tests/fixtures/training-reference.json, from scripts/reference/training_reference.py):
+// every loss variant's value and gradient w.r.t. the rewards (Davidson's loss uses abs, exp and log1p,
+// whose gradients WebGPU must get right), and the fixture's AdamW steps with clipping and accumulation
+// through the trainer's own step. WEBGPU_CPU_FORWARD is off so every op runs as a WebGPU shader. Same
+// tolerances as tests/unit/training-reference.test.ts (its header says why).
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareWeights, lossCases, lossOf, optimizerCases, relativeError, runSteps } from '../training-reference.ts';
+
+describe('the training core on WebGPU', () => {
+  let previous: boolean;
+  beforeAll(async () => {
+    expect(navigator.gpu, 'this browser offers WebGPU').toBeDefined();
+    expect(await tf.setBackend('webgpu')).toBe(true);
+    await tf.ready();
+    previous = tf.env().getBool('WEBGPU_CPU_FORWARD');
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+  });
+  afterAll(async () => {
+    tf.env().set('WEBGPU_CPU_FORWARD', previous);
+    await tf.setBackend('cpu');
+  });
+
+  it.each(lossCases.map((c) => [c.name, c] as const))(
+    'loss %s: value and gradient w.r.t. every reward',
+    async (_, c) => {
+      const got = await lossOf(c);
+      expect(relativeError([got.loss], [c.loss]), 'loss').toBeLessThanOrEqual(1e-5);
+      expect(relativeError(got.gradChosen, c.gradChosen), 'gradient, chosen').toBeLessThanOrEqual(1e-5);
+      expect(relativeError(got.gradRejected, c.gradRejected), 'gradient, rejected').toBeLessThanOrEqual(1e-5);
+    },
+  );
+
+  // One case: the software adapter is slow. The cosine one has Davidson ties, centering, decay and clipping.
+  const c = optimizerCases.find((o) => o.name === 'adamw-cosine-davidson-centered')!;
+  it(`optimizer ${c.name}: five steps give the reference's losses, norms and weights`, async () => {
+    const { log, weights } = await runSteps(c);
+    for (const [s, expected] of c.log.entries()) {
+      expect(Math.abs(log[s]!.loss - expected.loss), `step ${s} loss`).toBeLessThanOrEqual(1e-5 * expected.loss);
+      expect(Math.abs(log[s]!.gradNorm - expected.gradNorm), `step ${s} norm`).toBeLessThanOrEqual(
+        1e-4 * expected.gradNorm,
+      );
+    }
+    const { worst, noGradientMoves } = compareWeights(c, weights);
+    console.log(
+      `webgpu ${c.name}: worst weight change ${worst.name}, error ${worst.error.toExponential(2)} of its scale`,
+    );
+    expect(noGradientMoves).toEqual([]);
+    expect(worst.error, worst.name).toBeLessThanOrEqual(2e-3);
+  });
+});
