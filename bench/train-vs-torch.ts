@@ -1,0 +1,305 @@
+// Training throughput of RM Lab (tfjs's WASM backend in Node, through trainRewardModel) beside a
+// PyTorch implementation of the same models (scripts/reference/bench_torch.py, which reuses the
+// fixtures' reference code), in one run, on the same cores:
+//   nice -n 10 npx tsx bench/train-vs-torch.ts [--steps 10]
+// Two models: the built-in encoder at the default configuration, and a bert-tiny-sized BERT
+// (2 layers, hidden 128, 2 heads, intermediate 512, BERT's 30,522-word vocabulary, [CLS] through
+// the pooler). Both sides train on the same fixed synthetic token ids: every batch is 16 pairs of
+// sequences exactly maxLength tokens long ([CLS] a [SEP] b [SEP], no padding), so both do the same
+// work per step: one forward and backward pass over 2 x 16 sequences, global gradient norm
+// clipping, AdamW, linear decay (the trainer's defaults). PyTorch gets as many threads as tfjs's
+// WASM backend uses in Node (1: Node gets the single-threaded SIMD build); its default thread count
+// is timed too, for context. Prints the ratios and writes bench/results/train-vs-torch.json.
+// It asserts nothing: figures, not tests.
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import type { BertConfig } from '../src/core/model/encoders/bert-config.ts';
+import { RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
+import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
+import type { TokenizedPair } from '../src/core/train/batch.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config.ts';
+import type { TrainingData } from '../src/core/train/data.ts';
+import { trainRewardModel } from '../src/core/train/trainer.ts';
+import { modelSpecFor } from '../src/worker/train-run.ts';
+
+const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '10' } } });
+const STEPS = Number(args.steps);
+const WARMUP = 2; // kernel set-up and first allocations, on both sides
+const PYTHON = '/usr/bin/python3'; // Debian's, with torch; the python3 first on PATH has none
+
+interface BenchModel {
+  name: string;
+  spec: ModelSpec;
+  /** Sequence length: every sequence is exactly this long. */
+  length: number;
+  cls: number;
+  sep: number;
+  pad: number;
+  vocabSize: number;
+  /** For the Python side: the reference's config and kind. */
+  torch: { kind: 'builtin' | 'bert'; config: object; pooling: string };
+}
+
+const config: TrainConfig = DEFAULT_TRAIN_CONFIG;
+const B = config.batchSize;
+const builtin = builtinTokenizer();
+const builtinSpec = modelSpecFor(config, builtin.vocabSize);
+if (builtinSpec.encoder !== 'builtin-transformer') throw new Error('unreachable');
+
+const bertTiny: BertConfig = {
+  modelType: 'bert',
+  vocabSize: 30522,
+  hiddenSize: 128,
+  numLayers: 2,
+  numHeads: 2,
+  intermediateSize: 512,
+  maxPositions: 512,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  hiddenAct: 'gelu',
+  sepTokenId: 102,
+  padTokenId: 0,
+};
+
+const MODELS: BenchModel[] = [
+  {
+    name: 'builtin-default',
+    spec: builtinSpec,
+    length: config.maxLength,
+    cls: builtin.special.cls,
+    sep: builtin.special.sep,
+    pad: builtin.special.pad,
+    vocabSize: builtin.vocabSize,
+    torch: { kind: 'builtin', config: builtinSpec.transformer, pooling: builtinSpec.transformer.pooling },
+  },
+  {
+    name: 'bert-tiny-sized',
+    spec: { encoder: 'bert', tokenizer: 'embedded', bert: bertTiny, pooling: 'cls', source: 'bench:bert-tiny-sized' },
+    length: config.maxLength,
+    cls: 101,
+    sep: 102,
+    pad: 0,
+    vocabSize: bertTiny.vocabSize,
+    torch: { kind: 'bert', config: bertTiny, pooling: 'cls' },
+  },
+];
+
+/** A seeded generator (mulberry32): the same ids on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** [CLS] prompt [SEP] response [SEP], exactly `length` tokens, ids drawn above the special tokens. */
+function sequence(m: BenchModel, next: () => number): Int32Array {
+  const ids = new Int32Array(m.length);
+  const promptEnd = Math.floor(m.length / 3);
+  for (let t = 0; t < m.length; t++) ids[t] = 1000 + Math.floor(next() * (m.vocabSize - 1000));
+  ids[0] = m.cls;
+  ids[promptEnd] = m.sep;
+  ids[m.length - 1] = m.sep;
+  return ids;
+}
+
+/** The pairs of every step, in the order the trainer takes them (and the Python side's [steps, 2B, T] ids). */
+function pairsFor(m: BenchModel, steps: number): TokenizedPair[] {
+  const next = random(42);
+  return Array.from({ length: steps * B }, () => ({
+    chosen: sequence(m, next),
+    rejected: sequence(m, next),
+    margin: 0,
+  }));
+}
+
+/** The Python side's ids: per step, the B chosen rows then the B rejected rows, as makeBatch lays them out. */
+function torchIds(pairs: TokenizedPair[]): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < pairs.length; s += B) {
+    const step = pairs.slice(s, s + B);
+    for (const p of step) out.push(...p.chosen);
+    for (const p of step) out.push(...p.rejected);
+  }
+  return out;
+}
+
+function dataOf(pairs: TokenizedPair[]): TrainingData {
+  return {
+    train: pairs,
+    heldOut: [],
+    heldOutTies: [],
+    counts: {
+      total: pairs.length,
+      train: pairs.length,
+      heldOut: 0,
+      heldOutScored: 0,
+      ties: 0,
+      bothBad: 0,
+      truncated: 0,
+    },
+  };
+}
+
+async function timeRmLab(m: BenchModel, warm: TokenizedPair[], timed: TokenizedPair[]) {
+  const model = RewardModel.create(m.spec, config.seed);
+  const hyper = { ...config, epochs: 1, evalEvery: 1e9 };
+  const quiet = { onEvent: () => {} };
+  // One call of warm-up steps, then the timed call on its own pairs. The trainer takes them in its
+  // seeded shuffled order, the Python side in file order: the same sequences, all of one length, so
+  // the same work.
+  await trainRewardModel(model, dataOf(warm), { ...hyper, maxSteps: WARMUP }, m.pad, quiet);
+  let firstLoss = NaN;
+  let lastLoss = NaN;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await trainRewardModel(model, dataOf(timed), { ...hyper, maxSteps: STEPS }, m.pad, {
+    onEvent: (e) => {
+      if (e.type !== 'steps') return;
+      if (Number.isNaN(firstLoss)) firstLoss = e.points[0]!.loss;
+      lastLoss = e.points.at(-1)!.loss;
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const parameters = model.trainableVariables.reduce((n, v) => n + v.size, 0);
+  model.dispose();
+  const pairsPerSecond = (STEPS * B) / seconds;
+  return {
+    threads: getThreadsCount(),
+    steps: STEPS,
+    seconds,
+    secondsPerStep: seconds / STEPS,
+    pairsPerSecond,
+    tokensPerSecond: pairsPerSecond * 2 * m.length,
+    // CPU time of the process: on a shared machine, the figure that others' jobs disturb least
+    cpuSeconds,
+    pairsPerCpuSecond: (STEPS * B) / cpuSeconds,
+    parameters,
+    firstLoss,
+    lastLoss,
+  };
+}
+
+await tf.setBackend('wasm');
+await tf.ready();
+const wasmThreads = getThreadsCount();
+const load = loadavg()[0]!;
+console.log(
+  `tfjs ${tf.version.tfjs} WASM in Node ${process.version}: ${wasmThreads} thread(s); ${cpus().length} cores, ` +
+    `load average ${load.toFixed(2)} (a shared machine: others' jobs run beside this one)`,
+);
+
+type Figures = Awaited<ReturnType<typeof timeRmLab>>;
+interface TorchRun {
+  torch: string;
+  defaultThreads: number;
+  results: Record<string, { matched: Figures; defaultThreads: Figures | null }>;
+}
+
+/** Times the same steps in PyTorch, right after RM Lab's, so both run under the same load. */
+function timeTorch(m: BenchModel, pairs: TokenizedPair[]): TorchRun {
+  const job = {
+    threads: wasmThreads,
+    warmupSteps: WARMUP,
+    steps: STEPS,
+    learningRate: config.learningRate,
+    weightDecay: config.weightDecay,
+    maxGradNorm: config.maxGradNorm,
+    models: [{ name: m.name, ...m.torch, batchSize: B, length: m.length, ids: torchIds(pairs) }],
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'rmlab-bench-'));
+  try {
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+    const out = execFileSync(PYTHON, ['scripts/reference/bench_torch.py', join(dir, 'job.json')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(out) as TorchRun;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let torchVersion = '';
+let torchDefaultThreads = 0;
+const rows = [];
+for (const m of MODELS) {
+  const all = pairsFor(m, WARMUP + STEPS);
+  const ours = await timeRmLab(m, all.slice(0, WARMUP * B), all.slice(WARMUP * B));
+  const run = timeTorch(m, all);
+  torchVersion = run.torch;
+  torchDefaultThreads = run.defaultThreads;
+  const theirs = run.results[m.name]!;
+  rows.push({
+    model: m.name,
+    batchSize: B,
+    sequenceLength: m.length,
+    rmlab: ours,
+    torch: theirs.matched,
+    torchDefaultThreads: theirs.defaultThreads,
+    /** RM Lab's throughput over PyTorch's at the same thread count, wall clock: above 1, RM Lab is faster. */
+    ratio: ours.pairsPerSecond / theirs.matched.pairsPerSecond,
+    /** The same per CPU second of each process: less sensitive to others' jobs on a shared machine. */
+    ratioPerCpuSecond: ours.pairsPerCpuSecond / theirs.matched.pairsPerCpuSecond,
+  });
+}
+
+console.log(
+  `\nbatch ${B} pairs, every sequence ${config.maxLength} tokens; RM Lab on ${wasmThreads} thread, ` +
+    `PyTorch ${torchVersion} on ${wasmThreads} (its default is ${torchDefaultThreads}):`,
+);
+for (const r of rows) {
+  const line = (who: string, x: Figures) =>
+    `    ${who.padEnd(22)} ${x.pairsPerSecond.toFixed(1).padStart(7)} pairs/s ${x.tokensPerSecond.toFixed(0).padStart(8)} tokens/s ` +
+    `${x.secondsPerStep.toFixed(3)} s/step  ${x.pairsPerCpuSecond.toFixed(1).padStart(7)} pairs per CPU second`;
+  console.log(`  ${r.model} (${r.rmlab.parameters.toLocaleString('en')} parameters)`);
+  console.log(line('RM Lab (tfjs WASM)', r.rmlab));
+  console.log(line(`PyTorch, ${r.torch.threads} thread`, r.torch));
+  if (r.torchDefaultThreads)
+    console.log(line(`PyTorch, ${r.torchDefaultThreads.threads} threads`, r.torchDefaultThreads));
+  console.log(
+    `    RM Lab / PyTorch (same threads): ${r.ratio.toFixed(2)}x wall clock, ${r.ratioPerCpuSecond.toFixed(2)}x per CPU second`,
+  );
+}
+
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(
+  'bench/results/train-vs-torch.json',
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      command: 'nice -n 10 npx tsx bench/train-vs-torch.ts',
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        loadAverageAtStart: load,
+        loadAverageAtEnd: loadavg()[0],
+        shared: true,
+      },
+      node: process.version,
+      tfjs: tf.version.tfjs,
+      torch: torchVersion,
+      wasmThreads,
+      torchDefaultThreads,
+      warmupSteps: WARMUP,
+      work: 'fixed synthetic token ids, every sequence maxLength tokens (no padding); forward + backward over 2B sequences, gradient-norm clipping, AdamW, linear decay',
+      results: rows,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log('\nwrote bench/results/train-vs-torch.json');
