@@ -8,14 +8,16 @@
 // Tolerance (tests/reference-fixture.ts): per tensor, max |tfjs - reference| <= 1e-4 * max(max
 // |reference|, 1e-2). tfjs computes in float32 on the reference's float32-rounded weights; the
 // observed worst tensor stays under 0.13 of that bound on cpu and wasm (each run logs it). Bugs planted
-// by hand in bert.ts / hf-checkpoint.ts, one at a time (a Vite transform, the files untouched), each
-// failed here; the worst tensor per fixture, in multiples of the tolerance:
-//   LayerNorm eps 1e-5 in place of the config's 1e-12   every fixture, 145-3280x
-//   tanh GELU in place of the exact (erf) one            every gelu fixture, 14-39x (rewards 2.4-5.1x)
-//   pooler without its tanh                              every cls fixture, up to ~19000x
-//   token types all 0 / switched one token late         every fixture, rewards 197-25500x / 177-8100x
-//   attention mask dropped                               every fixture, rewards 55-5900x
-//   HF Linear weights not transposed on the way in       every fixture, up to ~66000x
+// by hand, one at a time (a Vite transform at load time, the files untouched), each failed here; the worst
+// tensor of each fixture it touches, in multiples of the tolerance:
+//   LayerNorm eps 1e-5 in place of the config's 1e-12      every fixture, 145-3280x
+//   tanh GELU in place of the exact (erf) one               the 4 gelu fixtures, 14-39x
+//   GELU's gradient without its x phi(x) term (gelu.ts)     the 4 gelu fixtures, 5000-6500x
+//   LayerNorm's gradient without its xhat term              every fixture, 5500-31600x
+//   pooler without its tanh                                 the 3 cls fixtures, 10000-19200x
+//   token types all 0 / switched one token late             every fixture, 11600-26900x / 3100-20500x
+//   attention mask dropped                                  every fixture, 5700-26300x
+//   HF Linear weights not transposed on the way in          every fixture, 22700-65900x
 // The tanh GELU bug was also run on WebGPU (reference-bert-webgpu.test.ts): it failed there at 14x.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';

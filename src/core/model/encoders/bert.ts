@@ -17,6 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { dense } from '../dense.ts';
 import { embeddingLookup } from '../embedding.ts';
+import { geluErf } from '../gelu.ts';
+import { layerNorm } from '../layer-norm.ts';
 import type { BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 import { gelu as geluTanh, pool } from './transformer.ts';
@@ -139,14 +141,19 @@ export class BertEncoder implements Encoder {
     let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
     // Additive attention bias: 0 where a key is a token, MASKED where it is padding.
     const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, T]); // [B, 1, 1, T]
-    for (let l = 0; l < this.config.numLayers; l++) {
-      x = this.layerNorm(tf.add(x, this.attention(x, bias, l)), `layers.${l}.attn.ln`);
-      const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
-      x = this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
-    }
+    // One tidy per layer frees the layer's intermediates as soon as it is done; what the backward
+    // pass needs survives, because the gradient tape keeps its own references to those tensors.
+    for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, bias, l));
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
     return tf.tanh(tf.add(dense(first, this.p('pooler.weight') as tf.Tensor2D), this.p('pooler.bias'))) as tf.Tensor2D;
+  }
+
+  /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
+  private layer(input: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
+    const x = this.layerNorm(tf.add(input, this.attention(input, bias, l)), `layers.${l}.attn.ln`);
+    const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
+    return this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
   }
 
   private attention(x: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
@@ -156,7 +163,9 @@ export class BertEncoder implements Encoder {
     const heads = (name: string) =>
       tf.transpose(tf.reshape(this.linear(x, `layers.${l}.attn.${name}`), [B, T, H, hs]), [0, 2, 1, 3]); // [B, H, T, hs]
     const [q, k, v] = [heads('query'), heads('key'), heads('value')];
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), bias); // [B, H, T, T]
+    // q / sqrt(hs) before the product, not the [B, H, T, T] scores after it: the same numbers, one
+    // tensor of T x T per head fewer kept for the backward pass.
+    const scores = tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), bias); // [B, H, T, T]
     const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, hs]
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
     return this.linear(merged, `layers.${l}.attn.out`);
@@ -183,11 +192,8 @@ export class BertEncoder implements Encoder {
 
   /** LayerNorm over the last axis with the checkpoint's eps (BERT's 1e-12), biased variance as torch. */
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const mean = tf.mean(x, -1, true); // [B, T, 1]
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), -1, true); // [B, T, 1]
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.config.layerNormEps)));
-    return tf.add(tf.mul(normed, this.p(`${name}.gamma`)), this.p(`${name}.beta`));
+    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
+    return layerNorm(x, gamma, beta, this.config.layerNormEps);
   }
 
   private p(name: string): tf.Variable {
@@ -211,14 +217,4 @@ export function bertTokenTypes(ids: tf.Tensor2D, mask: tf.Tensor2D, config: Bert
     const sepsBefore = tf.cumsum(isSep, 1, true); // [B, T]
     return tf.cast(tf.mul(tf.minimum(sepsBefore, 1), mask), 'int32') as tf.Tensor2D; // [B, T]
   });
-}
-
-/**
- * GELU in its exact form, 0.5 x (1 + erf(x / sqrt 2)): BERT's "gelu" (torch's F.gelu). tf.erf has
- * a kernel on the cpu, wasm and webgpu backends in tfjs 4.22 and a gradient in tfjs-core
- * (2/sqrt(pi) exp(-x^2)), so it is used as is; the cpu and webgpu kernels compute erf with
- * Abramowitz-Stegun 7.1.26 (absolute error under 1.5e-7), far inside the reference tolerance.
- */
-export function geluErf<T extends tf.Tensor>(x: T): T {
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
