@@ -1,5 +1,5 @@
 // The shape of a BERT-family encoder (BERT, MiniLM, BGE-small, GTE-small), as read from a
-// checkpoint's config.json. Filled by readBertConfig (encoders/bert.ts), which refuses
+// checkpoint's config.json. Filled by readBertConfig (hf-checkpoint.ts), which refuses
 // architectures it cannot build.
 
 export interface BertConfig {
