@@ -14,6 +14,8 @@ export interface DataFile {
   name: string;
   pairs: Pair[];
   rejected: RejectedLine[];
+  /** Pairs that repeat an earlier line's pair exactly (kept, as the app keeps them): line and first line. */
+  duplicates: { line: number; duplicateOf: number }[];
   lines: number;
   format?: ParsedFormat;
 }
@@ -37,7 +39,7 @@ export function fileRecords(path: string): AsyncGenerator<RecordLine> {
 
 export async function readPairFile(path: string): Promise<DataFile> {
   const name = basename(path);
-  const out: DataFile = { name, pairs: [], rejected: [], lines: 0 };
+  const out: DataFile = { name, pairs: [], rejected: [], duplicates: [], lines: 0 };
   for await (const parsed of parseRecords(fileRecords(path))) {
     out.lines++;
     if (parsed.kind === 'rejected') {
@@ -45,6 +47,7 @@ export async function readPairFile(path: string): Promise<DataFile> {
       continue;
     }
     out.format ??= parsed.format;
+    if (parsed.duplicateOf !== undefined) out.duplicates.push({ line: parsed.line, duplicateOf: parsed.duplicateOf });
     // Zero-padded position keeps ids in the file's order, as the app's import does.
     out.pairs.push({ ...parsed.pair, id: `${name}:${String(parsed.line).padStart(9, '0')}`, datasetId: name });
   }

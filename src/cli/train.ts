@@ -72,7 +72,8 @@ export async function train(argv: string[]): Promise<number> {
   const file = await readPairFile(dataPath);
   requirePairs(file, dataPath);
   progress.note(
-    `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected`,
+    `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected` +
+      (file.duplicates.length > 0 ? `; ${file.duplicates.length} pairs repeat an earlier line (kept)` : ''),
   );
   if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
 
@@ -92,6 +93,7 @@ export async function train(argv: string[]): Promise<number> {
     records: file.lines,
     pairs: file.pairs.length,
     rejected: file.rejected.map((r) => ({ line: r.line, reason: r.reason })),
+    duplicates: file.duplicates,
     counts: data.counts,
     backend: backend.name,
     threads: backend.threads,

@@ -64,7 +64,10 @@ const TOPICS = ['the weather', 'a recipe', 'the train times', 'my homework', 'a 
 const polite = (t: string) => `thank you for asking about ${t}, here is what i know`;
 const rude = (t: string) => `no. figure out ${t} yourself`;
 
-/** 140 pairs in RM Lab's own format, the preferred answer polite and on alternating sides; one broken line. */
+/**
+ * 140 pairs in RM Lab's own format, the preferred answer polite and on alternating sides; one broken
+ * line, and the first pair repeated on the last line.
+ */
 function writePairs(): string {
   const lines = Array.from({ length: 140 }, (_, i) => {
     const t = TOPICS[i % TOPICS.length]!;
@@ -78,6 +81,7 @@ function writePairs(): string {
     });
   });
   lines.splice(BAD_LINE - 1, 0, '{"prompt": "cut off');
+  lines.push(lines[0]!);
   const path = join(dir, 'pairs.jsonl');
   writeFileSync(path, lines.join('\n') + '\n');
   return path;
@@ -126,10 +130,11 @@ describe('rmlab train', () => {
     expect(readFileSync(join(runDir(), 'metrics.jsonl'), 'utf8')).toBe(trained.stdout);
   });
 
-  it('accounts for every record: 140 pairs and the broken line by its number', () => {
+  it('accounts for every record: 141 pairs (one a repeat, kept) and the broken line by its number', () => {
     const data = jsonLines(trained.stdout)[0]!;
-    expect(data.records).toBe(141);
-    expect(data.pairs).toBe(140);
+    expect(data.records).toBe(142);
+    expect(data.pairs).toBe(141);
+    expect(data.duplicates).toEqual([{ line: 142, duplicateOf: 1 }]);
     expect(data.rejected).toEqual([{ line: BAD_LINE, reason: expect.stringMatching(/JSON/) }]);
     expect(trained.stderr).toContain(`line ${BAD_LINE}: `);
   });
@@ -278,7 +283,7 @@ describe('rmlab score and eval', () => {
     const all = JSON.parse(
       (await rmlab(['eval', '--model', 'runs/x/model.rmlab.safetensors', '--data', pairsPath])).stdout,
     );
-    expect(all).toMatchObject({ split: 'all', scored: 140, rejected: 1 });
+    expect(all).toMatchObject({ split: 'all', scored: 141, rejected: 1 });
   });
 });
 
