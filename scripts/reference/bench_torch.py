@@ -17,6 +17,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the repository by the imports below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_reference  # noqa: E402
 import reward_model_reference  # noqa: E402
