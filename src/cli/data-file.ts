@@ -20,8 +20,8 @@ export interface DataFile {
   format?: ParsedFormat;
 }
 
-/** The file's bytes as a web stream; a missing or unreadable file is an error naming it. */
-export function fileStream(path: string): ReadableStream<Uint8Array> {
+/** Throws an error naming the path when it is missing or not a file. */
+export function requireFile(path: string): void {
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
@@ -29,6 +29,11 @@ export function fileStream(path: string): ReadableStream<Uint8Array> {
     throw new Error(`${path}: no such file`);
   }
   if (!isFile) throw new Error(`${path} is not a file`);
+}
+
+/** The file's bytes as a web stream; a missing file is an error naming it. */
+export function fileStream(path: string): ReadableStream<Uint8Array> {
+  requireFile(path);
   return Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
 }
 

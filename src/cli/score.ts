@@ -1,16 +1,15 @@
-// `rmlab score`: JSONL rows of {prompt, response} or {prompt, responses: [...]} in, the same rows
+// `rmlab score`: rows of {prompt, response} or {prompt, responses: [...]} in (JSONL, JSON, CSV or
+// TSV, gzipped or not, read as the import reads them), the same rows
 // out as JSON lines with `reward` or `rewards` added: the row shape the app's batch scoring reads
 // (src/core/eval/score-rows.ts), scored by the same code (src/core/eval/score.ts). A row that
 // cannot be scored is reported on stderr with its line and reason, and left out of the output.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { readLines } from '../core/data/jsonl.ts';
 import type { RejectedLine } from '../core/data/pair.ts';
-import { openSource } from '../core/data/source.ts';
-import { parseScoreRow, scoredRecord, type ScoreRow } from '../core/eval/score-rows.ts';
+import { parseScoreRecord, scoredRecord, type ScoreRow } from '../core/eval/score-rows.ts';
 import { scoreTexts } from '../core/eval/score.ts';
 import { useNodeBackend } from './backend.ts';
-import { describeRejected, fileStream } from './data-file.ts';
+import { describeRejected, fileRecords, requireFile } from './data-file.ts';
 import { loadModelFile } from './model-file-io.ts';
 import { helpText, parseCommand, UsageError, type CommandOption } from './options.ts';
 
@@ -19,7 +18,7 @@ const OPTIONS: CommandOption[] = [
   {
     name: 'data',
     value: '<file>',
-    help: 'JSONL rows {prompt, response} or {prompt, responses: [...]} (gzipped or not).',
+    help: 'Rows {prompt, response} or {prompt, responses: [...]}: JSONL, JSON, CSV or TSV (gzipped or not).',
     required: true,
   },
   { name: 'out', value: '<file>', help: 'Write the scored rows here instead of stdout.' },
@@ -51,7 +50,7 @@ export async function score(argv: string[]): Promise<number> {
   if (backendChoice !== 'wasm' && backendChoice !== 'cpu')
     throw new UsageError(`--backend must be wasm or cpu, got "${backendChoice}"`);
   const dataPath = parsed.values.data!;
-  const source = await openSource(fileStream(dataPath));
+  requireFile(dataPath); // named before the model is loaded
   await useNodeBackend(backendChoice);
   const { model, tokenizer, maxLength } = loadModelFile(parsed.values.model!);
   const out: Writable = parsed.values.out ? createWriteStream(parsed.values.out) : process.stdout;
@@ -73,8 +72,12 @@ export async function score(argv: string[]): Promise<number> {
   };
 
   try {
-    for await (const line of readLines(source.stream)) {
-      const result = parseScoreRow(line);
+    for await (const record of fileRecords(dataPath)) {
+      if (record.error !== undefined) {
+        rejected.push({ line: record.line, reason: record.error, excerpt: record.text });
+        continue;
+      }
+      const result = parseScoreRecord(record.record, record.line);
       if (!result.ok) {
         rejected.push(result.rejected);
         continue;

@@ -256,6 +256,13 @@ describe('rmlab score and eval', () => {
     (out[1]!.rewards as number[]).forEach((r, i) => expect(r).toBeCloseTo(mine[i + 1]!, 4));
     const [rudeReward, politeReward] = out[1]!.rewards as number[];
     expect(politeReward).toBeGreaterThan(rudeReward!);
+
+    // the same rows as a JSON array: read as the import reads any container, scored the same
+    const arrayPath = join(dir, 'rows.json');
+    writeFileSync(arrayPath, JSON.stringify(rows, null, 2));
+    const fromArray = await rmlab(['score', '--model', modelPath, '--data', arrayPath]);
+    expect(fromArray.code, fromArray.stderr).toBe(0);
+    expect(jsonLines(fromArray.stdout)).toEqual(out);
   });
 
   it('evaluates the held-out split to the figures of the last evaluation in training', async () => {
