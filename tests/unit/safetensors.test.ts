@@ -80,6 +80,13 @@ describe('decoding', () => {
     expect(Number.isNaN(t.data[8]) && Number.isNaN(t.data[9])).toBe(true);
   });
 
+  it('reads a file handed over as a Node Buffer from the shared pool (as fs gives small files)', () => {
+    const file = writeSafetensors([{ name: 'w', shape: [2], data: new Float32Array([1.5, -2]) }]);
+    const pooled = Buffer.from(file); // small Buffers are views into one shared 8 KB pool
+    expect(pooled.byteOffset > 0 || pooled.buffer.byteLength > pooled.byteLength).toBe(true);
+    expect([...readSafetensors(pooled).tensors.get('w')!.data]).toEqual([1.5, -2]);
+  });
+
   it('F32, F64, I32 and I64 to float32, and a tensor whose bytes are not aligned inside the file', () => {
     const f32 = new Float32Array([1.5, -0, 1e-45, 3.4028234663852886e38, Infinity, NaN]);
     const body = new Uint8Array(2 + 24 + 16 + 8 + 16);

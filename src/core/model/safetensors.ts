@@ -66,7 +66,9 @@ export function readSafetensors(bytes: Uint8Array, fileName = 'model.safetensors
 
 function decode(dtype: SafetensorsDtype, raw: Uint8Array, count: number): Float32Array {
   // Copy first: the tensor's bytes need not be aligned to their element size inside the file.
-  const aligned = raw.slice().buffer;
+  // new Uint8Array(view) copies; view.slice() would not for a Node Buffer (its slice is a view of
+  // Node's shared pool), and the read would take in the whole pool.
+  const aligned = new Uint8Array(raw).buffer;
   switch (dtype) {
     case 'F32':
       return new Float32Array(aligned);
