@@ -131,7 +131,7 @@ export const TRAIN_FIELDS: FieldTable = {
   embeddingInit: {
     group: 'model',
     kind: 'choice',
-    default: 'random',
+    default: 'glove',
     choices: ['random', 'glove'],
     label: 'Word vectors',
     help: 'Built-in encoder only: start its word embeddings from random numbers, or from GloVe-style word vectors (bundled).',
