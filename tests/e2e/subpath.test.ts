@@ -104,6 +104,8 @@ describe('the built site under a sub-path of a static host', () => {
     expect(requested.every((p) => p.startsWith(SUB_PATH))).toBe(true);
     expect(requested.some((p) => p.endsWith('.wasm'))).toBe(true);
     expect(requested).toContain(`${SUB_PATH}demo/pandalm-testset.jsonl`);
+    // The default run starts the built-in encoder from the bundled word vectors (embeddingInit 'glove').
+    expect(requested).toContain(`${SUB_PATH}builtin/word-vectors.bin`);
     expect(requested.some((p) => /lab\.worker.*\.js$/.test(p))).toBe(true);
     await page.screenshot({ path: 'test-results/e2e/subpath-trained.png', fullPage: true });
     expect(errors).toEqual([]);
