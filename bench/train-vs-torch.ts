@@ -27,6 +27,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config
 import type { TrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
 import { modelSpecFor } from '../src/worker/train-run.ts';
+import { mulberry32 as random } from '../src/core/train/shuffle.ts';
 
 const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '10' } } });
 const STEPS = Number(args.steps);
@@ -89,18 +90,6 @@ const MODELS: BenchModel[] = [
     torch: { kind: 'bert', config: bertTiny, pooling: 'cls' },
   },
 ];
-
-/** A seeded generator (mulberry32): the same ids on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** [CLS] prompt [SEP] response [SEP], exactly `length` tokens, ids drawn above the special tokens. */
 function sequence(m: BenchModel, next: () => number): Int32Array {

@@ -4,6 +4,7 @@
 // and in the browser (files as bytes; writing them to disk is the caller's business).
 import { bertTokenizerJson, bertTokenizerOptions } from '../src/core/model/bert-tokenizer.ts';
 import { writeSafetensors, type TensorToWrite } from '../src/core/model/safetensors.ts';
+import { mulberry32 as random } from '../src/core/train/shuffle.ts';
 
 export interface TinyBertOptions {
   hiddenSize?: number;
@@ -79,18 +80,6 @@ export const TINY_VOCAB: string[] = (() => {
   const pieces = ['##s', '##ing', '##ed', '##er', '##ly', ...letters.map((c) => `##${c}`)];
   return ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...punctuation, ...letters, ...words, ...pieces];
 })();
-
-/** A small deterministic generator (mulberry32), so every run writes the same weights. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface TinyBertConfig {
   vocabSize: number;
