@@ -3,7 +3,8 @@
 // Trains the app's default built-in model (every field at its default except the word-vector
 // init and the held-out share) on tfjs's WASM backend in Node, on the PandaLM file (the demo
 // dataset) with one prompt-grouped split for every run, once per (arm, seed). An arm is 'random',
-// 'glove' (vectors scaled to the random init's std, 0.02) or 'glove@<std>' (another scale).
+// 'glove' (vectors scaled to the random init's std, 0.02) or 'glove@<std>' (another scale), each
+// optionally with '+<pooling>' (e.g. 'glove+mean', compared with 'random+mean').
 // Each run is a child process (--jobs at a time: one core each); the same seed gives both arms
 // the same draws for every weight but the word rows that have a vector, and the same batch order.
 // Held-out accuracy (Wilson 95% interval), loss and mean margin at the end of each epoch go to
@@ -20,7 +21,7 @@ import { wilsonInterval } from '../src/core/data/stats/math.ts';
 import { RewardModel } from '../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
 import { loadBuiltinWordVectors } from '../src/core/model/word-vectors.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config.ts';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_FIELDS, type PoolingChoice, type TrainConfig } from '../src/core/train/config.ts';
 import { prepareTrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
 import { modelSpecFor } from '../src/worker/train-run.ts';
@@ -83,8 +84,14 @@ async function runOne(arm: string, seed: number, heldOutFraction: number): Promi
   const config = configFor(heldOutFraction, seed);
   const data = prepareTrainingData(await demoPairs(), tokenizer, config);
   const stepsPerEpoch = Math.ceil(data.train.length / config.batchSize);
-  const [kind, std] = arm.split('@');
+  const [vectors, pooling] = arm.split('+') as [string, string | undefined];
+  const [kind, std] = vectors.split('@');
   if (kind !== 'random' && kind !== 'glove') throw new Error(`unknown arm ${arm}: random, glove or glove@<std>`);
+  if (pooling !== undefined) {
+    if (!TRAIN_FIELDS.pooling.choices.includes(pooling as PoolingChoice))
+      throw new Error(`unknown pooling in arm ${arm}`);
+    config.pooling = pooling as PoolingChoice;
+  }
   const init =
     kind === 'glove'
       ? { wordVectors: await loadBuiltinWordVectors(), wordVectorStd: std ? Number(std) : undefined }
@@ -215,27 +222,25 @@ async function main() {
       epochs,
     };
   });
-  const base = summary.find((s) => s.arm === 'random');
-  const versusRandom = base
-    ? summary
-        .filter((s) => s !== base)
-        .map((s) => {
-          const diffs = s.final.perSeed.map(
-            (p) => p.accuracy - base.final.perSeed.find((b) => b.seed === p.seed)!.accuracy,
-          );
-          const lossDiffs = s.final.perSeed.map(
-            (p) => p.loss - base.final.perSeed.find((b) => b.seed === p.seed)!.loss,
-          );
-          return {
-            arm: s.arm,
-            accuracyDiffPerSeed: diffs,
-            accuracyDiffMean: mean(diffs),
-            accuracyDiffSd: sd(diffs),
-            seedsBetter: diffs.filter((d) => d > 0).length,
-            lossDiffMean: mean(lossDiffs),
-          };
-        })
-    : [];
+  // Each arm against the random arm with the same pooling ('glove+mean' against 'random+mean').
+  const baseOf = (arm: string) => summary.find((s) => s.arm === ['random', ...arm.split('+').slice(1)].join('+'));
+  const versusRandom = summary
+    .filter((s) => !s.arm.startsWith('random') && baseOf(s.arm))
+    .map((s) => {
+      const base = baseOf(s.arm)!;
+      const baseSeed = (seed: number) => base.final.perSeed.find((b) => b.seed === seed)!;
+      const diffs = s.final.perSeed.map((p) => p.accuracy - baseSeed(p.seed).accuracy);
+      const lossDiffs = s.final.perSeed.map((p) => p.loss - baseSeed(p.seed).loss);
+      return {
+        arm: s.arm,
+        against: base.arm,
+        accuracyDiffPerSeed: diffs,
+        accuracyDiffMean: mean(diffs),
+        accuracyDiffSd: sd(diffs),
+        seedsBetter: diffs.filter((d) => d > 0).length,
+        lossDiffMean: mean(lossDiffs),
+      };
+    });
   for (const s of summary) {
     console.log(
       `${s.arm.padEnd(10)} final held-out accuracy ${pct(s.final.accuracyMean)} ± ${pct(s.final.accuracySd)} (sd over ${s.seeds.length} seeds), ` +
@@ -244,7 +249,7 @@ async function main() {
   }
   for (const v of versusRandom) {
     console.log(
-      `${v.arm} - random: ${(100 * v.accuracyDiffMean).toFixed(1)} points (sd ${(100 * v.accuracyDiffSd).toFixed(1)}), ` +
+      `${v.arm} - ${v.against}: ${(100 * v.accuracyDiffMean).toFixed(1)} points (sd ${(100 * v.accuracyDiffSd).toFixed(1)}), ` +
         `better on ${v.seedsBetter} of ${v.accuracyDiffPerSeed.length} seeds, loss ${v.lossDiffMean >= 0 ? '+' : ''}${v.lossDiffMean.toFixed(4)}`,
     );
   }
