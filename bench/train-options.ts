@@ -10,12 +10,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { readLinesFromText } from '../src/core/data/jsonl.ts';
 import { parsePairs } from '../src/core/data/parse.ts';
 import type { Pair } from '../src/core/data/pair.ts';
-import { RewardModel } from '../src/core/model/reward-model.ts';
+import { modelSpecFor, RewardModel } from '../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config.ts';
 import { prepareTrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
-import { modelSpecFor } from '../src/worker/train-run.ts';
 
 const VARIANTS: Record<string, Partial<TrainConfig>> = {
   'before (constant lr, no clipping)': { lrSchedule: 'constant', maxGradNorm: 0 },

@@ -20,13 +20,12 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BertConfig } from '../src/core/model/encoders/bert-config.ts';
-import { RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
+import { modelSpecFor, RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
 import type { TokenizedPair } from '../src/core/train/batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config.ts';
 import type { TrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
-import { modelSpecFor } from '../src/worker/train-run.ts';
 import { mulberry32 as random } from '../src/core/train/shuffle.ts';
 
 const { values: args } = parseArgs({ options: { steps: { type: 'string', default: '10' } } });

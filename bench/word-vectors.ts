@@ -18,13 +18,12 @@ import { readLinesFromText } from '../src/core/data/jsonl.ts';
 import { parsePairs } from '../src/core/data/parse.ts';
 import type { Pair } from '../src/core/data/pair.ts';
 import { wilsonInterval } from '../src/core/data/stats/math.ts';
-import { RewardModel } from '../src/core/model/reward-model.ts';
+import { modelSpecFor, RewardModel } from '../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
 import { loadBuiltinWordVectors } from '../src/core/model/word-vectors.ts';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_FIELDS, type PoolingChoice, type TrainConfig } from '../src/core/train/config.ts';
 import { prepareTrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
-import { modelSpecFor } from '../src/worker/train-run.ts';
 
 const DATA = 'public/demo/pandalm-testset.jsonl';
 const SPLIT_SEED = 0;

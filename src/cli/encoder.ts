@@ -10,11 +10,10 @@ import { readBertConfig } from '../core/model/hf-checkpoint.ts';
 import { diskFolder } from '../core/model/folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
 import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
-import { RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
+import { modelSpecFor, RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
 import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../core/train/config.ts';
-import { modelSpecFor } from '../worker/train-run.ts';
 
 export interface OpenedModel {
   model: RewardModel;

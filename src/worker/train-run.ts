@@ -5,7 +5,13 @@
 // reached without the break.
 import * as tf from '@tensorflow/tfjs';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
-import { RewardModel, type ModelSpec, type NamedWeight, type TokenizerFiles } from '../core/model/reward-model.ts';
+import {
+  modelSpecFor,
+  RewardModel,
+  type ModelSpec,
+  type NamedWeight,
+  type TokenizerFiles,
+} from '../core/model/reward-model.ts';
 import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
 import { openEncoder } from './encoder-load.ts';
 import { LoadCancelled } from '../core/model/hub.ts';
@@ -61,22 +67,6 @@ export class PauseGate {
   wait(): Promise<void> | undefined {
     return this.#waiting?.promise;
   }
-}
-
-export function modelSpecFor(config: TrainConfig, vocabSize: number): ModelSpec {
-  return {
-    encoder: 'builtin-transformer',
-    tokenizer: 'builtin',
-    transformer: {
-      vocabSize,
-      maxLength: config.maxLength,
-      dModel: config.dModel,
-      nLayers: config.nLayers,
-      nHeads: config.nHeads,
-      dFF: 4 * config.dModel,
-      pooling: config.pooling,
-    },
-  };
 }
 
 export async function runTraining(

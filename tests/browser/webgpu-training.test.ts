@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { expect, it } from 'vitest';
 import type { Pair } from '../../src/core/data/pair.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
-import { RewardModel } from '../../src/core/model/reward-model.ts';
+import { modelSpecFor, RewardModel } from '../../src/core/model/reward-model.ts';
 import { makeBatch } from '../../src/core/train/batch.ts';
 import { parseTrainConfig } from '../../src/core/train/config.ts';
 import { prepareTrainingData } from '../../src/core/train/data.ts';
@@ -14,7 +14,6 @@ import type { StepPoint } from '../../src/core/train/events.ts';
 import { bradleyTerryLoss } from '../../src/core/train/loss.ts';
 import { permutation } from '../../src/core/train/shuffle.ts';
 import { trainRewardModel } from '../../src/core/train/trainer.ts';
-import { modelSpecFor } from '../../src/worker/train-run.ts';
 
 const tokenizer = builtinTokenizer();
 const pairs: Pair[] = Array.from({ length: 60 }, (_, i) => ({

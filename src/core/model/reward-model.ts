@@ -154,3 +154,23 @@ export class RewardModel {
     return v;
   }
 }
+
+/** The built-in encoder's spec for the training form's model fields (its other fields do not shape the model). */
+export function modelSpecFor(
+  config: { maxLength: number; dModel: number; nLayers: number; nHeads: number; pooling: Pooling },
+  vocabSize: number,
+): BuiltinModelSpec {
+  return {
+    encoder: 'builtin-transformer',
+    tokenizer: 'builtin',
+    transformer: {
+      vocabSize,
+      maxLength: config.maxLength,
+      dModel: config.dModel,
+      nLayers: config.nLayers,
+      nHeads: config.nHeads,
+      dFF: 4 * config.dModel,
+      pooling: config.pooling,
+    },
+  };
+}
