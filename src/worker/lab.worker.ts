@@ -5,11 +5,12 @@ import '@tensorflow/tfjs-backend-webgpu';
 import './wasm-setup.ts';
 import { parseTrainConfig, type BackendChoice } from '../core/train/config.ts';
 import { addToFacets, emptyFacets, facetList, pairMatcher, type PairQuery } from '../core/data/query.ts';
-import type { Pair, Text } from '../core/data/pair.ts';
+import { textOf, type Pair, type Text } from '../core/data/pair.ts';
 import { datasetStats, type DatasetStats } from '../core/data/stats/index.ts';
 import { builtinTokenizer } from '../core/model/tokenizer.ts';
 import { hashedSplit, planSplit, type SplitPlan, type SplitSettings } from '../core/data/split.ts';
 import { listDatasets, scanPairs } from '../store/datasets.ts';
+import { datasetTokens } from '../store/token-cache.ts';
 import { exportDataset, mergeDatasets } from './dataset-ops.ts';
 import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
@@ -193,11 +194,20 @@ const api = {
 
   /** Every statistic of a dataset, with lengths counted in the built-in encoder's tokens. */
   async datasetStats(datasetId: string): Promise<DatasetStats> {
+    const db = await openLabDB();
     const pairs: Pair[] = [];
-    await scanPairs(await openLabDB(), datasetId, (p) => pairs.push(p));
+    await scanPairs(db, datasetId, (p) => pairs.push(p));
     const tokenizer = builtinTokenizer();
-    // Each response is counted twice (length bias, length distributions): tokenize it once.
+    // Token counts from the token-id cache that training shares: a dataset is tokenized once, and the
+    // statistics open in a moment the second time (100,000 pairs took 16.5 s tokenizing each time).
+    const { tokens } = await datasetTokens(db, datasetId, pairs, tokenizer);
     const counted = new Map<string, number>();
+    for (const pair of pairs) {
+      const ids = tokens.get(pair.id);
+      if (!ids) continue;
+      counted.set(textOf(pair.responseA), ids.a.length);
+      counted.set(textOf(pair.responseB), ids.b.length);
+    }
     const countTokens = (text: string) => {
       let n = counted.get(text);
       if (n === undefined) counted.set(text, (n = tokenizer.encodeText(text).length));
