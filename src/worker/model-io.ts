@@ -8,6 +8,7 @@ import { huggingFaceZip } from '../core/export/hf-zip.ts';
 import { trainBiggerZip, type SplitCounts } from '../core/export/trl.ts';
 import { decodeModelFile, encodeModelFile, MODEL_FILE_SUFFIX, type ModelMeta } from '../core/model/model-file.ts';
 import { RewardModel } from '../core/model/reward-model.ts';
+import { maxLengthOf, scoreTexts } from '../core/eval/score.ts';
 import { tokenizerFor } from '../core/model/tokenizer.ts';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { scanPairs } from '../store/datasets.ts';
@@ -194,16 +195,14 @@ export async function scoreHeldOut(
   await ensureBackend();
   const model = RewardModel.fromWeights(record.spec, record.weights);
   try {
-    const chosen: number[] = [];
-    const rejected: number[] = [];
-    const BATCH = 16;
-    for (let start = 0; start < heldOut.length; start += BATCH) {
-      const batch = heldOut.slice(start, start + BATCH);
-      const sequences = [...batch.map((p) => encode(p, 'chosen')), ...batch.map((p) => encode(p, 'rejected'))];
-      const rewards = await rewardsOf(model, sequences, tokenizer.special.pad);
-      chosen.push(...rewards.slice(0, batch.length));
-      rejected.push(...rewards.slice(batch.length));
-    }
+    // Chosen responses first, then rejected: one scoring pass over both, in the playground's batches.
+    const maxLength = maxLengthOf(record.spec, card.trainConfig);
+    const items = (['chosen', 'rejected'] as const).flatMap((side) =>
+      heldOut.map((p) => ({ prompt: textOf(p.prompt), response: textOf(chosenRejected(p)[side]) })),
+    );
+    const rewards = await scoreTexts(model, tokenizer, items, { maxLength });
+    const chosen = [...rewards.subarray(0, heldOut.length)];
+    const rejected = [...rewards.subarray(heldOut.length)];
     const right = chosen.filter((c, i) => c > rejected[i]!).length;
     return {
       pairIds: heldOut.map((p) => p.id),
@@ -213,29 +212,6 @@ export async function scoreHeldOut(
     };
   } finally {
     model.dispose();
-  }
-
-  function encode(pair: Pair, side: 'chosen' | 'rejected'): Int32Array {
-    return tokenizer.encodePair(textOf(pair.prompt), textOf(chosenRejected(pair)[side]), config.maxLength).ids;
-  }
-}
-
-/** Rewards of token sequences, padded to the longest of them; read back once. */
-async function rewardsOf(model: RewardModel, sequences: Int32Array[], padId: number): Promise<number[]> {
-  const T = Math.max(...sequences.map((s) => s.length));
-  const ids = new Int32Array(sequences.length * T).fill(padId);
-  const mask = new Float32Array(sequences.length * T);
-  sequences.forEach((s, row) => {
-    ids.set(s, row * T);
-    mask.fill(1, row * T, row * T + s.length);
-  });
-  const r = tf.tidy(() =>
-    model.rewards(tf.tensor2d(ids, [sequences.length, T], 'int32'), tf.tensor2d(mask, [sequences.length, T])),
-  ); // [B]
-  try {
-    return [...((await r.data()) as Float32Array)];
-  } finally {
-    r.dispose();
   }
 }
 
