@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { readBertConfig } from '../core/model/hf-checkpoint.ts';
 import { diskFolder } from '../core/model/folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
-import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
+import { checkMaxLength, loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
 import { modelSpecFor, RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
 import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
@@ -62,13 +62,7 @@ export async function openModel(
   else throw new Error(`--model ${source.name}: no such folder`);
   const folder = await loadModelFolder(reader, { readConfig: readBertConfig, onProgress });
   const encoder = pretrainedEncoder(folder, config.pooling, config.encoder);
-  const maxPositions = encoder.spec.bert.maxPositions;
-  if (config.maxLength > maxPositions) {
-    throw new Error(
-      `--max-length is ${config.maxLength}, but ${config.encoder} reads at most ${maxPositions} tokens: ` +
-        `give --max-length ${maxPositions} or less`,
-    );
-  }
+  checkMaxLength(encoder.spec, config.maxLength, '--max-length');
   return {
     model: RewardModel.fromPretrained(encoder.spec, encoder.weights, config.seed),
     tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),

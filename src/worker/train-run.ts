@@ -12,7 +12,7 @@ import {
   type NamedWeight,
   type TokenizerFiles,
 } from '../core/model/reward-model.ts';
-import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
+import { checkMaxLength, type EncoderSummary, type LoadProgress } from '../core/model/pretrained.ts';
 import { openEncoder } from './encoder-load.ts';
 import { LoadCancelled } from '../core/model/hub.ts';
 import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
@@ -191,12 +191,7 @@ async function modelFor(
       onProgress: (progress) => onUpdate({ type: 'encoder', progress }),
     });
     onUpdate({ type: 'encoderLoaded', summary: encoder.summary, cacheProblem: encoder.cacheProblem });
-    const maxPositions = encoder.spec.bert.maxPositions;
-    if (config.maxLength > maxPositions) {
-      throw new Error(
-        `Max tokens is ${config.maxLength}, but ${config.encoder} reads at most ${maxPositions} tokens: set Max tokens to ${maxPositions} or less`,
-      );
-    }
+    checkMaxLength(encoder.spec, config.maxLength, 'Max tokens');
     return {
       spec: encoder.spec,
       tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),

@@ -238,6 +238,19 @@ export interface PretrainedEncoder {
 }
 
 /**
+ * Refuses a run whose sequences would outgrow the encoder's position table. `option` is how the
+ * caller's user names the setting ('Max tokens' in the form, '--max-length' in the CLI).
+ */
+export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: string): void {
+  const maxPositions = spec.bert.maxPositions;
+  if (maxLength > maxPositions) {
+    throw new Error(
+      `${option} is ${maxLength}, but ${spec.source} reads at most ${maxPositions} tokens: set ${option} to ${maxPositions} or less`,
+    );
+  }
+}
+
+/**
  * The spec and encoder weights of a loaded folder, pooled as asked; `source` is what the encoder
  * field said (it travels in the spec, so a stored model says where its encoder came from).
  */
