@@ -12,6 +12,7 @@ import type { BertModelSpec } from '../../src/core/model/reward-model.ts';
 import { readSafetensors, writeSafetensors } from '../../src/core/model/safetensors.ts';
 import { tinyBertFolder, TINY_VOCAB } from '../tiny-bert.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { trainTinyRun } from './tiny-run.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -79,20 +80,7 @@ describe('models: export, import, identical scores', () => {
     await page.goto(inject('appUrl'));
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
-    for (const [label, value] of [
-      ['Model width', '16'],
-      ['Layers', '1'],
-      ['Attention heads', '2'],
-      ['Max tokens', '32'],
-      ['Max steps', '10'],
-      ['Evaluate every', '10'],
-      ['Held-out pairs used', '32'],
-    ] as const) {
-      await page.getByLabel(label, { exact: true }).fill(value);
-    }
-    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
-    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
-    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await trainTinyRun(page, { steps: 10, heldOutPairs: 32 });
     await expect.poll(() => modelRows().count()).toBe(1);
     const row = await modelRows().first().innerText();
     expect(row).toMatch(/trained here/);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { trainTinyRun } from './tiny-run.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -52,20 +53,7 @@ describe('playground and regression of model versions', () => {
   });
 
   it('loads the newest model once a tiny run has trained', async () => {
-    for (const [label, value] of [
-      ['Model width', '16'],
-      ['Layers', '1'],
-      ['Attention heads', '2'],
-      ['Max tokens', '32'],
-      ['Max steps', '10'],
-      ['Evaluate every', '10'],
-      ['Held-out pairs used', '32'],
-    ] as const) {
-      await page.getByLabel(label, { exact: true }).fill(value);
-    }
-    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
-    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
-    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await trainTinyRun(page, { steps: 10, heldOutPairs: 32 });
     await panel().locator('[data-model-status]').getByText('loaded').waitFor({ timeout: 30_000 });
     await expect(panel().locator('[data-model-status]').innerText()).resolves.toMatch(/reads up to 32 tokens · wasm/);
     await expect(panel().getByLabel('Model').locator('option:checked').innerText()).resolves.toMatch(/PandaLM/);

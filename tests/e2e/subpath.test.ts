@@ -11,6 +11,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { trainTinyRun } from './tiny-run.ts';
 
 // Under dist-e2e*, which git ignores.
 const OUT_DIR = `dist-e2e-subpath-${process.pid}`;
@@ -84,20 +85,7 @@ describe('the built site under a sub-path of a static host', () => {
     await expect(page.evaluate(() => crossOriginIsolated)).resolves.toBe(true);
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
-    for (const [label, value] of [
-      ['Model width', '16'],
-      ['Layers', '1'],
-      ['Attention heads', '2'],
-      ['Max tokens', '32'],
-      ['Max steps', '2'],
-      ['Evaluate every', '2'],
-      ['Held-out pairs used', '16'],
-    ] as const) {
-      await page.getByLabel(label, { exact: true }).fill(value);
-    }
-    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
-    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
-    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await trainTinyRun(page, { steps: 2, heldOutPairs: 16 });
     await expect(page.locator('[data-backend]').innerText()).resolves.toMatch(/Backend: wasm/);
 
     expect(notFound).toEqual([]);
