@@ -7,7 +7,7 @@ import {
   TRAIN_FIELDS,
   TRAIN_FIELD_KEYS,
   parseTrainConfig,
-  type FieldGroup,
+  FIELD_GROUPS,
   type FieldSpec,
   type TrainConfig,
 } from '../core/train/config.ts';
@@ -106,12 +106,6 @@ function fieldValue(name: string, spec: FieldSpec, text: string): string | numbe
   return n;
 }
 
-const GROUP_TITLES: Record<FieldGroup, string> = {
-  model: 'Model options',
-  data: 'Data options',
-  training: 'Training options',
-};
-
 /** Help text: the command's own options, then (for train) every TRAIN_FIELDS option by group. */
 export function helpText(usage: string, summary: string, own: CommandOption[], trainOptions: boolean): string {
   const lines = [`Usage: ${usage}`, '', ...wrap(summary, ''), '', 'Options:'];
@@ -121,11 +115,11 @@ export function helpText(usage: string, summary: string, own: CommandOption[], t
   }
   lines.push(...entry('--help', 'Show this help.'));
   if (!trainOptions) return lines.join('\n') + '\n';
-  for (const group of Object.keys(GROUP_TITLES) as FieldGroup[]) {
-    lines.push('', `${GROUP_TITLES[group]}:`);
+  for (const group of FIELD_GROUPS) {
+    lines.push('', `${group.title} options:`);
     for (const key of TRAIN_FIELD_KEYS) {
       const spec: FieldSpec = TRAIN_FIELDS[key];
-      if (spec.group !== group) continue;
+      if (spec.group !== group.id) continue;
       const note = IN_NODE[key] ? ` ${IN_NODE[key]}` : '';
       lines.push(...entry(`--${flagOf(key)} ${valueHint(spec)}`, `${spec.label}. ${spec.help}${note} ${bounds(spec)}`));
     }

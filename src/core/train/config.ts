@@ -46,7 +46,16 @@ export interface TrainConfig {
   backend: BackendChoice;
 }
 
-export type FieldGroup = 'model' | 'data' | 'training';
+export type FieldGroup = 'model' | 'data' | 'loss' | 'optimizer' | 'training';
+
+/** The groups the form (and the CLI's --help) show the fields in, in this order. */
+export const FIELD_GROUPS: readonly { id: FieldGroup; title: string }[] = [
+  { id: 'model', title: 'Model' },
+  { id: 'data', title: 'Held-out split' },
+  { id: 'loss', title: 'Loss' },
+  { id: 'optimizer', title: 'Optimizer' },
+  { id: 'training', title: 'Training' },
+];
 
 interface BaseField {
   group: FieldGroup;
@@ -216,7 +225,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: 'Pairs per micro-batch. Each pair runs two sequences (chosen and rejected) through the encoder.',
   },
   gradAccumulation: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'int',
     default: 1,
     min: 1,
@@ -225,7 +234,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: 'Micro-batches whose gradients add up before one optimizer step: the step sees batch size x this many pairs, in the memory of one batch.',
   },
   learningRate: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'float',
     default: 5e-4,
     min: 1e-6,
@@ -234,7 +243,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: 'Peak step size of the AdamW optimizer. Too high and the loss jumps; too low and it barely moves.',
   },
   lrSchedule: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'choice',
     default: 'linear',
     choices: ['linear', 'cosine', 'constant'],
@@ -242,7 +251,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: "After warmup the learning rate falls to 0 by the last step in a straight line (Hugging Face Trainer's default) or a half cosine, or stays constant.",
   },
   warmupRatio: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'float',
     default: 0,
     min: 0,
@@ -251,7 +260,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: 'Share of the steps over which the learning rate climbs from 0 to its peak (ignored when warmup steps is set).',
   },
   warmupSteps: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'int',
     default: 0,
     min: 0,
@@ -260,7 +269,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: 'Steps over which the learning rate climbs from 0 to its peak; 0: use the warmup share.',
   },
   weightDecay: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'float',
     default: 0,
     min: 0,
@@ -269,7 +278,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: "AdamW's decoupled weight decay: each step shrinks weights by learning rate x this. Biases and LayerNorm weights are not decayed.",
   },
   maxGradNorm: {
-    group: 'training',
+    group: 'optimizer',
     kind: 'float',
     default: 1,
     min: 0,
@@ -278,7 +287,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: "Largest global norm of a step's gradients; larger ones are scaled down to it (0: no clipping). The charts show the norm before clipping.",
   },
   ties: {
-    group: 'training',
+    group: 'loss',
     kind: 'choice',
     default: 'drop',
     choices: ['drop', 'davidson'],
@@ -286,7 +295,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: "drop: train on pairs with a winner only (Bradley-Terry, as TRL). davidson: also train on ties, with Davidson's tie-aware Bradley-Terry model.",
   },
   tieNu: {
-    group: 'training',
+    group: 'loss',
     kind: 'float',
     default: 1,
     min: 0.01,
@@ -295,7 +304,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: "Davidson's ν: how likely equal rewards are a tie (ν / (2 + ν); 1 gives one in three). The dataset statistics' leaderboard fits it from the data.",
   },
   softTargets: {
-    group: 'training',
+    group: 'loss',
     kind: 'choice',
     default: 'off',
     choices: ['off', 'votes'],
@@ -303,7 +312,7 @@ export const TRAIN_FIELDS: FieldTable = {
     help: "votes: a pair with several annotators' votes trains on their share for each side (a tie vote counts half) instead of the majority's hard label.",
   },
   centerRewards: {
-    group: 'training',
+    group: 'loss',
     kind: 'float',
     default: 0,
     min: 0,
