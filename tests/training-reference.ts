@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RewardModel } from '../src/core/model/reward-model.ts';
 import type { Outcome, TokenizedPair } from '../src/core/train/batch.ts';
 import type { ScheduleChoice, TieChoice } from '../src/core/train/config.ts';
-import { pairLosses, type LossOptions } from '../src/core/train/loss.ts';
+import { pairLosses, weightedLossShare, type LossOptions } from '../src/core/train/loss.ts';
 import { AdamW } from '../src/core/train/optimizer.ts';
 import { learningRateAt } from '../src/core/train/schedule.ts';
 import { trainStep } from '../src/core/train/trainer.ts';
@@ -36,6 +36,8 @@ export interface OptimizerCase {
   log: { loss: number; gradNorm: number; learningRate: number }[];
   clippedSteps: number;
   zeroGradient: Record<string, number[]>;
+  /** Per-pair sample weights, indexed like the fixture's pairs (absent: every pair 1). */
+  weights?: number[];
   start: Named[];
   end: Named[];
 }
@@ -59,10 +61,16 @@ export function relativeError(
 }
 
 export const lossCases = fixture.losses.cases;
+/** Loss cases with per-pair sample weights: the weighted mean through weightedLossShare. */
+export const weightedLossCases = fixture.losses.weighted;
 export const optimizerCases = fixture.optimizer as OptimizerCase[];
 
-/** The loss and its gradients w.r.t. the rewards, for one fixture case, on the current backend. */
-export async function lossOf(c: (typeof lossCases)[number]) {
+/**
+ * The loss and its gradients w.r.t. the rewards, for one fixture case, on the current backend: the
+ * plain mean, or for a case with sample weights the trainer's weighted mean (weightedLossShare over
+ * the whole batch as one step).
+ */
+export async function lossOf(c: (typeof lossCases)[number] & { weights?: number[] }) {
   const { rewards } = fixture.losses;
   const rc = tf.tensor1d(rewards.chosen);
   const rr = tf.tensor1d(rewards.rejected);
@@ -73,15 +81,24 @@ export async function lossOf(c: (typeof lossCases)[number]) {
     tie: tf.tensor1d(c.outcome.map((o) => o.tie)),
   };
   const options: LossOptions = { ties: c.ties as TieChoice, tieNu: c.tieNu, centerRewards: c.centerRewards };
-  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.mean(pairLosses(a as tf.Tensor1D, b as tf.Tensor1D, margin, outcome, options)),
-  )([rc, rr]);
+  const weights = c.weights;
+  const weight = tf.tensor1d(weights ?? rewards.chosen.map(() => 1));
+  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => {
+    const losses = pairLosses(a as tf.Tensor1D, b as tf.Tensor1D, margin, outcome, options);
+    return weights === undefined
+      ? tf.mean(losses)
+      : weightedLossShare(
+          losses,
+          weight,
+          weights.reduce((x, y) => x + y, 0),
+        );
+  })([rc, rr]);
   const out = {
     loss: (await value.data())[0]!,
     gradChosen: await grads[0]!.data(),
     gradRejected: await grads[1]!.data(),
   };
-  tf.dispose([rc, rr, margin, outcome.chosen, outcome.rejected, outcome.tie, value, ...grads]);
+  tf.dispose([rc, rr, margin, weight, outcome.chosen, outcome.rejected, outcome.tie, value, ...grads]);
   return out;
 }
 
@@ -109,6 +126,7 @@ export async function runSteps(c: OptimizerCase) {
     margin: p.margin,
     outcome: c.ties === 'davidson' ? p.outcome : forBradleyTerry(p.outcome),
   }));
+  c.weights?.forEach((w, i) => (pairs[i]!.weight = w));
   const optimizer = new AdamW(model.trainableVariables, c.weightDecay);
   const loss: LossOptions = { ties: c.ties as TieChoice, tieNu: c.tieNu, centerRewards: c.centerRewards };
   const schedule = { ...c, lrSchedule: c.lrSchedule as ScheduleChoice };

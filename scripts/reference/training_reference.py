@@ -77,6 +77,35 @@ LOSS_CASES = [
 ]
 
 
+# Per-pair sample weights (pairs derived from implicit feedback carry their rule's): the batch loss is
+# the weighted mean sum_i w_i loss_i / sum_i w_i (src/core/train/loss.ts weightedLossShare).
+SAMPLE_WEIGHTS = [1.0, 0.5, 0.3, 2.0, 0.8, 1.5]
+WEIGHTED_LOSS_CASES = [
+    ('bradley-terry-weighted', 'drop', 1.0, 0.0, HARD),
+    ('davidson-centered-weighted', 'davidson', 0.7, 0.05, SOFT_DAVIDSON),
+]
+
+
+def weighted_loss_fixtures():
+    out = []
+    for name, ties, nu, center, outcome in WEIGHTED_LOSS_CASES:
+        rc = torch.tensor(LOSS_REWARDS['chosen'], dtype=torch.float64, requires_grad=True)
+        rr = torch.tensor(LOSS_REWARDS['rejected'], dtype=torch.float64, requires_grad=True)
+        margin = torch.tensor(LOSS_REWARDS['margin'], dtype=torch.float64)
+        w = torch.tensor(outcome, dtype=torch.float64)
+        sw = torch.tensor(SAMPLE_WEIGHTS, dtype=torch.float64)
+        loss = (sw * pair_losses(rc, rr, margin, w, ties, nu, center)).sum() / sw.sum()
+        loss.backward()
+        out.append({
+            'name': name, 'ties': ties, 'tieNu': nu, 'centerRewards': center,
+            'outcome': [{'chosen': a, 'rejected': b, 'tie': t} for a, b, t in outcome],
+            'weights': SAMPLE_WEIGHTS,
+            'loss': float(f'{loss.item():.15g}'),
+            'gradChosen': flat(rc.grad, 15), 'gradRejected': flat(rr.grad, 15),
+        })
+    return out
+
+
 def loss_fixtures():
     out = []
     for name, ties, nu, center, outcome in LOSS_CASES:
@@ -109,6 +138,10 @@ PAIRS = [
 # Each step reads these micro-batches (indices into PAIRS): accumulation 2, the last step short.
 STEPS = [[[0, 1], [2, 3]], [[4, 0], [1, 2]], [[3, 4], [0]], [[2, 3], [4, 1]], [[0, 2], [3]]]
 
+# A case with per-pair sample weights (indexed like PAIRS): each step's loss is sum_i w_i loss_i over
+# its micro-batches divided by the step's weight total.
+PAIR_WEIGHTS = [2.0, 0.5, 1.0, 0.3, 1.5]
+
 OPT_CASES = [
     # Bradley-Terry: the tie and the soft vote count as halves (as data.ts makes them under 'drop').
     dict(name='adamw-linear-warmup-bt', lrSchedule='linear', warmupRatio=0.0, warmupSteps=2, learningRate=0.02,
@@ -118,6 +151,8 @@ OPT_CASES = [
          seed=11),
     dict(name='adam-constant-no-clip', lrSchedule='constant', warmupRatio=0.0, warmupSteps=0, learningRate=0.01,
          weightDecay=0.0, maxGradNorm=0.0, ties='drop', tieNu=1.0, centerRewards=0.0, seed=13),
+    dict(name='adamw-linear-weighted-bt', lrSchedule='linear', warmupRatio=0.0, warmupSteps=1, learningRate=0.02,
+         weightDecay=0.1, maxGradNorm=3.0, ties='drop', tieNu=1.0, centerRewards=0.0, seed=17, weights=PAIR_WEIGHTS),
 ]
 
 
@@ -169,14 +204,17 @@ def optimizer_fixture(case):
     # Entries whose gradient is zero in exact arithmetic at every step (see the test's header).
     zero_grad = {k: torch.ones_like(v, dtype=torch.bool) for k, v in params.items()}
     for micro in STEPS:
-        n = sum(len(m) for m in micro)
+        weights = case.get('weights') or [1.0] * len(PAIRS)
+        n = sum(weights[i] for m in micro for i in m)
         opt.zero_grad()
         step_loss = 0.0
         for indices in micro:
             ids, mask, margin, w = batch_of(indices, case)
             r = rewards(params, cfg, ids, mask, 'cls')
             B = len(indices)
-            loss = pair_losses(r[:B], r[B:], margin, w, case['ties'], case['tieNu'], case['centerRewards']).sum() / n
+            sw = torch.tensor([weights[i] for i in indices], dtype=torch.float64)
+            losses = pair_losses(r[:B], r[B:], margin, w, case['ties'], case['tieNu'], case['centerRewards'])
+            loss = (sw * losses).sum() / n
             loss.backward()
             step_loss += loss.item()
         for k, p in params.items():
@@ -212,7 +250,7 @@ def main():
         'torch': torch.__version__,
         'model': {**MODEL, 'pooling': 'cls'},
         'padId': PAD_ID,
-        'losses': {'rewards': LOSS_REWARDS, 'cases': loss_fixtures()},
+        'losses': {'rewards': LOSS_REWARDS, 'cases': loss_fixtures(), 'weighted': weighted_loss_fixtures()},
         'pairs': [{'chosen': c, 'rejected': r, 'margin': m, 'outcome': {'chosen': w[0], 'rejected': w[1], 'tie': w[2]}}
                   for c, r, m, w in PAIRS],
         'optimizer': [optimizer_fixture(c) for c in OPT_CASES],

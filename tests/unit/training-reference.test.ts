@@ -2,11 +2,12 @@
 // (scripts/reference/training_reference.py, which writes tests/fixtures/training-reference.json), on the
 // tfjs cpu and wasm backends:
 // - every loss variant (Bradley-Terry with margins, reward centering, soft targets from votes, Davidson's
-//   ties, and Davidson as nu -> 0), its value and its gradient with respect to every reward;
+//   ties, and Davidson as nu -> 0), plain and with per-pair sample weights (the weighted mean), its value
+//   and its gradient with respect to every reward;
 // - five optimizer steps of the built-in model through the trainer's own step (trainStep): AdamW with
 //   decoupled weight decay (biases and LayerNorm weights not decayed), HF's linear / cosine / constant
 //   warmup schedules via LambdaLR, clip_grad_norm_ (some steps clipped, some not), gradient accumulation
-//   over two micro-batches with a short last one. Each step's loss, pre-clip gradient norm and learning
+//   over two micro-batches with a short last one, and one case with per-pair sample weights. Each step's loss, pre-clip gradient norm and learning
 //   rate, and every weight after the last step, are compared.
 //
 // Tolerance: losses and reward gradients are a handful of float32 operations: |error| <= 1e-5 x the
@@ -28,6 +29,7 @@ import {
   compareWeights,
   fixture,
   lossCases,
+  weightedLossCases,
   lossOf,
   optimizerCases,
   relativeError,
@@ -46,7 +48,7 @@ describe.each(['cpu', 'wasm'])('the training core against the PyTorch reference 
     await tf.setBackend('cpu');
   });
 
-  it.each(lossCases.map((c) => [c.name, c] as const))(
+  it.each([...lossCases, ...weightedLossCases].map((c) => [c.name, c] as const))(
     'loss %s: value and gradient w.r.t. every reward',
     async (_, c) => {
       const got = await lossOf(c);
@@ -96,6 +98,16 @@ describe('the fixture exercises what it claims', () => {
     expect(constant!.maxGradNorm).toBe(0);
     expect(optimizerCases.every((c) => c.steps.some((s) => s.flat().length < 2 * c.batchSize))).toBe(true);
     expect(new Set(optimizerCases.map((c) => c.lrSchedule))).toEqual(new Set(['linear', 'cosine', 'constant']));
+  });
+
+  it('the weighted cases use unequal weights, and ignoring them misses the reference', async () => {
+    const weighted = optimizerCases.find((c) => c.weights !== undefined)!;
+    expect(new Set(weighted.weights).size).toBeGreaterThan(2);
+    const { weights: _ignored, ...unweighted } = weighted;
+    const { log } = await runSteps(unweighted);
+    const worst = Math.max(...log.map((s, i) => Math.abs(s.loss - weighted.log[i]!.loss) / weighted.log[i]!.loss));
+    expect(worst).toBeGreaterThan(100 * 1e-5);
+    for (const c of weightedLossCases) expect(new Set(c.weights).size).toBeGreaterThan(2);
   });
 
   it('Davidson with nu -> 0 is Bradley-Terry', () => {

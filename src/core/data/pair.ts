@@ -40,8 +40,20 @@ export interface Pair {
   annotatorId?: string;
   taskType?: string;
   timestamp?: string;
+  /**
+   * Per-pair sample weight (default 1): how much this pair counts in the training loss. Pairs derived
+   * from implicit feedback carry their rule's weight (src/core/data/implicit/derive.ts).
+   */
+  weight?: number;
+  /** Where a derived pair came from: each rule that made it and the ids of the events it read. */
+  provenance?: PairProvenance[];
   /** Input fields this format does not know, kept verbatim. */
   extra?: Record<string, unknown>;
+}
+
+export interface PairProvenance {
+  rule: string;
+  events: string[];
 }
 
 /** A pair as a format adapter produces it, before the store gives it an id and a dataset. */

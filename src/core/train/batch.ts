@@ -21,6 +21,8 @@ export interface TokenizedPair {
   margin: number;
   /** Soft targets from votes, or a tie; omitted: the chosen response wins. */
   outcome?: Outcome;
+  /** Sample weight in the loss (a derived pair's rule weight, see loss.ts); omitted: 1. */
+  weight?: number;
 }
 
 /** Lengths a batch is padded to: powers of two from 16 up to maxLength (which is always one). */
@@ -46,6 +48,8 @@ export interface PairBatch {
   outcome: { chosen: tf.Tensor1D; rejected: tf.Tensor1D; tie: tf.Tensor1D };
   /** [B]: 1 for a pair with a winner, 0 for a tie (accuracy counts only the former). */
   decisive: tf.Tensor1D;
+  /** [B]: each pair's sample weight (1 unless the pair has one). */
+  weight: tf.Tensor1D;
   size: number;
 }
 
@@ -84,10 +88,14 @@ export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: numb
       outcomes.map((o) => (o.tie === 1 ? 0 : 1)),
       'float32',
     ),
+    weight: tf.tensor1d(
+      pairs.map((p) => p.weight ?? 1),
+      'float32',
+    ),
     size: pairs.length,
   };
 }
 
 export function disposeBatch(b: PairBatch): void {
-  tf.dispose([b.ids, b.mask, b.margin, b.outcome.chosen, b.outcome.rejected, b.outcome.tie, b.decisive]);
+  tf.dispose([b.ids, b.mask, b.margin, b.outcome.chosen, b.outcome.rejected, b.outcome.tie, b.decisive, b.weight]);
 }

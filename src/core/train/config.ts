@@ -7,6 +7,7 @@ export type PoolingChoice = 'cls' | 'mean' | 'last';
 export type EmbeddingInit = 'random' | 'glove';
 export type TieChoice = 'drop' | 'davidson';
 export type SoftTargetChoice = 'off' | 'votes';
+export type SampleWeightChoice = 'pair' | 'off';
 export type ScheduleChoice = 'linear' | 'cosine' | 'constant';
 import type { Stratify } from '../data/split.ts';
 
@@ -36,6 +37,7 @@ export interface TrainConfig {
   ties: TieChoice;
   tieNu: number;
   softTargets: SoftTargetChoice;
+  sampleWeights: SampleWeightChoice;
   centerRewards: number;
   epochs: number;
   maxSteps: number;
@@ -310,6 +312,14 @@ export const TRAIN_FIELDS: FieldTable = {
     choices: ['off', 'votes'],
     label: 'Soft targets',
     help: "votes: a pair with several annotators' votes trains on their share for each side (a tie vote counts half) instead of the majority's hard label.",
+  },
+  sampleWeights: {
+    group: 'loss',
+    kind: 'choice',
+    default: 'pair',
+    choices: ['pair', 'off'],
+    label: 'Sample weights',
+    help: "pair: a pair with a weight (pairs derived from implicit feedback carry their rule's) counts that much in the loss, a weighted mean over the step. off: every pair counts the same.",
   },
   centerRewards: {
     group: 'loss',

@@ -45,6 +45,8 @@ export interface DataOptions {
   ties?: TieModel;
   /** Train on annotators' vote shares where a pair has them; 'off' when omitted. */
   softTargets?: 'off' | 'votes';
+  /** Train with each pair's sample weight ('pair', the default) or every pair at 1 ('off'). */
+  sampleWeights?: 'pair' | 'off';
 }
 
 /**
@@ -96,6 +98,7 @@ export function prepareTrainingData(
   });
   const ties = options.ties ?? 'drop';
   const soft = options.softTargets === 'votes';
+  const weighted = options.sampleWeights !== 'off';
   const counts: Required<DataCounts> = {
     total: 0,
     train: 0,
@@ -106,6 +109,7 @@ export function prepareTrainingData(
     softTargets: 0,
     bothBad: 0,
     truncated: 0,
+    weighted: 0,
   };
   for (const pair of pairs) {
     counts.total++;
@@ -132,6 +136,7 @@ export function prepareTrainingData(
     const r = encode(pair, pair.winner === 'a' ? 'b' : 'a');
     if (c.truncated || r.truncated) counts.truncated++;
     const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
+
     const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
       const meta: HeldOutMeta = {
@@ -147,6 +152,10 @@ export function prepareTrainingData(
       if (outcome) {
         tokenized.outcome = outcome;
         counts.softTargets++;
+      }
+      if (weighted && pair.weight !== undefined && pair.weight !== 1) {
+        tokenized.weight = pair.weight;
+        counts.weighted++;
       }
       train.push(tokenized);
     }

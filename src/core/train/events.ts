@@ -15,6 +15,8 @@ export interface DataCounts {
   tiesTrained?: number;
   /** Training pairs trained on their annotators' vote shares instead of a hard label. Absent in older runs. */
   softTargets?: number;
+  /** Training pairs with a sample weight other than 1 (implicit-feedback pairs). Absent in older runs. */
+  weighted?: number;
   /** Not trained on: a both-bad pair says nothing about which response is better. */
   bothBad: number;
   /** Pairs cut to maxLength tokens (counted once per pair, whichever response was cut). */

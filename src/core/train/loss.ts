@@ -22,6 +22,13 @@
 // learned, it would be a parameter of the loss that scoring never uses, yet the checkpoint, the model file
 // and the optimizer would all have to carry it; the leaderboard's fitted nu is a good value to set it to.
 //
+// Sample weights: each pair may carry a weight w_i > 0 (pairs derived from implicit feedback carry their
+// rule's; see src/core/data/implicit/derive.ts). A step's loss is the weighted mean
+//   sum_i w_i loss_i / sum_i w_i
+// over the step's pairs (all micro-batches), so the weights set how much each pair counts relative to
+// the others, not the step size: scaling every weight by the same factor changes nothing, and with all
+// weights 1 it is the plain mean. Held-out loss and accuracy are not weighted.
+//
 // Reward centering (TRL's center_rewards_coefficient): + coef * (r_c + r_r)^2 per pair, so the batch
 // mean of it is TRL's coef * mean((r_c + r_r)^2). It keeps rewards near zero, which the pairwise loss
 // alone (blind to a shift of all rewards) does not.
@@ -78,6 +85,15 @@ export function pairLosses(
     }
     return loss as tf.Tensor1D;
   });
+}
+
+/**
+ * sum_i w_i loss_i / total: a micro-batch's share of its step's weighted mean loss, where `total` is
+ * the sum of the weights over the whole step (every micro-batch), so the shares add up to the mean.
+ */
+export function weightedLossShare(losses: tf.Tensor1D, weight: tf.Tensor1D, total: number): tf.Scalar {
+  if (!(total > 0)) throw new Error(`the step's sample weights must sum to a positive number, got ${total}`);
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(losses, weight)), total) as tf.Scalar);
 }
 
 /** rChosen, rRejected [B]; margin [B] or omitted -> mean Bradley-Terry loss of hard labels, a scalar. */

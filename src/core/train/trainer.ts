@@ -20,7 +20,7 @@ import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
-import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
+import { decisiveCorrect, pairLosses, weightedLossShare, type LossOptions } from './loss.ts';
 import { AdamW, clipByGlobalNorm } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
@@ -328,7 +328,9 @@ export function trainStep(
   loss: LossOptions,
   padId: number,
 ): Omit<PendingStep, 'step' | 'epoch' | 'learningRate'> {
-  const pairCount = microBatches.reduce((n, b) => n + b.length, 0);
+  // The step's loss is the weighted mean over its pairs, sum(w_i l_i) / sum(w_i) (see loss.ts); with
+  // every weight 1 (the default) it is the plain mean.
+  const weightTotal = microBatches.reduce((n, b) => n + b.reduce((m, p) => m + (p.weight ?? 1), 0), 0);
   let grads: tf.NamedTensorMap | undefined;
   let lossSum: tf.Scalar | undefined;
   let correct: tf.Tensor1D | undefined; // [correct, decisive pairs]
@@ -349,8 +351,9 @@ export function trainStep(
           rewardParts.push(tf.keep(rewards));
           const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
           microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
-          // Summed here and divided by the whole step's pair count: the mean over the effective batch.
-          return tf.div(tf.sum(pairLosses(rc, rr, batch.margin, batch.outcome, loss)), pairCount) as tf.Scalar;
+          // Summed here and divided by the whole step's weight: the weighted mean over the effective batch.
+          const losses = pairLosses(rc, rr, batch.margin, batch.outcome, loss); // [b]
+          return weightedLossShare(losses, batch.weight, weightTotal);
         }, vars);
         lossSum = add(lossSum, value);
         correct = add(correct, microCorrect!);
