@@ -77,6 +77,18 @@ describe('preparing training data', () => {
     expect(data.counts.train).toBeGreaterThan(data.counts.heldOut);
   });
 
+  it("carries each training pair's sample weight unless sample weights are off", () => {
+    const pairs = politePairs(40).map((p, i) => ({ ...p, weight: i % 4 === 0 ? 0.3 : 1 }));
+    const weighted = prepareTrainingData(pairs, tokenizer, { ...dataOptions, sampleWeights: 'pair' });
+    const trainWeights = weighted.train.map((p) => p.weight ?? 1);
+    expect(trainWeights.filter((w) => w === 0.3).length).toBe(weighted.counts.weighted);
+    expect(weighted.counts.weighted).toBeGreaterThan(0);
+    expect(weighted.heldOut.every((p) => p.weight === undefined)).toBe(true);
+    const off = prepareTrainingData(pairs, tokenizer, { ...dataOptions, sampleWeights: 'off' });
+    expect(off.train.every((p) => p.weight === undefined)).toBe(true);
+    expect(off.counts.weighted).toBe(0);
+  });
+
   it('under Davidson, trains on training-side ties (A in the chosen row, outcome "tie") and still scores held-out ones', () => {
     const ties: Pair[] = Array.from({ length: 20 }, (_, i) => ({
       id: `t${i}`,

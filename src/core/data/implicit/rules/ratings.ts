@@ -1,0 +1,49 @@
+// Ratings' order among responses to one prompt: where users gave numeric ratings (1-5 stars, Open
+// WebUI's 1-10 details), a response with a higher mean rating is preferred to one with a lower, for
+// the same prompt (matched exactly or normalised). Default weight 0.8: an explicit judgement, but of
+// each response alone, on a scale people use differently.
+import { textKey } from '../events.ts';
+import { type PairRule, type RuleOutput, groupBy, markAll, pairedIds, promptKeyOf, responseOf } from './rule.ts';
+
+export const RATINGS_RULE: PairRule = {
+  id: 'ratings',
+  label: 'Higher rating > lower',
+  help: 'For the same prompt, a response with a higher mean rating is preferred to one with a lower.',
+  defaultWeight: 0.8,
+  actions: ['rating'],
+  derive(events, context): RuleOutput {
+    const out: RuleOutput = { pairs: [], unpaired: new Map() };
+    const ratings = events.filter((e) => e.action === 'rating' && e.value !== undefined);
+    for (const [promptKey, group] of groupBy(ratings, (e) => promptKeyOf(e.prompt, context.promptMatch))) {
+      const before = out.pairs.length;
+      const responses = [...groupBy(group, (e) => textKey(e.response)).values()].map((list) => ({
+        response: responseOf(list[0]!),
+        events: list,
+        mean: list.reduce((s, e) => s + e.value!, 0) / list.length,
+      }));
+      if (responses.length < 2) {
+        markAll(out.unpaired, group, 'ratings: no other rated response to this prompt');
+        continue;
+      }
+      for (const [i, a] of responses.entries()) {
+        for (const b of responses.slice(i + 1)) {
+          if (a.mean === b.mean) continue;
+          const [hi, lo] = a.mean > b.mean ? [a, b] : [b, a];
+          out.pairs.push({
+            rule: 'ratings',
+            prompt: group[0]!.prompt,
+            promptKey,
+            chosen: hi.response,
+            rejected: lo.response,
+            events: [...hi.events, ...lo.events].sort((x, y) => x.line - y.line),
+          });
+        }
+      }
+      const paired = pairedIds(out.pairs.slice(before));
+      for (const e of group)
+        if (!paired.has(e.id))
+          out.unpaired.set(e.id, 'ratings: every other response to this prompt has the same rating');
+    }
+    return out;
+  },
+};
