@@ -1,6 +1,7 @@
 // Datasets and their pairs. Writing is split into begin / add batches / commit so that an
 // import streams into the store without holding the whole file, and stays invisible until commit.
 import type { Pair, RejectedLine, Winner } from '../core/data/pair.ts';
+import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import { newId, type DatasetRecord, type RMLabDatabase } from './db.ts';
 
 const NO_WINNERS: Record<Winner, number> = { a: 0, b: 0, tie: 0, both_bad: 0 };
@@ -36,11 +37,14 @@ export async function commitDataset(
   record: DatasetRecord,
   rejected: RejectedLine[],
   duplicates: { line: number; duplicateOf: number }[] = [],
+  unpaired?: UnpairedEvent[],
 ): Promise<DatasetRecord> {
   const ready: DatasetRecord = { ...record, status: 'ready', rejectedCount: rejected.length };
   const tx = db.transaction(['datasets', 'rejects'], 'readwrite');
   await Promise.all([
-    tx.objectStore('rejects').put({ datasetId: record.id, lines: rejected, duplicates }),
+    tx
+      .objectStore('rejects')
+      .put({ datasetId: record.id, lines: rejected, duplicates, ...(unpaired ? { unpaired } : {}) }),
     tx.objectStore('datasets').put(ready),
     tx.done,
   ]);
@@ -55,6 +59,11 @@ export async function listDatasets(db: RMLabDatabase): Promise<DatasetRecord[]> 
 
 export async function getPairs(db: RMLabDatabase, datasetId: string): Promise<Pair[]> {
   return db.getAllFromIndex('pairs', 'byDataset', datasetId);
+}
+
+/** A feedback-log dataset's events that made no pair, with why (empty for other datasets). */
+export async function getUnpairedEvents(db: RMLabDatabase, datasetId: string): Promise<UnpairedEvent[]> {
+  return (await db.get('rejects', datasetId))?.unpaired ?? [];
 }
 
 export async function getRejectedLines(db: RMLabDatabase, datasetId: string): Promise<RejectedLine[]> {

@@ -8,6 +8,8 @@ import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../
 import type { BackendInfo } from '../core/train/backend.ts';
 import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
 import type { TokenRecord } from './token-cache.ts';
+import type { FeedbackSummary } from '../core/data/implicit/feedback.ts';
+import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 
 export const DB_NAME = 'rm-lab';
 export const DB_VERSION = 3;
@@ -33,6 +35,8 @@ export interface DatasetRecord {
   /** Records read (non-empty JSONL lines, JSON elements, CSV rows). Every one is a stored pair or a rejected line. */
   lineCount: number;
   winners: Record<Winner, number>;
+  /** For a dataset made from a feedback log: its rules, report and analysis (src/core/data/implicit/). */
+  feedback?: FeedbackSummary;
 }
 
 export type RunStatus = 'running' | 'done' | 'stopped' | 'failed' | 'interrupted';
@@ -128,7 +132,13 @@ export interface RMLabDB extends DBSchema {
   /** The rejected lines of one import, kept so the user can read (and later download) them. */
   rejects: {
     key: string;
-    value: { datasetId: string; lines: RejectedLine[]; duplicates?: { line: number; duplicateOf: number }[] };
+    value: {
+      datasetId: string;
+      lines: RejectedLine[];
+      duplicates?: { line: number; duplicateOf: number }[];
+      /** A feedback log's events that made no pair, each with why. */
+      unpaired?: UnpairedEvent[];
+    };
   };
   runs: { key: string; value: RunRecord; indexes: { byDataset: string } };
   /** The trained weights of a run, apart from the run so listing runs stays cheap. */

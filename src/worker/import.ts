@@ -9,6 +9,7 @@ import { readRecords, type ContainerId } from '../core/data/records.ts';
 import { addPairs, beginDataset, commitDataset, deleteDataset } from '../store/datasets.ts';
 import type { DatasetRecord, RMLabDatabase } from '../store/db.ts';
 import { isQuotaExceeded, storageFullMessage } from './storage-errors.ts';
+import { importFeedback, type FeedbackChoices } from './import-feedback.ts';
 
 /** Pairs per transaction: large enough to amortise a commit, small enough to report progress often. */
 const BATCH = 500;
@@ -37,6 +38,8 @@ export interface ImportChoices {
   container?: ContainerId;
   format?: FormatId;
   mapping?: FieldMapping;
+  /** The file is a feedback log (thumbs, edits, regenerations): read it as events and derive pairs. */
+  feedback?: FeedbackChoices;
 }
 
 export async function importPairs(
@@ -46,6 +49,11 @@ export async function importPairs(
   onProgress: (p: ImportProgress) => void,
   isCancelled: () => boolean = () => false,
 ): Promise<ImportResult> {
+  const feedback = meta.choices?.feedback;
+  if (feedback !== undefined) {
+    const { container } = meta.choices ?? {};
+    return importFeedback(db, stream, { ...meta, container, feedback }, onProgress, isCancelled);
+  }
   let record = await beginDataset(db, meta.name, meta.source);
   const rejected: RejectedLine[] = [];
   const duplicates: Duplicate[] = [];
@@ -106,11 +114,14 @@ export class NoPairsFound extends Error {
   constructor(
     readonly rejected: RejectedLine[],
     lineCount: number,
+    /** A more specific message (a feedback log whose events made no pair). */
+    message?: string,
   ) {
     super(
-      lineCount === 0
-        ? 'the file has no lines: nothing was stored'
-        : `none of the ${lineCount} lines is a pair: nothing was stored`,
+      message ??
+        (lineCount === 0
+          ? 'the file has no lines: nothing was stored'
+          : `none of the ${lineCount} lines is a pair: nothing was stored`),
     );
   }
 }

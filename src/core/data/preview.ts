@@ -10,6 +10,7 @@ import { type FieldMapping, type FormatId, candidateFormats, detectFormat } from
 import { streamOfBytes } from './jsonl.ts';
 import { type ParsedFormat, parseRecords } from './parse.ts';
 import { type ContainerId, type RecordLine, readRecords } from './records.ts';
+import { type EventFormat, type EventPreviewRow, detectEventFormat, previewEvents } from './implicit/read.ts';
 
 /** How much of a file the UI should read for a preview. */
 export const PREVIEW_BYTES = 256 * 1024;
@@ -56,6 +57,8 @@ export interface SourcePreview {
   /** The sample's field names, in the order they first appear. */
   fields: string[];
   sample: PreviewRow[];
+  /** The records look like a feedback log (events, not pairs): its format, and the sample as events. */
+  feedback?: { format: EventFormat; sample: EventPreviewRow[] };
 }
 
 export async function previewSource(bytes: Uint8Array, options: PreviewOptions = {}): Promise<SourcePreview> {
@@ -112,5 +115,8 @@ export async function previewSource(bytes: Uint8Array, options: PreviewOptions =
   const preview: SourcePreview = { container, gzip, candidates: [...candidates], fields, sample };
   if (format !== undefined) preview.format = format;
   if (detected !== undefined) preview.detected = detected;
+  const eventFormat =
+    detected === undefined ? records.map((r) => detectEventFormat(r.record)).find((f) => f) : undefined;
+  if (eventFormat !== undefined) preview.feedback = { format: eventFormat, sample: await previewEvents(records) };
   return preview;
 }

@@ -74,7 +74,15 @@ export const FORMATS = [
     fields: RMLAB_REQUIRED_FIELDS,
     optionalFields: RMLAB_OPTIONAL_FIELDS,
     detect: hasFields('response_a', 'response_b'),
-    cells: { prompt: 'messages', response_a: 'messages', response_b: 'messages', margin: 'number', votes: 'json' },
+    cells: {
+      prompt: 'messages',
+      response_a: 'messages',
+      response_b: 'messages',
+      margin: 'number',
+      votes: 'json',
+      weight: 'number',
+      provenance: 'json',
+    },
     toPair: rmlabToPair,
   },
   {

@@ -1,10 +1,12 @@
 // RM Lab's own record, one JSON object a line:
 //   prompt, response_a, response_b, winner (response_a | response_b | tie | both_bad),
-//   model_a_version, model_b_version, annotator_id, task_type, timestamp, margin, votes.
+//   model_a_version, model_b_version, annotator_id, task_type, timestamp, margin, votes,
+//   weight (a per-pair sample weight, > 0) and provenance (where a derived pair came from: a list of
+//   {rule, events}), both written for pairs made from implicit feedback.
 // It is the one format that can say everything a Pair holds, so exports and the bundled demo
 // dataset are written in it, and reading it back must give the same pair.
 
-import type { PairInput, Text, Votes, Winner } from '../pair.ts';
+import type { PairInput, PairProvenance, Text, Votes, Winner } from '../pair.ts';
 import { FormatError } from './format-error.ts';
 import {
   type JsonRecord,
@@ -33,6 +35,8 @@ export interface RmlabRecord {
   timestamp?: string;
   margin?: number;
   votes?: Votes;
+  weight?: number;
+  provenance?: PairProvenance[];
   [extra: string]: unknown;
 }
 
@@ -45,6 +49,8 @@ export const RMLAB_OPTIONAL_FIELDS = [
   'timestamp',
   'margin',
   'votes',
+  'weight',
+  'provenance',
 ] as const;
 
 const KNOWN = new Set<string>([...RMLAB_REQUIRED_FIELDS, ...RMLAB_OPTIONAL_FIELDS]);
@@ -96,6 +102,27 @@ function readVotes(record: JsonRecord): Votes | undefined {
   return votes;
 }
 
+function readWeight(record: JsonRecord): number | undefined {
+  const weight = readOptionalNumber(record, 'weight');
+  if (weight !== undefined && !(weight > 0)) throw new FormatError(`"weight" must be above 0 (got ${shown(weight)})`);
+  return weight;
+}
+
+function readProvenance(record: JsonRecord): PairProvenance[] | undefined {
+  const value = record.provenance;
+  if (value === undefined || value === null) return undefined;
+  const expected = '"provenance" must be a list of {"rule": "...", "events": ["event id", ...]}';
+  if (!Array.isArray(value)) throw new FormatError(`${expected} (got ${kindOf(value)})`);
+  return value.map((item, i) => {
+    if (!isRecord(item) || typeof item.rule !== 'string' || !Array.isArray(item.events)) {
+      throw new FormatError(`${expected} (item ${i + 1} is not)`);
+    }
+    if (!item.events.every((e) => typeof e === 'string'))
+      throw new FormatError(`${expected} (item ${i + 1} has an id that is not a string)`);
+    return { rule: item.rule, events: [...(item.events as string[])] };
+  });
+}
+
 /** Reads one RM Lab record; throws FormatError naming the first field that is wrong. */
 export function rmlabToPair(record: JsonRecord): PairInput {
   const pair: PairInput = {
@@ -111,6 +138,8 @@ export function rmlabToPair(record: JsonRecord): PairInput {
   const annotatorId = readOptionalStringOrNumber(record, 'annotator_id');
   const taskType = readOptionalString(record, 'task_type');
   const timestamp = readOptionalStringOrNumber(record, 'timestamp');
+  const weight = readWeight(record);
+  const provenance = readProvenance(record);
   const extra = extraFields(record, KNOWN);
   // Absent fields are left out rather than set to undefined: stored pairs stay small and compare equal.
   if (votes !== undefined) pair.votes = votes;
@@ -120,6 +149,8 @@ export function rmlabToPair(record: JsonRecord): PairInput {
   if (annotatorId !== undefined) pair.annotatorId = annotatorId;
   if (taskType !== undefined) pair.taskType = taskType;
   if (timestamp !== undefined) pair.timestamp = timestamp;
+  if (weight !== undefined) pair.weight = weight;
+  if (provenance !== undefined) pair.provenance = provenance;
   if (extra !== undefined) pair.extra = extra;
   return pair;
 }
@@ -145,5 +176,8 @@ export function pairToRmlab(pair: PairInput): RmlabRecord {
   if (pair.timestamp !== undefined) record.timestamp = pair.timestamp;
   if (pair.margin !== undefined) record.margin = pair.margin;
   if (pair.votes !== undefined) record.votes = { ...pair.votes };
+  if (pair.weight !== undefined) record.weight = pair.weight;
+  if (pair.provenance !== undefined)
+    record.provenance = pair.provenance.map((p) => ({ rule: p.rule, events: [...p.events] }));
   return record;
 }

@@ -3,7 +3,7 @@
 // with the reason, so the import can account for every line. The first record that looks like a
 // known log fixes the file's format (RM Lab's event log or Open WebUI's feedback export); a mapping
 // reads any other log by renaming its fields to RM Lab's.
-import type { RejectedLine } from '../pair.ts';
+import { type RejectedLine, textOf } from '../pair.ts';
 import { FormatError } from '../formats/format-error.ts';
 import { type JsonRecord, isRecord, kindOf } from '../formats/fields.ts';
 import type { RecordLine } from '../records.ts';
@@ -163,4 +163,36 @@ export async function* readEvents(
       yield reject(error.message);
     }
   }
+}
+
+/** One record of a feedback log's preview: its events in short, or why it would be rejected. */
+export interface EventPreviewRow {
+  line: number;
+  events: { id: string; action: FeedbackAction; modelVersion?: string; response: string; value?: number }[];
+  reason?: string;
+}
+
+/** What the first records of a feedback log become, for the import preview. */
+export async function previewEvents(
+  records: readonly RecordLine[],
+  options: ReadEventOptions = {},
+): Promise<EventPreviewRow[]> {
+  const rows: EventPreviewRow[] = [];
+  for await (const line of readEvents(records, options)) {
+    if (line.kind === 'rejected') {
+      rows.push({ line: line.rejected.line, events: [], reason: line.rejected.reason });
+      continue;
+    }
+    rows.push({
+      line: line.line,
+      events: line.events.map((e) => ({
+        id: e.id,
+        action: e.action,
+        ...(e.modelVersion !== undefined ? { modelVersion: e.modelVersion } : {}),
+        response: clip(textOf(e.response), 200),
+        ...(e.value !== undefined ? { value: e.value } : {}),
+      })),
+    });
+  }
+  return rows;
 }
