@@ -13,6 +13,7 @@ import {
   deleteDataset,
   getPairsById,
   getRejectedLines,
+  getUnpairedEvents,
   listDatasets,
   removeUnfinishedImports,
   renameDataset,
@@ -28,6 +29,7 @@ import type { RunUpdate } from '../worker/train-run.ts';
 import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
 import type { Pooling } from '../core/model/encoders/encoder.ts';
 import type { ScoreItem } from '../core/eval/score.ts';
+import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
 
 export interface ImportState {
@@ -208,6 +210,11 @@ export class LabClient {
 
   async rejectedLines(datasetId: string): Promise<RejectedLine[]> {
     return getRejectedLines(await openLabDB(), datasetId);
+  }
+
+  /** A feedback-log dataset's events that made no pair, each with why. */
+  async unpairedEvents(datasetId: string): Promise<UnpairedEvent[]> {
+    return getUnpairedEvents(await openLabDB(), datasetId);
   }
 
   queryPairs(datasetId: string, query: PairQuery, split: SplitSettings): Promise<PairQueryResult> {

@@ -104,11 +104,11 @@ describe('implicit win rates and disagreements', () => {
     pair('v1', 'v1'),
   ];
 
-  it('counts wins per version pair, each pair once', () => {
+  it('counts wins per version pair, each pair once, the winning version first', () => {
     const rates = implicitWinRates(pairs);
     expect(rates.map((r) => [r.x, r.y, r.wins, r.n, r.rate])).toEqual([
       ['v1', 'v2', 3, 4, 0.75],
-      ['v1', 'v3', 0, 1, 0],
+      ['v3', 'v1', 1, 1, 1],
     ]);
   });
 

@@ -117,7 +117,10 @@ export function negativePrompts(thumbs: readonly FeedbackEvent[], match: PromptM
   return out.sort((a, b) => b.downs - a.downs || a.ups - b.ups).slice(0, limit);
 }
 
-/** Win rates of model versions on derived pairs between two versions; each version pair once, x before y by name. */
+/**
+ * Win rates of model versions on derived pairs between two versions; each version pair once, x the
+ * version that wins at least half (by name on an even split), most compared pairs first.
+ */
 export function implicitWinRates(pairs: readonly PairInput[]): ImplicitWinRate[] {
   const wins = new Map<string, { x: string; y: string; xWins: number; n: number }>();
   for (const p of pairs) {
@@ -132,6 +135,7 @@ export function implicitWinRates(pairs: readonly PairInput[]): ImplicitWinRate[]
     wins.set(key, w);
   }
   return [...wins.values()]
+    .map((w) => (2 * w.xWins >= w.n ? w : { x: w.y, y: w.x, xWins: w.n - w.xWins, n: w.n }))
     .map((w) => ({ x: w.x, y: w.y, n: w.n, wins: w.xWins, rate: w.xWins / w.n, ...wilsonInterval(w.xWins, w.n) }))
     .sort((a, b) => b.n - a.n);
 }
