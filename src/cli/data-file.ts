@@ -8,6 +8,11 @@ import { Readable } from 'node:stream';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import { parseRecords, type ParsedFormat } from '../core/data/parse.ts';
 import { containerFromName, readRecords, type RecordLine } from '../core/data/records.ts';
+import { detectFormat } from '../core/data/formats/index.ts';
+import type { ImplicitReport } from '../core/data/implicit/derive.ts';
+import { feedbackPairs, readFeedbackLog, type FeedbackSummary } from '../core/data/implicit/feedback.ts';
+import { detectEventFormat } from '../core/data/implicit/read.ts';
+import type { FeedbackCliChoices } from './feedback-options.ts';
 
 export interface DataFile {
   /** The file's name, as the dataset's name. */
@@ -17,7 +22,9 @@ export interface DataFile {
   /** Pairs that repeat an earlier line's pair exactly (kept, as the app keeps them): line and first line. */
   duplicates: { line: number; duplicateOf: number }[];
   lines: number;
-  format?: ParsedFormat;
+  format?: ParsedFormat | `feedback log (${string})`;
+  /** A feedback log's rules, report (every unpaired event with why) and analysis. */
+  feedback?: Omit<FeedbackSummary, 'report'> & { report: ImplicitReport };
 }
 
 /** Throws an error naming the path when it is missing or not a file. */
@@ -42,10 +49,59 @@ export function fileRecords(path: string): AsyncGenerator<RecordLine> {
   return readRecords(fileStream(path), { container: containerFromName(path) });
 }
 
-export async function readPairFile(path: string): Promise<DataFile> {
+/** The records given, then the rest of an iterator's: a stream read up to a point and put back together. */
+async function* chain(head: RecordLine[], rest: AsyncIterator<RecordLine>): AsyncGenerator<RecordLine> {
+  yield* head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
+/**
+ * A file of pairs, or a feedback log (RM Lab's event log, Open WebUI's export, or any log with
+ * --map) made into pairs by the rules: which one is told by its first record, as the app's preview
+ * tells it.
+ */
+export async function readPairFile(path: string, feedback?: FeedbackCliChoices): Promise<DataFile> {
+  const records = fileRecords(path);
+  const head: RecordLine[] = [];
+  let first: unknown;
+  for (let next = await records.next(); !next.done; next = await records.next()) {
+    head.push(next.value);
+    if (next.value.record !== undefined) {
+      first = next.value.record;
+      break;
+    }
+  }
+  const isLog =
+    feedback?.mapping !== undefined || (detectFormat(first) === undefined && detectEventFormat(first) !== undefined);
+  return isLog ? readFeedbackFile(path, chain(head, records), feedback) : readPairRecords(path, chain(head, records));
+}
+
+async function readFeedbackFile(
+  path: string,
+  records: AsyncIterable<RecordLine>,
+  choices: FeedbackCliChoices | undefined,
+): Promise<DataFile> {
+  const name = basename(path);
+  const log = await readFeedbackLog(records, {
+    userIds: choices?.userIds ?? 'keep',
+    ...(choices?.mapping ? { mapping: choices.mapping } : {}),
+  });
+  const { pairs, report, summary } = feedbackPairs(log, choices?.rules, choices?.userIds);
+  return {
+    name,
+    pairs: pairs.map((pair, i) => ({ ...pair, id: `${name}:${String(i).padStart(9, '0')}`, datasetId: name })),
+    rejected: log.rejected,
+    duplicates: [],
+    lines: log.records,
+    format: `feedback log (${log.format ?? 'no event read'})`,
+    feedback: { ...summary, report },
+  };
+}
+
+async function readPairRecords(path: string, records: AsyncIterable<RecordLine>): Promise<DataFile> {
   const name = basename(path);
   const out: DataFile = { name, pairs: [], rejected: [], duplicates: [], lines: 0 };
-  for await (const parsed of parseRecords(fileRecords(path))) {
+  for await (const parsed of parseRecords(records)) {
     out.lines++;
     if (parsed.kind === 'rejected') {
       out.rejected.push(parsed.rejected);
@@ -72,6 +128,13 @@ export function describeRejected(rejected: RejectedLine[], shown = 10): string[]
 export function requirePairs(file: DataFile, path: string): void {
   if (file.pairs.length > 0) return;
   const head =
-    file.lines === 0 ? `${path} has no records` : `none of the ${file.lines} records of ${path} is a preference pair`;
+    file.lines === 0
+      ? `${path} has no records`
+      : file.feedback !== undefined && file.feedback.report.events > 0
+        ? `the ${file.feedback.report.events} feedback events of ${path} made no preference pair (${file.feedback.report.reasons
+            .slice(0, 3)
+            .map((r) => `${r.count} × ${r.reason}`)
+            .join('; ')})`
+        : `none of the ${file.lines} records of ${path} is a preference pair`;
   throw new Error([head + ':', ...describeRejected(file.rejected)].join('\n'));
 }

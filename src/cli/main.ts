@@ -1,6 +1,7 @@
 // The `rmlab` command: train, eval and score reward models in Node, on the same core as the app.
 // Exit codes: 0 done, 1 failed (the reason on stderr), 2 called wrongly (see --help).
 import { evalHelp, evaluateFile, EVAL_USAGE } from './eval.ts';
+import { feedback, feedbackHelp, FEEDBACK_USAGE } from './feedback.ts';
 import { UsageError } from './options.ts';
 import { score, scoreHelp, SCORE_USAGE } from './score.ts';
 import { train, trainHelp, TRAIN_USAGE } from './train.ts';
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   train: { run: train, help: trainHelp, usage: TRAIN_USAGE },
   eval: { run: evaluateFile, help: evalHelp, usage: EVAL_USAGE },
   score: { run: score, help: scoreHelp, usage: SCORE_USAGE },
+  feedback: { run: feedback, help: feedbackHelp, usage: FEEDBACK_USAGE },
 };
 
 function overview(): string {

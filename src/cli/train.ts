@@ -14,17 +14,19 @@ import { useNodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
 import { helpText, parseCommand, type CommandOption } from './options.ts';
+import { FEEDBACK_OPTIONS, feedbackChoices } from './feedback-options.ts';
 import { Progress } from './progress.ts';
 
 const OPTIONS: CommandOption[] = [
   {
     name: 'data',
     value: '<file>',
-    help: 'Preference pairs: JSONL, JSON, CSV or TSV (gzipped or not), in any format the app imports.',
+    help: 'Preference pairs: JSONL, JSON, CSV or TSV (gzipped or not), in any format the app imports; or a feedback log, made into weighted pairs by the rules (see rmlab feedback).',
     required: true,
   },
   { name: 'out', value: '<folder>', help: 'Run folder to write (created if missing).', required: true },
   { name: 'name', value: '<text>', help: "The model's name in its file (default: the run folder's name)." },
+  ...FEEDBACK_OPTIONS,
 ];
 
 export const TRAIN_USAGE =
@@ -60,6 +62,7 @@ export async function train(argv: string[]): Promise<number> {
   const dataPath = parsed.values.data!;
   const outDir = resolve(parsed.values.out!);
   const config: TrainConfig = parseTrainConfig(parsed.train);
+  const feedback = feedbackChoices(parsed.values);
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
@@ -69,13 +72,21 @@ export async function train(argv: string[]): Promise<number> {
   );
   progress.endBar();
 
-  const file = await readPairFile(dataPath);
+  const file = await readPairFile(dataPath, feedback);
   requirePairs(file, dataPath);
   progress.note(
     `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected` +
       (file.duplicates.length > 0 ? `; ${file.duplicates.length} pairs repeat an earlier line (kept)` : ''),
   );
   if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
+  if (file.feedback) {
+    const { report } = file.feedback;
+    progress.note(
+      `feedback: ${report.events} events -> ${report.pairs} weighted pairs (` +
+        report.rules.map((r) => `${r.rule} ${r.on ? `${r.pairs} x ${r.weight}` : 'off'}`).join(', ') +
+        `); ${report.unpaired.length} events made none`,
+    );
+  }
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
   mkdirSync(outDir, { recursive: true });
@@ -94,6 +105,15 @@ export async function train(argv: string[]): Promise<number> {
     pairs: file.pairs.length,
     rejected: file.rejected.map((r) => ({ line: r.line, reason: r.reason })),
     duplicates: file.duplicates,
+    ...(file.feedback
+      ? {
+          feedback: {
+            events: file.feedback.report.events,
+            pairs: file.feedback.report.pairs,
+            rules: file.feedback.report.rules,
+          },
+        }
+      : {}),
     counts: data.counts,
     backend: backend.name,
     threads: backend.threads,
