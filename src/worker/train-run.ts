@@ -22,6 +22,7 @@ import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/tra
 import { parseEncoderSource, TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
 import type { TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
+import { applyTrainEvent } from '../core/train/run-progress.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
 import { newId, trainedModelCard, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
 import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
@@ -283,18 +284,7 @@ async function drive(
       {
         shouldStop: () => shouldStop() || gpuLost.lost !== undefined,
         onEvent: (event) => {
-          if (event.type === 'start') {
-            run.totalSteps = event.totalSteps;
-            run.stepsPerEpoch = event.stepsPerEpoch;
-            run.counts = event.counts;
-            run.heldOut = event.heldOut;
-            run.heldOutTies = event.heldOutTies;
-          } else if (event.type === 'steps') {
-            run.steps.push(...event.points);
-            run.pairsPerSecond = event.pairsPerSecond;
-          } else if (event.type === 'eval') {
-            run.evals.push(event.point);
-          }
+          Object.assign(run, applyTrainEvent(run, event));
           persist();
           onUpdate({ type: 'train', event });
         },

@@ -24,6 +24,7 @@ import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
 import { AdamW, clipByGlobalNorm } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
+import { pairsPerStep, runLength } from './run-progress.ts';
 import {
   captureState,
   DEFAULT_CHECKPOINT_EVERY,
@@ -106,21 +107,6 @@ export class TrainingDiverged extends Error {
     );
     this.name = 'TrainingDiverged';
   }
-}
-
-/** Pairs one optimizer step reads: batch size times the micro-batches accumulated. */
-export function pairsPerStep(config: Pick<TrainConfig, 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>) {
-  return config.batchSize * (config.gradAccumulation ?? 1);
-}
-
-/** Optimizer steps in a run and in each epoch of it. */
-export function runLength(
-  trainPairs: number,
-  config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'maxSteps'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>,
-): { stepsPerEpoch: number; totalSteps: number } {
-  const stepsPerEpoch = Math.ceil(trainPairs / pairsPerStep(config));
-  const all = stepsPerEpoch * config.epochs;
-  return { stepsPerEpoch, totalSteps: config.maxSteps > 0 ? Math.min(config.maxSteps, all) : all };
 }
 
 /** The seed of epoch `epoch`'s permutation of the training pairs: the data order is a pure function of it. */
