@@ -70,20 +70,10 @@ type Hyper = Pick<
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
 type LossField = 'ties' | 'tieNu' | 'centerRewards';
 
+/** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
-  const d = DEFAULT_TRAIN_CONFIG;
-  return {
-    gradAccumulation: d.gradAccumulation,
-    lrSchedule: d.lrSchedule,
-    warmupRatio: d.warmupRatio,
-    warmupSteps: d.warmupSteps,
-    weightDecay: d.weightDecay,
-    maxGradNorm: d.maxGradNorm,
-    ties: d.ties,
-    tieNu: d.tieNu,
-    centerRewards: d.centerRewards,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-  } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_TRAIN_CONFIG, ...given } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
 }
 
 /** The loss or the gradients went to NaN or infinity: the run cannot go on. */
