@@ -129,7 +129,7 @@ export function parseEncoderSource(value: string): EncoderSource {
     }
   }
   const [id, revision = 'main'] = v.split('@') as [string, string | undefined];
-  if (HUB_ID.test(id) && !id.includes('..') && /^[\w.\/-]+$/.test(revision)) return { kind: 'hub', id, revision };
+  if (HUB_ID.test(id) && !id.includes('..') && /^[\w./-]+$/.test(revision)) return { kind: 'hub', id, revision };
   throw new Error(
     `"${v}" is not an encoder RM Lab can load: give "builtin", a Hugging Face model id such as ` +
       '"prajjwal1/bert-tiny" (optionally "@revision"), an https:// URL of a model folder, or pick a folder',
