@@ -12,7 +12,7 @@ import type { EvalPoint } from '../core/train/events.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
 import { useNodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
-import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
+import { describeRejected, readPairFile, requirePairs, type DataFile } from './data-file.ts';
 import { helpText, parseCommand, type CommandOption } from './options.ts';
 import { FEEDBACK_OPTIONS, feedbackChoices } from './feedback-options.ts';
 import { Progress } from './progress.ts';
@@ -41,6 +41,29 @@ export function trainHelp(): string {
     OPTIONS,
     true,
   );
+}
+
+/** What the data file held, for the person at the terminal: records, pairs, rejects, and a log's rules. */
+function noteData(progress: Progress, file: DataFile, dataPath: string): void {
+  progress.note(
+    `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected` +
+      (file.duplicates.length > 0 ? `; ${file.duplicates.length} pairs repeat an earlier line (kept)` : ''),
+  );
+  if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
+  if (!file.feedback) return;
+  const { report } = file.feedback;
+  progress.note(
+    `feedback: ${report.events} events -> ${report.pairs} weighted pairs (` +
+      report.rules.map((r) => `${r.rule} ${r.on ? `${r.pairs} x ${r.weight}` : 'off'}`).join(', ') +
+      `); ${report.unpaired.length} events made none`,
+  );
+}
+
+/** A feedback log's counts for the data line (its unpaired events are in rmlab feedback's report). */
+function feedbackCounts(file: DataFile): { feedback?: object } {
+  if (!file.feedback) return {};
+  const { events, pairs, rules } = file.feedback.report;
+  return { feedback: { events, pairs, rules } };
 }
 
 /** Lines of stdout (and metrics.jsonl): plain numbers, no reward lists. */
@@ -74,19 +97,7 @@ export async function train(argv: string[]): Promise<number> {
 
   const file = await readPairFile(dataPath, feedback);
   requirePairs(file, dataPath);
-  progress.note(
-    `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected` +
-      (file.duplicates.length > 0 ? `; ${file.duplicates.length} pairs repeat an earlier line (kept)` : ''),
-  );
-  if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
-  if (file.feedback) {
-    const { report } = file.feedback;
-    progress.note(
-      `feedback: ${report.events} events -> ${report.pairs} weighted pairs (` +
-        report.rules.map((r) => `${r.rule} ${r.on ? `${r.pairs} x ${r.weight}` : 'off'}`).join(', ') +
-        `); ${report.unpaired.length} events made none`,
-    );
-  }
+  noteData(progress, file, dataPath);
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
   mkdirSync(outDir, { recursive: true });
@@ -105,15 +116,7 @@ export async function train(argv: string[]): Promise<number> {
     pairs: file.pairs.length,
     rejected: file.rejected.map((r) => ({ line: r.line, reason: r.reason })),
     duplicates: file.duplicates,
-    ...(file.feedback
-      ? {
-          feedback: {
-            events: file.feedback.report.events,
-            pairs: file.feedback.report.pairs,
-            rules: file.feedback.report.rules,
-          },
-        }
-      : {}),
+    ...feedbackCounts(file),
     counts: data.counts,
     backend: backend.name,
     threads: backend.threads,

@@ -161,8 +161,9 @@ describe("Open WebUI's feedback export", () => {
       ['f2:details', 'rating', 3],
       // f2's siblings (a2 kept, a1 left) were read with f1: not counted twice
       ['f3', 'thumbs_up', undefined],
-      ['owui:chat-arena:b2:regenerate', 'regenerate', undefined],
+      // the answers under one user message, in the tree's order
       ['owui:chat-arena:b1:follow_up', 'follow_up', undefined],
+      ['owui:chat-arena:b2:regenerate', 'regenerate', undefined],
       ['f4', 'thumbs_down', undefined],
     ]);
     const f4 = log.events.find((e) => e.id === 'f4')!;

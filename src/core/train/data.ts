@@ -65,6 +65,21 @@ export function votesOutcome(votes: Votes, chosen: 'a' | 'b', ties: TieModel): O
 
 const TIE: Outcome = Object.freeze({ chosen: 0, rejected: 0, tie: 1 });
 
+function emptyCounts(): Required<DataCounts> {
+  return {
+    total: 0,
+    train: 0,
+    heldOut: 0,
+    heldOutScored: 0,
+    ties: 0,
+    tiesTrained: 0,
+    softTargets: 0,
+    bothBad: 0,
+    truncated: 0,
+    weighted: 0,
+  };
+}
+
 /** A pair's texts as token ids, untruncated, made earlier (the token-id cache in IndexedDB). */
 export interface PairTokenIds {
   prompt: ArrayLike<number>;
@@ -98,19 +113,7 @@ export function prepareTrainingData(
   });
   const ties = options.ties ?? 'drop';
   const soft = options.softTargets === 'votes';
-  const weighted = options.sampleWeights !== 'off';
-  const counts: Required<DataCounts> = {
-    total: 0,
-    train: 0,
-    heldOut: 0,
-    heldOutScored: 0,
-    ties: 0,
-    tiesTrained: 0,
-    softTargets: 0,
-    bothBad: 0,
-    truncated: 0,
-    weighted: 0,
-  };
+  const counts = emptyCounts();
   for (const pair of pairs) {
     counts.total++;
     if (!isDecisive(pair)) {
@@ -136,7 +139,8 @@ export function prepareTrainingData(
     const r = encode(pair, pair.winner === 'a' ? 'b' : 'a');
     if (c.truncated || r.truncated) counts.truncated++;
     const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
-
+    if (options.sampleWeights !== 'off' && pair.weight !== undefined && pair.weight !== 1)
+      tokenized.weight = pair.weight;
     const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
       const meta: HeldOutMeta = {
@@ -153,14 +157,11 @@ export function prepareTrainingData(
         tokenized.outcome = outcome;
         counts.softTargets++;
       }
-      if (weighted && pair.weight !== undefined && pair.weight !== 1) {
-        tokenized.weight = pair.weight;
-        counts.weighted++;
-      }
       train.push(tokenized);
     }
   }
   counts.train = train.length;
+  counts.weighted = train.filter((p) => p.weight !== undefined).length;
   counts.heldOut = heldOut.length;
   const scored = heldOut.slice(0, options.maxHeldOutPairs);
   counts.heldOutScored = scored.length;

@@ -140,107 +140,117 @@ function toPair(m: Merged): PairInput {
   return pair;
 }
 
-/** The pairs the rules that are on make from the events, and the report. */
-export function derivePairs(
-  events: readonly FeedbackEvent[],
-  settings: RuleSettings = defaultRuleSettings(),
-): DerivedPairs {
-  const merged = new Map<string, Merged>();
-  const ruleReports: RuleReport[] = [];
-  const reasons = new Map<string, string[]>(); // event id -> reasons from each rule that looked at it
-  const addReason = (id: string, reason: string) => {
-    const list = reasons.get(id);
+/** Every event's reasons from the rules that looked at it and made no pair of it. */
+class Reasons {
+  private readonly byEvent = new Map<string, string[]>();
+
+  add(id: string, reason: string): void {
+    const list = this.byEvent.get(id);
     if (list) list.push(reason);
-    else reasons.set(id, [reason]);
-  };
-  const byRule = new Map<PairRuleId, Merged[]>();
-  for (const rule of PAIR_RULES) {
-    const setting = settings.rules[rule.id];
-    const read = events.filter((e) => rule.actions.includes(e.action));
-    const report: RuleReport = {
-      rule: rule.id,
-      on: setting.on,
-      weight: setting.weight,
-      events: read.length,
-      pairs: 0,
-      shared: 0,
-      conflicting: 0,
-    };
-    ruleReports.push(report);
-    if (!setting.on) {
-      for (const e of read) addReason(e.id, `${rule.id}: the rule is off`);
-      continue;
-    }
-    // Every event goes in: the sibling rules need all the answers a group holds, not only the deciding ones.
-    const output = rule.derive(events, { promptMatch: settings.promptMatch });
-    for (const [id, reason] of output.unpaired) addReason(id, reason);
-    const mine: Merged[] = [];
-    const seenHere = new Set<Merged>();
-    for (const c of output.pairs) {
-      const key = [c.promptKey, c.chosen.key, c.rejected.key].join(SEP);
-      let m = merged.get(key);
-      if (m === undefined) {
-        m = { candidate: c, weight: setting.weight, provenance: [], events: new Map(), conflict: false };
-        merged.set(key, m);
-      } else if (!m.provenance.some((p) => p.rule === rule.id)) {
-        m.weight = Math.max(m.weight, setting.weight);
-      }
-      let prov = m.provenance.find((p) => p.rule === rule.id);
-      if (prov === undefined) m.provenance.push((prov = { rule: rule.id, events: [] }));
-      for (const e of c.events) {
-        if (!prov.events.includes(e.id)) prov.events.push(e.id);
-        m.events.set(e.id, e);
-      }
-      const reverse = merged.get([c.promptKey, c.rejected.key, c.chosen.key].join(SEP));
-      if (reverse !== undefined) {
-        m.conflict = true;
-        reverse.conflict = true;
-      }
-      if (!seenHere.has(m)) {
-        seenHere.add(m);
-        mine.push(m);
-      }
-    }
-    byRule.set(rule.id, mine);
+    else this.byEvent.set(id, [reason]);
   }
-  const kept = [...merged.values()].filter((m) => !m.conflict);
-  const paired = new Set(kept.flatMap((m) => [...m.events.keys()]));
-  for (const m of merged.values()) {
-    if (!m.conflict) continue;
-    for (const id of m.events.keys()) {
-      addReason(
-        id,
-        `${m.provenance.map((p) => p.rule).join(' and ')}: conflicting signals (another signal prefers the other response)`,
-      );
-    }
+
+  of(id: string): string {
+    return [...new Set(this.byEvent.get(id) ?? ['no rule reads this action'])].join('; ');
   }
-  const firstRule = new Map<Merged, PairRuleId>();
-  for (const report of ruleReports) {
+}
+
+/**
+ * Adds one rule's candidates to the pairs so far (keyed by prompt, chosen and rejected text): the same
+ * pair merges, its reverse marks both as conflicting. Returns the distinct pairs this rule made.
+ */
+function mergeCandidates(
+  merged: Map<string, Merged>,
+  candidates: readonly CandidatePair[],
+  rule: PairRuleId,
+  weight: number,
+): Merged[] {
+  const mine = new Set<Merged>();
+  for (const c of candidates) {
+    const key = [c.promptKey, c.chosen.key, c.rejected.key].join(SEP);
+    let m = merged.get(key);
+    if (m === undefined) {
+      m = { candidate: c, weight, provenance: [], events: new Map(), conflict: false };
+      merged.set(key, m);
+    } else if (!m.provenance.some((p) => p.rule === rule)) {
+      m.weight = Math.max(m.weight, weight);
+    }
+    let prov = m.provenance.find((p) => p.rule === rule);
+    if (prov === undefined) m.provenance.push((prov = { rule, events: [] }));
+    for (const e of c.events) {
+      if (!prov.events.includes(e.id)) prov.events.push(e.id);
+      m.events.set(e.id, e);
+    }
+    const reverse = merged.get([c.promptKey, c.rejected.key, c.chosen.key].join(SEP));
+    if (reverse !== undefined) {
+      m.conflict = true;
+      reverse.conflict = true;
+    }
+    mine.add(m);
+  }
+  return [...mine];
+}
+
+/** Each rule's kept, shared and conflicting pairs; a kept pair counts as made by the first rule in the list. */
+function countPairs(reports: RuleReport[], byRule: ReadonlyMap<PairRuleId, Merged[]>): void {
+  const counted = new Set<Merged>();
+  for (const report of reports) {
     for (const m of byRule.get(report.rule) ?? []) {
       if (m.conflict) {
         report.conflicting++;
         continue;
       }
       report.pairs++;
-      if (firstRule.has(m)) report.shared++;
-      else firstRule.set(m, report.rule);
+      if (counted.has(m)) report.shared++;
+      else counted.add(m);
     }
   }
-  const unpaired: UnpairedEvent[] = [];
-  const counts = new Map<string, number>();
-  for (const e of events) {
-    if (paired.has(e.id)) continue;
-    const reason = [...new Set(reasons.get(e.id) ?? ['no rule reads this action'])].join('; ');
-    unpaired.push({ line: e.line, eventId: e.id, action: e.action, reason });
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+}
+
+/** The pairs the rules that are on make from the events, and the report. */
+export function derivePairs(
+  events: readonly FeedbackEvent[],
+  settings: RuleSettings = defaultRuleSettings(),
+): DerivedPairs {
+  const merged = new Map<string, Merged>();
+  const reports: RuleReport[] = [];
+  const reasons = new Reasons();
+  const byRule = new Map<PairRuleId, Merged[]>();
+  for (const rule of PAIR_RULES) {
+    const { on, weight } = settings.rules[rule.id];
+    const read = events.filter((e) => rule.actions.includes(e.action));
+    reports.push({ rule: rule.id, on, weight, events: read.length, pairs: 0, shared: 0, conflicting: 0 });
+    if (!on) {
+      for (const e of read) reasons.add(e.id, `${rule.id}: the rule is off`);
+      continue;
+    }
+    // Every event goes in: the sibling rules need all the answers a group holds, not only the deciding ones.
+    const output = rule.derive(events, { promptMatch: settings.promptMatch });
+    for (const [id, reason] of output.unpaired) reasons.add(id, reason);
+    byRule.set(rule.id, mergeCandidates(merged, output.pairs, rule.id, weight));
   }
+  const kept = [...merged.values()].filter((m) => !m.conflict);
+  const paired = new Set(kept.flatMap((m) => [...m.events.keys()]));
+  for (const m of merged.values()) {
+    if (!m.conflict) continue;
+    const rules = m.provenance.map((p) => p.rule).join(' and ');
+    for (const id of m.events.keys()) {
+      reasons.add(id, `${rules}: conflicting signals (another signal prefers the other response)`);
+    }
+  }
+  countPairs(reports, byRule);
+  const unpaired: UnpairedEvent[] = events
+    .filter((e) => !paired.has(e.id))
+    .map((e) => ({ line: e.line, eventId: e.id, action: e.action, reason: reasons.of(e.id) }));
+  const counts = new Map<string, number>();
+  for (const u of unpaired) counts.set(u.reason, (counts.get(u.reason) ?? 0) + 1);
   return {
     pairs: kept.map(toPair),
     report: {
       events: events.length,
       eventsPaired: events.length - unpaired.length,
       pairs: kept.length,
-      rules: ruleReports,
+      rules: reports,
       unpaired,
       reasons: [...counts].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
     },

@@ -16,7 +16,7 @@
 import type { Message, Text } from '../pair.ts';
 import { FormatError } from '../formats/format-error.ts';
 import { type JsonRecord, isRecord, kindOf, shown } from '../formats/fields.ts';
-import { type FeedbackEvent, parseTimestamp, textKey } from './events.ts';
+import { type FeedbackEvent, parseTimestamp } from './events.ts';
 
 /** Whether a record looks like one of Open WebUI's feedback records. */
 export function looksLikeOpenWebUI(record: JsonRecord): boolean {
@@ -88,11 +88,17 @@ function pathTo(messages: JsonRecord, id: string): HistoryMessage[] {
   return out;
 }
 
-/**
- * The events of one feedback record. Throws FormatError naming the field that does not fit; the
- * reader adds which record (element index and feedback id) it was.
- */
-export function openWebUIEvents(record: JsonRecord, line: number): FeedbackEvent[] {
+/** The rated message of a feedback record, its chat's messages and the prompt it answered. */
+interface Rated {
+  feedbackId: string;
+  thumbsUp: boolean;
+  chatId: string;
+  messages: JsonRecord;
+  message: HistoryMessage & { parentId: string };
+  prompt: Text;
+}
+
+function readRated(record: JsonRecord): Rated {
   if (record.type !== 'rating') throw new FormatError(`"type" must be "rating" (got ${shown(record.type)})`);
   const feedbackId = String(need(record.id, 'id', isId, 'a string'));
   const rating = field(record, 'data.rating');
@@ -103,46 +109,36 @@ export function openWebUIEvents(record: JsonRecord, line: number): FeedbackEvent
   const chatId = String(
     need(field(record, 'meta.chat_id') ?? field(record, 'snapshot.chat.id'), 'meta.chat_id', isId, 'a string'),
   );
-  const history = field(record, 'snapshot.chat.chat.history');
   const messages = need(
     field(record, 'snapshot.chat.chat.history.messages'),
     'snapshot.chat.chat.history.messages',
     isRecord,
     'an object of messages by id',
   );
-  const rated = readMessage(messages, messageId);
-  if (rated.role !== 'assistant')
-    throw new FormatError(`the rated message "${messageId}" is a ${shown(rated.role)} message, not the assistant's`);
-  if (rated.parentId === null)
+  const message = readMessage(messages, messageId);
+  if (message.role !== 'assistant')
+    throw new FormatError(`the rated message "${messageId}" is a ${shown(message.role)} message, not the assistant's`);
+  if (message.parentId === null)
     throw new FormatError(`the rated message "${messageId}" has no parent user message: there is no prompt`);
-  const turns = pathTo(messages, rated.parentId);
+  if (message.content.trim() === '') throw new FormatError(`the rated message "${messageId}" is empty`);
+  const turns = pathTo(messages, message.parentId);
+  if (turns.every((m) => m.content.trim() === '')) throw new FormatError('the prompt is empty');
   const prompt: Text =
     turns.length === 1 && turns[0]!.role === 'user'
       ? turns[0]!.content
       : turns.map((m): Message => ({ role: m.role, content: m.content }));
-  if (textKey(prompt).trim() === '' || turns.every((m) => m.content.trim() === ''))
-    throw new FormatError('the prompt is empty');
-  if (rated.content.trim() === '') throw new FormatError(`the rated message "${messageId}" is empty`);
-  const createdAt = record.created_at;
-  const time =
-    typeof createdAt === 'number' || typeof createdAt === 'string'
-      ? parseTimestamp(createdAt, 'created_at')
-      : undefined;
-  const userId = typeof record.user_id === 'string' ? record.user_id : undefined;
-  const siblingGroup = `owui:${chatId}:${rated.parentId}`;
-  const base = (m: HistoryMessage) => ({
-    line,
+  return {
+    feedbackId,
+    thumbsUp: Number(rating) === 1,
+    chatId,
+    messages,
+    message: message as HistoryMessage & { parentId: string },
     prompt,
-    response: m.content,
-    responseId: `owui:${chatId}:${m.id}`,
-    siblingGroup,
-    conversationId: chatId,
-    ...((m.model ?? (m.id === rated.id ? modelIdOf(record) : undefined))
-      ? { modelVersion: m.model ?? modelIdOf(record)! }
-      : {}),
-  });
-  const withTime = time === undefined ? {} : { time, timestamp: new Date(time).toISOString() };
-  const withUser = userId === undefined ? {} : { userId };
+  };
+}
+
+/** What a record says beyond the rating, kept with its event: the arena flag, the reason, comment and tags. */
+function extraOf(record: JsonRecord, feedbackId: string): Record<string, unknown> {
   const meta = isRecord(record.meta) ? record.meta : {};
   const extra: Record<string, unknown> = { source: 'open-webui', feedback_id: feedbackId };
   if (meta.arena === true) extra.arena = true;
@@ -151,14 +147,50 @@ export function openWebUIEvents(record: JsonRecord, line: number): FeedbackEvent
     if (typeof v === 'string' && v !== '') extra[key] = v;
   }
   if (Array.isArray(meta.tags) && meta.tags.length > 0) extra.tags = meta.tags;
+  return extra;
+}
+
+/** The ids of the messages on the chat's current path (what the user last saw and went on from). */
+function currentPath(record: JsonRecord, messages: JsonRecord): Set<string> {
+  const current = field(record, 'snapshot.chat.chat.history.currentId');
+  if (typeof current !== 'string' || !isRecord(messages[current])) return new Set();
+  return new Set(pathTo(messages, current).map((m) => m.id));
+}
+
+/**
+ * The events of one feedback record. Throws FormatError naming the field that does not fit; the
+ * reader adds which record (element index and feedback id) it was.
+ */
+export function openWebUIEvents(record: JsonRecord, line: number): FeedbackEvent[] {
+  const { feedbackId, thumbsUp, chatId, messages, message: rated, prompt } = readRated(record);
+  const createdAt = record.created_at;
+  const time =
+    typeof createdAt === 'number' || typeof createdAt === 'string'
+      ? parseTimestamp(createdAt, 'created_at')
+      : undefined;
+  const common = {
+    line,
+    prompt,
+    siblingGroup: `owui:${chatId}:${rated.parentId}`,
+    conversationId: chatId,
+    ...(time === undefined ? {} : { time, timestamp: new Date(time).toISOString() }),
+    ...(typeof record.user_id === 'string' ? { userId: record.user_id } : {}),
+  };
+  const about = (m: HistoryMessage) => {
+    const model = m.model ?? (m.id === rated.id ? modelIdOf(record) : undefined);
+    return {
+      ...common,
+      response: m.content,
+      responseId: `owui:${chatId}:${m.id}`,
+      ...(model !== undefined ? { modelVersion: model } : {}),
+    };
+  };
   const events: FeedbackEvent[] = [
     {
-      ...base(rated),
+      ...about(rated),
       id: feedbackId,
-      action: Number(rating) === 1 ? 'thumbs_up' : 'thumbs_down',
-      ...withTime,
-      ...withUser,
-      extra,
+      action: thumbsUp ? 'thumbs_up' : 'thumbs_down',
+      extra: extraOf(record, feedbackId),
     },
   ];
   const details = field(record, 'data.details.rating');
@@ -166,43 +198,17 @@ export function openWebUIEvents(record: JsonRecord, line: number): FeedbackEvent
     if (typeof details !== 'number' || !Number.isFinite(details)) {
       throw new FormatError(`"data.details.rating" must be a number from 1 to 10 (got ${shown(details)})`);
     }
-    events.push({
-      ...base(rated),
-      id: `${feedbackId}:details`,
-      action: 'rating',
-      value: details,
-      ...withTime,
-      ...withUser,
-    });
+    events.push({ ...about(rated), id: `${feedbackId}:details`, action: 'rating', value: details });
   }
-  const parent = readMessage(messages, rated.parentId);
-  const current = isRecord(history) && typeof history.currentId === 'string' ? history.currentId : undefined;
-  const onPath = new Set(
-    current !== undefined && isRecord(messages[current]) ? pathTo(messages, current).map((m) => m.id) : [],
-  );
-  for (const id of parent.childrenIds) {
-    if (id === rated.id) continue;
-    const sibling = readMessage(messages, id);
-    if (sibling.role !== 'assistant' || sibling.content.trim() === '') continue;
-    const kept = onPath.has(id);
-    events.push({
-      ...base(sibling),
-      id: `owui:${chatId}:${id}:${kept ? 'follow_up' : 'regenerate'}`,
-      action: kept ? 'follow_up' : 'regenerate',
-      ...withTime,
-      ...withUser,
-    });
-  }
-  // The rated message's own standing: kept (the chat went on from it) or left for a sibling.
-  if (parent.childrenIds.length > 1) {
-    const kept = onPath.has(rated.id);
-    events.push({
-      ...base(rated),
-      id: `owui:${chatId}:${rated.id}:${kept ? 'follow_up' : 'regenerate'}`,
-      action: kept ? 'follow_up' : 'regenerate',
-      ...withTime,
-      ...withUser,
-    });
+  // Each answer under the same user message, the rated one included when there are several: kept
+  // (on the current path) or left for another (regenerated).
+  const siblings = readMessage(messages, rated.parentId).childrenIds;
+  const onPath = currentPath(record, messages);
+  for (const id of siblings.length > 1 ? siblings : []) {
+    const answer = readMessage(messages, id);
+    if (answer.role !== 'assistant' || answer.content.trim() === '') continue;
+    const action = onPath.has(id) ? 'follow_up' : 'regenerate';
+    events.push({ ...about(answer), id: `owui:${chatId}:${id}:${action}`, action });
   }
   return events;
 }
