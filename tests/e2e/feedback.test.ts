@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { EXPORT } from '../open-webui-export.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -131,6 +132,37 @@ describe('implicit feedback, end to end', () => {
     await expect(page.locator('main').innerText()).resolves.not.toMatch(/example\.com/);
     await page.getByText(/^Browse the 13 pairs/).click();
     await page.screenshot({ path: `${SHOTS}/feedback-2-analysis.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("recognises Open WebUI's feedback export and names the records that do not fit", async () => {
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({
+        name: 'feedback-history-export.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(EXPORT, null, 2)),
+      });
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    await expect(preview.getByLabel('Format').locator('option:checked').innerText()).resolves.toBe(
+      'feedback log: Open WebUI feedback export',
+    );
+    await expect(preview.getByRole('table').last().innerText()).resolves.toMatch(
+      /thumbs_up\s+llama3:8b\s+Crimson maples/,
+    );
+    await preview.getByRole('button', { name: 'Import feedback-history-export.json' }).click();
+    // The regeneration (a2 > a1) and the arena battle (gpt-4o > mistral); two records rejected by name.
+    await page.getByText('stored 2 pairs, 2 lines rejected').waitFor({ timeout: 30_000 });
+    const rejects = await page.getByRole('table', { name: 'Rejected lines' }).innerText();
+    expect(rejects).toContain('record [4] (id "f5"): message "zzz" is not in snapshot.chat.chat.history.messages');
+    await page.screenshot({ path: `${SHOTS}/feedback-4-open-webui.png`, fullPage: true });
+    // Back to the chat log for the next step.
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /chat-feedback/ })
+      .getByRole('radio')
+      .check();
     expect(pageErrors).toEqual([]);
   });
 
