@@ -152,6 +152,26 @@ describe('thumbs: up > down for the same prompt', () => {
     expect(derivePairs(log.events, settings).pairs).toHaveLength(1);
   });
 
+  it('pairs each disliked response with at most three liked ones, taken in turn, and says so for the rest', async () => {
+    const rows = [
+      ...['A', 'B', 'C', 'D', 'E', 'F', 'G'].map((r, i) => ev(`u${i}`, 'thumbs_up', r, { conversation_id: `a${i}` })),
+      ev('d0', 'thumbs_down', 'X', { conversation_id: 'x0' }),
+      ev('d1', 'thumbs_down', 'Y', { conversation_id: 'x1' }),
+    ];
+    const { pairs, report } = derivePairs((await eventsOf(rows)).events, only('thumbs'));
+    expect(pairs.map((p) => `${p.responseA as string}>${p.responseB as string}`)).toEqual([
+      'A>X',
+      'B>X',
+      'C>X',
+      'D>Y',
+      'E>Y',
+      'F>Y',
+    ]);
+    expect(reasonOf(report, 'u6')).toBe(
+      'siblings: the rule is off; thumbs: this prompt already has 3 pairs for each response rated down',
+    );
+  });
+
   it('a response with as many ups as downs is a conflict, not a pair', async () => {
     const log = await eventsOf([
       ev('u1', 'thumbs_up', 'meh', { conversation_id: 'a' }),

@@ -1,9 +1,19 @@
 // Ratings' order among responses to one prompt: where users gave numeric ratings (1-5 stars, Open
 // WebUI's 1-10 details), a response with a higher mean rating is preferred to one with a lower, for
-// the same prompt (matched exactly or normalised). Default weight 0.8: an explicit judgement, but of
-// each response alone, on a scale people use differently.
+// the same prompt (matched exactly or normalised); each response with up to MAX_PARTNERS (3) of those
+// rated above it, so a much-rated prompt does not make every pair of its responses. Default weight
+// 0.8: an explicit judgement, but of each response alone, on a scale people use differently.
 import { textKey } from '../events.ts';
-import { type PairRule, type RuleOutput, groupBy, markAll, pairedIds, promptKeyOf, responseOf } from './rule.ts';
+import {
+  MAX_PARTNERS,
+  type PairRule,
+  type RuleOutput,
+  groupBy,
+  markAll,
+  pairedIds,
+  promptKeyOf,
+  responseOf,
+} from './rule.ts';
 
 export const RATINGS_RULE: PairRule = {
   id: 'ratings',
@@ -25,10 +35,13 @@ export const RATINGS_RULE: PairRule = {
         markAll(out.unpaired, group, 'ratings: no other rated response to this prompt');
         continue;
       }
-      for (const [i, a] of responses.entries()) {
-        for (const b of responses.slice(i + 1)) {
-          if (a.mean === b.mean) continue;
-          const [hi, lo] = a.mean > b.mean ? [a, b] : [b, a];
+      // Each response below another is paired with up to MAX_PARTNERS of those rated above it, taken in turn.
+      responses.sort((a, b) => b.mean - a.mean);
+      for (const [i, lo] of responses.entries()) {
+        const above = responses.filter((r) => r.mean > lo.mean);
+        const k = Math.min(MAX_PARTNERS, above.length);
+        for (let j = 0; j < k; j++) {
+          const hi = above[(i * k + j) % above.length]!;
           out.pairs.push({
             rule: 'ratings',
             prompt: group[0]!.prompt,
@@ -40,9 +53,16 @@ export const RATINGS_RULE: PairRule = {
         }
       }
       const paired = pairedIds(out.pairs.slice(before));
-      for (const e of group)
-        if (!paired.has(e.id))
-          out.unpaired.set(e.id, 'ratings: every other response to this prompt has the same rating');
+      const allEqual = responses.every((r) => r.mean === responses[0]!.mean);
+      for (const e of group) {
+        if (paired.has(e.id)) continue;
+        out.unpaired.set(
+          e.id,
+          allEqual
+            ? 'ratings: every other response to this prompt has the same rating'
+            : `ratings: this prompt already has ${MAX_PARTNERS} pairs for each lower-rated response`,
+        );
+      }
     }
     return out;
   },

@@ -108,3 +108,25 @@ export function markAll(unpaired: Map<string, string>, events: Iterable<Feedback
 export function pairedIds(pairs: readonly CandidatePair[]): Set<string> {
   return new Set(pairs.flatMap((p) => p.events.map((e) => e.id)));
 }
+
+/**
+ * At most this many partners per response in the rules that pair across conversations (thumbs,
+ * ratings): a popular prompt ("hi") with 200 liked and 200 disliked answers would otherwise make
+ * 40,000 pairs of one prompt, drowning the rest of the data.
+ */
+export const MAX_PARTNERS = 3;
+
+/**
+ * Which winners each loser is paired with: every loser with up to `max` winners, taken round-robin
+ * from the winners' order (strongest first), so that each winner is used about as often as the others.
+ * With at most `max` winners on either side it is every pair.
+ */
+export function boundedPairs<W, L>(winners: readonly W[], losers: readonly L[], max = MAX_PARTNERS): [W, L][] {
+  const out: [W, L][] = [];
+  if (winners.length === 0) return out;
+  const k = Math.min(max, winners.length);
+  for (const [i, loser] of losers.entries()) {
+    for (let j = 0; j < k; j++) out.push([winners[(i * k + j) % winners.length]!, loser]);
+  }
+  return out;
+}

@@ -4,9 +4,20 @@
 // reasons (a thumbs-down can mean wrong, rude or just not what was wanted).
 //
 // A response (by its text) counts as liked when it has more ups than downs, disliked when more downs;
-// an equal, non-zero count is a conflict and it makes no pair.
+// an equal, non-zero count is a conflict and it makes no pair. Each response rated down is paired with
+// at most MAX_PARTNERS (3) responses rated up, the most liked first, taken in turn (rule.ts boundedPairs).
 import { textKey } from '../events.ts';
-import { type PairRule, type RuleOutput, byResponse, groupBy, markAll, promptKeyOf } from './rule.ts';
+import {
+  MAX_PARTNERS,
+  type PairRule,
+  type RuleOutput,
+  boundedPairs,
+  byResponse,
+  groupBy,
+  markAll,
+  pairedIds,
+  promptKeyOf,
+} from './rule.ts';
 
 export const THUMBS_RULE: PairRule = {
   id: 'thumbs',
@@ -37,16 +48,27 @@ export const THUMBS_RULE: PairRule = {
           liked.flatMap((r) => r.events),
           'thumbs: no response to this prompt was rated down',
         );
-      for (const up of disliked.length > 0 ? liked : []) {
-        for (const down of disliked) {
-          out.pairs.push({
-            rule: 'thumbs',
-            prompt: group[0]!.prompt,
-            promptKey,
-            chosen: up.response,
-            rejected: down.response,
-            events: [...up.events, ...down.events].sort((a, b) => a.line - b.line),
-          });
+      // Most-liked first, so a capped prompt pairs its clearest winners.
+      liked.sort((a, b) => b.ups - b.downs - (a.ups - a.downs));
+      const before = out.pairs.length;
+      for (const [up, down] of boundedPairs(liked, disliked)) {
+        out.pairs.push({
+          rule: 'thumbs',
+          prompt: group[0]!.prompt,
+          promptKey,
+          chosen: up.response,
+          rejected: down.response,
+          events: [...up.events, ...down.events].sort((a, b) => a.line - b.line),
+        });
+      }
+      const paired = pairedIds(out.pairs.slice(before));
+      for (const r of liked) {
+        if (r.events.some((e) => !paired.has(e.id)) && disliked.length > 0) {
+          markAll(
+            out.unpaired,
+            r.events,
+            `thumbs: this prompt already has ${MAX_PARTNERS} pairs for each response rated down`,
+          );
         }
       }
     }
