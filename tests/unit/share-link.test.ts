@@ -33,14 +33,20 @@ describe('share links', () => {
     const setup = {
       datasetUrl: 'https://example.org/data/pairs.jsonl',
       modelUrl: 'https://example.org/rm.rmlab.safetensors',
-      screen: 'playground' as const,
+      screen: 'use' as const,
       config: { ...DEFAULT_TRAIN_CONFIG, epochs: 1 },
     };
     const hash = encodeSetup(setup);
     expect(hash).toBe(
-      'dataset-url=https%3A%2F%2Fexample.org%2Fdata%2Fpairs.jsonl&model-url=https%3A%2F%2Fexample.org%2Frm.rmlab.safetensors&screen=playground&epochs=1',
+      'dataset-url=https%3A%2F%2Fexample.org%2Fdata%2Fpairs.jsonl&model-url=https%3A%2F%2Fexample.org%2Frm.rmlab.safetensors&screen=use&epochs=1',
     );
     expect(decodeSetup(`#${hash}`)).toEqual(setup);
+  });
+
+  it('read the screen names of older links as the screens that replaced them', () => {
+    expect(decodeSetup('#screen=playground').screen).toBe('use');
+    expect(decodeSetup('#screen=runs').screen).toBe('results');
+    expect(decodeSetup('#screen=evaluate').screen).toBe('evaluate');
   });
 
   it('refuse addresses that are not http(s), unknown screens and two datasets at once', () => {
