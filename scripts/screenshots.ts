@@ -60,10 +60,15 @@ try {
   await go(page, 'Use');
   await page.getByRole('tab', { name: 'Compare' }).click();
   await page.getByLabel('Prompt').last().fill('How do I boil an egg?');
-  await page.getByLabel('Response A').fill('Put it in boiling water for about eight minutes, then cool it in cold water.');
+  await page
+    .getByLabel('Response A')
+    .fill('Put it in boiling water for about eight minutes, then cool it in cold water.');
   await page.getByLabel('Response B').fill('Eggs.');
   await page.getByRole('button', { name: 'Compare' }).last().click();
-  await page.locator('[data-model-status]').getByText(/loaded/).waitFor({ timeout: 60_000 });
+  await page
+    .locator('[data-model-status]')
+    .getByText(/loaded/)
+    .waitFor({ timeout: 60_000 });
   await page.waitForTimeout(1000);
   await shoot(page, 'use');
 

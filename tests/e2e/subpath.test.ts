@@ -86,7 +86,7 @@ describe('the built site under a sub-path of a static host', () => {
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
     await trainTinyRun(page, { steps: 2, heldOutPairs: 16 });
-    await expect(page.locator('[data-backend]').innerText()).resolves.toMatch(/Backend: wasm/);
+    await expect(page.locator('[data-backend]').getAttribute('data-backend')).resolves.toBe('wasm');
 
     expect(notFound).toEqual([]);
     expect(requested.every((p) => p.startsWith(SUB_PATH))).toBe(true);
