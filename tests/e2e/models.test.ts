@@ -160,7 +160,7 @@ describe('models: export, import, identical scores', () => {
     const zip = await download(() =>
       modelRows()
         .nth(1)
-        .getByRole('button', { name: /^Train .* bigger on TRL$/ })
+        .getByRole('button', { name: /^Train bigger \(TRL\): / })
         .click(),
     );
     expect(zip.name).toMatch(/\.trl-reward\.zip$/);
