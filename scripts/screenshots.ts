@@ -69,7 +69,8 @@ try {
     .locator('[data-model-status]')
     .getByText(/loaded/)
     .waitFor({ timeout: 60_000 });
-  await page.waitForTimeout(1000);
+  // The probability and, beside it, how far to trust it.
+  await page.locator('[data-evidence]').scrollIntoViewIfNeeded();
   await shoot(page, 'use');
 
   // The same app on a phone: the flow's steps wrap, nothing scrolls sideways.
