@@ -104,6 +104,8 @@ export default defineConfig({
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/e2e/global-setup.ts'],
+          // Some e2e tests build model files with tfjs in Node (tests/tiny-bert.ts).
+          setupFiles: ['tests/quiet-tfjs.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,

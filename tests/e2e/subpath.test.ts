@@ -34,7 +34,10 @@ const requested: string[] = [];
 const notFound: string[] = [];
 
 beforeAll(async () => {
-  await build({ logLevel: 'warn', build: { outDir: OUT_DIR, emptyOutDir: true } });
+  await build({
+    logLevel: 'warn',
+    build: { outDir: OUT_DIR, emptyOutDir: true, rolldownOptions: { checks: { pluginTimings: false } } },
+  });
   // What any static host does: files from the folder, by path, under the site's sub-path.
   server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
