@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { maxLengthOf } from '../core/eval/score.ts';
 import { decodeModelFile, type RewardModelFile } from '../core/model/model-file.ts';
 import { RewardModel } from '../core/model/reward-model.ts';
-import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { checkModelFile } from '../core/model/model-check.ts';
+import type { PairTokenizer } from '../core/model/tokenizer.ts';
 
 export interface LoadedModel {
   file: RewardModelFile;
@@ -24,7 +25,8 @@ export function loadModelFile(path: string): LoadedModel {
     throw new Error(`${path}: no such file`);
   }
   const file = decodeModelFile(bytes, path);
-  const tokenizer = tokenizerFor(file.spec, file.tokenizer);
+  // Spec, tensors and tokenizer checked before anything is allocated from the spec.
+  const tokenizer = checkModelFile(file, path);
   const model = RewardModel.fromWeights(file.spec, file.weights);
   const trained = file.meta.trainConfig?.maxLength;
   const maxLength = maxLengthOf(file.spec, typeof trained === 'number' ? { maxLength: trained } : undefined);
