@@ -215,7 +215,8 @@ function nonBlankLines(bytes: Uint8Array): number[] {
     if (part.at(-1) === 0x0d) part = part.subarray(0, -1);
     if (line === 1 && part[0] === 0xef && part[1] === 0xbb && part[2] === 0xbf) part = part.subarray(3);
     // A last line with nothing in it (the file ends with a line break) is no line.
-    if (decoder.decode(part).trim() !== '') out.push(line);
+    // Blank means JSON's whitespace only: a line of NBSP or U+3000 is a (rejected) record, not blank.
+    if (!/^[ \t\r]*$/.test(decoder.decode(part))) out.push(line);
     start = i + 1;
   }
   return out;

@@ -13,7 +13,12 @@ import { TokenParser, TokenParserError, TokenType, Tokenizer, TokenizerError } f
 import type { ParsedTokenInfo } from '@streamparser/json';
 import { jsonExcerpt } from './excerpt.ts';
 import type { RecordLine } from './records.ts';
+import { MAX_LINE_BYTES } from './jsonl.ts';
+import { MAX_NESTING } from './nesting.ts';
 import { UTF8_BOM, startsWith } from './source.ts';
+
+/** An element past a cap: reported as broken, and skipped like broken JSON, so the rest still reads. */
+class ElementTooLarge extends Error {}
 
 const LF = 0x0a;
 const LEFT_BRACE = 0x7b;
@@ -183,8 +188,11 @@ export async function* readJsonRecords(
         if (indent === undefined && info.token === TokenType.LEFT_BRACE) indent = prefixOf(offset)?.slice();
       }
       tokenParser.write(info);
-      if (info.token === TokenType.LEFT_BRACE || info.token === TokenType.LEFT_BRACKET) depth++;
-      else if (info.token === TokenType.RIGHT_BRACE || info.token === TokenType.RIGHT_BRACKET) depth--;
+      if (info.token === TokenType.LEFT_BRACE || info.token === TokenType.LEFT_BRACKET) {
+        if (++depth - elementDepth > MAX_NESTING) {
+          throw new ElementTooLarge(`the element is nested more than ${MAX_NESTING} levels deep`);
+        }
+      } else if (info.token === TokenType.RIGHT_BRACE || info.token === TokenType.RIGHT_BRACKET) depth--;
     };
     tokenParser.onValue = ({ value }) => {
       const element = current;
@@ -279,6 +287,12 @@ export async function* readJsonRecords(
     for (;;) {
       if (!failed) {
         try {
+          // An element that would grow past the cap with this chunk is given up before it does.
+          if (current !== undefined && chunkStart + chunk.length - current.start > MAX_LINE_BYTES) {
+            throw new ElementTooLarge(
+              `the element is longer than the ${MAX_LINE_BYTES / 1024 / 1024} MB one record may take`,
+            );
+          }
           tokenizer.write(from === 0 ? chunk : chunk.subarray(from));
           return;
         } catch (error) {
