@@ -112,3 +112,15 @@ describe('the hostile fuzz file', () => {
     expect((await parse(bytes)).filter((p) => p.kind === 'pair').length).toBe(pairs);
   });
 });
+
+describe('line length cap in CSV', () => {
+  it('a row past the cap is rejected by line, the rows after it read', async () => {
+    const file = `prompt,response_a,response_b,winner\np,a,b,a\n${'x'.repeat(MAX_LINE_BYTES + 10)},a,b,b\nq,a,b,a\n`;
+    const records = await read(encode(file));
+    expect(summary(records)).toEqual([
+      [2, 'record'],
+      [3, `the line is longer than the ${MAX_LINE_BYTES / 1024 / 1024} MB a line may hold: it was not read`],
+      [4, 'record'],
+    ]);
+  }, 60_000);
+});

@@ -23,6 +23,8 @@ export interface Line {
  * any real preference record (a 10 MB one reads fine).
  */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** Why a line longer than the cap was not read. */
+export const tooLongReason = `the line is longer than the ${MAX_LINE_BYTES / 1024 / 1024} MB a line may hold: it was not read`;
 /** How much of an over-long line is kept, for the user to recognise it. */
 const TOO_LONG_KEPT = 1024;
 

@@ -6,7 +6,7 @@
 import { readCsvRecords } from './csv-records.ts';
 import { clip, codePoint, namedInvisibles } from './excerpt.ts';
 import { readJsonRecords } from './json-records.ts';
-import { type Line, MAX_LINE_BYTES, readLines } from './jsonl.ts';
+import { type Line, MAX_LINE_BYTES, readLines, tooLongReason } from './jsonl.ts';
 import { MAX_NESTING, nestsDeeperThan, tooDeepReason } from './nesting.ts';
 import { GZIP_MAGIC, UTF8_BOM, openSource, peek, startsWith } from './source.ts';
 
@@ -115,9 +115,6 @@ function enoughToDetect(head: Uint8Array): boolean {
   }
   return false;
 }
-
-/** Why a line longer than the cap was not read. */
-export const tooLongReason = `the line is longer than the ${MAX_LINE_BYTES / 1024 / 1024} MB a line may hold: it was not read`;
 
 /**
  * JSONL lines -> records: each line is parsed as JSON on its own. A line too long or nested too
