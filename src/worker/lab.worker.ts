@@ -15,7 +15,7 @@ import { exportDataset, mergeDatasets } from './dataset-ops.ts';
 import type { ExportCounts, ExportFormat } from '../core/data/export.ts';
 import { openLabDB } from '../store/db.ts';
 import { holding, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
-import { importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
+import { ImportCancelled, importPairs, type ImportChoices, type ImportProgress, type ImportResult } from './import.ts';
 import { PauseGate, resumeRun, runTraining, setHubEndpoint, type RunUpdate } from './train-run.ts';
 import { openEncoder } from './encoder-load.ts';
 import type { Pooling } from '../core/model/encoders/encoder.ts';
@@ -29,7 +29,13 @@ import {
   type ScoreProgress,
 } from './scoring.ts';
 import type { ScoreItem } from '../core/eval/score.ts';
-import { DATASET_URL_MAX_BYTES, fetchLimited, MODEL_URL_MAX_BYTES, readAll } from '../core/share/fetch-url.ts';
+import {
+  DATASET_URL_MAX_BYTES,
+  DownloadCancelled,
+  fetchLimited,
+  MODEL_URL_MAX_BYTES,
+  readAll,
+} from '../core/share/fetch-url.ts';
 import type { SplitCounts } from '../core/export/trl.ts';
 import type { ModelCard } from '../store/db.ts';
 import {
@@ -44,7 +50,8 @@ import {
 
 export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string; label: 'demo' | 'url' };
 
-let cancelImport = false;
+let importAbort: AbortController | undefined;
+let modelDownload: AbortController | undefined;
 let encoderLoad: AbortController | undefined;
 let stopTraining = false;
 let training = false;
@@ -60,7 +67,7 @@ const api = {
     choices: ImportChoices,
     onProgress: (p: ImportProgress) => void,
   ): Promise<ImportResult> {
-    cancelImport = false;
+    const controller = (importAbort = new AbortController());
     const db = await openLabDB();
     let stream: ReadableStream<Uint8Array>;
     let totalBytes: number | undefined;
@@ -69,7 +76,14 @@ const api = {
       totalBytes = source.file.size;
     } else {
       // http(s) only, a size limit and plain-words errors (missing file, CORS): see fetch-url.ts.
-      ({ stream, totalBytes } = await fetchLimited(source.url, 'dataset', DATASET_URL_MAX_BYTES));
+      // Cancel stops it while it waits for the server too; a stall fails it (fetch-url.ts).
+      try {
+        ({ stream, totalBytes } = await fetchLimited(source.url, 'dataset', DATASET_URL_MAX_BYTES, {
+          signal: controller.signal,
+        }));
+      } catch (error) {
+        throw error instanceof DownloadCancelled ? new ImportCancelled() : error;
+      }
     }
     const sourceName = source.kind === 'file' ? source.file.name : source.url;
     return holding(IMPORT_LOCK, () =>
@@ -83,13 +97,13 @@ const api = {
           choices,
         },
         onProgress,
-        () => cancelImport,
+        controller.signal,
       ),
     );
   },
 
   cancelImport(): void {
-    cancelImport = true;
+    importAbort?.abort();
   },
 
   /** Where Hub model ids are downloaded from (the page's setting). */
@@ -234,9 +248,20 @@ const api = {
     const db = await openLabDB();
     if (source.kind === 'file')
       return importModelFile(db, new Uint8Array(await source.file.arrayBuffer()), source.file.name);
-    const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES);
-    const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));
-    return importModelFile(db, bytes, source.url);
+    modelDownload?.abort();
+    const controller = (modelDownload = new AbortController());
+    try {
+      const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES, { signal: controller.signal });
+      const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));
+      return await importModelFile(db, bytes, source.url);
+    } finally {
+      if (modelDownload === controller) modelDownload = undefined;
+    }
+  },
+
+  /** Stops a model download started by a link or the Models screen. */
+  cancelModelDownload(): void {
+    modelDownload?.abort();
   },
 
   /** Rewards a model gives a dataset's held-out pairs (model-io.ts). */
