@@ -32,6 +32,18 @@ export function httpUrl(value: string, what: string): URL {
   return url;
 }
 
+/** The file name a link ends with, for a dataset's name: decoded where it can be, as written where not. */
+export function linkFileName(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() ?? '';
+  let name = last;
+  try {
+    name = decodeURIComponent(last);
+  } catch {
+    // A malformed %-escape ("URI malformed"): the name as the link writes it says enough.
+  }
+  return name || url;
+}
+
 /** A download the user stopped: the page stays quiet about it, and offers to start it again. */
 export class DownloadCancelled extends Error {
   constructor(what: string) {
