@@ -3,6 +3,7 @@
 //   /stall           answers 200, sends a first line, then nothing, forever
 //   /drip            answers 200 and sends one line of a valid JSONL record every `dripMs`, forever
 //   /huge-length     announces a Content-Length of 64 GB, sends a few bytes, then nothing
+//   /flaky/<name>    stalls like /stall the first time, then serves `files[name]` whole (a retry that works)
 // Open connections are destroyed on close, so a test that stops reading leaves nothing behind.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,7 @@ const CORS = { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy
 const line = (i: number) =>
   `${JSON.stringify({ prompt: `p${i}`, response_a: 'a', response_b: 'b', winner: 'response_a' })}\n`;
 
-export async function startStallServer(dripMs = 100): Promise<StallServer> {
+export async function startStallServer(dripMs = 100, files: Record<string, Uint8Array> = {}): Promise<StallServer> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<ReturnType<typeof setInterval>>();
@@ -27,6 +28,14 @@ export async function startStallServer(dripMs = 100): Promise<StallServer> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(path);
     if (path === '/silent') return; // no answer at all
+    if (path.startsWith('/flaky/')) {
+      const body = files[path.slice('/flaky/'.length)];
+      if (!body) return void res.writeHead(404, CORS).end();
+      res.writeHead(200, { 'Content-Length': String(body.byteLength), ...CORS });
+      // The first time: the headers and a first byte, then nothing (the connection hangs).
+      if (requests.filter((p) => p === path).length === 1) return void res.write(body.subarray(0, 1));
+      return void res.end(body);
+    }
     if (path === '/stall') {
       res.writeHead(200, { 'Content-Type': 'application/x-ndjson', ...CORS });
       res.write(line(0));

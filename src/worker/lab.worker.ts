@@ -245,11 +245,12 @@ const api = {
     source: { kind: 'file'; file: File } | { kind: 'url'; url: string },
     onProgress?: (bytesRead: number, totalBytes?: number) => void,
   ): Promise<ModelCard> {
-    const db = await openLabDB();
-    if (source.kind === 'file')
-      return importModelFile(db, new Uint8Array(await source.file.arrayBuffer()), source.file.name);
+    // The controller exists before the first await: a Cancel sent right after this call finds it.
     modelDownload?.abort();
-    const controller = (modelDownload = new AbortController());
+    const controller = source.kind === 'url' ? (modelDownload = new AbortController()) : undefined;
+    const db = await openLabDB();
+    if (source.kind === 'file' || !controller)
+      return importModelFile(db, new Uint8Array(await source.file.arrayBuffer()), source.file.name);
     try {
       const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES, { signal: controller.signal });
       const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));

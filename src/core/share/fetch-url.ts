@@ -76,7 +76,9 @@ export async function fetchLimited(
   let response: Response;
   let body: ReadableStream<Uint8Array> | undefined;
   try {
-    ({ response, body } = await watchedFetch(url.href, {}, options, reasons));
+    // no-store: a retry after a stall must reach the server, not wait on the browser's cache entry
+    // for the stalled request (Chromium holds a second request to the same URL behind the first).
+    ({ response, body } = await watchedFetch(url.href, { cache: 'no-store' }, options, reasons));
   } catch (error) {
     if (error instanceof DownloadCancelled || error instanceof DownloadStalled) throw error;
     // fetch says no more than "Failed to fetch" for both: the browser hides the reason on purpose.
