@@ -8,7 +8,7 @@ import { clip, codePoint, namedInvisibles } from './excerpt.ts';
 import { readJsonRecords } from './json-records.ts';
 import { type Line, MAX_LINE_BYTES, readLines, tooLongReason } from './jsonl.ts';
 import { MAX_NESTING, nestsDeeperThan, tooDeepReason } from './nesting.ts';
-import { GZIP_MAGIC, UTF8_BOM, openSource, peek, startsWith } from './source.ts';
+import { UTF8_BOM, openSource, peek, startsWith } from './source.ts';
 
 export { MAX_LINE_BYTES, MAX_NESTING };
 

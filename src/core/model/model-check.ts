@@ -99,7 +99,7 @@ export function checkModelFile(file: RewardModelFile, where: string): PairTokeni
   try {
     tokenizer = tokenizerFor(spec, file.tokenizer);
   } catch (error) {
-    throw new Error(`${where}: its tokenizer cannot be read (${(error as Error).message})`);
+    throw new Error(`${where}: its tokenizer cannot be read (${(error as Error).message})`, { cause: error });
   }
   if (tokenizer.vocabSize > embeddedTokens(spec)) {
     throw new Error(

@@ -52,7 +52,7 @@ export class DownloadCancelled extends Error {
   }
 }
 
-export interface FetchLimitedOptions extends WatchOptions {}
+export type FetchLimitedOptions = WatchOptions;
 
 /**
  * Starts a download: the answer's headers checked (status, declared size), the body capped at
@@ -85,6 +85,7 @@ export async function fetchLimited(
     throw new Error(
       `could not download the ${what} from ${url.href}: the server could not be reached, or it does not ` +
         'let other sites read the file (CORS). Check the address, or download the file and import it from your disk.',
+      { cause: error },
     );
   }
   if (!response.ok || !body) {

@@ -10,6 +10,7 @@
 import {
   DEFAULT_TRAIN_CONFIG,
   parseTrainConfig,
+  readFieldText,
   TRAIN_FIELD_KEYS,
   TRAIN_FIELDS,
   type TrainConfig,
@@ -93,8 +94,7 @@ export function decodeSetup(hash: string): SetupLink {
       (link as Record<string, unknown>)[key] = LINK_FIELDS[key].read(value);
     } else if (Object.hasOwn(TRAIN_FIELDS, param)) {
       // Own fields only: "toString" or "__proto__" in a link is an unknown setting, not Object's.
-      const spec = TRAIN_FIELDS[param as keyof TrainConfig];
-      raw[param] = spec.kind === 'choice' || spec.kind === 'text' ? value : value.trim() === '' ? NaN : Number(value);
+      raw[param] = readFieldText(param as keyof TrainConfig, value);
     } else {
       throw new Error(`the link has an unknown setting "${param}"`);
     }
