@@ -46,7 +46,7 @@ async function file(name: string, dModel: number, change: (t: Record<string, unk
   writeFileSync(
     path,
     encodeModelFile({
-      spec: { ...spec, transformer } as typeof spec,
+      spec: { ...spec, transformer } as unknown as typeof spec,
       weights,
       meta: { name, createdAt: '2026-12-06T00:00:00Z' },
     }),
