@@ -32,7 +32,8 @@ export function hostileFile(seed: number, lineCount = 2000): { bytes: Uint8Array
       model_b_version: pick(['hasOwnProperty', 'v2', 'valueOf']),
       task_type: pick(['__proto__', 'qa', 'constructor']),
     };
-    const kind = r();
+    // The first line is a good record: a file's first line is what tells JSONL from CSV.
+    const kind = i === 0 ? 0.5 : r();
     let line: string;
     if (kind < 0.1) line = JSON.stringify(base).replace(/}$/, `,"extra":${deep(2000 + Math.floor(r() * 3000))}}`);
     else if (kind < 0.15) line = JSON.stringify(base).replace(/}$/, `,"extra":${deepObject(2000)}}`);
