@@ -47,6 +47,8 @@ export interface ImportOutcome {
   rejected: RejectedLine[];
   duplicates: Duplicate[];
   error?: string;
+  /** Starts the same import again (after a failure, a stall or a cancel). */
+  retry?: () => Promise<void>;
 }
 
 export class LabClient {
@@ -218,6 +220,7 @@ export class LabClient {
         rejected,
         duplicates: [],
         error: error instanceof Error ? error.message : String(error),
+        retry: () => this.importDataset(source, name, choices),
       };
     } finally {
       this.#importing = undefined;
@@ -303,6 +306,11 @@ export class LabClient {
       this.#modelDownload = undefined;
       await this.refresh();
     }
+  }
+
+  /** Stops the model download in progress; its import then fails as cancelled, storing nothing. */
+  cancelModelDownload(): void {
+    void this.#api.cancelModelDownload();
   }
 
   async renameModel(id: string, name: string): Promise<void> {

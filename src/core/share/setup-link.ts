@@ -91,14 +91,15 @@ export function encodeSetup(setup: SetupLink): string {
  */
 export function decodeSetup(hash: string): SetupLink {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const raw: Record<string, unknown> = {};
+  const raw: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const link: Omit<SetupLink, 'config'> = {};
   const byParam = new Map(LINK_KEYS.map((k) => [LINK_FIELDS[k].param, k]));
   for (const [param, value] of params) {
     const key = byParam.get(param);
     if (key) {
       (link as Record<string, unknown>)[key] = LINK_FIELDS[key].read(value);
-    } else if (param in TRAIN_FIELDS) {
+    } else if (Object.hasOwn(TRAIN_FIELDS, param)) {
+      // Own fields only: "toString" or "__proto__" in a link is an unknown setting, not Object's.
       raw[param] = readFieldText(param as keyof TrainConfig, value);
     } else {
       throw new Error(`the link has an unknown setting "${param}"`);
