@@ -107,7 +107,15 @@ export async function countSteps(
     train,
     heldOut: [],
     heldOutTies: [],
-    counts: { total: train.length, train: train.length, heldOut: 0, heldOutScored: 0, ties: 0, bothBad: 0, truncated: 0 },
+    counts: {
+      total: train.length,
+      train: train.length,
+      heldOut: 0,
+      heldOutScored: 0,
+      ties: 0,
+      bothBad: 0,
+      truncated: 0,
+    },
   };
   const model = RewardModel.create(m.spec, config.seed);
   const out: StepCounts[] = [];
@@ -144,4 +152,3 @@ export function meanCounts(steps: StepCounts[]): StepCounts {
   for (const k of Object.keys(out) as (keyof StepCounts)[]) out[k] = steps.reduce((a, s) => a + s[k], 0) / steps.length;
   return out;
 }
-

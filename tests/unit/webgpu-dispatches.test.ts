@@ -1,0 +1,28 @@
+// GPU operations of a default training step, counted on tfjs's real WebGPU backend over a
+// do-nothing GPUDevice (tests/webgpu-counting-device.ts): upper bounds, so the dispatch count cannot
+// creep back. bench/webgpu-dispatches.ts records the figures (before the kernels: ~908 dispatches and
+// 253 uploads a step). Counting needs no GPU and says nothing of the numbers' correctness (the
+// browser tests check the kernels on a real adapter).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useCountingWebGPU } from '../webgpu-counting-device.ts';
+import { countedModels, countSteps, meanCounts } from '../webgpu-step-counts.ts';
+
+describe('GPU operations of a default training step', () => {
+  beforeAll(async () => {
+    await useCountingWebGPU();
+  });
+
+  it('stay within their bounds (dispatches, uploads, submits) and read back at most every few steps', async () => {
+    const model = countedModels().find((m) => m.name === 'builtin-default')!;
+    const steps = await countSteps(model, 5);
+    const mean = meanCounts(steps);
+    // Measured 408 dispatches and 68 uploads a step with the multi-tensor AdamW kernel.
+    expect(mean.dispatches).toBeLessThanOrEqual(420);
+    expect(mean.uploads).toBeLessThanOrEqual(70);
+    expect(mean.submits).toBeLessThanOrEqual(30);
+    // The trainer reads its step metrics back every 5 steps, not every step.
+    expect(mean.readBacks).toBeLessThanOrEqual(0.4);
+    // The counter counts: a step does dispatch work.
+    expect(Math.min(...steps.map((s) => s.dispatches))).toBeGreaterThan(100);
+  });
+});
