@@ -21,6 +21,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
 import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
+import { checkKernels } from '../model/ops/webgpu/program.ts';
 import { AdamW } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
@@ -172,6 +173,8 @@ export async function trainRewardModel(
   });
 
   const vars = model.trainableVariables;
+  // On WebGPU, RM Lab's kernels are checked once against their plain compositions before they run.
+  await checkKernels();
   const optimizer = await AdamW.create(vars, config.weightDecay, config.maxGradNorm);
   const loss: LossOptions = { ties: config.ties, tieNu: config.tieNu, centerRewards: config.centerRewards };
   const step_ = pairsPerStep(config);

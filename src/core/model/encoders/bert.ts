@@ -15,13 +15,13 @@
 // mode), which keeps a training step deterministic and a reward the same function of the weights
 // in training and in scoring.
 import * as tf from '@tensorflow/tfjs';
-import { dense } from '../dense.ts';
+import { linear } from '../ops/linear.ts';
 import { embeddingLookup } from '../embedding.ts';
-import { geluErf } from '../gelu.ts';
-import { layerNorm } from '../layer-norm.ts';
+import { geluErf, geluTanh } from '../ops/gelu.ts';
+import { layerNorm } from '../ops/layer-norm.ts';
 import type { BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
-import { gelu as geluTanh, pool } from './transformer.ts';
+import { pool } from './transformer.ts';
 
 /** Large negative instead of -Infinity: WGSL kernels may assume no Inf/NaN (see the guide). */
 const MASKED = -1e9;
@@ -146,7 +146,7 @@ export class BertEncoder implements Encoder {
     for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, bias, l));
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
-    return tf.tanh(tf.add(dense(first, this.p('pooler.weight') as tf.Tensor2D), this.p('pooler.bias'))) as tf.Tensor2D;
+    return tf.tanh(this.linear2d(first, 'pooler'));
   }
 
   /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
@@ -182,12 +182,14 @@ export class BertEncoder implements Encoder {
     }
   }
 
+  /** x [B, in] @ weight [in, out] + bias -> [B, out] */
+  private linear2d(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+  }
+
   /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [B, T, d] = x.shape;
-    const w = this.p(`${name}.weight`) as tf.Tensor2D;
-    const y = tf.add(dense(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
-    return tf.reshape(y, [B, T, w.shape[1]]);
+    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
   }
 
   /** LayerNorm over the last axis with the checkpoint's eps (BERT's 1e-12), biased variance as torch. */

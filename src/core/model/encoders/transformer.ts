@@ -3,7 +3,9 @@
 // reference and later export. Shapes follow nanoGPT's names: B batch, T tokens, D model width,
 // H heads, hs = D / H.
 import * as tf from '@tensorflow/tfjs';
-import { dense } from '../dense.ts';
+import { geluTanh } from '../ops/gelu.ts';
+import { layerNorm } from '../ops/layer-norm.ts';
+import { linear } from '../ops/linear.ts';
 import { embeddingLookup } from '../embedding.ts';
 import { wordVectorTable, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
@@ -137,23 +139,16 @@ export class TransformerEncoder implements Encoder {
   }
 
   private mlp(x: tf.Tensor3D, l: number): tf.Tensor3D {
-    return this.linear(gelu(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
+    return this.linear(geluTanh(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
   }
 
   /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [B, T, d] = x.shape;
-    const w = this.p(`${name}.weight`) as tf.Tensor2D;
-    const y = tf.add(dense(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
-    return tf.reshape(y, [B, T, w.shape[1]]);
+    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const mean = tf.mean(x, -1, true); // [B, T, 1]
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), -1, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS)));
-    return tf.add(tf.mul(normed, this.p(`${name}.gamma`)), this.p(`${name}.beta`));
+    return layerNorm(x, this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D, LN_EPS);
   }
 
   private p(name: string): tf.Variable {
@@ -161,12 +156,6 @@ export class TransformerEncoder implements Encoder {
     if (!v) throw new Error(`no parameter ${name}`);
     return v;
   }
-}
-
-/** GELU, tanh approximation (GPT-2, BERT's "gelu_new"); tfjs 4.22 has no gelu op. */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
 /** x [B, T, D] -> [B, D]: the first ([CLS]) token, the mean over real tokens, or the last real token. */
