@@ -1,11 +1,12 @@
 // RM Lab's WebGPU kernels (src/core/model/ops/webgpu/) on a real adapter (Chromium, Dawn's software
 // one here) against their plain-tfjs compositions (src/core/model/ops/), values and gradients:
-// LayerNorm, both GELUs, and the fused-bias linear layer. checkKernels' own probes must pass (or the
+// LayerNorm, both GELUs, the masked softmax and the fused-bias linear layer. checkKernels' own probes must pass (or the
 // app would run without the kernels, with a warning); then each op on a [2, 5, 48] input in the
 // shapes the encoders use, through tf.grads, kernels on and off.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { attentionBias, maskedSoftmax } from '../../src/core/model/ops/attention.ts';
 import { geluErf, geluTanh } from '../../src/core/model/ops/gelu.ts';
 import { layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
 import { linear } from '../../src/core/model/ops/linear.ts';
@@ -102,6 +103,16 @@ describe('RM Lab WebGPU kernels', () => {
     ['tanh', geluTanh],
   ] as const)('GELU (%s): value and gradient', async (_, gelu) => {
     expect(await compare((x) => gelu(x!), [[2, 5, 48]], [2, 5, 48])).toBeLessThan(1e-5);
+  });
+
+  it('masked softmax: probabilities and the gradient of the scores, padding masked', async () => {
+    const worst = await compare(
+      (s) =>
+        maskedSoftmax(s as tf.Tensor4D, attentionBias(tf.tensor2d([1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1], [2, 6])), 0.35),
+      [[2, 3, 6, 6]],
+      [2, 3, 6, 6],
+    );
+    expect(worst).toBeLessThan(1e-5);
   });
 
   it('linear (fused bias on WebGPU): value and the gradients of x, w and b', async () => {
