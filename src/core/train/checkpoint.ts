@@ -10,7 +10,6 @@
 // Nothing else needs saving for AdamW, the schedule, clipping or accumulation: the decoupled weight
 // decay keeps no state (optimizer.ts), the learning rate is a function of the step (schedule.ts), and
 // a checkpoint is only ever taken between optimizer steps, never between two micro-batches of one.
-import * as tf from '@tensorflow/tfjs';
 import type { NamedWeight, RewardModel } from '../model/reward-model.ts';
 import type { TokenizedPair } from './batch.ts';
 import type { AdamW } from './optimizer.ts';

@@ -149,9 +149,7 @@ export async function trainRewardModel(
   });
 
   const vars = model.trainableVariables;
-  // On WebGPU, RM Lab's kernels are checked once against their plain compositions before they run.
-  await checkKernels();
-  const optimizer = await AdamW.create(vars, config.weightDecay, config.maxGradNorm);
+  const optimizer = await optimizerFor(vars, config);
   const loss: LossOptions = { ties: config.ties, tieNu: config.tieNu, centerRewards: config.centerRewards };
   const step_ = pairsPerStep(config);
   const pending: PendingStep[] = [];
@@ -269,6 +267,15 @@ export async function trainRewardModel(
   }
   hooks.onEvent({ type: 'end', step, stopped });
   return { steps: step, stopped, lastEval };
+}
+
+/**
+ * The run's AdamW, made after RM Lab's WebGPU kernels are checked against their plain compositions
+ * (once per device: ops/webgpu/program.ts), so every step of the run takes the same path.
+ */
+async function optimizerFor(vars: tf.Variable[], config: Pick<TrainConfig, 'weightDecay' | 'maxGradNorm'>) {
+  await checkKernels();
+  return AdamW.create(vars, config.weightDecay, config.maxGradNorm);
 }
 
 /**

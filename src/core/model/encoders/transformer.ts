@@ -108,7 +108,7 @@ export class TransformerEncoder implements Encoder {
 
   /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding) -> one vector per sequence [B, D]. */
   encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
-    const [B, T] = ids.shape;
+    const T = ids.shape[1];
     const { dModel: D, nLayers } = this.config;
     if (T > this.config.maxLength) throw new Error(`sequence length ${T} exceeds maxLength ${this.config.maxLength}`);
     const tok = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]

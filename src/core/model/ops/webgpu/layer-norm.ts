@@ -105,34 +105,34 @@ fn main(r : i32) {
     [dy, x, gamma, stats],
     u,
   ) as tf.Tensor2D;
-  // One thread a column, summing over the rows.
-  const column = (key: string, inputs: tf.Tensor[], names: string[], term: string) =>
-    run(
-      program(
-        key,
-        names,
-        [D],
-        D,
-        `
+  const dgamma = column(
+    u,
+    'layer_norm_dgamma',
+    [dy, x, stats],
+    ['dy', 'x', 'stats'],
+    'dy[r * D + j] * (x[r * D + j] - stats[2 * r]) * stats[2 * r + 1]',
+  );
+  const dbeta = column(u, 'layer_norm_dbeta', [dy], ['dy'], 'dy[r * D + j]');
+  stats.dispose();
+  return [dx, dgamma, dbeta];
+}
+
+/** A [D] sum over the rows of `term` (WGSL, in row r and column j), one thread a column. */
+function column(
+  u: ReturnType<typeof numbers>,
+  key: string,
+  inputs: tf.Tensor[],
+  names: string[],
+  term: string,
+): tf.Tensor1D {
+  const D = inputs[0]!.shape[1]!;
+  const code = `
 fn main(j : i32) {
   let D = uniforms.D;
   if (j >= D) { return; }
   var s = 0.0;
   for (var r = 0; r < uniforms.rows; r++) { s += ${term}; }
   result[j] = s;
-}`,
-        UNIFORMS,
-      ),
-      inputs,
-      u,
-    ) as tf.Tensor1D;
-  const dgamma = column(
-    'layer_norm_dgamma',
-    [dy, x, stats],
-    ['dy', 'x', 'stats'],
-    'dy[r * D + j] * (x[r * D + j] - stats[2 * r]) * stats[2 * r + 1]',
-  );
-  const dbeta = column('layer_norm_dbeta', [dy], ['dy'], 'dy[r * D + j]');
-  stats.dispose();
-  return [dx, dgamma, dbeta];
+}`;
+  return run(program(key, names, [D], D, code, UNIFORMS), inputs, u) as tf.Tensor1D;
 }
