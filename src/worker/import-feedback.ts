@@ -35,7 +35,8 @@ export async function importFeedback(
     feedback: FeedbackChoices;
   },
   onProgress: (p: ImportProgress) => void,
-  isCancelled: () => boolean = () => false,
+  /** Aborted: stop and store nothing (the caller makes the stream itself fail at once too). */
+  signal?: AbortSignal,
 ): Promise<ImportResult> {
   let record = await beginDataset(db, meta.name, meta.source);
   let bytesRead = 0;
@@ -53,7 +54,7 @@ export async function importFeedback(
         rules: settings,
         userIds,
         onRecord: (counts) => {
-          if (isCancelled()) throw new ImportCancelled();
+          if (signal?.aborted) throw new ImportCancelled();
           if (counts.records % 200 === 0) {
             onProgress({ bytesRead, totalBytes: meta.totalBytes, pairs: 0, rejected: counts.rejected });
           }
@@ -79,7 +80,7 @@ export async function importFeedback(
     }
     let batch: Pair[] = [];
     for (const [index, pair] of pairs.entries()) {
-      if (isCancelled()) throw new ImportCancelled();
+      if (signal?.aborted) throw new ImportCancelled();
       batch.push({ ...pair, id: `${record.id}:${String(index).padStart(9, '0')}`, datasetId: record.id });
       record.winners[pair.winner]++;
       if (batch.length >= BATCH) {
@@ -95,6 +96,7 @@ export async function importFeedback(
     return { dataset: record, rejected: log.rejected, duplicates: [] };
   } catch (error) {
     await deleteDataset(db, record.id);
+    if (signal?.aborted) throw new ImportCancelled();
     throw isQuotaExceeded(error) ? new Error(storageFullMessage('this file')) : error;
   }
 }

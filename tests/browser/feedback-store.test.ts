@@ -71,17 +71,22 @@ describe('feedback log import into IndexedDB', () => {
       { name: 'first', source: { kind: 'file', name: 'f' }, choices: { feedback } },
       () => {},
     );
-    let asked = 0;
     // 1,200 conversations: 2,400 records read, then 1,200 pairs written in batches of 500; stop in the writing.
+    const cancel = new AbortController();
+    let written = 0;
     await expect(
       importPairs(
         db,
         log(1200),
         { name: 'second', source: { kind: 'file', name: 's' }, choices: { feedback } },
-        () => {},
-        () => ++asked > 2400 + 700,
+        (p) => {
+          written = Math.max(written, p.pairs);
+          if (p.pairs >= 500) cancel.abort();
+        },
+        cancel.signal,
       ),
     ).rejects.toBeInstanceOf(ImportCancelled);
+    expect(written).toBe(500);
     expect((await listDatasets(db)).map((d) => d.name)).toEqual(['first']);
     expect(await db.count('pairs')).toBe(2);
     expect(await db.count('rejects')).toBe(1);
