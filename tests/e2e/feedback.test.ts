@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 import { EXPORT } from '../open-webui-export.ts';
+import { openScreen, setTrainField, showAdvanced } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -175,12 +176,14 @@ describe('implicit feedback, end to end', () => {
       ['Max steps', '4'],
       ['Evaluate every', '4'],
     ] as const) {
-      await page.getByLabel(label, { exact: true }).fill(value);
+      await setTrainField(page, label, value);
     }
+    await showAdvanced(page);
     await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
     await expect(page.getByLabel('Sample weights', { exact: true }).inputValue()).resolves.toBe('pair');
     await page.getByRole('button', { name: /^Train on chat-feedback/ }).click();
     await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await openScreen(page, 'Data');
     const view = page.getByRole('region', { name: 'Feedback analysis' });
     await view.getByRole('button', { name: 'Compare with the reward model' }).click();
     // Either outcome is a real answer from the model's scores; the view must give one.
