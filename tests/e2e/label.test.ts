@@ -1,0 +1,177 @@
+// The labelling screen in the built app: a project from a candidates file, 20 items labelled by
+// keyboard with a reload in the middle (nothing lost, the queue resumes), undo, the labels
+// exported as RM Lab records with the side shown and the guideline version, and merged back into
+// another browser's project (twice: the second time adds nothing). Screenshots at 1280 and 390 wide.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+
+const SHOTS = 'test-results/e2e';
+let browser: Browser;
+
+// 20 pair rows without a winner, with text that must stay text, and one line that cannot be compared.
+const rows = Array.from({ length: 20 }, (_, i) => ({
+  prompt: `Question ${i}: is <b>this</b> & "that" fine?\n${'Some context. '.repeat(i === 3 ? 200 : 3)}`,
+  response_a: `Answer A${i}: <i>yes</i>`,
+  response_b: `Answer B${i}: no, because ${'reasons '.repeat(i)}`,
+  model_a_version: 'v1',
+  model_b_version: 'v2',
+  task_type: i % 2 ? 'qa' : 'chat',
+}));
+const candidates =
+  [...rows.map((r) => JSON.stringify(r)), JSON.stringify({ prompt: 'x', responses: { v1: 'only' } })].join('\n') + '\n';
+const KEYS = ['1', '2', '3', '4'];
+const KEY_CHOICE: Record<string, string> = { '1': 'left', '2': 'right', '3': 'tie', '4': 'both_bad' };
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  await writeFile(`${SHOTS}/candidates.jsonl`, candidates);
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function open(width: number): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width, height: 900 },
+    acceptDownloads: true,
+    ...(width < 500 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(inject('appUrl'));
+  await page.getByRole('heading', { name: 'Label preferences' }).waitFor();
+  return { context, page, errors };
+}
+
+async function startProject(page: Page, annotator: string) {
+  await page.getByLabel('Name', { exact: true }).fill('Workshop A');
+  await page.getByLabel('Candidates file').setInputFiles(`${SHOTS}/candidates.jsonl`);
+  await page.getByText('20 items from 21 lines, 1 line rejected').waitFor();
+  await page.getByLabel(/Your annotator id/).fill(annotator);
+  await page.getByRole('button', { name: 'Start labelling' }).click();
+  await page.getByText('0 labelled, 20 to go').waitFor();
+}
+
+/** Presses a decision key and waits for it to be stored (the count moves on). */
+async function label(page: Page, key: string, done: number, pressed: Map<string, string>) {
+  const itemId = await page.getByRole('article', { name: 'Item to label' }).getAttribute('data-item-id');
+  pressed.set(itemId!, KEY_CHOICE[key]!);
+  await page.keyboard.press(key);
+  await page.getByText(`${done} labelled, ${20 - done} to go`).waitFor();
+}
+
+describe('labelling', () => {
+  let exported: string;
+
+  it('labels 20 items by keyboard across a reload, and exports them as RM Lab records', async () => {
+    const { context, page, errors } = await open(1280);
+    await startProject(page, 'alice');
+    // text is text: the prompt's tags are shown, not made
+    await expect(page.getByTestId('prompt').innerText()).resolves.toContain('<b>this</b>');
+    await expect(page.locator('main b, main i').count()).resolves.toBe(0);
+    await page.getByRole('region', { name: 'Label preferences' }).screenshot({ path: `${SHOTS}/label-1280.png` });
+
+    const pressed = new Map<string, string>();
+    for (let i = 0; i < 10; i++) await label(page, KEYS[i % 4]!, i + 1, pressed);
+    // undo takes the last label back, out of the store too; its item is shown again
+    const last = [...pressed.keys()].at(-1)!;
+    await page.keyboard.press('u');
+    await page.getByText('9 labelled, 11 to go').waitFor();
+    await expect(page.getByRole('article', { name: 'Item to label' }).getAttribute('data-item-id')).resolves.toBe(last);
+    pressed.delete(last);
+    await label(page, '2', 10, pressed);
+
+    await page.reload();
+    await page.getByText('10 labelled, 10 to go').waitFor();
+    // skip puts the item at the end of the queue
+    const skipped = await page.getByRole('article', { name: 'Item to label' }).getAttribute('data-item-id');
+    await page.keyboard.press('s');
+    await expect
+      .poll(() => page.getByRole('article', { name: 'Item to label' }).getAttribute('data-item-id'))
+      .not.toBe(skipped);
+    for (let i = 10; i < 20; i++) await label(page, KEYS[i % 4]!, i + 1, pressed);
+    await page.getByText('Nothing left for you to label in this project').waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export my labels' }).click(),
+    ]);
+    exported = await readFile((await download.path())!, 'utf8');
+    const records = exported
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(20);
+    const byPrompt = new Map(rows.map((r) => [r.prompt, r]));
+    for (const r of records) {
+      const row = byPrompt.get(r.prompt)!;
+      expect([r.response_a, r.response_b, r.model_a_version, r.task_type]).toEqual([
+        row.response_a,
+        row.response_b,
+        'v1',
+        row.task_type,
+      ]);
+      expect(r.annotator_id).toBe('alice');
+      expect(r.guideline_version).toBe(1);
+      expect(r.time_taken_ms).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(r.timestamp)).not.toBeNaN();
+      // the winner is the key pressed, turned from the side shown into the canonical order
+      const choice = pressed.get(r.item_id);
+      const left = r.shown_left;
+      const want =
+        choice === 'left' ? left : choice === 'right' ? (left === 'response_a' ? 'response_b' : 'response_a') : choice;
+      expect(r.winner).toBe(want);
+    }
+    await writeFile(`${SHOTS}/alice.labels.jsonl`, exported);
+
+    await page.getByText('Queue and annotators').click();
+    await expect(page.getByRole('table', { name: 'Annotators' }).innerText()).resolves.toMatch(/alice\s+20\s/);
+    await page.getByRole('region', { name: 'Label preferences' }).screenshot({ path: `${SHOTS}/label-1280-done.png` });
+
+    // the labels are an ordinary dataset too
+    await page.getByRole('button', { name: 'Add labels to datasets' }).click();
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /Labels: Workshop A/ })
+      .waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('merges an annotator’s labels file into another browser’s project, once', async () => {
+    const { context, page, errors } = await open(1280);
+    await startProject(page, 'bob');
+    await page.getByLabel('Merge label files').setInputFiles(`${SHOTS}/alice.labels.jsonl`);
+    await page.getByText('alice.labels.jsonl: 20 labels merged (0 new items), 0 already in the project').waitFor();
+    await page.getByText('20 labels so far').waitFor();
+    await page.getByLabel('Merge label files').setInputFiles(`${SHOTS}/alice.labels.jsonl`);
+    await page.getByText('alice.labels.jsonl: 0 labels merged (0 new items), 20 already in the project').waitFor();
+    // bob is offered only the items picked for a second annotator
+    await page.getByText(/0 labelled, \d+ to go/).waitFor();
+    const remaining = Number((await page.getByText(/0 labelled, \d+ to go/).innerText()).match(/(\d+) to go/)![1]);
+    expect(remaining).toBeLessThan(20);
+    await page.getByText('Queue and annotators').click();
+    await expect(page.getByRole('table', { name: 'Annotators' }).innerText()).resolves.toContain('alice');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('stacks the responses on a phone, without sideways scrolling', async () => {
+    const { context, page, errors } = await open(390);
+    await startProject(page, 'carol');
+    const left = await page.getByTestId('response-left').boundingBox();
+    const right = await page.getByTestId('response-right').boundingBox();
+    expect(right!.y).toBeGreaterThan(left!.y + left!.height - 1);
+    const overflow = await page.evaluate(() => document.scrollingElement!.scrollWidth);
+    expect(overflow).toBeLessThanOrEqual(390);
+    await page.getByRole('region', { name: 'Label preferences' }).screenshot({ path: `${SHOTS}/label-390.png` });
+    await page.getByRole('button', { name: 'A is better' }).tap();
+    await page.getByText('1 labelled, 19 to go').waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
