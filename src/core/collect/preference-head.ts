@@ -116,9 +116,10 @@ export class PreferenceHead {
         this.#step(a, -lr * g);
         this.#step(b, lr * g);
       }
-      // L2 shrinkage once an epoch, on all weights at once (cheaper than per example, same fixed point)
-      const shrink = 1 - lr * this.#l2 * order.length;
-      if (shrink < 1) for (let k = 0; k < this.weights.length; k++) this.weights[k]! *= Math.max(0, shrink);
+      // L2 shrinkage once an epoch, on all weights at once: the product of the per-example factors
+      // (1 - lr * l2), so it stays positive however many labels there are
+      const shrink = (1 - lr * this.#l2) ** order.length;
+      for (let k = 0; k < this.weights.length; k++) this.weights[k]! *= shrink;
     }
   }
 
