@@ -160,6 +160,64 @@ describe('labelling', () => {
     await context.close();
   });
 
+  it('versions the guidelines, refits the uncertainty queue every 10 labels, and carries the task in a workshop link', async () => {
+    const { context, page, errors } = await open(1280);
+    await startProject(page, 'dana');
+    await page.getByRole('button', { name: 'Edit guidelines' }).click();
+    await page.getByLabel('What "better" means here').fill('Prefer the answer that says <no> plainly.');
+    await page.getByRole('button', { name: 'Add example' }).click();
+    await page.getByLabel('Prompt', { exact: true }).fill('Is 2 > 3?');
+    await page.getByLabel('Better response').fill('No.');
+    await page.getByLabel('Worse response').fill('Yes, <b>clearly</b>.');
+    await page.getByLabel('Why').fill('correct and short');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await page.getByText('version 2').waitFor();
+    await expect(page.getByText('Prefer the answer that says <no> plainly.').count()).resolves.toBe(1);
+
+    await page.getByText('Queue and annotators').click();
+    await page.getByLabel('Order').selectOption('uncertainty');
+    await page.getByText(/fitted after the first 10 labels|Model refitted on 0 labels/).waitFor();
+    const pressed = new Map<string, string>();
+    for (let i = 0; i < 10; i++) await label(page, i % 2 ? '1' : '2', i + 1, pressed);
+    await page.getByText(/Model refitted on 10 labels in \d+ ms/).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export my labels' }).click(),
+    ]);
+    const records = (await readFile((await download.path())!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.map((r) => r.guideline_version)).toEqual(Array(10).fill(2));
+
+    await page.getByRole('button', { name: 'Workshop link' }).click();
+    const link = await page.getByLabel('Workshop link', { exact: true }).inputValue();
+    expect(link).toMatch(/#label-task=[\w-]+$/);
+    expect(errors).toEqual([]);
+    await context.close();
+
+    // a participant opens the link in their own browser: the same items, options and guidelines
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const participant = await other.newPage();
+    const participantErrors: string[] = [];
+    participant.on('pageerror', (e) => participantErrors.push(e.message));
+    await participant.goto(link);
+    await participant.getByText('Workshop A: 20 items from 20 lines').waitFor();
+    await expect(participant.getByText('Prefer the answer that says <no> plainly.').count()).resolves.toBe(1);
+    await participant.getByText('version 2').waitFor();
+    await expect(participant.locator('role=alert').count()).resolves.toBe(0);
+    await participant.getByLabel(/Your annotator id/).fill('erin');
+    await participant.getByRole('button', { name: 'Start labelling' }).click();
+    await participant.getByText('0 labelled, 20 to go').waitFor();
+    await participant.keyboard.press('3');
+    await participant.getByText('1 labelled, 19 to go').waitFor();
+    await participant
+      .getByRole('region', { name: 'Label preferences' })
+      .screenshot({ path: `${SHOTS}/label-workshop.png` });
+    expect(participantErrors).toEqual([]);
+    await other.close();
+  });
+
   it('stacks the responses on a phone, without sideways scrolling', async () => {
     const { context, page, errors } = await open(390);
     await startProject(page, 'carol');

@@ -17,7 +17,8 @@ export interface LabelTask {
   strategy: Strategy;
   overlapShare: number;
   updateEvery: number;
-  guidelines: { text: string; examples: GuidelineExample[] };
+  /** The instructor's current guidelines, with their version number, so every participant's labels say the same version. */
+  guidelines: { version?: number; text: string; examples: GuidelineExample[] };
   /** Candidates file text (JSONL), or its http(s) address. */
   candidates: { inline: string } | { url: string };
 }
@@ -61,6 +62,9 @@ function checkTask(value: unknown): LabelTask {
   const g = v.guidelines as Record<string, unknown> | undefined;
   if (typeof g !== 'object' || g === null || typeof g.text !== 'string' || !Array.isArray(g.examples)) {
     fail('guidelines', 'must have "text" and a list of "examples"');
+  }
+  if (g!.version !== undefined && !(Number.isInteger(g!.version) && (g!.version as number) >= 1)) {
+    fail('guidelines.version', 'must be a whole number from 1');
   }
   for (const [i, e] of (g!.examples as unknown[]).entries()) {
     const ex = e as Record<string, unknown>;

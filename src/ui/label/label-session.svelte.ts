@@ -208,7 +208,12 @@ export class LabelSession {
         strategy: task.strategy,
         overlapShare: task.overlapShare,
         updateEvery: task.updateEvery,
-        guidelines: [firstGuidelines(now, task.guidelines.text, task.guidelines.examples)],
+        guidelines: [
+          {
+            ...firstGuidelines(now, task.guidelines.text, task.guidelines.examples),
+            version: task.guidelines.version ?? 1,
+          },
+        ],
       },
     );
   }
@@ -424,7 +429,7 @@ export class LabelSession {
       strategy: project.strategy,
       overlapShare: project.overlapShare,
       updateEvery: project.updateEvery,
-      guidelines: { text: guidelines.text, examples: guidelines.examples },
+      guidelines: { version: guidelines.version, text: guidelines.text, examples: guidelines.examples },
       candidates: { inline: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' },
     });
     return `${location.origin}${location.pathname}#${hash}`;
