@@ -75,6 +75,14 @@ describe('labelling', () => {
     await expect(page.locator('main b, main i').count()).resolves.toBe(0);
     await page.getByRole('region', { name: 'Label preferences' }).screenshot({ path: `${SHOTS}/label-1280.png` });
 
+    // a key typed while another panel has the focus labels nothing
+    await page.getByRole('button', { name: 'Load demo dataset' }).focus();
+    await page.keyboard.press('1');
+    await page.getByLabel('Comment (optional, saved with the label)').fill('typing 1 2 3 here labels nothing');
+    await page.getByLabel('Comment (optional, saved with the label)').fill('');
+    await expect(page.getByText('0 labelled, 20 to go').count()).resolves.toBe(1);
+    await page.getByRole('heading', { name: 'Label preferences' }).click();
+
     const pressed = new Map<string, string>();
     for (let i = 0; i < 10; i++) await label(page, KEYS[i % 4]!, i + 1, pressed);
     // undo takes the last label back, out of the store too; its item is shown again
