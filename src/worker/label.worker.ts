@@ -1,10 +1,11 @@
 // The labelling worker: the queue's model is refitted here so the labelling screen never waits on
-// it. Separate from the lab worker (which loads tfjs and trains): labelling stays quick while a
-// run trains, and this one starts in milliseconds. LabelSession (src/ui/label/) owns it.
+// it. A worker of its own rather than a part of the lab worker: it loads no tfjs (it starts in
+// milliseconds) and a run training in the lab worker does not hold labelling up.
+// LabelSession (src/ui/label/label-session.svelte.ts) owns it.
 import * as Comlink from 'comlink';
+import { labellingApi } from './api/labelling.ts';
 import { LabellingSession } from './labelling-session.ts';
 
-const session = new LabellingSession();
-export type LabelWorkerApi = Pick<LabellingSession, 'update'>;
-const api: LabelWorkerApi = { update: (projectId, seed) => session.update(projectId, seed) };
+const api = labellingApi(new LabellingSession());
+export type LabelWorkerApi = typeof api;
 Comlink.expose(api);

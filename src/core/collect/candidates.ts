@@ -146,33 +146,41 @@ export async function readCandidates(lines: AsyncIterable<Line> | Iterable<Line>
     }
   }
   for (const group of groups.values()) {
-    const responses = [...group.responses].map(([text, versions]) => ({ text, version: versions.sort()[0]! }));
-    if (responses.length < 2) {
-      const where = group.lines.length === 1 ? 'this prompt' : `this prompt (lines ${group.lines.join(', ')})`;
-      const reason = `${where} has ${responses.length === 0 ? 'no response' : 'only one distinct response'}: a comparison needs two`;
-      rejected.push({ line: group.lines[0]!, reason, excerpt: jsonExcerpt(group.prompt) });
-      continue;
-    }
-    responses.sort((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
-    for (let i = 0; i < responses.length; i++) {
-      for (let j = i + 1; j < responses.length; j++) {
-        items.push(
-          makeItem({
-            prompt: group.prompt,
-            responseA: responses[i]!.text,
-            responseB: responses[j]!.text,
-            modelA: responses[i]!.version,
-            modelB: responses[j]!.version,
-            taskType: group.taskType,
-            line: group.lines[0],
-          }),
-        );
-      }
-    }
+    const result = itemsOfPrompt(group);
+    if ('rejected' in result) rejected.push(result.rejected);
+    else items.push(...result.items);
   }
   rejected.sort((x, y) => x.line - y.line);
   const unique = dedupeItems(items);
   return { items: unique, rejected, lines: count, duplicates: items.length - unique.length };
+}
+
+/** Every pair of a prompt's distinct responses, A the version first in code-unit order; or why there is none. */
+function itemsOfPrompt(group: PromptGroup): { items: LabelItem[] } | { rejected: RejectedLine } {
+  const responses = [...group.responses].map(([text, versions]) => ({ text, version: versions.sort()[0]! }));
+  if (responses.length < 2) {
+    const where = group.lines.length === 1 ? 'this prompt' : `this prompt (lines ${group.lines.join(', ')})`;
+    const reason = `${where} has ${responses.length === 0 ? 'no response' : 'only one distinct response'}: a comparison needs two`;
+    return { rejected: { line: group.lines[0]!, reason, excerpt: jsonExcerpt(group.prompt) } };
+  }
+  responses.sort((x, y) => (x.version < y.version ? -1 : x.version > y.version ? 1 : 0));
+  const items: LabelItem[] = [];
+  for (let i = 0; i < responses.length; i++) {
+    for (let j = i + 1; j < responses.length; j++) {
+      items.push(
+        makeItem({
+          prompt: group.prompt,
+          responseA: responses[i]!.text,
+          responseB: responses[j]!.text,
+          modelA: responses[i]!.version,
+          modelB: responses[j]!.version,
+          taskType: group.taskType,
+          line: group.lines[0],
+        }),
+      );
+    }
+  }
+  return { items };
 }
 
 /** Items from a stored dataset, to relabel it or to have it labelled a second time. */

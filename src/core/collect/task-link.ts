@@ -36,7 +36,7 @@ export async function decodeTaskLink(hash: string): Promise<LabelTask | undefine
   try {
     value = JSON.parse(await decompressDataset(payload));
   } catch (error) {
-    if (error instanceof SyntaxError) throw new Error("the labelling link's task is not valid JSON");
+    if (error instanceof SyntaxError) throw new Error("the labelling link's task is not valid JSON", { cause: error });
     throw error;
   }
   return checkTask(value);

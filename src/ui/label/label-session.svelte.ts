@@ -309,7 +309,7 @@ export class LabelSession {
     try {
       this.#api ??= this.#startWorker();
       const before = this.queue.slice(0, 10).map((i) => i.id);
-      const update: QueueModelUpdate = await this.#api.update(project.id, project.seed);
+      const update: QueueModelUpdate = await this.#api.updateQueueModel(project.id, project.seed);
       if (this.#project?.id !== project.id) return;
       this.#probabilityA = update.probabilityA;
       const after = new Set(this.queue.slice(0, 10).map((i) => i.id));
