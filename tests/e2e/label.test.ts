@@ -181,6 +181,15 @@ describe('labelling', () => {
     await page.getByRole('button', { name: 'Save as a new version' }).click();
     await page.getByText('version 2').waitFor();
     await expect(page.getByText('Prefer the answer that says <no> plainly.').count()).resolves.toBe(1);
+    const [guidelinesFile] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export guidelines' }).click(),
+    ]);
+    const history = JSON.parse(await readFile((await guidelinesFile.path())!, 'utf8'));
+    expect(history.guidelines.map((g: { version: number }) => g.version)).toEqual([1, 2]);
+    expect(history.guidelines[1].examples).toEqual([
+      { prompt: 'Is 2 > 3?', better: 'No.', worse: 'Yes, <b>clearly</b>.', why: 'correct and short' },
+    ]);
 
     await page.getByText('Queue and annotators').click();
     await page.getByLabel('Order').selectOption('uncertainty');

@@ -377,6 +377,15 @@ export class LabelSession {
     downloadBlob(file.name, new Blob([file.text], { type: 'application/jsonl' }));
   }
 
+  /** Every version of the project's guidelines, as JSON: what each label's guideline_version refers to. */
+  exportGuidelines(): void {
+    const project = this.#project;
+    if (!project) return;
+    const text = JSON.stringify({ project: project.name, guidelines: project.guidelines }, null, 2) + '\n';
+    const name = `${project.name}.guidelines.json`.replace(/[^\w.-]+/g, '_');
+    downloadBlob(name, new Blob([text], { type: 'application/json' }));
+  }
+
   /** Merges a labels file (a participant's export) into the open project; bad lines are listed, the rest merged. */
   async mergeFile(file: File): Promise<void> {
     const project = this.#project;
