@@ -2,6 +2,8 @@
 // keyboard with a reload in the middle (nothing lost, the queue resumes), undo, the labels
 // exported as RM Lab records with the side shown and the guideline version, and merged back into
 // another browser's project (twice: the second time adds nothing). Screenshots at 1280 and 390 wide.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,6 +11,8 @@ import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
+let server: Server;
+let origin: string;
 
 // 20 pair rows without a winner, with text that must stay text, and one line that cannot be compared.
 const rows = Array.from({ length: 20 }, (_, i) => ({
@@ -28,9 +32,17 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   await writeFile(`${SHOTS}/candidates.jsonl`, candidates);
   browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  // the candidates file on another origin, as a workshop would host it (CORS allowed)
+  server = createServer((req, res) => {
+    if (req.url !== '/candidates.jsonl') res.writeHead(404).end('not found');
+    else res.writeHead(200, { 'Access-Control-Allow-Origin': '*' }).end(candidates);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
 });
 
 async function open(width: number): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
@@ -210,6 +222,12 @@ describe('labelling', () => {
     await page.getByRole('button', { name: 'Workshop link' }).click();
     const link = await page.getByLabel('Workshop link', { exact: true }).inputValue();
     expect(link).toMatch(/#label-task=[\w-]+$/);
+    // a link that names the candidates file by its address instead
+    await page.getByLabel(/Candidates file address/).fill(`${origin}/candidates.jsonl`);
+    await page.getByRole('button', { name: 'Workshop link' }).click();
+    await expect.poll(() => page.getByLabel('Workshop link', { exact: true }).inputValue()).not.toBe(link);
+    const byUrl = await page.getByLabel('Workshop link', { exact: true }).inputValue();
+    expect(byUrl.length).toBeLessThan(link.length);
     expect(errors).toEqual([]);
     await context.close();
 
@@ -233,6 +251,13 @@ describe('labelling', () => {
       .screenshot({ path: `${SHOTS}/label-workshop.png` });
     expect(participantErrors).toEqual([]);
     await other.close();
+
+    const third = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const byUrlPage = await third.newPage();
+    await byUrlPage.goto(byUrl);
+    await byUrlPage.getByText('Workshop A: 20 items from 21 lines, 1 line rejected').waitFor();
+    await byUrlPage.getByText('version 2').waitFor();
+    await third.close();
   });
 
   it('stacks the responses on a phone, without sideways scrolling', async () => {

@@ -17,7 +17,8 @@ import { exportJsonl } from '../../core/data/export.ts';
 import { readLines, readLinesFromText } from '../../core/data/jsonl.ts';
 import { parsePairs } from '../../core/data/parse.ts';
 import type { RejectedLine } from '../../core/data/pair.ts';
-import { fetchLimited, readAll, DATASET_URL_MAX_BYTES } from '../../core/share/fetch-url.ts';
+import { fetchLimited, httpUrl, readAll, DATASET_URL_MAX_BYTES } from '../../core/share/fetch-url.ts';
+import { InlineDatasetTooLarge } from '../../core/share/inline-dataset.ts';
 import { getPairs } from '../../store/datasets.ts';
 import { newId, openLabDB } from '../../store/db.ts';
 import {
@@ -309,9 +310,12 @@ export class LabelSession {
     try {
       this.#api ??= this.#startWorker();
       const before = this.queue.slice(0, 10).map((i) => i.id);
+      const shown = this.current?.id;
       const update: QueueModelUpdate = await this.#api.updateQueueModel(project.id, project.seed);
       if (this.#project?.id !== project.id) return;
       this.#probabilityA = update.probabilityA;
+      // the re-ranked queue may put another item on screen: its time starts now
+      if (this.current?.id !== shown) this.#markShown();
       const after = new Set(this.queue.slice(0, 10).map((i) => i.id));
       this.#modelChange = {
         fittedOn: update.fittedOn,
@@ -420,7 +424,7 @@ export class LabelSession {
   }
 
   /** The workshop link for the open project: its items as a candidates file, options and guidelines. */
-  async workshopLink(): Promise<string> {
+  async workshopLink(candidatesUrl?: string): Promise<string> {
     const project = this.#project;
     if (!project) throw new Error('no project open');
     const rows = this.#items.map((i) => ({
@@ -432,15 +436,28 @@ export class LabelSession {
       ...(i.taskType ? { task_type: i.taskType } : {}),
     }));
     const guidelines = project.guidelines.at(-1)!;
-    const hash = await encodeTaskLink({
-      name: project.name,
-      seed: project.seed,
-      strategy: project.strategy,
-      overlapShare: project.overlapShare,
-      updateEvery: project.updateEvery,
-      guidelines: { version: guidelines.version, text: guidelines.text, examples: guidelines.examples },
-      candidates: { inline: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' },
-    });
+    const candidates = candidatesUrl
+      ? { url: httpUrl(candidatesUrl, 'candidates file').href }
+      : { inline: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' };
+    let hash: string;
+    try {
+      hash = await encodeTaskLink({
+        name: project.name,
+        seed: project.seed,
+        strategy: project.strategy,
+        overlapShare: project.overlapShare,
+        updateEvery: project.updateEvery,
+        guidelines: { version: guidelines.version, text: guidelines.text, examples: guidelines.examples },
+        candidates,
+      });
+    } catch (e) {
+      if (!(e instanceof InlineDatasetTooLarge)) throw e;
+      throw new Error(
+        `the ${this.#items.length} items compress to ${e.chars.toLocaleString('en')} characters, more than a link can carry: ` +
+          'put the candidates file on a web server (with CORS allowed) and give its address for the link',
+        { cause: e },
+      );
+    }
     return `${location.origin}${location.pathname}#${hash}`;
   }
 
