@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { openScreen } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -54,7 +55,7 @@ async function open(width: number): Promise<{ context: BrowserContext; page: Pag
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(inject('appUrl'));
+  await page.goto(`${inject('appUrl')}#screen=label`);
   await page.getByRole('heading', { name: 'Label preferences' }).waitFor();
   return { context, page, errors };
 }
@@ -88,7 +89,7 @@ describe('labelling', () => {
     await page.getByRole('region', { name: 'Label preferences' }).screenshot({ path: `${SHOTS}/label-1280.png` });
 
     // a key typed while another panel has the focus labels nothing
-    await page.getByRole('button', { name: 'Load demo dataset' }).focus();
+    await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: 'Train', exact: true }).focus();
     await page.keyboard.press('1');
     await page.getByLabel('Comment (optional, saved with the label)').fill('typing 1 2 3 here labels nothing');
     await page.getByLabel('Comment (optional, saved with the label)').fill('');
@@ -154,6 +155,7 @@ describe('labelling', () => {
 
     // the labels are an ordinary dataset too
     await page.getByRole('button', { name: 'Add labels to datasets' }).click();
+    await openScreen(page, 'Data');
     await page
       .getByRole('table', { name: 'Datasets in this browser' })
       .getByRole('row', { name: /Labels: Workshop A/ })
