@@ -35,6 +35,38 @@ const LN_EPS = 1e-5;
 /** GPT-2's std for every initial weight matrix; pretrained word vectors are scaled to it too. */
 const INIT_STD = 0.02;
 
+/**
+ * Every weight the encoder builds, by name and shape, in the order it builds them, without building
+ * any: a stored model's tensors are checked against this before anything is allocated from its spec.
+ * A test keeps it equal to what the constructor makes.
+ */
+export function transformerParams(config: TransformerConfig): { name: string; shape: number[] }[] {
+  const { vocabSize, maxLength, dModel: D, nLayers, dFF } = config;
+  const params = [
+    { name: 'embeddings.word', shape: [vocabSize, D] },
+    { name: 'embeddings.position', shape: [maxLength, D] },
+  ];
+  for (let l = 0; l < nLayers; l++) {
+    const p = `layers.${l}`;
+    params.push(
+      { name: `${p}.ln1.gamma`, shape: [D] },
+      { name: `${p}.ln1.beta`, shape: [D] },
+      { name: `${p}.attn.qkv.weight`, shape: [D, 3 * D] },
+      { name: `${p}.attn.qkv.bias`, shape: [3 * D] },
+      { name: `${p}.attn.out.weight`, shape: [D, D] },
+      { name: `${p}.attn.out.bias`, shape: [D] },
+      { name: `${p}.ln2.gamma`, shape: [D] },
+      { name: `${p}.ln2.beta`, shape: [D] },
+      { name: `${p}.mlp.in.weight`, shape: [D, dFF] },
+      { name: `${p}.mlp.in.bias`, shape: [dFF] },
+      { name: `${p}.mlp.out.weight`, shape: [dFF, D] },
+      { name: `${p}.mlp.out.bias`, shape: [D] },
+    );
+  }
+  params.push({ name: 'ln_f.gamma', shape: [D] }, { name: 'ln_f.beta', shape: [D] });
+  return params;
+}
+
 export class TransformerEncoder implements Encoder {
   readonly params: NamedParams = new Map();
   readonly hiddenSize: number;
