@@ -10,7 +10,7 @@ import {
   addPairs,
 } from '../../src/store/datasets.ts';
 import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
-import { getRun, listRuns, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
+import { appendRunPoints, getRun, listRuns, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import { importPairs, ImportCancelled, NoPairsFound } from '../../src/worker/import.ts';
 import { holding, isHeld } from '../../src/store/liveness.ts';
@@ -188,9 +188,10 @@ describe('runs in IndexedDB', () => {
       config: DEFAULT_TRAIN_CONFIG,
       createdAt: 1,
       status: 'running',
-      steps: [{ step: 1, epoch: 0.1, loss: 0.69, accuracy: 0.5 }],
+      steps: [],
       evals: [],
     });
+    await appendRunPoints(db, 'r1', { steps: [{ step: 1, epoch: 0.1, loss: 0.69, accuracy: 0.5 }] }); // as training reports it
     await putRun(db, {
       id: 'r2',
       datasetId: 'd',
