@@ -10,7 +10,13 @@ import { readBertConfig } from '../core/model/hf-checkpoint.ts';
 import { diskFolder } from '../core/model/folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
 import { checkMaxLength, loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
-import { modelSpecFor, RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
+import {
+  modelSpecFor,
+  RewardModel,
+  withLengthReward,
+  type ModelSpec,
+  type TokenizerFiles,
+} from '../core/model/reward-model.ts';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
 import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../core/train/config.ts';
@@ -63,10 +69,11 @@ export async function openModel(
   const folder = await loadModelFolder(reader, { readConfig: readBertConfig, onProgress });
   const encoder = pretrainedEncoder(folder, config.pooling, config.encoder);
   checkMaxLength(encoder.spec, config.maxLength, '--max-length');
+  const spec = withLengthReward(encoder.spec, config.lengthReward);
   return {
-    model: RewardModel.fromPretrained(encoder.spec, encoder.weights, config.seed),
-    tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
+    model: RewardModel.fromPretrained(spec, encoder.weights, config.seed),
+    tokenizer: tokenizerFor(spec, encoder.tokenizer),
     tokenizerFiles: encoder.tokenizer,
-    spec: encoder.spec,
+    spec,
   };
 }

@@ -28,7 +28,7 @@ import {
   type RegressionResult,
   type ScoreProgress,
 } from './scoring.ts';
-import type { ScoreItem } from '../core/eval/score.ts';
+import type { RewardPart, ScoreItem } from '../core/eval/score.ts';
 import { DATASET_URL_MAX_BYTES, fetchLimited, MODEL_URL_MAX_BYTES, readAll } from '../core/share/fetch-url.ts';
 import type { SplitCounts } from '../core/export/trl.ts';
 import type { ModelCard } from '../store/db.ts';
@@ -293,9 +293,9 @@ const api = {
     scoring.unload();
   },
 
-  /** Rewards of (prompt, response) items from the loaded model, in their order. */
-  scoreResponses(items: ScoreItem[]): Promise<number[]> {
-    return scoring.score(items);
+  /** Rewards of (prompt, response) items from the loaded model, in their order ('quality': without its length term). */
+  scoreResponses(items: ScoreItem[], part?: RewardPart): Promise<number[]> {
+    return scoring.score(items, undefined, undefined, part);
   },
 
   /** Scores a JSONL file of rows as it streams; the scored rows come back as a JSONL Blob. */

@@ -12,7 +12,7 @@ import {
   type RegressionReport,
   type VersionPrompt,
 } from '../core/eval/regression.ts';
-import { maxLengthOf, scoreTexts, type ScoreItem } from '../core/eval/score.ts';
+import { maxLengthOf, scoreTexts, type RewardPart, type ScoreItem } from '../core/eval/score.ts';
 import {
   parseRegressionRow,
   parseScoreRow,
@@ -114,17 +114,19 @@ export class ScoringSession {
     this.#held = undefined;
   }
 
-  /** Rewards of (prompt, response) items, in their order. */
+  /** Rewards of (prompt, response) items, in their order; `part` 'quality' leaves out a length term (score.ts). */
   async score(
     items: ScoreItem[],
     onProgress?: (done: number, total: number) => void,
     shouldStop?: () => boolean,
+    part?: RewardPart,
   ): Promise<number[]> {
     const held = await this.current();
     const rewards = await scoreTexts(held.model, held.tokenizer, items, {
       maxLength: held.maxLength,
       onProgress,
       shouldStop,
+      part,
     });
     return Array.from(rewards);
   }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
 import {
   modelSpecFor,
+  withLengthReward,
   RewardModel,
   type ModelSpec,
   type NamedWeight,
@@ -193,7 +194,7 @@ async function modelFor(
     onUpdate({ type: 'encoderLoaded', summary: encoder.summary, cacheProblem: encoder.cacheProblem });
     checkMaxLength(encoder.spec, config.maxLength, 'Max tokens');
     return {
-      spec: encoder.spec,
+      spec: withLengthReward(encoder.spec, config.lengthReward),
       tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
       tokenizerFiles: encoder.tokenizer,
       encoderWeights: encoder.weights,

@@ -99,8 +99,16 @@ async function captureOptimizer(model: RewardModel, optimizer: tf.Optimizer): Pr
   }
 }
 
-/** Puts a saved state into a fresh model and a fresh Adam optimizer (one that has not stepped yet). */
-export async function restoreState(model: RewardModel, optimizer: tf.Optimizer, state: TrainState): Promise<void> {
+/**
+ * Puts a saved state into a fresh model and a fresh Adam optimizer (one that has not stepped yet).
+ * `trained`: the variables the optimizer updates (all the model's unless some are frozen).
+ */
+export async function restoreState(
+  model: RewardModel,
+  optimizer: tf.Optimizer,
+  state: TrainState,
+  trained: tf.Variable[] = model.trainableVariables,
+): Promise<void> {
   model.setWeights(state.weights);
   const { optimizer: saved } = state;
   if (saved.kind !== 'adam') throw new Error(`cannot restore a ${String(saved.kind)} optimizer into Adam`);
@@ -108,7 +116,7 @@ export async function restoreState(model: RewardModel, optimizer: tf.Optimizer, 
   if (saved.iterations === 0) return; // nothing to restore: Adam creates its moments on its first step
   // Adam keeps its moments by position, in the order applyGradients meets the variables: the keys of
   // the gradient map variableGrads returns (variable names are numeric strings, so ascending ids).
-  const order = Object.keys(Object.fromEntries(model.trainableVariables.map((v) => [v.name, true])));
+  const order = Object.keys(Object.fromEntries(trained.map((v) => [v.name, true])));
   const paramOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
   const byName = new Map(saved.moments.map((m) => [m.name, m]));
   const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(saved.iterations, 'int32') }];

@@ -8,6 +8,8 @@ export type EmbeddingInit = 'random' | 'glove';
 export type TieChoice = 'drop' | 'davidson';
 export type SoftTargetChoice = 'off' | 'votes';
 export type ScheduleChoice = 'linear' | 'cosine' | 'constant';
+export type LengthRewardChoice = 'off' | 'term' | 'odin';
+export type EmbeddingTraining = 'train' | 'freeze';
 import type { Stratify } from '../data/split.ts';
 
 export interface TrainConfig {
@@ -20,6 +22,8 @@ export interface TrainConfig {
   nHeads: number;
   maxLength: number;
   pooling: PoolingChoice;
+  lengthReward: LengthRewardChoice;
+  embeddingTraining: EmbeddingTraining;
   // data
   heldOutFraction: number;
   splitSeed: number;
@@ -37,6 +41,7 @@ export interface TrainConfig {
   tieNu: number;
   softTargets: SoftTargetChoice;
   centerRewards: number;
+  odinWeight: number;
   epochs: number;
   maxSteps: number;
   seed: number;
@@ -158,10 +163,10 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'model',
     kind: 'int',
     default: 2,
-    min: 1,
+    min: 0,
     max: 12,
     label: 'Layers',
-    help: 'Transformer blocks stacked in the encoder.',
+    help: 'Transformer blocks stacked in the encoder. 0: no attention, the reward reads the pooled word vectors (a bag of words: fast, and hard to overfit).',
   },
   nHeads: {
     group: 'model',
@@ -188,6 +193,22 @@ export const TRAIN_FIELDS: FieldTable = {
     choices: ['cls', 'mean', 'last'],
     label: 'Pooling',
     help: "How a sequence becomes one vector: the first ([CLS]) token (for BERT models, through the checkpoint's pooler, as its sequence classifier does), the mean of all tokens, or the last token.",
+  },
+  lengthReward: {
+    group: 'model',
+    kind: 'choice',
+    default: 'off',
+    choices: ['off', 'term', 'odin'],
+    label: 'Length term',
+    help: 'term: the reward adds a learned weight times log(response tokens), counted before truncation, so length is learned even when text is cut. odin: the same, with the rest of the reward trained to be uncorrelated with length (ODIN, Chen et al. 2024); scoring can then leave length out.',
+  },
+  embeddingTraining: {
+    group: 'model',
+    kind: 'choice',
+    default: 'train',
+    choices: ['train', 'freeze'],
+    label: 'Word embeddings',
+    help: 'Built-in encoder only: train the word embeddings with the rest, or keep them as they start (frozen GloVe vectors cannot memorise the training pairs).',
   },
   heldOutFraction: {
     group: 'data',
@@ -319,6 +340,15 @@ export const TRAIN_FIELDS: FieldTable = {
     max: 10,
     label: 'Reward centering',
     help: "TRL's center_rewards_coefficient: adds this x mean((r_chosen + r_rejected)^2) to the loss, keeping rewards near zero (0: off; TRL suggests 0.01).",
+  },
+  odinWeight: {
+    group: 'loss',
+    kind: 'float',
+    default: 1,
+    min: 0,
+    max: 100,
+    label: 'ODIN penalty',
+    help: "Length term odin only: adds this x |Pearson correlation| of the quality reward with log length over each batch to the loss (ODIN's decorrelation penalty).",
   },
   epochs: {
     group: 'training',

@@ -24,6 +24,9 @@ export interface HeldOutPair extends TokenizedPair {
 export interface HeldOutTie {
   a: Int32Array;
   b: Int32Array;
+  /** Response token counts before truncation. */
+  aLength: number;
+  bLength: number;
   meta: TieMeta;
 }
 
@@ -117,12 +120,25 @@ export function prepareTrainingData(
         const a = encode(pair, 'a');
         const b = encode(pair, 'b');
         if (heldOutSide) {
-          heldOutTies.push({ a: a.ids, b: b.ids, meta: { pairId: pair.id, taskType: pair.taskType } });
+          heldOutTies.push({
+            a: a.ids,
+            b: b.ids,
+            aLength: a.responseTokens,
+            bLength: b.responseTokens,
+            meta: { pairId: pair.id, taskType: pair.taskType },
+          });
         } else {
           if (a.truncated || b.truncated) counts.truncated++;
           const outcome = (soft && pair.votes && votesOutcome(pair.votes, 'a', ties)) || TIE;
           if (outcome !== TIE) counts.softTargets++;
-          train.push({ chosen: a.ids, rejected: b.ids, margin: 0, outcome });
+          train.push({
+            chosen: a.ids,
+            rejected: b.ids,
+            chosenLength: a.responseTokens,
+            rejectedLength: b.responseTokens,
+            margin: 0,
+            outcome,
+          });
           counts.tiesTrained++;
         }
       } else counts.bothBad++;
@@ -131,7 +147,13 @@ export function prepareTrainingData(
     const c = encode(pair, pair.winner === 'a' ? 'a' : 'b');
     const r = encode(pair, pair.winner === 'a' ? 'b' : 'a');
     if (c.truncated || r.truncated) counts.truncated++;
-    const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
+    const tokenized: TokenizedPair = {
+      chosen: c.ids,
+      rejected: r.ids,
+      chosenLength: c.responseTokens,
+      rejectedLength: r.responseTokens,
+      margin: pair.margin ?? 0,
+    };
     const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
       const meta: HeldOutMeta = {
@@ -139,6 +161,8 @@ export function prepareTrainingData(
         chosenSide: pair.winner === 'a' ? 'a' : 'b',
         chosenTokens: c.ids.length,
         rejectedTokens: r.ids.length,
+        chosenResponseTokens: c.responseTokens,
+        rejectedResponseTokens: r.responseTokens,
       };
       if (pair.taskType !== undefined) meta.taskType = pair.taskType;
       if (pair.votes) meta.votes = pair.votes;

@@ -20,7 +20,7 @@ import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
-import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
+import { decisiveCorrect, lengthCorrelationPenalty, pairLosses, type LossOptions } from './loss.ts';
 import { AdamW, clipByGlobalNorm } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
@@ -67,7 +67,7 @@ type Hyper = Pick<
   Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
 
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
-type LossField = 'ties' | 'tieNu' | 'centerRewards';
+type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining';
 
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
   const d = DEFAULT_TRAIN_CONFIG;
@@ -81,6 +81,8 @@ function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField |
     ties: d.ties,
     tieNu: d.tieNu,
     centerRewards: d.centerRewards,
+    odinWeight: d.odinWeight,
+    embeddingTraining: d.embeddingTraining,
     ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
   } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
 }
@@ -171,9 +173,16 @@ export async function trainRewardModel(
     heldOutTies: data.heldOutTies.map((t) => t.meta),
   });
 
-  const vars = model.trainableVariables;
+  // Frozen embeddings keep their starting vectors: the optimizer never sees them (nor holds state for them).
+  const frozen = config.embeddingTraining === 'freeze' ? new Set(['embeddings.word']) : new Set<string>();
+  const vars = [...model.params].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
   const optimizer = new AdamW(vars, config.weightDecay);
-  const loss: LossOptions = { ties: config.ties, tieNu: config.tieNu, centerRewards: config.centerRewards };
+  const loss: LossOptions = {
+    ties: config.ties,
+    tieNu: config.tieNu,
+    centerRewards: config.centerRewards,
+    odinWeight: config.odinWeight,
+  };
   const step_ = pairsPerStep(config);
   const pending: PendingStep[] = [];
   let lastEval: EvalPoint | undefined;
@@ -236,7 +245,7 @@ export async function trainRewardModel(
   };
 
   try {
-    if (from) await restoreState(model, optimizer.adam, from);
+    if (from) await restoreState(model, optimizer.adam, from, vars);
     let order: number[] | undefined;
     while (step < totalSteps) {
       position = normalized(position, data.train.length);
@@ -345,12 +354,20 @@ export function trainStep(
       try {
         let microCorrect: tf.Tensor1D | undefined;
         const { value, grads: microGrads } = tf.variableGrads(() => {
-          const rewards = model.rewards(batch.ids, batch.mask); // [2b]: chosen rows, then rejected rows
+          // [2b] each: chosen rows, then rejected rows
+          const parts = model.rewardParts(batch.ids, batch.mask, batch.responseLength);
+          const rewards = parts.length ? (tf.add(parts.quality, parts.length) as tf.Tensor1D) : parts.quality;
           rewardParts.push(tf.keep(rewards));
           const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
           microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
           // Summed here and divided by the whole step's pair count: the mean over the effective batch.
-          return tf.div(tf.sum(pairLosses(rc, rr, batch.margin, batch.outcome, loss)), pairCount) as tf.Scalar;
+          let total = tf.div(tf.sum(pairLosses(rc, rr, batch.margin, batch.outcome, loss)), pairCount) as tf.Scalar;
+          if (model.spec.length === 'odin' && (loss.odinWeight ?? 0) > 0 && batch.responseLength) {
+            // A batch-level term: each micro-batch's share weighted by its pairs, so they add up to one.
+            const penalty = lengthCorrelationPenalty(parts.quality, tf.log1p(batch.responseLength));
+            total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * pairs.length) / pairCount));
+          }
+          return total;
         }, vars);
         lossSum = add(lossSum, value);
         correct = add(correct, microCorrect!);
@@ -389,7 +406,13 @@ export async function evaluate(
   step: number,
 ): Promise<EvalPoint> {
   // Ties go through the same batches: their A response in the "chosen" rows, B in the "rejected" ones.
-  const ties: TokenizedPair[] = data.heldOutTies.map((t) => ({ chosen: t.a, rejected: t.b, margin: 0 }));
+  const ties: TokenizedPair[] = data.heldOutTies.map((t) => ({
+    chosen: t.a,
+    rejected: t.b,
+    chosenLength: t.aLength,
+    rejectedLength: t.bLength,
+    margin: 0,
+  }));
   const [pairs, tied] = await scoreSplit(
     [...data.heldOut, ...ties],
     data.heldOut.length,
@@ -420,7 +443,7 @@ async function scoreSplit(
   const parts: tf.Tensor1D[] = [];
   for (let start = 0; start < all.length; start += batchSize) {
     const batch = makeBatch(all.slice(start, start + batchSize), maxLength, padId);
-    parts.push(tf.tidy(() => model.rewards(batch.ids, batch.mask)));
+    parts.push(tf.tidy(() => model.rewards(batch.ids, batch.mask, batch.responseLength)));
     disposeBatch(batch);
   }
   const values = await Promise.all(parts.map((p) => p.data()));
