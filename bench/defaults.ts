@@ -1,6 +1,6 @@
 // Which built-in model should be the default for small data? Held-out accuracy of candidate models on
 // the demo data (PandaLM), paired by seed, against the baselines on the same held-out pairs.
-//   nice -n 10 npx tsx bench/defaults.ts [--seeds 1,...,10] [--arms a,b,...] [--jobs 2] [--max-steps N]
+//   nice -n 10 npx tsx bench/defaults.ts [--seeds 1,...,10] [--arms a,b,...] [--reference arm] [--jobs 2] [--max-steps N]
 // Every arm is the app's default configuration with a few fields changed (ARMS below), trained on
 // tfjs's WASM backend in Node on one prompt-grouped 25% split (split seed 0, the split of
 // bench/word-vectors.ts), once per (arm, seed), each run in a child process (--jobs at a time).
@@ -42,19 +42,21 @@ const ARMS: Record<string, Partial<TrainConfig>> = {
   // the defaults before this benchmark (a 2-layer transformer, cls pooling, 128 tokens, 3 epochs)
   transformer: { lengthReward: 'off', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 3 },
   'transformer+term': { lengthReward: 'term', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 3 },
-  'transformer+term,1ep': { lengthReward: 'term', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 1 },
-  'transformer+term,mean': { lengthReward: 'term', nLayers: 2, pooling: 'mean', dModel: 64, maxLength: 128, epochs: 3 },
+  'transformer+term/1ep': { lengthReward: 'term', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 1 },
+  'transformer+term/mean': { lengthReward: 'term', nLayers: 2, pooling: 'mean', dModel: 64, maxLength: 128, epochs: 3 },
   bag: { ...BAG, lengthReward: 'off' },
   'bag+term': { ...BAG, lengthReward: 'term' },
   'bag+odin': { ...BAG, lengthReward: 'odin' },
-  'bag+term,frozen': { ...BAG, lengthReward: 'term', embeddingTraining: 'freeze' },
-  'bag+term,random': { ...BAG, lengthReward: 'term', embeddingInit: 'random' },
-  'bag+term,256': { ...BAG, lengthReward: 'term', maxLength: 256 },
-  'bag+term,d100': { ...BAG, lengthReward: 'term', dModel: 100, nHeads: 4 },
-  'bag+term,d32': { ...BAG, lengthReward: 'term', dModel: 32 },
-  'bag+term,1ep': { ...BAG, lengthReward: 'term', epochs: 1 },
-  'bag+term,6ep': { ...BAG, lengthReward: 'term', epochs: 6 },
-  'bag+term,cls': { nLayers: 0, pooling: 'cls', lengthReward: 'term' },
+  'bag+term/frozen': { ...BAG, lengthReward: 'term', embeddingTraining: 'freeze' },
+  'bag+term/random': { ...BAG, lengthReward: 'term', embeddingInit: 'random' },
+  'bag+term/256': { ...BAG, lengthReward: 'term', maxLength: 256 },
+  'bag+term/d100': { ...BAG, lengthReward: 'term', dModel: 100, nHeads: 4 },
+  'bag+term/d32': { ...BAG, lengthReward: 'term', dModel: 32 },
+  'bag+term/1ep': { ...BAG, lengthReward: 'term', epochs: 1 },
+  'bag+term/6ep': { ...BAG, lengthReward: 'term', epochs: 6 },
+  'bag+term/cls': { nLayers: 0, pooling: 'cls', lengthReward: 'term' },
+  'bag+term/lr2e-3': { ...BAG, lengthReward: 'term', learningRate: 2e-3 },
+  'bag+term/wd0.1': { ...BAG, lengthReward: 'term', weightDecay: 0.1 },
 };
 
 function option(name: string, fallback: string): string {
