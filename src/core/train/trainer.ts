@@ -16,7 +16,7 @@
 // checkpoint.ts) are read back only every `checkpointEvery` steps, at a pause and at the end.
 import * as tf from '@tensorflow/tfjs';
 import type { RewardModel } from '../model/reward-model.ts';
-import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
+import { disposeBatch, makeBatch, type PairBatch, type TokenizedPair } from './batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
@@ -354,19 +354,10 @@ export function trainStep(
       try {
         let microCorrect: tf.Tensor1D | undefined;
         const { value, grads: microGrads } = tf.variableGrads(() => {
-          // [2b] each: chosen rows, then rejected rows
-          const parts = model.rewardParts(batch.ids, batch.mask, batch.responseLength);
-          const rewards = parts.length ? (tf.add(parts.quality, parts.length) as tf.Tensor1D) : parts.quality;
+          const { total, rewards } = microBatchLoss(model, batch, loss, pairCount);
           rewardParts.push(tf.keep(rewards));
           const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
           microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
-          // Summed here and divided by the whole step's pair count: the mean over the effective batch.
-          let total = tf.div(tf.sum(pairLosses(rc, rr, batch.margin, batch.outcome, loss)), pairCount) as tf.Scalar;
-          if (model.spec.length === 'odin' && (loss.odinWeight ?? 0) > 0 && batch.responseLength) {
-            // A batch-level term: each micro-batch's share weighted by its pairs, so they add up to one.
-            const penalty = lengthCorrelationPenalty(parts.quality, tf.log1p(batch.responseLength));
-            total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * pairs.length) / pairCount));
-          }
           return total;
         }, vars);
         lossSum = add(lossSum, value);
@@ -394,6 +385,30 @@ export function trainStep(
   } finally {
     tf.dispose([...rewardParts, ...(correct ? [correct] : []), ...Object.values(grads ?? {})]);
   }
+}
+
+/**
+ * A micro-batch's share of its step's loss (`pairCount`: the pairs of the whole step), and the
+ * rewards [2b] (chosen rows, then rejected rows). The pair losses are summed and divided by the
+ * step's pair count, so micro-batches add up to the mean over the effective batch. A model whose
+ * length term is 'odin' adds odinWeight x ODIN's penalty (lengthCorrelationPenalty) on the quality
+ * part of this micro-batch's rewards, weighted by its share of the step's pairs.
+ */
+export function microBatchLoss(
+  model: RewardModel,
+  batch: PairBatch,
+  loss: LossOptions,
+  pairCount: number,
+): { total: tf.Scalar; rewards: tf.Tensor1D } {
+  const parts = model.rewardParts(batch.ids, batch.mask, batch.responseLength); // [2b] each
+  const rewards = parts.length ? (tf.add(parts.quality, parts.length) as tf.Tensor1D) : parts.quality;
+  const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
+  let total = tf.div(tf.sum(pairLosses(rc, rr, batch.margin, batch.outcome, loss)), pairCount) as tf.Scalar;
+  if (model.spec.length === 'odin' && (loss.odinWeight ?? 0) > 0 && batch.responseLength) {
+    const penalty = lengthCorrelationPenalty(parts.quality, tf.log1p(batch.responseLength));
+    total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * batch.size) / pairCount));
+  }
+  return { total, rewards };
 }
 
 /** Scores the held-out pairs (and ties) and reads the rewards back once. */
