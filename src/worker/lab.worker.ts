@@ -293,6 +293,11 @@ const api = {
     scoring.unload();
   },
 
+  /** Whether scoring gives the whole reward or its quality part (without the length term) from now on. */
+  setRewardPart(part: RewardPart): void {
+    scoring.setPart(part);
+  },
+
   /** Rewards of (prompt, response) items from the loaded model, in their order ('quality': without its length term). */
   scoreResponses(items: ScoreItem[], part?: RewardPart): Promise<number[]> {
     return scoring.score(items, undefined, undefined, part);
