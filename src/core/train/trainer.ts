@@ -24,6 +24,7 @@ import { decisiveCorrect, lengthCorrelationPenalty, pairLosses, type LossOptions
 import { AdamW, clipByGlobalNorm } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
+import { pairsPerStep, runLength } from './run-progress.ts';
 import {
   captureState,
   DEFAULT_CHECKPOINT_EVERY,
@@ -69,22 +70,10 @@ type Hyper = Pick<
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
 type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining';
 
+/** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
-  const d = DEFAULT_TRAIN_CONFIG;
-  return {
-    gradAccumulation: d.gradAccumulation,
-    lrSchedule: d.lrSchedule,
-    warmupRatio: d.warmupRatio,
-    warmupSteps: d.warmupSteps,
-    weightDecay: d.weightDecay,
-    maxGradNorm: d.maxGradNorm,
-    ties: d.ties,
-    tieNu: d.tieNu,
-    centerRewards: d.centerRewards,
-    odinWeight: d.odinWeight,
-    embeddingTraining: d.embeddingTraining,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-  } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_TRAIN_CONFIG, ...given } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
 }
 
 /** The loss or the gradients went to NaN or infinity: the run cannot go on. */
@@ -108,21 +97,6 @@ export class TrainingDiverged extends Error {
     );
     this.name = 'TrainingDiverged';
   }
-}
-
-/** Pairs one optimizer step reads: batch size times the micro-batches accumulated. */
-export function pairsPerStep(config: Pick<TrainConfig, 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>) {
-  return config.batchSize * (config.gradAccumulation ?? 1);
-}
-
-/** Optimizer steps in a run and in each epoch of it. */
-export function runLength(
-  trainPairs: number,
-  config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'maxSteps'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>,
-): { stepsPerEpoch: number; totalSteps: number } {
-  const stepsPerEpoch = Math.ceil(trainPairs / pairsPerStep(config));
-  const all = stepsPerEpoch * config.epochs;
-  return { stepsPerEpoch, totalSteps: config.maxSteps > 0 ? Math.min(config.maxSteps, all) : all };
 }
 
 /** The seed of epoch `epoch`'s permutation of the training pairs: the data order is a pure function of it. */
@@ -173,16 +147,9 @@ export async function trainRewardModel(
     heldOutTies: data.heldOutTies.map((t) => t.meta),
   });
 
-  // Frozen embeddings keep their starting vectors: the optimizer never sees them (nor holds state for them).
-  const frozen = config.embeddingTraining === 'freeze' ? new Set(['embeddings.word']) : new Set<string>();
-  const vars = [...model.params].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
+  const vars = trainedVariables(model, config.embeddingTraining);
   const optimizer = new AdamW(vars, config.weightDecay);
-  const loss: LossOptions = {
-    ties: config.ties,
-    tieNu: config.tieNu,
-    centerRewards: config.centerRewards,
-    odinWeight: config.odinWeight,
-  };
+  const loss: LossOptions = lossOptionsOf(config);
   const step_ = pairsPerStep(config);
   const pending: PendingStep[] = [];
   let lastEval: EvalPoint | undefined;
@@ -385,6 +352,16 @@ export function trainStep(
   } finally {
     tf.dispose([...rewardParts, ...(correct ? [correct] : []), ...Object.values(grads ?? {})]);
   }
+}
+
+function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainConfig, LossField>): LossOptions {
+  return { ties, tieNu, centerRewards, odinWeight };
+}
+
+/** The variables the optimizer updates: frozen word embeddings keep their starting vectors (and get no Adam state). */
+function trainedVariables(model: RewardModel, embeddings: TrainConfig['embeddingTraining']): tf.Variable[] {
+  const frozen = embeddings === 'freeze' ? new Set(['embeddings.word']) : new Set<string>();
+  return [...model.params].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
 }
 
 /**
