@@ -1,6 +1,7 @@
 // Which built-in model should be the default for small data? Held-out accuracy of candidate models on
 // the demo data (PandaLM), paired by seed, against the baselines on the same held-out pairs.
 //   nice -n 10 npx tsx bench/defaults.ts [--seeds 1,...,10] [--arms a,b,...] [--reference arm] [--jobs 2] [--max-steps N]
+//                                        [--runs file] [--summary-only]
 // Every arm is the app's default configuration with a few fields changed (ARMS below), trained on
 // tfjs's WASM backend in Node on one prompt-grouped 25% split (split seed 0, the split of
 // bench/word-vectors.ts), once per (arm, seed), each run in a child process (--jobs at a time).
@@ -32,7 +33,10 @@ import { trainRewardModel } from '../src/core/train/trainer.ts';
 const DATA = 'public/demo/pandalm-testset.jsonl';
 const SPLIT_SEED = 0;
 const HELD_OUT = 0.25;
-const RUNS_FILE = 'bench/results/defaults.runs.tmp';
+/** Each finished run, one JSON line (git-ignored), so a rerun trains only what is missing. */
+const RUNS_FILE = option('runs', 'bench/results/defaults.runs.tmp');
+/** --summary-only: train nothing, summarise the runs RUNS_FILE holds for the arms and seeds asked. */
+const SUMMARY_ONLY = process.argv.includes('--summary-only');
 
 /** A bag of words: no attention layer, the mean of the word vectors (see TRAIN_FIELDS.nLayers). */
 const BAG: Partial<TrainConfig> = { nLayers: 0, pooling: 'mean' };
@@ -299,7 +303,7 @@ async function main() {
     .filter(({ arm, seed }) => {
       const kept = done.find((r) => r.arm === arm && r.seed === seed);
       if (kept) runs.push(kept);
-      return !kept;
+      return !kept && !SUMMARY_ONLY;
     });
   const t0 = performance.now();
   await Promise.all(
