@@ -39,9 +39,9 @@ const RUNS_FILE = option('runs', 'bench/results/defaults.runs.tmp');
 const SUMMARY_ONLY = process.argv.includes('--summary-only');
 
 /** A bag of words: no attention layer, the mean of the word vectors (see TRAIN_FIELDS.nLayers). */
-const BAG: Partial<TrainConfig> = { nLayers: 0, pooling: 'mean' };
+const BAG: Partial<TrainConfig> = { nLayers: 0, pooling: 'mean', epochs: 3 };
 
-/** The candidates: each the defaults with these fields changed. */
+/** The candidates: each the defaults with these fields changed (model, length and epochs always given, so the arms mean the same whatever the defaults become). */
 const ARMS: Record<string, Partial<TrainConfig>> = {
   // the defaults before this benchmark (a 2-layer transformer, cls pooling, 128 tokens, 3 epochs)
   transformer: { lengthReward: 'off', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 3 },
@@ -58,7 +58,7 @@ const ARMS: Record<string, Partial<TrainConfig>> = {
   'bag+term/d32': { ...BAG, lengthReward: 'term', dModel: 32 },
   'bag+term/1ep': { ...BAG, lengthReward: 'term', epochs: 1 },
   'bag+term/6ep': { ...BAG, lengthReward: 'term', epochs: 6 },
-  'bag+term/cls': { nLayers: 0, pooling: 'cls', lengthReward: 'term' },
+  'bag+term/cls': { ...BAG, pooling: 'cls', lengthReward: 'term' },
   'bag+term/lr2e-3': { ...BAG, lengthReward: 'term', learningRate: 2e-3 },
   'bag+term/wd0.1': { ...BAG, lengthReward: 'term', weightDecay: 0.1 },
 };

@@ -379,7 +379,7 @@ export const TRAIN_FIELDS: FieldTable = {
   epochs: {
     group: 'training',
     kind: 'int',
-    default: 3,
+    default: 1,
     min: 1,
     max: 100,
     label: 'Epochs',
@@ -552,14 +552,14 @@ export const TRAIN_PRESETS: readonly { id: string; label: string; help: string; 
   {
     id: 'balanced',
     label: 'Balanced',
-    help: 'The defaults, chosen by measurement on small data: the mean of 64-wide word vectors (GloVe) and a length term, over 128 tokens for 3 passes. Seconds, not minutes.',
+    help: 'The defaults, chosen by measurement on small data: the mean of 64-wide word vectors (GloVe) and a length term, over 128 tokens, one pass. Seconds, not minutes.',
     values: {},
   },
   {
     id: 'transformer',
     label: 'Transformer',
-    help: 'The built-in transformer (the default before December 2026): 2 layers, 64 wide, read through its [CLS] token, with the length term. Slower; on a few hundred pairs it overfits in the first pass.',
-    values: { nLayers: 2, pooling: 'cls' },
+    help: 'The built-in transformer (the default before December 2026): 2 layers, 64 wide, read through its [CLS] token, 3 passes, with the length term. Slower; on a few hundred pairs it overfits in the first pass.',
+    values: { nLayers: 2, pooling: 'cls', epochs: 3 },
   },
   {
     id: 'careful',
