@@ -150,11 +150,11 @@ describe('links that reproduce a demo', () => {
 
   it('a dataset by URL loads from another origin that allows it', async () => {
     const url = `${origin}/pairs.jsonl`;
-    const { context, page, errors } = await open(`dataset-url=${encodeURIComponent(url)}&epochs=1`);
+    const { context, page, errors } = await open(`dataset-url=${encodeURIComponent(url)}&epochs=2`);
     await page.getByText('stored 12 pairs, no line rejected').waitFor({ timeout: 60_000 });
     await expect(datasetRow(page, /pairs\.jsonl/).innerText()).resolves.toMatch(/12\s+3 \/ 6 \/ 3 \/ 0/);
     const own = new URL(await page.getByLabel('Link to this setup').inputValue());
-    expect(own.hash).toBe(`#dataset-url=${encodeURIComponent(url)}&epochs=1`);
+    expect(own.hash).toBe(`#dataset-url=${encodeURIComponent(url)}&epochs=2`);
     expect(errors).toEqual([]);
     await context.close();
   });
