@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { openScreen, showAdvanced } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -31,6 +32,7 @@ describe('the default run on the demo data', () => {
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
     // Nothing set: the form's defaults are the measured ones (README, bench/results/defaults.json).
+    await showAdvanced(page);
     expect(await page.getByLabel('Layers', { exact: true }).inputValue()).toBe(String(DEFAULT_TRAIN_CONFIG.nLayers));
     expect(await page.getByLabel('Length term', { exact: true }).inputValue()).toBe(DEFAULT_TRAIN_CONFIG.lengthReward);
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
@@ -40,6 +42,7 @@ describe('the default run on the demo data', () => {
     expect(accuracy).toBeGreaterThanOrEqual(0);
     expect(accuracy).toBeLessThanOrEqual(100);
     const tracking = page.locator('.length-tracking');
+    if ((await tracking.count()) === 0) await openScreen(page, 'Results');
     await expect(tracking.innerText()).resolves.toMatch(
       /correlation -?\d\.\d\d with log response length over \d+ held-out responses; the model prefers the longer response in \d+\.\d% of \d+ pairs/,
     );
@@ -47,6 +50,7 @@ describe('the default run on the demo data', () => {
   });
 
   it('scores with the whole reward or its quality part alone', async () => {
+    await openScreen(page, 'Use');
     await playground().locator('[data-model-status]').getByText('loaded').waitFor({ timeout: 60_000 });
     const qualityOnly = playground().locator('[data-quality-only]');
     await expect(qualityOnly.isVisible()).resolves.toBe(true);
