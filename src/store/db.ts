@@ -8,9 +8,11 @@ import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../
 import type { BackendInfo } from '../core/train/backend.ts';
 import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
 import type { TokenRecord } from './token-cache.ts';
+import type { Label, LabelItem } from '../core/collect/item.ts';
+import type { LabelProject } from '../core/collect/project.ts';
 
 export const DB_NAME = 'rm-lab';
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 export interface DatasetRecord {
   id: string;
@@ -165,6 +167,12 @@ export interface RMLabDB extends DBSchema {
     value: TokenRecord;
     indexes: { byDataset: string };
   };
+  /** Labelling projects (labels.ts): their options and guidelines' history. */
+  labelProjects: { key: string; value: LabelProject };
+  /** A project's items, keyed [projectId, item id]. */
+  labelItems: { key: [string, string]; value: LabelItem & { projectId: string }; indexes: { byProject: string } };
+  /** Every label, one record each, written on the key press that made it. */
+  labels: { key: string; value: Label; indexes: { byProject: string } };
 }
 
 export type RMLabDatabase = IDBPDatabase<RMLabDB>;
@@ -198,6 +206,11 @@ function open(name: string): Promise<RMLabDatabase> {
       if (oldVersion < 4) {
         db.createObjectStore('runPoints', { autoIncrement: true }).createIndex('byRun', 'runId');
         void curvesToChunks(transaction);
+      }
+      if (oldVersion < 5) {
+        db.createObjectStore('labelProjects', { keyPath: 'id' });
+        db.createObjectStore('labelItems', { keyPath: ['projectId', 'id'] }).createIndex('byProject', 'projectId');
+        db.createObjectStore('labels', { keyPath: 'id' }).createIndex('byProject', 'projectId');
       }
     },
     // A tab still running older code holds the database at its old version and would stall the

@@ -12,7 +12,7 @@ export interface NavEntry {
 
 export const NAV: readonly NavEntry[] = [
   { screen: 'data', label: 'Data', purpose: 'Load preference pairs and look at them' },
-  // The labelling screen (src/ui/label/, issue 15) goes here: { screen: 'label', label: 'Label', ... }.
+  { screen: 'label', label: 'Label', purpose: 'Collect preferences: compare two responses, one item at a time' },
   { screen: 'train', label: 'Train', purpose: 'Train a reward model and watch it learn' },
   { screen: 'results', label: 'Results', purpose: 'Held-out results of every run' },
   { screen: 'models', label: 'Models', purpose: 'Trained and imported models: export, import' },

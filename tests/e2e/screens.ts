@@ -2,7 +2,7 @@
 // folded Advanced settings.
 import type { Page } from 'playwright-core';
 
-export type ScreenName = 'Data' | 'Train' | 'Results' | 'Models' | 'Use';
+export type ScreenName = 'Data' | 'Label' | 'Train' | 'Results' | 'Models' | 'Use';
 
 /** Opens a screen from the navigation (nothing happens when it is already on show). */
 export async function openScreen(page: Page, name: ScreenName): Promise<void> {

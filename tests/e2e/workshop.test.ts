@@ -12,6 +12,7 @@ import { trainTinyRun } from './tiny-run.ts';
 const SHOTS = 'test-results/e2e';
 const SCREENS: { name: ScreenName; hash: string; heading: string }[] = [
   { name: 'Data', hash: 'data', heading: 'Preference data' },
+  { name: 'Label', hash: 'label', heading: 'Label preferences' },
   { name: 'Train', hash: 'train', heading: 'Train a reward model' },
   { name: 'Results', hash: 'results', heading: 'Held-out results' },
   { name: 'Models', hash: 'models', heading: 'Models' },

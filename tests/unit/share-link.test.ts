@@ -57,7 +57,7 @@ describe('share links', () => {
     expect(() => decodeSetup('#dataset-url=pairs.jsonl')).toThrow(
       'the dataset address "pairs.jsonl" is not a valid URL',
     );
-    expect(() => decodeSetup('#screen=admin')).toThrow("the link's screen must be one of data, train");
+    expect(() => decodeSetup('#screen=admin')).toThrow("the link's screen must be one of data, label, train");
     expect(() => decodeSetup('#dataset=demo&dataset-url=https%3A%2F%2Fa.org%2Fx.jsonl')).toThrow(
       'the link names dataset and dataset-url: give one dataset',
     );

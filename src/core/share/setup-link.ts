@@ -22,7 +22,7 @@ import { checkInlinePayload } from './inline-dataset.ts';
  * The screens a link can open on, in the order of the app's navigation (the screen's heading id is
  * `${screen}-heading`). 'evaluate' is the Use screen opened on its regression view.
  */
-export const SCREENS = ['data', 'train', 'results', 'models', 'use', 'evaluate'] as const;
+export const SCREENS = ['data', 'label', 'train', 'results', 'models', 'use', 'evaluate'] as const;
 export type Screen = (typeof SCREENS)[number];
 /** Screen names of older links, still read (the app once was one long page with these sections). */
 const FORMER_SCREENS: Record<string, Screen> = { runs: 'results', playground: 'use' };
