@@ -11,6 +11,7 @@ import { useNodeBackend } from './backend.ts';
 import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
 import { loadModelFile } from './model-file-io.ts';
 import { scoreSequences } from '../core/eval/score.ts';
+import type { EncodedPair } from '../core/model/tokenizer.ts';
 import { helpText, parseCommand, UsageError, type CommandOption } from './options.ts';
 
 const SPLITS = ['all', 'held-out', 'train'] as const;
@@ -78,8 +79,12 @@ export async function evaluateFile(argv: string[]): Promise<number> {
       throw new Error(`no decisive pair (a winner of a or b) to evaluate on (--split ${split})`);
 
     // chosen sequences, then rejected ones: one list, scored in batches
-    const sequences = [...decisive.map((p) => encode(p, 'chosen')), ...decisive.map((p) => encode(p, 'rejected'))];
-    const rewards = Array.from(await scoreSequences(model, sequences, tokenizer.special.pad, { maxLength }));
+    const encoded = [...decisive.map((p) => encode(p, 'chosen')), ...decisive.map((p) => encode(p, 'rejected'))];
+    const sequences = encoded.map((e) => e.ids);
+    const responseTokens = encoded.map((e) => e.responseTokens);
+    const rewards = Array.from(
+      await scoreSequences(model, sequences, tokenizer.special.pad, { maxLength, responseTokens }),
+    );
     const chosen = rewards.slice(0, decisive.length);
     const rejected = rewards.slice(decisive.length);
     const margins = decisive.map((p) => p.margin ?? 0);
@@ -109,9 +114,9 @@ export async function evaluateFile(argv: string[]): Promise<number> {
     model.dispose();
   }
 
-  function encode(pair: Pair, side: 'chosen' | 'rejected'): Int32Array {
+  function encode(pair: Pair, side: 'chosen' | 'rejected'): EncodedPair {
     const response = chosenRejected(pair)[side];
-    return tokenizer.encodePair(textOf(pair.prompt), textOf(response), maxLength).ids;
+    return tokenizer.encodePair(textOf(pair.prompt), textOf(response), maxLength);
   }
 }
 

@@ -31,7 +31,7 @@ import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.
 import type { RunUpdate } from '../worker/train-run.ts';
 import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
 import type { Pooling } from '../core/model/encoders/encoder.ts';
-import type { ScoreItem } from '../core/eval/score.ts';
+import type { RewardPart, ScoreItem } from '../core/eval/score.ts';
 import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
 
@@ -437,6 +437,11 @@ export class LabClient {
 
   scoreResponses(items: ScoreItem[]): Promise<number[]> {
     return this.#api.scoreResponses(items);
+  }
+
+  /** Whether the playground's scores (score, compare, best-of-N, batch, regression) leave out the length term. */
+  setRewardPart(part: RewardPart): Promise<void> {
+    return this.#api.setRewardPart(part);
   }
 
   batchScore(file: File, onProgress: (p: ScoreProgress) => void): Promise<BatchScoreResult> {

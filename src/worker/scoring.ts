@@ -12,7 +12,7 @@ import {
   type RegressionReport,
   type VersionPrompt,
 } from '../core/eval/regression.ts';
-import { maxLengthOf, scoreTexts, type ScoreItem } from '../core/eval/score.ts';
+import { maxLengthOf, scoreTexts, type RewardPart, type ScoreItem } from '../core/eval/score.ts';
 import {
   parseRegressionRow,
   parseScoreRow,
@@ -20,7 +20,7 @@ import {
   type RegressionRow,
   type ScoreRow,
 } from '../core/eval/score-rows.ts';
-import { RewardModel } from '../core/model/reward-model.ts';
+import { RewardModel, type LengthReward } from '../core/model/reward-model.ts';
 import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
 import { selectBackend } from '../core/train/backend.ts';
 import { scanPairs } from '../store/datasets.ts';
@@ -38,6 +38,8 @@ export interface LoadedModel {
   name: string;
   maxLength: number;
   backend: string;
+  /** Whether the reward has a length term ('off': none), so that scoring can leave it out. */
+  lengthTerm: LengthReward;
 }
 
 export interface ScoreProgress {
@@ -84,6 +86,8 @@ interface Held {
 
 export class ScoringSession {
   #held: Held | undefined;
+  /** What score() returns, unless told: the whole reward, or its quality part (without the length term). */
+  #part: RewardPart = 'reward';
 
   constructor(
     private readonly db: () => Promise<RMLabDatabase>,
@@ -114,17 +118,24 @@ export class ScoringSession {
     this.#held = undefined;
   }
 
-  /** Rewards of (prompt, response) items, in their order. */
+  /** Whether scoring (score, batch files, regression) gives the whole reward or its quality part only (score.ts). */
+  setPart(part: RewardPart): void {
+    this.#part = part;
+  }
+
+  /** Rewards of (prompt, response) items, in their order; `part` 'quality' leaves out a length term (score.ts). */
   async score(
     items: ScoreItem[],
     onProgress?: (done: number, total: number) => void,
     shouldStop?: () => boolean,
+    part?: RewardPart,
   ): Promise<number[]> {
     const held = await this.current();
     const rewards = await scoreTexts(held.model, held.tokenizer, items, {
       maxLength: held.maxLength,
       onProgress,
       shouldStop,
+      part: part ?? this.#part,
     });
     return Array.from(rewards);
   }
@@ -275,7 +286,13 @@ export class ScoringSession {
   }
 
   private info(held: Held): LoadedModel {
-    return { id: held.card.id, name: held.card.name, maxLength: held.maxLength, backend: held.backend };
+    return {
+      id: held.card.id,
+      name: held.card.name,
+      maxLength: held.maxLength,
+      backend: held.backend,
+      lengthTerm: held.record.spec.length ?? 'off',
+    };
   }
 }
 

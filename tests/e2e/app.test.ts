@@ -347,7 +347,7 @@ describe('a link that reproduces a setup', () => {
     const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const other = await fresh.newPage();
     await other.goto(
-      `${inject('appUrl')}#dataset=demo&dModel=32&nHeads=2&epochs=1&learningRate=0.001&stratify=task_type`,
+      `${inject('appUrl')}#dataset=demo&dModel=32&nHeads=2&epochs=4&learningRate=0.001&stratify=task_type`,
     );
     await other.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
     await expect(other.getByRole('radio', { name: /Train on PandaLM/ }).isChecked()).resolves.toBe(true);
@@ -358,7 +358,7 @@ describe('a link that reproduces a setup', () => {
     await expect(other.getByLabel('Stratify by', { exact: true }).inputValue()).resolves.toBe('task_type');
     const link = await other.getByLabel('Link to this setup').inputValue();
     expect(new URL(link).hash).toBe(
-      '#dataset=demo&screen=train&dModel=32&nHeads=2&stratify=task_type&learningRate=0.001&epochs=1',
+      '#dataset=demo&screen=train&dModel=32&nHeads=2&stratify=task_type&learningRate=0.001&epochs=4',
     );
     // Changing the form changes the link.
     await other.getByLabel('Epochs', { exact: true }).fill('2');

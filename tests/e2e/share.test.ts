@@ -159,10 +159,10 @@ describe('links that reproduce a demo', () => {
 
   it('a dataset by URL loads from another origin that allows it', async () => {
     const url = `${origin}/pairs.jsonl`;
-    const { context, page, errors } = await open(`dataset-url=${encodeURIComponent(url)}&epochs=1`);
+    const { context, page, errors } = await open(`dataset-url=${encodeURIComponent(url)}&epochs=2`);
     await page.getByText('stored 12 pairs, no line rejected').waitFor({ timeout: 60_000 });
     await expect(datasetRow(page, /pairs\.jsonl/).innerText()).resolves.toMatch(/12\s+3 \/ 6 \/ 3 \/ 0/);
-    expect(new URL(page.url()).hash).toBe(`#dataset-url=${encodeURIComponent(url)}&epochs=1`);
+    expect(new URL(page.url()).hash).toBe(`#dataset-url=${encodeURIComponent(url)}&epochs=2`);
     expect(errors).toEqual([]);
     await context.close();
   });

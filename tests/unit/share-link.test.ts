@@ -34,11 +34,11 @@ describe('share links', () => {
       datasetUrl: 'https://example.org/data/pairs.jsonl',
       modelUrl: 'https://example.org/rm.rmlab.safetensors',
       screen: 'use' as const,
-      config: { ...DEFAULT_TRAIN_CONFIG, epochs: 1 },
+      config: { ...DEFAULT_TRAIN_CONFIG, epochs: 2 },
     };
     const hash = encodeSetup(setup);
     expect(hash).toBe(
-      'dataset-url=https%3A%2F%2Fexample.org%2Fdata%2Fpairs.jsonl&model-url=https%3A%2F%2Fexample.org%2Frm.rmlab.safetensors&screen=use&epochs=1',
+      'dataset-url=https%3A%2F%2Fexample.org%2Fdata%2Fpairs.jsonl&model-url=https%3A%2F%2Fexample.org%2Frm.rmlab.safetensors&screen=use&epochs=2',
     );
     expect(decodeSetup(`#${hash}`)).toEqual(setup);
   });

@@ -385,6 +385,61 @@ export function confidentlyWrong(pairs: readonly ScoredPair[], limit = 10): Wron
 }
 
 // ---------------------------------------------------------------------------------------------
+// How strongly the reward tracks length
+
+export interface LengthTracking {
+  /** Held-out responses counted (both of every pair). */
+  n: number;
+  /** Pearson correlation of the reward with log(1 + response tokens before truncation); NaN for fewer than 3. */
+  correlation: number;
+  /** How often the model prefers the longer response of a pair of unequal lengths (strictly). */
+  prefersLonger: number;
+  /** Pairs of unequal lengths. */
+  unequalPairs: number;
+}
+
+/**
+ * How much the reward is a length detector: its correlation with log response length over the
+ * held-out responses (chosen and rejected alike; lengths before truncation, as the length term reads
+ * them), and the share of pairs where the model prefers the longer response. Undefined for runs
+ * stored before response lengths were recorded.
+ */
+export function lengthTracking(pairs: readonly ScoredPair[]): LengthTracking | undefined {
+  if (pairs.some((p) => p.meta.chosenResponseTokens === undefined || p.meta.rejectedResponseTokens === undefined))
+    return undefined;
+  const x: number[] = [];
+  const y: number[] = [];
+  let longer = 0;
+  let unequal = 0;
+  for (const p of pairs) {
+    const [lc, lr] = [p.meta.chosenResponseTokens!, p.meta.rejectedResponseTokens!];
+    x.push(p.chosen, p.rejected);
+    y.push(Math.log1p(lc), Math.log1p(lr));
+    if (lc === lr) continue;
+    unequal++;
+    if (lc > lr ? p.chosen > p.rejected : p.rejected > p.chosen) longer++;
+  }
+  return { n: x.length, correlation: pearson(x, y), prefersLonger: ratio(longer, unequal), unequalPairs: unequal };
+}
+
+/** Pearson's r; NaN when either side has no spread or there are fewer than 3 points. */
+export function pearson(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n < 3 || y.length !== n) return NaN;
+  const mx = x.reduce((s, v) => s + v, 0) / n;
+  const my = y.reduce((s, v) => s + v, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Everything for one evaluation
 
 export interface HeldOutAnalysis {
@@ -401,6 +456,8 @@ export interface HeldOutAnalysis {
     byLength: SliceAccuracy[];
     byPosition: SliceAccuracy[];
     confidentlyWrong: WrongPair[];
+    /** Undefined for runs stored before response lengths were recorded. */
+    length?: LengthTracking;
   };
 }
 
@@ -418,6 +475,7 @@ export function analyzeHeldOut(heldOut: readonly HeldOutMeta[] | undefined, poin
       byLength: accuracyByLengthDifference(scored),
       byPosition: accuracyByPosition(scored),
       confidentlyWrong: confidentlyWrong(scored),
+      length: lengthTracking(scored),
     },
   };
 }

@@ -23,7 +23,16 @@ export interface ScoreOptions {
   onProgress?: (done: number, total: number) => void;
   /** Checked between batches: true stops scoring with a ScoringCancelled error. */
   shouldStop?: () => boolean;
+  /**
+   * 'reward' (default): the whole reward. 'quality': without the length term (reward-model.ts), for
+   * a model that has one, e.g. an ODIN model whose quality part was trained to ignore length.
+   */
+  part?: RewardPart;
+  /** The responses' token counts before truncation, aligned with the sequences (needed by a model with a length term). */
+  responseTokens?: readonly number[];
 }
+
+export type RewardPart = 'reward' | 'quality';
 
 export class ScoringCancelled extends Error {
   constructor() {
@@ -46,8 +55,13 @@ export async function scoreTexts(
   items: readonly ScoreItem[],
   options: ScoreOptions,
 ): Promise<Float32Array> {
-  const sequences = items.map((it) => tokenizer.encodePair(it.prompt, it.response, options.maxLength).ids);
-  return scoreSequences(model, sequences, tokenizer.special.pad, options);
+  const encoded = items.map((it) => tokenizer.encodePair(it.prompt, it.response, options.maxLength));
+  return scoreSequences(
+    model,
+    encoded.map((e) => e.ids),
+    tokenizer.special.pad,
+    { ...options, responseTokens: encoded.map((e) => e.responseTokens) },
+  );
 }
 
 /** Rewards of tokenized sequences ([CLS] prompt [SEP] response [SEP]), in their order. */
@@ -64,7 +78,8 @@ export async function scoreSequences(
     if (options.shouldStop?.()) throw new ScoringCancelled();
     const rows = order.slice(start, start + batchSize);
     const batch = rows.map((i) => sequences[i]!);
-    const scored = await scoreBatch(model, batch, options.maxLength, padId);
+    const lengths = options.responseTokens && rows.map((i) => options.responseTokens![i]!);
+    const scored = await scoreBatch(model, batch, lengths, options.maxLength, padId, options.part ?? 'reward');
     rows.forEach((i, k) => (rewards[i] = scored[k]!));
     options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
   }
@@ -75,8 +90,10 @@ export async function scoreSequences(
 async function scoreBatch(
   model: RewardModel,
   sequences: readonly Int32Array[],
+  responseTokens: readonly number[] | undefined,
   maxLength: number,
   padId: number,
+  part: RewardPart,
 ): Promise<Float32Array> {
   const T = bucketFor(Math.max(...sequences.map((s) => s.length)), maxLength);
   const B = sequences.length;
@@ -86,7 +103,14 @@ async function scoreBatch(
     ids.set(s, row * T);
     mask.fill(1, row * T, row * T + s.length);
   });
-  const rewards = tf.tidy(() => model.rewards(tf.tensor2d(ids, [B, T], 'int32'), tf.tensor2d(mask, [B, T], 'float32'))); // [B]
+  const rewards = tf.tidy(() => {
+    const parts = model.rewardParts(
+      tf.tensor2d(ids, [B, T], 'int32'),
+      tf.tensor2d(mask, [B, T], 'float32'),
+      responseTokens && tf.tensor1d([...responseTokens], 'float32'),
+    );
+    return part === 'quality' || !parts.length ? parts.quality : tf.add(parts.quality, parts.length);
+  }); // [B]
   try {
     return (await rewards.data()) as Float32Array;
   } finally {

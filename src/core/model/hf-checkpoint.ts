@@ -247,6 +247,12 @@ export function toHuggingFaceSequenceClassification(
         "BertForSequenceClassification pools through [CLS] and its pooler only; export RM Lab's model file instead",
     );
   }
+  if (spec.length === 'term' || spec.length === 'odin') {
+    throw new Error(
+      "this model's reward has a length term (a weight on log response length), which HF's " +
+        "BertForSequenceClassification has no place for; export RM Lab's model file instead",
+    );
+  }
   const b = spec.bert;
   const config = {
     architectures: ['BertForSequenceClassification'],

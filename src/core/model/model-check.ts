@@ -48,7 +48,8 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
   };
   if (s.encoder === 'builtin-transformer') {
     const t = section('transformer');
-    for (const key of ['vocabSize', 'maxLength', 'dModel', 'nLayers', 'nHeads', 'dFF']) whole(t, 'transformer', key);
+    for (const key of ['vocabSize', 'maxLength', 'dModel', 'nHeads', 'dFF']) whole(t, 'transformer', key);
+    whole(t, 'transformer', 'nLayers', 0); // 0: a bag of words, the default built-in model
     oneOf(t.pooling, 'transformer.pooling', POOLINGS);
     if ((t.dModel as number) % (t.nHeads as number) !== 0) {
       throw new Error(`${where}: the spec's dModel ${t.dModel} is not divisible by its nHeads ${t.nHeads}`);
@@ -80,6 +81,7 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
     throw new Error(`${where}: its encoder ${shown(s.encoder)} is not one RM Lab builds (builtin-transformer or bert)`);
   }
   oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
+  if (s.length !== undefined) oneOf(s.length, 'length', ['off', 'term', 'odin']);
   return spec as ModelSpec;
 }
 

@@ -1,5 +1,11 @@
 // A reward model: an encoder plus a linear head that maps its pooled vector to one scalar,
-// the reward r(prompt, response).
+// the reward r(prompt, response), and optionally a length term beside it:
+//   r = head(encoder(prompt, response)) + w * LENGTH_SCALE * log(1 + n)
+// where n is the response's token count before truncation. The length term lets the model learn
+// how much length matters even when Max tokens cuts the text (the encoder then cannot see length),
+// and keeps that part of the reward apart: head(...) is the "quality" part, which scoring can use
+// alone. Under ODIN (Chen et al. 2024) the quality part is also trained to be uncorrelated with
+// length (loss.ts lengthCorrelationPenalty), so length goes through the length term only.
 import * as tf from '@tensorflow/tfjs';
 import { BertEncoder, bertParams } from './encoders/bert.ts';
 import type { BertConfig } from './encoders/bert-config.ts';
@@ -14,11 +20,27 @@ import {
 /** Everything needed to rebuild a model's shape; its weights travel separately. */
 export type ModelSpec = BuiltinModelSpec | BertModelSpec;
 
+/**
+ * How response length enters the reward: 'off' (only through what the encoder reads), 'term' (a
+ * learned weight on log length, added to the head's reward) or 'odin' (the same term, with the
+ * head's reward decorrelated from length while training). Absent in older models: 'off'.
+ */
+export type LengthReward = 'off' | 'term' | 'odin';
+
+/**
+ * log(1 + n) is multiplied by this before its weight: the weight starts at 0 and AdamW moves each
+ * weight by about the learning rate a step, so unscaled it would need thousands of steps to reach
+ * the size length deserves (a reward gap of ~1 for responses twice as long). Scaled, it moves at the
+ * pace of a learning rate 32 times the model's, reaching that size within an epoch of the demo data.
+ */
+export const LENGTH_SCALE = 32;
+
 /** The built-in transformer over the built-in WordPiece vocabulary (bundled: no download). */
 export interface BuiltinModelSpec {
   encoder: 'builtin-transformer';
   tokenizer: 'builtin';
   transformer: TransformerConfig;
+  length?: LengthReward;
 }
 
 /**
@@ -32,6 +54,13 @@ export interface BertModelSpec {
   pooling: Pooling;
   /** Where the pretrained encoder came from: a Hub model id, a URL or 'folder:<name>'. */
   source: string;
+  length?: LengthReward;
+}
+
+/** A model's rewards in their two parts: the head's (quality) and the length term's (absent when it has none). */
+export interface RewardParts {
+  quality: tf.Tensor1D;
+  length?: tf.Tensor1D;
 }
 
 /** A Hugging Face tokenizer as files: tokenizer.json and, when the model has one, tokenizer_config.json. */
@@ -63,6 +92,8 @@ export class RewardModel {
     this.params.set('head.weight', tf.variable(headInit));
     this.params.set('head.bias', tf.variable(biasInit));
     tf.dispose([headInit, biasInit]); // the variables hold their own copies
+    // Starts at 0: the model begins blind to length, as it does without the term.
+    if (hasLengthTerm(spec)) this.params.set('length.weight', tf.variable(tf.zeros([1])));
   }
 
   /**
@@ -95,7 +126,7 @@ export class RewardModel {
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */
   static fromWeights(spec: ModelSpec, weights: NamedWeight[]): RewardModel {
     checkWeightsFit(spec, weights, 'the model');
-    const isHead = (w: NamedWeight) => w.name.startsWith('head.');
+    const isHead = (w: NamedWeight) => isOwnWeight(w.name);
     // A BERT's encoder is built straight from its weights (no random draw of a large model to overwrite).
     const bert = spec.encoder === 'bert';
     const model = bert
@@ -114,11 +145,29 @@ export class RewardModel {
     return model;
   }
 
-  /** ids [B, T], mask [B, T] -> rewards [B] */
-  rewards(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D {
+  /**
+   * ids [B, T], mask [B, T], responseLength [B] (token counts before truncation; needed only by a
+   * model with a length term) -> rewards [B]
+   */
+  rewards(ids: tf.Tensor2D, mask: tf.Tensor2D, responseLength?: tf.Tensor1D): tf.Tensor1D {
+    const { quality, length } = this.rewardParts(ids, mask, responseLength);
+    return length ? tf.add(quality, length) : quality;
+  }
+
+  /** The reward's parts (see the file's head); their sum is `rewards`. */
+  rewardParts(ids: tf.Tensor2D, mask: tf.Tensor2D, responseLength?: tf.Tensor1D): RewardParts {
     const pooled = this.encoder.encode(ids, mask); // [B, D]
     const r = tf.add(tf.matMul(pooled, this.param('head.weight')), this.param('head.bias')); // [B, 1]
-    return tf.reshape(r, [-1]);
+    const quality = tf.reshape(r, [-1]) as tf.Tensor1D; // [B]
+    if (!hasLengthTerm(this.spec)) return { quality };
+    if (!responseLength) throw new Error("this model's reward has a length term: give the responses' token counts");
+    const length = tf.mul(tf.mul(this.param('length.weight'), LENGTH_SCALE), tf.log1p(responseLength)) as tf.Tensor1D; // [B]
+    return { quality, length };
+  }
+
+  /** Whether the reward has a length term (and so needs response lengths). */
+  get hasLengthTerm(): boolean {
+    return hasLengthTerm(this.spec);
   }
 
   get trainableVariables(): tf.Variable[] {
@@ -140,7 +189,7 @@ export class RewardModel {
   private assign(weights: NamedWeight[], headOnly: boolean): void {
     const byName = new Map(weights.map((w) => [w.name, w]));
     for (const [name, v] of this.params) {
-      if (headOnly && !name.startsWith('head.')) continue;
+      if (headOnly && !isOwnWeight(name)) continue;
       const w = byName.get(name);
       if (!w) throw new Error(`weights have no tensor ${name}`);
       if (w.shape.join('x') !== v.shape.join('x')) {
@@ -161,6 +210,21 @@ export class RewardModel {
   }
 }
 
+/** The reward model's own weights, beside the encoder's: the head and the length term. */
+function isOwnWeight(name: string): boolean {
+  return name.startsWith('head.') || name.startsWith('length.');
+}
+
+/** The spec with the training form's length choice in it ('off' leaves it out, as older models have it). */
+export function withLengthReward<S extends ModelSpec>(spec: S, choice: LengthReward | undefined): S {
+  const { length: _old, ...rest } = spec;
+  return (choice && choice !== 'off' ? { ...rest, length: choice } : rest) as S;
+}
+
+export function hasLengthTerm(spec: ModelSpec): boolean {
+  return spec.length === 'term' || spec.length === 'odin';
+}
+
 /** Every weight a model of this spec has, by name and shape: the encoder's, then the head's. */
 export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[] {
   const encoder = spec.encoder === 'bert' ? bertParams(spec.bert, spec.pooling) : transformerParams(spec.transformer);
@@ -169,6 +233,7 @@ export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[
     ...encoder.map(({ name, shape }) => ({ name, shape })),
     { name: 'head.weight', shape: [D, 1] },
     { name: 'head.bias', shape: [1] },
+    ...(hasLengthTerm(spec) ? [{ name: 'length.weight', shape: [1] }] : []),
   ];
 }
 
@@ -216,12 +281,20 @@ export function checkWeightsFit(spec: ModelSpec, weights: readonly NamedWeight[]
 
 /** The built-in encoder's spec for the training form's model fields (its other fields do not shape the model). */
 export function modelSpecFor(
-  config: { maxLength: number; dModel: number; nLayers: number; nHeads: number; pooling: Pooling },
+  config: {
+    maxLength: number;
+    dModel: number;
+    nLayers: number;
+    nHeads: number;
+    pooling: Pooling;
+    lengthReward?: LengthReward;
+  },
   vocabSize: number,
 ): BuiltinModelSpec {
   return {
     encoder: 'builtin-transformer',
     tokenizer: 'builtin',
+    ...(config.lengthReward && config.lengthReward !== 'off' ? { length: config.lengthReward } : {}),
     transformer: {
       vocabSize,
       maxLength: config.maxLength,

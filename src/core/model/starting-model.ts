@@ -4,7 +4,14 @@
 // disk), or a resumed run's checkpoint. The weights are made by `create`, once the caller has chosen
 // the tfjs backend they must live on.
 import { checkMaxLength, type PretrainedEncoder } from './pretrained.ts';
-import { modelSpecFor, RewardModel, type ModelSpec, type NamedWeight, type TokenizerFiles } from './reward-model.ts';
+import {
+  modelSpecFor,
+  RewardModel,
+  withLengthReward,
+  type ModelSpec,
+  type NamedWeight,
+  type TokenizerFiles,
+} from './reward-model.ts';
 import { builtinTokenizer, tokenizerFor, type PairTokenizer } from './tokenizer.ts';
 import { loadBuiltinWordVectors } from './word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../train/config.ts';
@@ -54,10 +61,11 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
   }
   const encoder = await options.openPretrained(config.encoder, config.pooling);
   checkMaxLength(encoder.spec, config.maxLength, options.maxLengthName);
+  const spec = withLengthReward(encoder.spec, config.lengthReward);
   return {
-    spec: encoder.spec,
-    tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
+    spec,
+    tokenizer: tokenizerFor(spec, encoder.tokenizer),
     tokenizerFiles: encoder.tokenizer,
-    create: async () => RewardModel.fromPretrained(encoder.spec, encoder.weights, config.seed),
+    create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed),
   };
 }

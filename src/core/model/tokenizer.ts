@@ -13,6 +13,8 @@ export interface EncodedPair {
   ids: Int32Array;
   /** Whether anything was cut to fit maxLength. */
   truncated: boolean;
+  /** The response's token count before truncation: what the length term reads (reward-model.ts). */
+  responseTokens: number;
 }
 
 export interface SpecialTokens {
@@ -68,13 +70,14 @@ export class PairTokenizer {
     let p = Array.from(promptIds);
     let r = Array.from(responseIds);
     const truncated = p.length + r.length > budget;
+    const responseTokens = r.length;
     if (truncated) {
       const responseBudget = Math.max(Math.ceil(budget / 2), budget - p.length);
       r = r.slice(0, responseBudget);
       p = p.slice(Math.max(0, p.length - (budget - r.length)));
     }
     const { cls, sep } = this.special;
-    return { ids: Int32Array.from([cls, ...p, sep, ...r, sep]), truncated };
+    return { ids: Int32Array.from([cls, ...p, sep, ...r, sep]), truncated, responseTokens };
   }
 
   /** The tokenizer's own encoding of a pair, its post-processor's special tokens included (for tests and checks). */

@@ -19,6 +19,12 @@ export interface TokenizedPair {
   /** [CLS] prompt [SEP] rejected [SEP] (for a tie: response B) */
   rejected: Int32Array;
   margin: number;
+  /**
+   * Token counts of the chosen and rejected responses before truncation: the length term's input
+   * (reward-model.ts). prepareTrainingData always sets them; a model without a length term ignores them.
+   */
+  chosenLength?: number;
+  rejectedLength?: number;
   /** Soft targets from votes, or a tie; omitted: the chosen response wins. */
   outcome?: Outcome;
   /** Sample weight in the loss (a derived pair's rule weight, see loss.ts); omitted: 1. */
@@ -43,6 +49,8 @@ export interface PairBatch {
   /** [2B, T]: the B chosen sequences, then the B rejected ones, so one encoder pass scores both. */
   ids: tf.Tensor2D;
   mask: tf.Tensor2D;
+  /** [2B]: each row's response token count before truncation, in the rows' order (when every pair has them). */
+  responseLength?: tf.Tensor1D;
   margin: tf.Tensor1D;
   /** [B] each: the weights of the three outcomes (see loss.ts). */
   outcome: { chosen: tf.Tensor1D; rejected: tf.Tensor1D; tie: tf.Tensor1D };
@@ -66,6 +74,14 @@ export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: numb
   return {
     ids: tf.tensor2d(ids, [sequences.length, T], 'int32'),
     mask: tf.tensor2d(mask, [sequences.length, T], 'float32'),
+    ...(pairs.every((p) => p.chosenLength !== undefined && p.rejectedLength !== undefined)
+      ? {
+          responseLength: tf.tensor1d(
+            [...pairs.map((p) => p.chosenLength!), ...pairs.map((p) => p.rejectedLength!)],
+            'float32',
+          ),
+        }
+      : {}),
     margin: tf.tensor1d(
       pairs.map((p) => p.margin),
       'float32',
@@ -97,5 +113,15 @@ export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: numb
 }
 
 export function disposeBatch(b: PairBatch): void {
-  tf.dispose([b.ids, b.mask, b.margin, b.outcome.chosen, b.outcome.rejected, b.outcome.tie, b.decisive, b.weight]);
+  tf.dispose([
+    b.ids,
+    b.mask,
+    ...(b.responseLength ? [b.responseLength] : []),
+    b.margin,
+    b.outcome.chosen,
+    b.outcome.rejected,
+    b.outcome.tie,
+    b.decisive,
+    b.weight,
+  ]);
 }

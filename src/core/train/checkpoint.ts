@@ -66,7 +66,9 @@ async function copyWeights(model: RewardModel): Promise<NamedWeight[]> {
 /** The optimizer's moments named `<parameter>/m` (all of them), then `<parameter>/v`, in the model's order. */
 async function captureOptimizer(model: RewardModel, optimizer: AdamW): Promise<OptimizerState> {
   const { iterations, accBeta1, accBeta2, moments } = await optimizer.save();
-  const params = [...model.params];
+  // The optimizer's own variables: all the model's, or fewer when some are frozen (embeddingTraining).
+  const nameOf = new Map([...model.params].map(([name, v]) => [v, name]));
+  const params = optimizer.trained.map((v) => [nameOf.get(v)!, v] as const);
   const named = (kind: 'm' | 'v'): NamedWeight[] =>
     moments.map((mv, i) => {
       const [name, v] = params[i]!;
@@ -77,14 +79,16 @@ async function captureOptimizer(model: RewardModel, optimizer: AdamW): Promise<O
 
 /**
  * Puts a saved state into a fresh model and a fresh optimizer (one that has not stepped yet), made
- * for the model's trainableVariables.
+ * for the model's trainableVariables (or those of them not frozen).
  */
 export function restoreState(model: RewardModel, optimizer: AdamW, state: TrainState): void {
   model.setWeights(state.weights);
   const { optimizer: saved } = state;
   if (saved.kind !== 'adam') throw new Error(`cannot restore a ${String(saved.kind)} optimizer into Adam`);
   const byName = new Map(saved.moments.map((m) => [m.name, m]));
-  const moments = [...model.params].map(([param, v]) => {
+  const nameOf = new Map([...model.params].map(([name, v]) => [v, name]));
+  const moments = optimizer.trained.map((v) => {
+    const param = nameOf.get(v)!;
     const take = (kind: 'm' | 'v') => {
       const m = byName.get(`${param}/${kind}`);
       if (!m) throw new Error(`the checkpoint has no Adam moment ${param}/${kind}`);

@@ -11,7 +11,7 @@
 // outcome's own weight. Both-bad votes say nothing about the order and are not counted.
 import { isDecisive, textOf, type Pair, type Votes } from '../data/pair.ts';
 import { planSplit, type Stratify } from '../data/split.ts';
-import type { PairTokenizer } from '../model/tokenizer.ts';
+import type { EncodedPair, PairTokenizer } from '../model/tokenizer.ts';
 import type { Outcome, TokenizedPair } from './batch.ts';
 import type { TieModel } from './loss.ts';
 import type { DataCounts, HeldOutMeta, TieMeta } from './events.ts';
@@ -24,6 +24,9 @@ export interface HeldOutPair extends TokenizedPair {
 export interface HeldOutTie {
   a: Int32Array;
   b: Int32Array;
+  /** Response token counts before truncation. */
+  aLength: number;
+  bLength: number;
   meta: TieMeta;
 }
 
@@ -87,6 +90,22 @@ export interface PairTokenIds {
   b: ArrayLike<number>;
 }
 
+/** Two encoded responses as a training pair, with their lengths before truncation (the length term's input). */
+function tokenizedPair(c: EncodedPair, r: EncodedPair, margin: number): TokenizedPair {
+  return { chosen: c.ids, rejected: r.ids, chosenLength: c.responseTokens, rejectedLength: r.responseTokens, margin };
+}
+
+function heldOutMeta(pairId: string, chosenSide: 'a' | 'b', c: EncodedPair, r: EncodedPair): HeldOutMeta {
+  return {
+    pairId,
+    chosenSide,
+    chosenTokens: c.ids.length,
+    rejectedTokens: r.ids.length,
+    chosenResponseTokens: c.responseTokens,
+    rejectedResponseTokens: r.responseTokens,
+  };
+}
+
 /**
  * `tokens`, where given, holds pairs' token ids by pair id: those pairs are not tokenized again, only
  * cut to maxLength (the same sequences encodePair would give).
@@ -124,12 +143,14 @@ export function prepareTrainingData(
         const a = encode(pair, 'a');
         const b = encode(pair, 'b');
         if (heldOutSide) {
-          heldOutTies.push({ a: a.ids, b: b.ids, meta: { pairId: pair.id, taskType: pair.taskType } });
+          const { chosen, rejected, chosenLength, rejectedLength } = tokenizedPair(a, b, 0);
+          const meta = { pairId: pair.id, taskType: pair.taskType };
+          heldOutTies.push({ a: chosen, b: rejected, aLength: chosenLength!, bLength: rejectedLength!, meta });
         } else {
           if (a.truncated || b.truncated) counts.truncated++;
           const outcome = (soft && pair.votes && votesOutcome(pair.votes, 'a', ties)) || TIE;
           if (outcome !== TIE) counts.softTargets++;
-          train.push({ chosen: a.ids, rejected: b.ids, margin: 0, outcome });
+          train.push({ ...tokenizedPair(a, b, 0), outcome });
           counts.tiesTrained++;
         }
       } else counts.bothBad++;
@@ -138,17 +159,12 @@ export function prepareTrainingData(
     const c = encode(pair, pair.winner === 'a' ? 'a' : 'b');
     const r = encode(pair, pair.winner === 'a' ? 'b' : 'a');
     if (c.truncated || r.truncated) counts.truncated++;
-    const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
+    const tokenized = tokenizedPair(c, r, pair.margin ?? 0);
     if (options.sampleWeights !== 'off' && pair.weight !== undefined && pair.weight !== 1)
       tokenized.weight = pair.weight;
     const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
-      const meta: HeldOutMeta = {
-        pairId: pair.id,
-        chosenSide: pair.winner === 'a' ? 'a' : 'b',
-        chosenTokens: c.ids.length,
-        rejectedTokens: r.ids.length,
-      };
+      const meta = heldOutMeta(pair.id, pair.winner === 'a' ? 'a' : 'b', c, r);
       if (pair.taskType !== undefined) meta.taskType = pair.taskType;
       if (pair.votes) meta.votes = pair.votes;
       heldOut.push({ ...tokenized, meta });

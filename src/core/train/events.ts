@@ -31,6 +31,9 @@ export interface HeldOutMeta {
   /** Token lengths of [CLS] prompt [SEP] response [SEP], after truncation. */
   chosenTokens: number;
   rejectedTokens: number;
+  /** The responses' own token counts before truncation (the length term's input). Absent in older runs. */
+  chosenResponseTokens?: number;
+  rejectedResponseTokens?: number;
   taskType?: string;
   /** The annotators' votes, where the data has several (unanimous vs split pairs). */
   votes?: Votes;

@@ -45,6 +45,8 @@ export interface LossOptions {
   tieNu: number;
   /** TRL's center_rewards_coefficient; 0 turns centering off. */
   centerRewards: number;
+  /** ODIN's decorrelation weight (lengthCorrelationPenalty), for models whose length term is 'odin'. */
+  odinWeight?: number;
 }
 
 export const BRADLEY_TERRY: LossOptions = { ties: 'drop', tieNu: 1, centerRewards: 0 };
@@ -125,3 +127,24 @@ export function decisiveCorrect(rChosen: tf.Tensor1D, rRejected: tf.Tensor1D, de
       ]) as tf.Tensor1D,
   );
 }
+
+/**
+ * ODIN's decorrelation penalty (Chen et al. 2024, "ODIN: Disentangled Reward Mitigates Hacking in
+ * RLHF"): |Pearson correlation| between the quality part of the rewards and log response length
+ * over a batch's responses (chosen and rejected together), [N] each -> a scalar in [0, 1].
+ * The paper also rewards the length head's correlation with length; here the length part is
+ * w * log(1 + n) itself (reward-model.ts), whose correlation with log length is exactly 1 whatever
+ * w is, so that half of the penalty is a constant and left out. A batch whose lengths (or rewards)
+ * are all equal has no correlation to measure: EPS keeps the ratio finite, and the penalty is ~0.
+ */
+export function lengthCorrelationPenalty(quality: tf.Tensor1D, logLength: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const q = tf.sub(quality, tf.mean(quality));
+    const l = tf.sub(logLength, tf.mean(logLength));
+    const cov = tf.sum(tf.mul(q, l));
+    const norms = tf.sqrt(tf.add(tf.mul(tf.sum(tf.square(q)), tf.sum(tf.square(l))), CORRELATION_EPS));
+    return tf.abs(tf.div(cov, norms)) as tf.Scalar;
+  });
+}
+
+const CORRELATION_EPS = 1e-12;

@@ -79,6 +79,11 @@ export class AdamW {
     return new AdamW(variables, weightDecay, maxGradNorm, kernel);
   }
 
+  /** The variables this optimizer updates, in its order (a checkpoint names their moments by them). */
+  get trained(): readonly tf.Variable[] {
+    return this.variables;
+  }
+
   /** Which implementation runs: for the backend probe and the benchmarks. */
   get implementation(): 'webgpu-kernel' | 'plain' {
     return this.kernel ? 'webgpu-kernel' : 'plain';

@@ -16,11 +16,11 @@
 // checkpoint.ts) are read back only every `checkpointEvery` steps, at a pause and at the end.
 import * as tf from '@tensorflow/tfjs';
 import type { RewardModel } from '../model/reward-model.ts';
-import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
+import { disposeBatch, makeBatch, type PairBatch, type TokenizedPair } from './batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
-import { decisiveCorrect, pairLosses, weightedLossShare, type LossOptions } from './loss.ts';
+import { decisiveCorrect, lengthCorrelationPenalty, pairLosses, weightedLossShare, type LossOptions } from './loss.ts';
 import { checkKernels } from '../model/ops/webgpu/program.ts';
 import { AdamW } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
@@ -69,7 +69,7 @@ type Hyper = Pick<
   Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
 
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
-type LossField = 'ties' | 'tieNu' | 'centerRewards';
+type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining';
 
 /** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
@@ -148,9 +148,9 @@ export async function trainRewardModel(
     heldOutTies: data.heldOutTies.map((t) => t.meta),
   });
 
-  const vars = model.trainableVariables;
+  const vars = trainedVariables(model, config.embeddingTraining);
   const optimizer = await optimizerFor(vars, config);
-  const loss: LossOptions = { ties: config.ties, tieNu: config.tieNu, centerRewards: config.centerRewards };
+  const loss: LossOptions = lossOptionsOf(config);
   const step_ = pairsPerStep(config);
   const pending: PendingStep[] = [];
   let lastEval: EvalPoint | undefined;
@@ -317,6 +317,7 @@ export function trainStep(
   // The step's loss is the weighted mean over its pairs, sum(w_i l_i) / sum(w_i) (see loss.ts); with
   // every weight 1 (the default) it is the plain mean.
   const weightTotal = microBatches.reduce((n, b) => n + b.reduce((m, p) => m + (p.weight ?? 1), 0), 0);
+  const pairCount = microBatches.reduce((n, b) => n + b.length, 0);
   let grads: tf.NamedTensorMap | undefined;
   let lossSum: tf.Scalar | undefined;
   let correct: tf.Tensor1D | undefined; // [correct, decisive pairs]
@@ -333,13 +334,11 @@ export function trainStep(
       try {
         let microCorrect: tf.Tensor1D | undefined;
         const { value, grads: microGrads } = tf.variableGrads(() => {
-          const rewards = model.rewards(batch.ids, batch.mask); // [2b]: chosen rows, then rejected rows
+          const { total, rewards } = microBatchLoss(model, batch, loss, pairCount, weightTotal);
           rewardParts.push(tf.keep(rewards));
           const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
           microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
-          // Summed here and divided by the whole step's weight: the weighted mean over the effective batch.
-          const losses = pairLosses(rc, rr, batch.margin, batch.outcome, loss); // [b]
-          return weightedLossShare(losses, batch.weight, weightTotal);
+          return total;
         }, vars);
         lossSum = add(lossSum, value);
         correct = add(correct, microCorrect!);
@@ -367,6 +366,42 @@ export function trainStep(
   }
 }
 
+function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainConfig, LossField>): LossOptions {
+  return { ties, tieNu, centerRewards, odinWeight };
+}
+
+/** The variables the optimizer updates: frozen word embeddings keep their starting vectors (and get no Adam state). */
+function trainedVariables(model: RewardModel, embeddings: TrainConfig['embeddingTraining']): tf.Variable[] {
+  const frozen = embeddings === 'freeze' ? new Set(['embeddings.word']) : new Set<string>();
+  return [...model.params].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
+}
+
+/**
+ * A micro-batch's share of its step's loss, and the rewards [2b] (chosen rows, then rejected rows).
+ * The pair losses are weighted by their sample weights, summed and divided by the whole step's
+ * weight (`weightTotal`; with every weight 1, the step's pair count `pairCount`), so micro-batches add
+ * up to the weighted mean over the effective batch (loss.ts weightedLossShare). A model whose
+ * length term is 'odin' adds odinWeight x ODIN's penalty (lengthCorrelationPenalty) on the quality
+ * part of this micro-batch's rewards, weighted by its share of the step's pairs.
+ */
+export function microBatchLoss(
+  model: RewardModel,
+  batch: PairBatch,
+  loss: LossOptions,
+  pairCount: number,
+  weightTotal = pairCount,
+): { total: tf.Scalar; rewards: tf.Tensor1D } {
+  const parts = model.rewardParts(batch.ids, batch.mask, batch.responseLength); // [2b] each
+  const rewards = parts.length ? (tf.add(parts.quality, parts.length) as tf.Tensor1D) : parts.quality;
+  const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
+  let total = weightedLossShare(pairLosses(rc, rr, batch.margin, batch.outcome, loss), batch.weight, weightTotal);
+  if (model.spec.length === 'odin' && (loss.odinWeight ?? 0) > 0 && batch.responseLength) {
+    const penalty = lengthCorrelationPenalty(parts.quality, tf.log1p(batch.responseLength));
+    total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * batch.size) / pairCount));
+  }
+  return { total, rewards };
+}
+
 /** Scores the held-out pairs (and ties) and reads the rewards back once. */
 export async function evaluate(
   model: RewardModel,
@@ -377,7 +412,13 @@ export async function evaluate(
   step: number,
 ): Promise<EvalPoint> {
   // Ties go through the same batches: their A response in the "chosen" rows, B in the "rejected" ones.
-  const ties: TokenizedPair[] = data.heldOutTies.map((t) => ({ chosen: t.a, rejected: t.b, margin: 0 }));
+  const ties: TokenizedPair[] = data.heldOutTies.map((t) => ({
+    chosen: t.a,
+    rejected: t.b,
+    chosenLength: t.aLength,
+    rejectedLength: t.bLength,
+    margin: 0,
+  }));
   const [pairs, tied] = await scoreSplit(
     [...data.heldOut, ...ties],
     data.heldOut.length,
@@ -408,7 +449,7 @@ async function scoreSplit(
   const parts: tf.Tensor1D[] = [];
   for (let start = 0; start < all.length; start += batchSize) {
     const batch = makeBatch(all.slice(start, start + batchSize), maxLength, padId);
-    parts.push(tf.tidy(() => model.rewards(batch.ids, batch.mask)));
+    parts.push(tf.tidy(() => model.rewards(batch.ids, batch.mask, batch.responseLength)));
     disposeBatch(batch);
   }
   const values = await Promise.all(parts.map((p) => p.data()));

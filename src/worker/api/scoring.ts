@@ -1,6 +1,6 @@
 // The worker's playground calls: one loaded model (ScoringSession) scoring typed responses, a JSONL
 // file of rows, or the regression of model versions.
-import type { ScoreItem } from '../../core/eval/score.ts';
+import type { RewardPart, ScoreItem } from '../../core/eval/score.ts';
 import {
   ScoringSession,
   type BatchScoreResult,
@@ -19,6 +19,11 @@ export function scoringApi(scoring: ScoringSession) {
 
     unloadModel(): void {
       scoring.unload();
+    },
+
+    /** Whether scoring gives the whole reward or its quality part (without the length term) from now on. */
+    setRewardPart(part: RewardPart): void {
+      scoring.setPart(part);
     },
 
     /** Rewards of (prompt, response) items from the loaded model, in their order. */
