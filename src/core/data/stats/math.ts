@@ -97,11 +97,20 @@ export function zFor(confidence: number): number {
  */
 export function wilsonInterval(successes: number, n: number, confidence = 0.95): Interval {
   checkCounts(successes, n);
+  return wilsonShare(successes, n, confidence);
+}
+
+/**
+ * The Wilson score interval above for a share k/n whose k need not be whole: a win rate with ties
+ * counted as half a win (the formula holds for any k in [0, n]). NaN bounds when n is 0.
+ */
+export function wilsonShare(k: number, n: number, confidence = 0.95): Interval {
+  if (!(k >= 0 && k <= n)) throw new RangeError(`need 0 <= k <= n (got ${k} of ${n})`);
   if (n === 0) return { lower: Number.NaN, upper: Number.NaN };
   const z = zFor(confidence);
   const z2 = z * z;
-  const centre = (successes + z2 / 2) / (n + z2);
-  const half = (z / (n + z2)) * Math.sqrt((successes * (n - successes)) / n + z2 / 4);
+  const centre = (k + z2 / 2) / (n + z2);
+  const half = (z / (n + z2)) * Math.sqrt((k * (n - k)) / n + z2 / 4);
   return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
 }
 
