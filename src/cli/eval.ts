@@ -2,6 +2,7 @@
 // overall and per task type, as one JSON object on stdout. A pair counts as correct when
 // reward(chosen) > reward(rejected), strictly (RewardBench's rule). With --split held-out (or
 // train), only that side of the split the model was trained with (its file's training options).
+import { keyedRecord } from '../core/data/keyed.ts';
 import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair.ts';
 import { planSplit } from '../core/data/split.ts';
 import { pairwiseMetrics } from '../core/eval/metrics.ts';
@@ -83,16 +84,12 @@ export async function evaluateFile(argv: string[]): Promise<number> {
     const rejected = rewards.slice(decisive.length);
     const margins = decisive.map((p) => p.margin ?? 0);
 
-    const byTaskType: Record<string, Slice> = {};
-    const groups = new Map<string, number[]>();
-    decisive.forEach((p, i) => {
-      const key = p.taskType ?? '(none)';
-      groups.set(key, [...(groups.get(key) ?? []), i]);
-    });
-    for (const [taskType, idx] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-      const pick = (xs: number[]) => idx.map((i) => xs[i]!);
-      byTaskType[taskType] = { pairs: idx.length, ...pairwiseMetrics(pick(chosen), pick(rejected), pick(margins)) };
-    }
+    const byTaskType = sliceByTaskType(
+      decisive.map((p) => p.taskType),
+      chosen,
+      rejected,
+      margins,
+    );
     const result = {
       model: parsed.values.model,
       data: data.name,
@@ -130,4 +127,32 @@ function pairsOnSide(pairs: Pair[], split: SplitChoice, trainConfig: Record<stri
   });
   const side = split === 'held-out' ? 'heldout' : 'train';
   return pairs.filter((p) => plan.sideOf(p) === side);
+}
+
+/**
+ * Metrics per task type ("(none)" for pairs without one), sorted by name. The object has no
+ * prototype: a task type "__proto__" or "constructor" is a key like any other (keyed.ts).
+ */
+export function sliceByTaskType(
+  taskTypes: readonly (string | undefined)[],
+  chosen: readonly number[],
+  rejected: readonly number[],
+  margins: readonly number[],
+): Record<string, Slice> {
+  const groups = new Map<string, number[]>();
+  taskTypes.forEach((taskType, i) => {
+    const key = taskType ?? '(none)';
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return keyedRecord(
+    [...groups]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([taskType, idx]) => {
+        const pick = (xs: readonly number[]) => idx.map((i) => xs[i]!);
+        return [
+          taskType,
+          { pairs: idx.length, ...pairwiseMetrics(pick(chosen), pick(rejected), pick(margins)) },
+        ] as const;
+      }),
+  );
 }
