@@ -7,9 +7,8 @@
 import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
-import { CHROMIUM_ARGS, chromiumPath } from '../tests/chromium.ts';
+import { launchChromium } from './worker-page.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const file = join(tmpdir(), `rm-lab-bench-${N}.jsonl`);
@@ -38,7 +37,7 @@ const bytes = statSync(file).size;
 
 await build({ logLevel: 'warn', build: { outDir: 'dist-bench', emptyOutDir: true } });
 const server = await preview({ logLevel: 'warn', build: { outDir: 'dist-bench' }, preview: { port: 0, open: false } });
-const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(server.resolvedUrls!.local[0]!);
@@ -92,7 +91,7 @@ try {
     () => page.getByText(`${N} of ${N} pairs`).waitFor({ timeout: 300_000 }),
   );
   const searchSeconds = await timed(
-    () => page.getByLabel('Search pairs').fill('99999:'),
+    () => page.getByLabel('Search pairs').fill(`${N - 1}:`),
     () => page.getByText(`1 of ${N} pairs`).waitFor({ timeout: 300_000 }),
   );
   await page.getByRole('list', { name: 'Pairs' }).evaluate((el) => (el.scrollTop = el.scrollHeight / 2));

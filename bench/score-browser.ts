@@ -8,21 +8,14 @@
 // is served) and its single-threaded SIMD build. Also times a single Score click (one response).
 //   npx tsx bench/score-browser.ts [rows]
 // Results: bench/results/score-browser.json, printed. Asserts nothing.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { CHROMIUM_ARGS, chromiumPath } from '../tests/chromium.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/core/train/config.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
-import { CROSS_ORIGIN_ISOLATION } from '../vite.config.ts';
+import { buildWorkerPage, launchChromium, measure, openWorkerPage, projectImport, serveFolder } from './worker-page.ts';
 
 const ROWS = Number(process.argv[2] ?? 4000);
-const ROOT = resolve('.');
-const PAGE_DIR = join(ROOT, 'node_modules/.cache/rm-lab-score-bench');
-const OUT_DIR = join(ROOT, 'dist-bench/score-browser');
 
 const vocabSize = builtinTokenizer().vocabSize;
 const d = DEFAULT_TRAIN_CONFIG;
@@ -54,25 +47,15 @@ for (let i = 0; rows.length < ROWS; i++) {
 }
 const jsonl = rows.join('\n') + '\n';
 
-const src = (p: string) => JSON.stringify(join(ROOT, p));
-const files: Record<string, string> = {
-  'index.html': `<!doctype html><meta charset="utf-8"><title>score bench</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>`,
-  'main.js': `
-window.measure = (request) => new Promise((resolve) => {
-  const worker = new Worker(new URL('./bench.worker.js', import.meta.url), { type: 'module' });
-  const done = (result) => { worker.terminate(); resolve(result); };
-  worker.onmessage = (e) => done(e.data);
-  worker.onerror = (e) => done({ error: 'worker error: ' + e.message });
-  worker.postMessage(request);
-});
-`,
-  'bench.worker.js': `
+// The worker each measure() call starts: it stores a model with random weights, then scores through
+// ScoringSession.
+const WORKER = `
 import * as tf from '@tensorflow/tfjs';
-import { wasmThreads } from ${src('src/worker/wasm-setup.ts')};
-import { RewardModel } from ${src('src/core/model/reward-model.ts')};
-import { openLabDB } from ${src('src/store/db.ts')};
-import { saveModelWithCard } from ${src('src/store/models.ts')};
-import { ScoringSession } from ${src('src/worker/scoring.ts')};
+import { wasmThreads } from ${projectImport('src/worker/wasm-setup.ts')};
+import { RewardModel } from ${projectImport('src/core/model/reward-model.ts')};
+import { openLabDB } from ${projectImport('src/store/db.ts')};
+import { saveModelWithCard } from ${projectImport('src/store/models.ts')};
+import { ScoringSession } from ${projectImport('src/worker/scoring.ts')};
 
 self.onmessage = async ({ data: request }) => {
   const env = { isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency };
@@ -125,67 +108,19 @@ self.onmessage = async ({ data: request }) => {
     self.postMessage({ ...env, error: String((error && error.message) || error) });
   }
 };
-`,
-};
+`;
 
-rmSync(PAGE_DIR, { recursive: true, force: true });
-mkdirSync(PAGE_DIR, { recursive: true });
-for (const [name, text] of Object.entries(files)) writeFileSync(join(PAGE_DIR, name), text);
-await build({
-  configFile: join(ROOT, 'vite.config.ts'),
-  root: PAGE_DIR,
-  publicDir: false,
-  logLevel: 'warn',
-  build: { outDir: OUT_DIR, emptyOutDir: true },
-});
+const outDir = await buildWorkerPage('score-browser', WORKER);
 
-/** A static server for the built page, with or without the cross-origin isolation headers. */
-function serve(isolated: boolean): Promise<{ server: Server; url: string }> {
-  const types: Record<string, string> = {
-    '.html': 'text/html',
-    '.js': 'text/javascript',
-    '.wasm': 'application/wasm',
-    '.json': 'application/json',
-  };
-  const server = createServer((req, res) => {
-    const path = normalize(join(OUT_DIR, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
-    const file = path.endsWith('/') ? join(path, 'index.html') : path;
-    if (!file.startsWith(OUT_DIR) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': types[extname(file)] ?? 'application/octet-stream',
-      ...(isolated ? CROSS_ORIGIN_ISOLATION : {}),
-    });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) =>
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      ok({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/` });
-    }),
-  );
-}
-
-const measure = (page: Page, request: object) =>
-  page.evaluate(
-    (r) => (window as unknown as { measure: (r: unknown) => Promise<Record<string, unknown>> }).measure(r),
-    request,
-  );
-
-const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+const browser = await launchChromium();
 const servers: Server[] = [];
 const results: Record<string, unknown>[] = [];
 const pageErrors: string[] = [];
 try {
   for (const isolated of [true, false]) {
-    const { server, url } = await serve(isolated);
+    const { server, url } = await serveFolder(outDir, isolated);
     servers.push(server);
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
-    await page.waitForFunction(() => 'measure' in window);
+    const page = await openWorkerPage(browser, url, pageErrors);
     for (const [name, t] of Object.entries(CONFIGS)) {
       const r = await measure(page, { name, transformer: t, jsonl });
       const row = { config: name, build: isolated ? 'wasm threaded SIMD' : 'wasm SIMD (single-threaded)', ...r };

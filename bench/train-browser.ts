@@ -7,23 +7,15 @@
 // sequence maxLength long), as the backend probe times them. Also times the 'auto' probe itself.
 //   npx tsx bench/train-browser.ts [steps]
 // Results: bench/results/train-browser.json, printed. Asserts nothing.
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { CHROMIUM_ARGS, chromiumPath } from '../tests/chromium.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/core/train/config.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
 import type { ProbeModel } from '../src/core/train/backend-probe.ts';
-import { CROSS_ORIGIN_ISOLATION } from '../vite.config.ts';
+import { buildWorkerPage, launchChromium, measure, openWorkerPage, projectImport, serveFolder } from './worker-page.ts';
 
 const STEPS = Number(process.argv[2] ?? 5);
-const ROOT = resolve('.');
-// Under node_modules so the page's bare imports resolve to the project's packages.
-const PAGE_DIR = join(ROOT, 'node_modules/.cache/rm-lab-train-bench');
-const OUT_DIR = join(ROOT, 'dist-bench/train-browser');
 
 const vocabSize = builtinTokenizer().vocabSize;
 const model = (dModel: number, nLayers: number, nHeads: number, maxLength: number, batchSize: number): ProbeModel => ({
@@ -36,25 +28,13 @@ const CONFIGS: Record<string, ProbeModel> = {
   tiny: model(16, 1, 2, 32, 16),
 };
 
-// The page: each measure() call starts a fresh worker, so every backend starts from nothing.
-const src = (p: string) => JSON.stringify(join(ROOT, p));
-const files: Record<string, string> = {
-  'index.html': `<!doctype html><meta charset="utf-8"><title>train bench</title><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>`,
-  'main.js': `
-window.measure = (request) => new Promise((resolve) => {
-  const worker = new Worker(new URL('./bench.worker.js', import.meta.url), { type: 'module' });
-  const done = (result) => { worker.terminate(); resolve(result); };
-  worker.onmessage = (e) => done(e.data);
-  worker.onerror = (e) => done({ error: 'worker error: ' + e.message });
-  worker.postMessage(request);
-});
-`,
-  'bench.worker.js': `
+// The worker each measure() call starts, so every backend starts from nothing.
+const WORKER = `
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { wasmThreads } from ${src('src/worker/wasm-setup.ts')};
-import { timeTrainingSteps } from ${src('src/core/train/backend-probe.ts')};
-import { selectBackend } from ${src('src/core/train/backend.ts')};
+import { wasmThreads } from ${projectImport('src/worker/wasm-setup.ts')};
+import { timeTrainingSteps } from ${projectImport('src/core/train/backend-probe.ts')};
+import { selectBackend } from ${projectImport('src/core/train/backend.ts')};
 
 const withTimeout = (promise, ms, what) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(what + ' took over ' + ms + ' ms')), ms))]);
@@ -105,49 +85,9 @@ self.onmessage = async ({ data: request }) => {
     self.postMessage({ ...env, error: String(error && error.message || error) });
   }
 };
-`,
-};
+`;
 
-rmSync(PAGE_DIR, { recursive: true, force: true });
-mkdirSync(PAGE_DIR, { recursive: true });
-for (const [name, text] of Object.entries(files)) writeFileSync(join(PAGE_DIR, name), text);
-await build({
-  configFile: join(ROOT, 'vite.config.ts'),
-  root: PAGE_DIR,
-  publicDir: false,
-  logLevel: 'warn',
-  build: { outDir: OUT_DIR, emptyOutDir: true },
-});
-
-/** A static server for the built page, with or without the cross-origin isolation headers. */
-function serve(isolated: boolean): Promise<{ server: Server; url: string }> {
-  const types: Record<string, string> = {
-    '.html': 'text/html',
-    '.js': 'text/javascript',
-    '.wasm': 'application/wasm',
-    '.css': 'text/css',
-    '.json': 'application/json',
-  };
-  const server = createServer((req, res) => {
-    const path = normalize(join(OUT_DIR, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
-    const file = path.endsWith('/') ? join(path, 'index.html') : path;
-    if (!file.startsWith(OUT_DIR) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'Content-Type': types[extname(file)] ?? 'application/octet-stream',
-      ...(isolated ? CROSS_ORIGIN_ISOLATION : {}),
-    });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) =>
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      ok({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/` });
-    }),
-  );
-}
+const outDir = await buildWorkerPage('train-browser', WORKER);
 
 interface Row {
   config: string;
@@ -170,13 +110,7 @@ interface Variant {
   steps: number;
 }
 
-const measure = (page: Page, request: object) =>
-  page.evaluate(
-    (r) => (window as unknown as { measure: (r: unknown) => Promise<Record<string, unknown>> }).measure(r),
-    request,
-  );
-
-const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+const browser = await launchChromium();
 const rows: Row[] = [];
 const matmul: Record<string, unknown>[] = [];
 const probes: Record<string, unknown>[] = [];
@@ -184,16 +118,9 @@ const servers: Server[] = [];
 const pageErrors: string[] = [];
 try {
   const open = async (isolated: boolean) => {
-    const { server, url } = await serve(isolated);
+    const { server, url } = await serveFolder(outDir, isolated);
     servers.push(server);
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
-    await page.waitForFunction(() => 'measure' in window);
-    return page;
+    return openWorkerPage(browser, url, pageErrors);
   };
   const pages = { true: await open(true), false: await open(false) };
   const isolation = {

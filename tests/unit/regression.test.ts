@@ -10,6 +10,7 @@ import {
   winRate,
   type ScoredPrompt,
 } from '../../src/core/eval/regression.ts';
+import { wilsonInterval, wilsonShare } from '../../src/core/data/stats/math.ts';
 
 const scored = (rewards: Record<string, number>, taskType?: string, i = 0): ScoredPrompt => ({
   prompt: `p${i}`,
@@ -42,6 +43,15 @@ describe('win rate, by hand', () => {
     expect(w.upper).toBe(1);
     // Wilson with k = n = 3: lower = n / (n + z²) = 0.43849
     expect(w.lower).toBeCloseTo(3 / (3 + 1.959964 ** 2), 5);
+  });
+
+  it('takes its interval from the one Wilson formula, which refuses a share outside [0, n]', () => {
+    // Whole counts give exactly the integer-checked interval; a half-win is allowed only here.
+    expect(wilsonShare(3, 7)).toEqual(wilsonInterval(3, 7));
+    expect(() => wilsonInterval(2.5, 4)).toThrow(RangeError);
+    expect(() => wilsonShare(5, 4)).toThrow(/0 <= k <= n/);
+    expect(() => wilsonShare(-0.5, 4)).toThrow(RangeError);
+    expect(() => wilsonShare(Number.NaN, 4)).toThrow(RangeError);
   });
 });
 

@@ -13,7 +13,7 @@
 //   where a percentile bootstrap collapses to a point.
 import { keyedRecord } from '../data/keyed.ts';
 import { textOf, type Pair } from '../data/pair.ts';
-import { zFor, type Interval } from '../data/stats/math.ts';
+import { wilsonShare, zFor, type Interval } from '../data/stats/math.ts';
 import type { RegressionRow } from './score-rows.ts';
 
 /** One prompt and the response of each version that answered it. */
@@ -155,16 +155,6 @@ export function versionMeans(scored: readonly ScoredPrompt[], confidence = 0.95)
       return { version, n, mean, lower: mean - half, upper: mean + half };
     })
     .sort((a, b) => b.mean - a.mean || a.version.localeCompare(b.version));
-}
-
-/** Wilson score interval for a share k/n where k may be a half-integer (ties counted half). */
-export function wilsonShare(k: number, n: number, confidence = 0.95): Interval {
-  if (n === 0) return { lower: Number.NaN, upper: Number.NaN };
-  const z = zFor(confidence);
-  const z2 = z * z;
-  const centre = (k + z2 / 2) / (n + z2);
-  const half = (z / (n + z2)) * Math.sqrt((k * (n - k)) / n + z2 / 4);
-  return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
 }
 
 /** The reward model's win rate of `x` over `y` on the prompts both answered; equal rewards count half. */

@@ -58,11 +58,7 @@ export function readText(record: JsonRecord, field: string): Text {
   const value = record[field];
   if (value === undefined) throw new FormatError(`"${field}" is missing`);
   if (typeof value === 'string') return value;
-  const expected = `"${field}" must be a string or a list of {role, content} messages`;
-  if (!Array.isArray(value)) throw new FormatError(`${expected} (got ${kindOf(value)})`);
-  const problem = messageListProblem(value);
-  if (problem !== undefined) throw new FormatError(`${expected} (${problem})`);
-  return (value as Message[]).map((m) => ({ ...m }));
+  return copiedMessages(value, `"${field}" must be a string or a list of {role, content} messages`);
 }
 
 /** A required plain string. */
@@ -115,7 +111,11 @@ export function extraFields(record: JsonRecord, known: ReadonlySet<string>): Rec
 export function readMessages(record: JsonRecord, field: string): Message[] {
   const value = record[field];
   if (value === undefined) throw new FormatError(`"${field}" is missing`);
-  const expected = `"${field}" must be a list of {role, content} messages`;
+  return copiedMessages(value, `"${field}" must be a list of {role, content} messages`);
+}
+
+/** A field's value as a list of messages, each copied; else a FormatError saying `expected` and what is wrong. */
+function copiedMessages(value: unknown, expected: string): Message[] {
   if (!Array.isArray(value)) throw new FormatError(`${expected} (got ${kindOf(value)})`);
   const problem = messageListProblem(value);
   if (problem !== undefined) throw new FormatError(`${expected} (${problem})`);

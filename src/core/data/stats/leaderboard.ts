@@ -130,30 +130,105 @@ interface Edge {
   t: number;
 }
 
-function emptyRecord(model: string): ModelRecord {
-  return { model, games: 0, wins: 0, losses: 0, ties: 0, bothBad: 0 };
+/** The games between one unordered pair of models x < y: x's wins, y's wins, ties (with both-bad). */
+interface Game {
+  x: string;
+  y: string;
+  wx: number;
+  wy: number;
+  t: number;
+}
+
+/** The parts of a leaderboard known before any fit. */
+type LeaderboardBase = Pick<Leaderboard, 'unrated' | 'selfComparisons' | 'withoutModels' | 'confidence' | 'scale'>;
+
+/** Every model's record, and the games by unordered pair of model names. */
+interface Tally {
+  records: Map<string, ModelRecord>;
+  games: Map<string, Game>;
+  selfComparisons: number;
+  withoutModels: number;
 }
 
 export function davidsonLeaderboard(
   pairs: Iterable<Pick<Pair, 'winner' | 'modelA' | 'modelB'>>,
   options: LeaderboardOptions = {},
 ): Leaderboard {
-  const maxIterations = options.maxIterations ?? 10_000;
-  const tolerance = options.tolerance ?? 1e-10;
   const confidence = options.confidence ?? 0.95;
   const z = zFor(confidence);
+  const { records, games, selfComparisons, withoutModels } = tallyGames(pairs);
+  const rated = largestComponent(records, games.values());
+  const base: LeaderboardBase = {
+    unrated: unratedModels(records, new Set(rated)),
+    selfComparisons,
+    withoutModels,
+    confidence,
+    scale: { mean: RATING_MEAN, pointsPerNat: POINTS_PER_NAT },
+  };
+  if (rated.length < 2) return { ...base, ...nothingRated() };
 
-  // Records and games by unordered pair of model names.
+  const edges = edgesAmong(rated, games.values());
+  const mleExists = maximumLikelihoodExists(rated.length, edges);
+  const pseudoWins =
+    options.pseudoWins === undefined || options.pseudoWins === 'auto' ? (mleExists ? 0 : 0.5) : options.pseudoWins;
+  if (!(pseudoWins >= 0)) throw new RangeError(`pseudoWins must be at least 0 (got ${pseudoWins})`);
+  const fitEdges = edges.map((e) => ({ ...e, wij: e.wij + pseudoWins, wji: e.wji + pseudoWins }));
+  // Without an estimate to find, the iteration would only run strengths off to 0 and infinity.
+  const fit =
+    mleExists || pseudoWins > 0
+      ? fitDavidson(rated.length, fitEdges, options.maxIterations ?? 10_000, options.tolerance ?? 1e-10)
+      : noFit(rated.length);
+  const cov = covariance(rated.length, fitEdges, fit.logStrength, fit.nu);
+  let gamesRated = 0;
+  for (const e of edges) gamesRated += e.wij + e.wji + e.t;
+  return {
+    ...base,
+    ratings: rankedRatings(rated, records, fit.logStrength, cov.theta, z),
+    nu: fit.nu,
+    nuSe: fit.nu * Math.sqrt(cov.logNu),
+    equalStrengthTieShare: fit.nu / (2 + fit.nu),
+    logLikelihood: logLikelihood(edges, fit.logStrength, fit.nu),
+    iterations: fit.iterations,
+    converged: fit.converged,
+    mleExists,
+    pseudoWins,
+    games: gamesRated,
+  };
+}
+
+/** The fit's part of a leaderboard where fewer than two models could be rated. */
+function nothingRated(): Omit<Leaderboard, keyof LeaderboardBase> {
+  return {
+    ratings: [],
+    nu: Number.NaN,
+    nuSe: Number.NaN,
+    equalStrengthTieShare: Number.NaN,
+    logLikelihood: Number.NaN,
+    iterations: 0,
+    converged: false,
+    mleExists: false,
+    pseudoWins: 0,
+    games: 0,
+  };
+}
+
+function emptyRecord(model: string): ModelRecord {
+  return { model, games: 0, wins: 0, losses: 0, ties: 0, bothBad: 0 };
+}
+
+/** One pass over the pairs: each model's record and the games by unordered pair of models. */
+function tallyGames(pairs: Iterable<Pick<Pair, 'winner' | 'modelA' | 'modelB'>>): Tally {
   const records = new Map<string, ModelRecord>();
   const record = (model: string): ModelRecord => {
     let r = records.get(model);
     if (r === undefined) records.set(model, (r = emptyRecord(model)));
     return r;
   };
-  const games = new Map<string, { x: string; y: string; wx: number; wy: number; t: number }>();
+  const games = new Map<string, Game>();
   let selfComparisons = 0;
   let withoutModels = 0;
   for (const { winner, modelA, modelB } of pairs) {
+    // A model named on one side only still gets a record (it is then listed unrated).
     if (modelA) record(modelA);
     if (modelB) record(modelB);
     if (!modelA || !modelB) {
@@ -164,23 +239,7 @@ export function davidsonLeaderboard(
       selfComparisons++;
       continue;
     }
-    const a = record(modelA);
-    const b = record(modelB);
-    a.games++;
-    b.games++;
-    if (winner === 'a') {
-      a.wins++;
-      b.losses++;
-    } else if (winner === 'b') {
-      b.wins++;
-      a.losses++;
-    } else if (winner === 'tie') {
-      a.ties++;
-      b.ties++;
-    } else {
-      a.bothBad++;
-      b.bothBad++;
-    }
+    countOutcome(record(modelA), record(modelB), winner);
     const [x, y] = modelA < modelB ? [modelA, modelB] : [modelB, modelA];
     const key = JSON.stringify([x, y]);
     let g = games.get(key);
@@ -190,31 +249,42 @@ export function davidsonLeaderboard(
       else g.wy++;
     } else g.t++;
   }
+  return { records, games, selfComparisons, withoutModels };
+}
 
-  // Connected components (union-find over model names).
-  const parent = new Map<string, string>();
-  const find = (m: string): string => {
-    let root = m;
-    while (parent.get(root) !== root) root = parent.get(root)!;
-    for (let k = m; k !== root;) {
-      const next = parent.get(k)!;
-      parent.set(k, root);
-      k = next;
-    }
-    return root;
-  };
-  for (const m of records.keys()) parent.set(m, m);
-  for (const { x, y } of games.values()) parent.set(find(x), find(y));
-  const components = new Map<string, { models: string[]; games: number }>();
-  for (const m of [...records.keys()].sort()) {
-    const root = find(m);
-    let c = components.get(root);
-    if (c === undefined) components.set(root, (c = { models: [], games: 0 }));
-    c.models.push(m);
+/** One game in both models' records: a the model of response A, b of response B. */
+function countOutcome(a: ModelRecord, b: ModelRecord, winner: Pair['winner']): void {
+  a.games++;
+  b.games++;
+  if (winner === 'a') {
+    a.wins++;
+    b.losses++;
+  } else if (winner === 'b') {
+    b.wins++;
+    a.losses++;
+  } else if (winner === 'tie') {
+    a.ties++;
+    b.ties++;
+  } else {
+    a.bothBad++;
+    b.bothBad++;
   }
-  for (const g of games.values()) components.get(find(g.x))!.games += g.wx + g.wy + g.t;
-  let best: { models: string[]; games: number } | undefined;
-  for (const c of components.values()) {
+}
+
+interface Component {
+  /** Sorted by name. */
+  models: string[];
+  games: number;
+}
+
+/**
+ * The models of the component of the comparison graph to rate, sorted by name: the most models,
+ * then the most games, then the first name (so the choice does not depend on the pairs' order).
+ * Empty when no two models were compared.
+ */
+function largestComponent(records: ReadonlyMap<string, ModelRecord>, games: Iterable<Game>): string[] {
+  let best: Component | undefined;
+  for (const c of components(records.keys(), games)) {
     if (c.models.length < 2) continue;
     if (
       best === undefined ||
@@ -225,63 +295,70 @@ export function davidsonLeaderboard(
       best = c;
     }
   }
-  const rated = best?.models ?? [];
-  const ratedSet = new Set(rated);
-  const unrated: UnratedModel[] = [...records.values()]
-    .filter((r) => !ratedSet.has(r.model))
+  return best?.models ?? [];
+}
+
+/** Connected components of the comparison graph, by union-find over model names. */
+function components(models: Iterable<string>, games: Iterable<Game>): Iterable<Component> {
+  const parent = new Map<string, string>();
+  const find = (m: string): string => {
+    let root = m;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    // Path compression: point every model on the way straight at the root.
+    for (let k = m; k !== root;) {
+      const next = parent.get(k)!;
+      parent.set(k, root);
+      k = next;
+    }
+    return root;
+  };
+  const names = [...models];
+  const gameList = [...games];
+  for (const m of names) parent.set(m, m);
+  for (const { x, y } of gameList) parent.set(find(x), find(y));
+  const byRoot = new Map<string, Component>();
+  for (const m of names.sort()) {
+    const root = find(m);
+    let c = byRoot.get(root);
+    if (c === undefined) byRoot.set(root, (c = { models: [], games: 0 }));
+    c.models.push(m);
+  }
+  for (const g of gameList) byRoot.get(find(g.x))!.games += g.wx + g.wy + g.t;
+  return byRoot.values();
+}
+
+/** The models outside the rated set, by name, with why each has no rating. */
+function unratedModels(records: ReadonlyMap<string, ModelRecord>, rated: ReadonlySet<string>): UnratedModel[] {
+  return [...records.values()]
+    .filter((r) => !rated.has(r.model))
     .map((r) => ({ ...r, reason: r.games === 0 ? ('no-comparisons' as const) : ('other-component' as const) }))
     .sort((p, q) => (p.model < q.model ? -1 : p.model > q.model ? 1 : 0));
+}
 
-  const base = {
-    unrated,
-    selfComparisons,
-    withoutModels,
-    confidence,
-    scale: { mean: RATING_MEAN, pointsPerNat: POINTS_PER_NAT },
-  };
-  if (rated.length < 2) {
-    return {
-      ...base,
-      ratings: [],
-      nu: Number.NaN,
-      nuSe: Number.NaN,
-      equalStrengthTieShare: Number.NaN,
-      logLikelihood: Number.NaN,
-      iterations: 0,
-      converged: false,
-      mleExists: false,
-      pseudoWins: 0,
-      games: 0,
-    };
-  }
-
+/** The games among the rated models as edges between their indices in `rated`. */
+function edgesAmong(rated: readonly string[], games: Iterable<Game>): Edge[] {
   const index = new Map(rated.map((m, k) => [m, k]));
   const edges: Edge[] = [];
-  for (const g of games.values()) {
-    if (!ratedSet.has(g.x)) continue;
+  for (const g of games) {
+    // A game's two models lie in one component: either both are rated or neither is.
+    if (!index.has(g.x)) continue;
     edges.push({ i: index.get(g.x)!, j: index.get(g.y)!, wij: g.wx, wji: g.wy, t: g.t });
   }
-  const mleExists = maximumLikelihoodExists(rated.length, edges);
-  const pseudoWins =
-    options.pseudoWins === undefined || options.pseudoWins === 'auto' ? (mleExists ? 0 : 0.5) : options.pseudoWins;
-  if (!(pseudoWins >= 0)) throw new RangeError(`pseudoWins must be at least 0 (got ${pseudoWins})`);
-  const fitEdges = edges.map((e) => ({ ...e, wij: e.wij + pseudoWins, wji: e.wji + pseudoWins }));
-  // Without an estimate to find, the iteration would only run strengths off to 0 and infinity.
-  const fit =
-    mleExists || pseudoWins > 0
-      ? fitDavidson(rated.length, fitEdges, maxIterations, tolerance)
-      : {
-          logStrength: new Array<number>(rated.length).fill(Number.NaN),
-          nu: Number.NaN,
-          iterations: 0,
-          converged: false,
-        };
-  const cov = covariance(rated.length, fitEdges, fit.logStrength, fit.nu);
+  return edges;
+}
 
+/** The rated models on the rating scale, best first, with their ranks and intervals. */
+function rankedRatings(
+  rated: readonly string[],
+  records: ReadonlyMap<string, ModelRecord>,
+  logStrengths: readonly number[],
+  variances: readonly number[],
+  z: number,
+): ModelRating[] {
   const ratings: ModelRating[] = rated.map((model, k) => {
-    const logStrength = fit.logStrength[k]!;
+    const logStrength = logStrengths[k]!;
     const rating = RATING_MEAN + POINTS_PER_NAT * logStrength;
-    const se = POINTS_PER_NAT * Math.sqrt(cov.theta[k]!);
+    const se = POINTS_PER_NAT * Math.sqrt(variances[k]!);
     return {
       ...records.get(model)!,
       rank: 0,
@@ -294,21 +371,7 @@ export function davidsonLeaderboard(
   });
   ratings.sort((p, q) => q.rating - p.rating || (p.model < q.model ? -1 : 1));
   ratings.forEach((r, k) => (r.rank = k + 1));
-  let gamesRated = 0;
-  for (const e of edges) gamesRated += e.wij + e.wji + e.t;
-  return {
-    ...base,
-    ratings,
-    nu: fit.nu,
-    nuSe: fit.nu * Math.sqrt(cov.logNu),
-    equalStrengthTieShare: fit.nu / (2 + fit.nu),
-    logLikelihood: logLikelihood(edges, fit.logStrength, fit.nu),
-    iterations: fit.iterations,
-    converged: fit.converged,
-    mleExists,
-    pseudoWins,
-    games: gamesRated,
-  };
+  return ratings;
 }
 
 /** Ford's condition (the "beat or tied" graph is strongly connected), and not every game a tie. */
@@ -351,6 +414,11 @@ interface Fit {
   nu: number;
   iterations: number;
   converged: boolean;
+}
+
+/** Where there is no estimate and no pseudo-wins: NaN strengths, not converged. */
+function noFit(k: number): Fit {
+  return { logStrength: new Array<number>(k).fill(Number.NaN), nu: Number.NaN, iterations: 0, converged: false };
 }
 
 /** The MM iteration described at the top of the file. */

@@ -8,6 +8,60 @@ export interface Interval {
   upper: number;
 }
 
+// Wichura's AS 241 (PPND16) coefficients, highest power first, printed as the paper gives them.
+// Each region's value is a ratio of two degree-7 polynomials in r.
+
+/** |p - 0.5| <= 0.425: q * A(r) / B(r) with r = 0.180625 - q^2. */
+const CENTRAL = {
+  numerator: [
+    2509.0809287301226727, 33430.575583588128105, 67265.770927008700853, 45921.953931549871457, 13731.693765509461125,
+    1971.5909503065514427, 133.14166789178437745, 3.387132872796366608,
+  ],
+  denominator: [
+    5226.495278852545925, 28729.085735721942674, 39307.89580009271061, 21213.794301586595867, 5394.1960214247511077,
+    687.1870074920579083, 42.313330701600911252, 1,
+  ],
+} as const;
+
+/** Tails with r = sqrt(-log(min(p, 1 - p))) <= 5: C(r - 1.6) / D(r - 1.6). */
+const NEAR_TAIL = {
+  numerator: [
+    7.7454501427834140764e-4, 0.0227238449892691845833, 0.24178072517745061177, 1.27045825245236838258,
+    3.64784832476320460504, 5.7694972214606914055, 4.6303378461565452959, 1.42343711074968357734,
+  ],
+  denominator: [
+    1.05075007164441684324e-9, 5.475938084995344946e-4, 0.0151986665636164571966, 0.14810397642748007459,
+    0.68976733498510000455, 1.6763848301838038494, 2.05319162663775882187, 1,
+  ],
+} as const;
+
+/** Far tails, r > 5: E(r - 5) / F(r - 5). */
+const FAR_TAIL = {
+  numerator: [
+    2.01033439929228813265e-7, 2.71155556874348757815e-5, 0.0012426609473880784386, 0.026532189526576123093,
+    0.29656057182850489123, 1.7848265399172913358, 5.4637849111641143699, 6.6579046435011037772,
+  ],
+  denominator: [
+    2.04426310338993978564e-15, 1.4215117583164458887e-7, 1.8463183175100546818e-5, 7.868691311456132591e-4,
+    0.0148753612908506148525, 0.13692988092273580531, 0.59983220655588793769, 1,
+  ],
+} as const;
+
+/**
+ * A polynomial at x by Horner's rule, coefficients highest power first: (((c0 x + c1) x + c2) ...),
+ * the same operations in the same order as the nested form AS 241 prints, so the result is bit-for-bit
+ * what the written-out expression gives.
+ */
+function horner(coefficients: readonly number[], x: number): number {
+  let value = coefficients[0]!;
+  for (let k = 1; k < coefficients.length; k++) value = value * x + coefficients[k]!;
+  return value;
+}
+
+function rationalAt(table: { numerator: readonly number[]; denominator: readonly number[] }, x: number): number {
+  return horner(table.numerator, x) / horner(table.denominator, x);
+}
+
 /**
  * The standard normal quantile (inverse CDF), Phi^-1(p), by Wichura's algorithm AS 241 (PPND16,
  * Applied Statistics 37, 1988), accurate to about 1e-16 relative: the same algorithm as R's qnorm.
@@ -20,79 +74,11 @@ export function normalQuantile(p: number): number {
   const q = p - 0.5;
   if (Math.abs(q) <= 0.425) {
     const r = 0.180625 - q * q;
-    return (
-      (q *
-        (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r +
-          45921.953931549871457) *
-          r +
-          13731.693765509461125) *
-          r +
-          1971.5909503065514427) *
-          r +
-          133.14166789178437745) *
-          r +
-          3.387132872796366608)) /
-      (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r +
-        21213.794301586595867) *
-        r +
-        5394.1960214247511077) *
-        r +
-        687.1870074920579083) *
-        r +
-        42.313330701600911252) *
-        r +
-        1)
-    );
+    return (q * horner(CENTRAL.numerator, r)) / horner(CENTRAL.denominator, r);
   }
-  let r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
-  let value: number;
-  if (r <= 5) {
-    r -= 1.6;
-    value =
-      (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r +
-        1.27045825245236838258) *
-        r +
-        3.64784832476320460504) *
-        r +
-        5.7694972214606914055) *
-        r +
-        4.6303378461565452959) *
-        r +
-        1.42343711074968357734) /
-      (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r +
-        0.14810397642748007459) *
-        r +
-        0.68976733498510000455) *
-        r +
-        1.6763848301838038494) *
-        r +
-        2.05319162663775882187) *
-        r +
-        1);
-  } else {
-    r -= 5;
-    value =
-      (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r +
-        0.026532189526576123093) *
-        r +
-        0.29656057182850489123) *
-        r +
-        1.7848265399172913358) *
-        r +
-        5.4637849111641143699) *
-        r +
-        6.6579046435011037772) /
-      (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r +
-        7.868691311456132591e-4) *
-        r +
-        0.0148753612908506148525) *
-        r +
-        0.13692988092273580531) *
-        r +
-        0.59983220655588793769) *
-        r +
-        1);
-  }
+  // The tails are symmetric: work with the smaller of p and 1 - p and give the sign back at the end.
+  const r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
+  const value = r <= 5 ? rationalAt(NEAR_TAIL, r - 1.6) : rationalAt(FAR_TAIL, r - 5);
   return q < 0 ? -value : value;
 }
 
@@ -111,11 +97,20 @@ export function zFor(confidence: number): number {
  */
 export function wilsonInterval(successes: number, n: number, confidence = 0.95): Interval {
   checkCounts(successes, n);
+  return wilsonShare(successes, n, confidence);
+}
+
+/**
+ * The Wilson score interval above for a share k/n whose k need not be whole: a win rate with ties
+ * counted as half a win (the formula holds for any k in [0, n]). NaN bounds when n is 0.
+ */
+export function wilsonShare(k: number, n: number, confidence = 0.95): Interval {
+  if (!(k >= 0 && k <= n)) throw new RangeError(`need 0 <= k <= n (got ${k} of ${n})`);
   if (n === 0) return { lower: Number.NaN, upper: Number.NaN };
   const z = zFor(confidence);
   const z2 = z * z;
-  const centre = (successes + z2 / 2) / (n + z2);
-  const half = (z / (n + z2)) * Math.sqrt((successes * (n - successes)) / n + z2 / 4);
+  const centre = (k + z2 / 2) / (n + z2);
+  const half = (z / (n + z2)) * Math.sqrt((k * (n - k)) / n + z2 / 4);
   return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
 }
 
