@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedWeight, RewardModel } from '../model/reward-model.ts';
 import type { TokenizedPair } from './batch.ts';
+import type { BestState } from './early-stopping.ts';
 
 export const DEFAULT_CHECKPOINT_EVERY = 50;
 
@@ -45,6 +46,8 @@ export interface TrainState {
   position: DataPosition;
   weights: NamedWeight[];
   optimizer: OptimizerState;
+  /** Early stopping's state and the best weights so far (absent before the first evaluation, and in older checkpoints). */
+  best?: BestState;
 }
 
 interface AdamInternals {

@@ -33,6 +33,9 @@ import {
   type TrainState,
 } from './checkpoint.ts';
 import { pairwiseMetrics } from '../eval/metrics.ts';
+import { computeBaselines } from '../eval/baselines/index.ts';
+import { EarlyStopping } from './early-stopping.ts';
+import type { NamedWeight } from '../model/reward-model.ts';
 
 const READ_EVERY = 5;
 
@@ -57,6 +60,10 @@ export interface TrainResult {
   steps: number;
   stopped: boolean;
   lastEval?: EvalPoint;
+  /** Ended by early stopping: held-out loss had not improved for `patience` evaluations. */
+  earlyStopped: boolean;
+  /** The weights of the evaluation with the lowest held-out loss (absent without held-out pairs). */
+  best?: { step: number; loss: number; weights: NamedWeight[] };
 }
 
 /** What the loop reads of the configuration; the loss and optimizer fields take their defaults when left out. */
@@ -67,7 +74,7 @@ type Hyper = Pick<
   Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
 
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
-type LossField = 'ties' | 'tieNu' | 'centerRewards';
+type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'patience';
 
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
   const d = DEFAULT_TRAIN_CONFIG;
@@ -81,6 +88,7 @@ function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField |
     ties: d.ties,
     tieNu: d.tieNu,
     centerRewards: d.centerRewards,
+    patience: d.patience,
     ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
   } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
 }
@@ -169,6 +177,8 @@ export async function trainRewardModel(
     counts: data.counts,
     heldOut: data.heldOut.map((p) => p.meta),
     heldOutTies: data.heldOutTies.map((t) => t.meta),
+    // Once, at the run's start, on the very held-out pairs evaluated below; a resumed run has them stored.
+    baselines: !from && data.text ? computeBaselines(data.text.train, data.text.heldOut) : undefined,
   });
 
   const vars = model.trainableVariables;
@@ -182,6 +192,8 @@ export async function trainRewardModel(
   let position: DataPosition = { ...(from?.position ?? { epoch: 0, index: 0 }) };
   let lastCheckpoint: number | undefined = from?.step;
   let stopped = false;
+  let earlyStopped = false;
+  const stopping = new EarlyStopping(config.patience);
   let started = performance.now();
 
   const flush = async () => {
@@ -229,6 +241,8 @@ export async function trainRewardModel(
     if (!hooks.onCheckpoint || lastCheckpoint === step) return;
     await flush();
     const state = await captureState(model, optimizer.adam, step, normalized(position, data.train.length));
+    const best = await stopping.capture(step);
+    if (best) state.best = best;
     const bad = firstNonFinite(state.weights) ?? firstNonFinite(state.optimizer.moments);
     if (bad) throw new TrainingDiverged(step, 'weights', bad.value, config.learningRate, lastCheckpoint);
     await hooks.onCheckpoint(state);
@@ -236,7 +250,10 @@ export async function trainRewardModel(
   };
 
   try {
-    if (from) await restoreState(model, optimizer.adam, from);
+    if (from) {
+      await restoreState(model, optimizer.adam, from);
+      stopping.restore(from.best, model, from.step);
+    }
     let order: number[] | undefined;
     while (step < totalSteps) {
       position = normalized(position, data.train.length);
@@ -260,6 +277,8 @@ export async function trainRewardModel(
       if (evalNow && data.heldOut.length > 0) {
         lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
         hooks.onEvent({ type: 'eval', point: lastEval });
+        earlyStopped = stopping.observe(model, step, lastEval.loss) && step < totalSteps;
+        if (earlyStopped) break; // the checkpoint after the loop keeps this step
       }
       if (checkpointNow && step < totalSteps) await checkpoint();
       // On the CPU backends no read-back ever leaves the microtask queue: without this, a pause or a
@@ -282,14 +301,27 @@ export async function trainRewardModel(
     if (stopped && data.heldOut.length > 0 && lastEval?.step !== step) {
       lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
       hooks.onEvent({ type: 'eval', point: lastEval });
+      stopping.observe(model, step, lastEval.loss);
     }
     await checkpoint();
+    const bestWeights = await stopping.bestWeights();
+    const best =
+      bestWeights && stopping.bestStep !== undefined && stopping.bestLoss !== undefined
+        ? { step: stopping.bestStep, loss: stopping.bestLoss, weights: bestWeights }
+        : undefined;
+    hooks.onEvent({
+      type: 'end',
+      step,
+      stopped,
+      earlyStopped,
+      ...(best && { bestStep: best.step, bestLoss: best.loss }),
+    });
+    return { steps: step, stopped, lastEval, earlyStopped, best };
   } finally {
     tf.dispose(pending.flatMap(pendingTensors));
     optimizer.dispose();
+    stopping.dispose();
   }
-  hooks.onEvent({ type: 'end', step, stopped });
-  return { steps: step, stopped, lastEval };
 }
 
 /**
