@@ -1,6 +1,6 @@
 // Training runs (configuration, live curves, final metrics), their trained weights and their latest
 // checkpoint (to resume a run that was interrupted, paused and left, or stopped).
-import type { CheckpointRecord, ModelRecord, RMLabDatabase, RunRecord } from './db.ts';
+import { finalModelId, type CheckpointRecord, type ModelRecord, type RMLabDatabase, type RunRecord } from './db.ts';
 
 export async function putRun(db: RMLabDatabase, run: RunRecord): Promise<void> {
   await db.put('runs', run);
@@ -80,6 +80,8 @@ export async function deleteRun(db: RMLabDatabase, id: string): Promise<void> {
     tx.objectStore('runs').delete(id),
     tx.objectStore('models').delete(id),
     tx.objectStore('modelCards').delete(id),
+    tx.objectStore('models').delete(finalModelId(id)),
+    tx.objectStore('modelCards').delete(finalModelId(id)),
     tx.objectStore('checkpoints').delete(id),
     tx.done,
   ]);

@@ -23,9 +23,9 @@ import { parseEncoderSource, TRAIN_FIELDS, type BackendChoice, type TrainConfig 
 import type { TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
-import { newId, trainedModelCard, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
+import { newId, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
 import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
-import { saveModelWithCard } from '../store/models.ts';
+import { saveRunModels } from '../store/models.ts';
 import { loadTrainingData } from './training-data.ts';
 
 /**
@@ -289,6 +289,11 @@ async function drive(
             run.counts = event.counts;
             run.heldOut = event.heldOut;
             run.heldOutTies = event.heldOutTies;
+            if (event.baselines) run.baselines = event.baselines;
+          } else if (event.type === 'end') {
+            run.earlyStopped = event.earlyStopped;
+            if (event.bestStep !== undefined && event.bestLoss !== undefined)
+              run.best = { step: event.bestStep, loss: event.bestLoss };
           } else if (event.type === 'steps') {
             run.steps.push(...event.points);
             run.pairsPerSecond = event.pairsPerSecond;
@@ -339,12 +344,7 @@ async function drive(
     if (gpuLost.lost !== undefined) throw new Error('the GPU was lost');
     await saving;
     run.status = result.stopped ? 'stopped' : 'done';
-    const weights = await model.getWeights();
-    await saveModelWithCard(
-      db,
-      { runId: run.id, spec, tokenizer: tokenizerFiles, weights, savedAt: Date.now() },
-      trainedModelCard(run, spec),
-    );
+    await saveRunModels(db, run, spec, tokenizerFiles, await model.getWeights(), result.best);
   } catch (error) {
     if (gpuLost.lost !== undefined) {
       // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the
