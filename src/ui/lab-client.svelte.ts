@@ -484,13 +484,19 @@ function applyUpdate(run: RunRecord, u: RunUpdate): RunRecord {
             counts: e.counts,
             heldOut: e.heldOut,
             heldOutTies: e.heldOutTies,
+            ...(e.baselines && { baselines: e.baselines }),
           };
         case 'steps':
           return { ...run, steps: [...run.steps, ...e.points], pairsPerSecond: e.pairsPerSecond };
         case 'eval':
           return { ...run, evals: [...run.evals, e.point] };
         case 'end':
-          return run;
+          return {
+            ...run,
+            earlyStopped: e.earlyStopped,
+            ...(e.bestStep !== undefined &&
+              e.bestLoss !== undefined && { best: { step: e.bestStep, loss: e.bestLoss } }),
+          };
       }
     }
   }

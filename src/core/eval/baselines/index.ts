@@ -110,3 +110,26 @@ export function baselineSentence(model: HeldOutAccuracy, baselines: RunBaselines
   const said = parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')}, and ${parts.at(-1)}`;
   return `On ${model.n} held-out pairs the reward model, at ${percent(model.accuracy)}, ${said}.`;
 }
+
+/** "58.6% [47.0–69.3%] n=70": for tables, where the long form does not fit. */
+export function compactAccuracy(a: { accuracy: number; n: number; interval?: Interval }): string {
+  if (!a.interval) return `${percent(a.accuracy)} n=${a.n}`;
+  return `${percent(a.accuracy)} [${percent(a.interval.lower)}–${percent(a.interval.upper)}] n=${a.n}`;
+}
+
+/**
+ * The held-out accuracy a run reports: that of its stored model, the evaluation with the lowest
+ * held-out loss where the run kept one (else its last), on the run's scored held-out pairs. Undefined
+ * before the first evaluation.
+ */
+export function runHeldOutAccuracy(run: {
+  evals: readonly { step: number; accuracy: number; chosenRewards?: readonly number[] }[];
+  counts?: { heldOutScored: number };
+  best?: { step: number };
+}): (HeldOutAccuracy & { step: number }) | undefined {
+  const best = run.best;
+  const point = (best && run.evals.find((e) => e.step === best.step)) || run.evals.at(-1);
+  if (!point) return undefined;
+  const n = run.counts?.heldOutScored ?? point.chosenRewards?.length ?? 0;
+  return { step: point.step, ...heldOutAccuracy(point.accuracy, n) };
+}
