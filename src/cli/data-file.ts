@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import { parseRecords, type ParsedFormat } from '../core/data/parse.ts';
+import type { FieldMapping } from '../core/data/formats/mapping.ts';
 import { containerFromName, readRecords, type RecordLine } from '../core/data/records.ts';
 
 export interface DataFile {
@@ -42,10 +43,11 @@ export function fileRecords(path: string): AsyncGenerator<RecordLine> {
   return readRecords(fileStream(path), { container: containerFromName(path) });
 }
 
-export async function readPairFile(path: string): Promise<DataFile> {
+/** With `mapping`, every record is read through it (the app's field mapping, --map). */
+export async function readPairFile(path: string, mapping?: FieldMapping): Promise<DataFile> {
   const name = basename(path);
   const out: DataFile = { name, pairs: [], rejected: [], duplicates: [], lines: 0 };
-  for await (const parsed of parseRecords(fileRecords(path))) {
+  for await (const parsed of parseRecords(fileRecords(path), mapping ? { mapping } : {})) {
     out.lines++;
     if (parsed.kind === 'rejected') {
       out.rejected.push(parsed.rejected);

@@ -1,8 +1,9 @@
 // `rmlab train`: a data file in, a trained reward model out, on the same code as the app's worker
 // (prepareTrainingData, then trainRewardModel). stdout carries one JSON object a line (the data's
 // counts, each reported step, each evaluation, a final summary); stderr carries what a person reads.
-// The run folder gets model.rmlab.safetensors (the file the app imports), metrics.jsonl (the same
-// lines as stdout) and config.json (every option, defaults included).
+// The run folder gets model.rmlab.safetensors (the file the app imports: the weights of the lowest
+// held-out loss), model.final.rmlab.safetensors (the last weights, where they differ), metrics.jsonl
+// (the same lines as stdout) and config.json (every option, defaults included).
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { encodeModelFile, MODEL_FILE_SUFFIX } from '../core/model/model-file.ts';
@@ -15,6 +16,12 @@ import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
 import { helpText, parseCommand, type CommandOption } from './options.ts';
 import { Progress } from './progress.ts';
+import { MAP_HELP, parseFieldMap } from './field-map.ts';
+import { baselinesLine, summaryLine } from './summary.ts';
+import { runHeldOutAccuracy, type RunBaselines } from '../core/eval/baselines/index.ts';
+import { detectMemorising, memorisingMessage } from '../core/train/memorising.ts';
+import type { StepPoint } from '../core/train/events.ts';
+import type { NamedWeight } from '../core/model/reward-model.ts';
 
 const OPTIONS: CommandOption[] = [
   {
@@ -25,6 +32,7 @@ const OPTIONS: CommandOption[] = [
   },
   { name: 'out', value: '<folder>', help: 'Run folder to write (created if missing).', required: true },
   { name: 'name', value: '<text>', help: "The model's name in its file (default: the run folder's name)." },
+  { name: 'map', value: '<mapping>', help: MAP_HELP },
 ];
 
 export const TRAIN_USAGE =
@@ -60,6 +68,7 @@ export async function train(argv: string[]): Promise<number> {
   const dataPath = parsed.values.data!;
   const outDir = resolve(parsed.values.out!);
   const config: TrainConfig = parseTrainConfig(parsed.train);
+  const mapping = parsed.values.map !== undefined ? parseFieldMap(parsed.values.map) : undefined;
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
@@ -69,7 +78,7 @@ export async function train(argv: string[]): Promise<number> {
   );
   progress.endBar();
 
-  const file = await readPairFile(dataPath);
+  const file = await readPairFile(dataPath, mapping);
   requirePairs(file, dataPath);
   progress.note(
     `${dataPath}: ${file.lines} records -> ${file.pairs.length} pairs (${file.format}), ${file.rejected.length} rejected` +
@@ -78,6 +87,14 @@ export async function train(argv: string[]): Promise<number> {
   if (file.rejected.length > 0) progress.note(describeRejected(file.rejected).join('\n'));
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
+  // Stopped here, before anything is written, rather than deep in the trainer.
+  if (data.train.length === 0) {
+    throw new Error(
+      `${dataPath}: none of its ${file.pairs.length} pairs can be trained on: ` +
+        `${data.counts.heldOut} are held out, ${data.counts.ties} are ties${config.ties === 'drop' ? ' (left out: --ties davidson trains on them)' : ''}, ` +
+        `${data.counts.bothBad} are both-bad`,
+    );
+  }
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const metrics = createWriteStream(join(outDir, 'metrics.jsonl'));
@@ -111,20 +128,33 @@ export async function train(argv: string[]): Promise<number> {
   const started = performance.now();
   let lastEval: EvalPoint | undefined;
   let pairsPerSecond = 0;
+  let baselines: RunBaselines | undefined;
+  const evals: EvalPoint[] = [];
+  const steps: StepPoint[] = [];
   try {
     const result = await trainRewardModel(model, data, config, tokenizer.special.pad, {
       shouldStop: () => stopRequested,
       onEvent: (event) => {
         if (event.type === 'start') {
+          const c = event.counts;
+          const tiesLeftOut = c.ties - (c.tiesTrained ?? 0);
           progress.note(
-            `training on ${event.counts.train} pairs, ${event.counts.heldOutScored} held out: ${event.totalSteps} steps`,
+            `training on ${c.train} pairs, ${c.heldOutScored} held out: ${event.totalSteps} steps; ` +
+              `left out of training: ${tiesLeftOut} ties${tiesLeftOut > 0 && config.ties === 'drop' ? ' (--ties davidson trains on them)' : ''}, ${c.bothBad} both-bad`,
           );
+          if (event.baselines) {
+            baselines = event.baselines;
+            emit({ type: 'baselines', ...event.baselines });
+            progress.note(`held-out ${baselinesLine(event.baselines)}`);
+          }
         } else if (event.type === 'steps') {
           pairsPerSecond = event.pairsPerSecond;
           for (const point of event.points) emit({ type: 'step', ...point });
+          steps.push(...event.points);
           progress.steps(event.points.at(-1)!, event.totalSteps, event.pairsPerSecond, event.elapsedMs);
         } else if (event.type === 'eval') {
           lastEval = event.point;
+          evals.push(event.point);
           const { step, loss, accuracy, meanMargin } = event.point;
           emit({ type: 'eval', step, loss, accuracy, meanMargin, heldOutPairs: event.point.chosenRewards.length });
           progress.note(
@@ -136,34 +166,67 @@ export async function train(argv: string[]): Promise<number> {
     });
     progress.endBar();
 
+    const name = parsed.values.name ?? basename(outDir);
+    const writeModel = (path: string, weights: NamedWeight[], step: number, kept: 'best' | 'final') => {
+      const at = evals.filter((e) => e.step === step).at(-1);
+      const bytes = encodeModelFile({
+        spec: model.spec,
+        ...(tokenizerFiles ? { tokenizer: tokenizerFiles } : {}),
+        weights,
+        meta: {
+          name: kept === 'final' ? `${name} (final weights)` : name,
+          createdAt: new Date().toISOString(),
+          datasetName: file.name,
+          trainConfig: { ...config },
+          steps: step,
+          ...(at ? { heldOutAccuracy: at.accuracy, heldOutPairs: data.counts.heldOutScored } : {}),
+          ...(baselines ? { baselines } : {}),
+        },
+      });
+      writeFileSync(path, bytes);
+    };
     const modelPath = join(outDir, `model${MODEL_FILE_SUFFIX}`);
-    const weights = await model.getWeights();
-    const bytes = encodeModelFile({
-      spec: model.spec,
-      ...(tokenizerFiles ? { tokenizer: tokenizerFiles } : {}),
-      weights,
-      meta: {
-        name: parsed.values.name ?? basename(outDir),
-        createdAt: new Date().toISOString(),
-        datasetName: file.name,
-        trainConfig: { ...config },
-        steps: result.steps,
-        ...(lastEval ? { heldOutAccuracy: lastEval.accuracy } : {}),
-      },
-    });
-    writeFileSync(modelPath, bytes);
+    const finalPath = join(outDir, `model.final${MODEL_FILE_SUFFIX}`);
+    const last = await model.getWeights();
+    const best = result.best && result.best.step !== result.steps ? result.best : undefined;
+    writeModel(modelPath, best ? best.weights : last, best ? best.step : result.steps, 'best');
+    if (best) writeModel(finalPath, last, result.steps, 'final');
+    const held = runHeldOutAccuracy({ evals, counts: data.counts, best: result.best });
     emit({
       type: 'summary',
       steps: result.steps,
       stopped: result.stopped,
+      earlyStopped: result.earlyStopped,
+      bestStep: result.best?.step ?? null,
       seconds: (performance.now() - started) / 1000,
       pairsPerSecond,
-      heldOutAccuracy: lastEval?.accuracy ?? null,
-      heldOutLoss: lastEval?.loss ?? null,
+      heldOutAccuracy: held?.accuracy ?? null,
+      heldOutInterval: held ? [held.interval.lower, held.interval.upper] : null,
+      heldOutPairs: held?.n ?? 0,
+      heldOutLoss: result.best?.loss ?? lastEval?.loss ?? null,
+      baselines: baselines ?? null,
       counts: data.counts,
       model: modelPath,
+      finalModel: best ? finalPath : null,
     });
-    progress.note(`${result.stopped ? 'stopped' : 'done'} at step ${result.steps}: wrote ${modelPath}`);
+    const memorising = detectMemorising(steps, evals, config.patience || 4);
+    if (memorising) progress.note(memorisingMessage(memorising));
+    const how = result.stopped
+      ? 'stopped'
+      : result.earlyStopped
+        ? 'stopped early (held-out loss stopped improving)'
+        : 'done';
+    progress.note(
+      `${how} at step ${result.steps}: wrote ${modelPath}` +
+        (best
+          ? ` (the weights of step ${best.step}, the lowest held-out loss) and ${finalPath} (the last weights)`
+          : ''),
+    );
+    if (held) progress.note(summaryLine(`held-out, step ${held.step}`, held, baselines));
+    else
+      progress.note(
+        'no held-out pairs: held-out accuracy and baselines cannot be measured (raise --held-out-fraction)',
+      );
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
