@@ -7,6 +7,7 @@ import type { TrainConfig } from '../core/train/config.ts';
 import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../core/train/events.ts';
 import type { BackendInfo } from '../core/train/backend.ts';
 import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
+import type { BestState } from '../core/train/early-stopping.ts';
 import type { TokenRecord } from './token-cache.ts';
 import type { RunBaselines } from '../core/eval/baselines/index.ts';
 
@@ -127,6 +128,8 @@ export interface CheckpointRecord {
   tokenizer?: TokenizerFiles;
   weights: NamedWeight[];
   optimizer: OptimizerState;
+  /** Early stopping's state and the best weights so far, where they are not `weights` (absent in older checkpoints). */
+  best?: BestState;
   /** The run's curves up to `step`: a resumed run goes on from these. */
   steps: StepPoint[];
   evals: EvalPoint[];

@@ -273,6 +273,7 @@ async function drive(
       position: resume.checkpoint.position,
       weights: resume.checkpoint.weights,
       optimizer: resume.checkpoint.optimizer,
+      ...(resume.checkpoint.best && { best: resume.checkpoint.best }),
     };
 
     const result = await trainRewardModel(
