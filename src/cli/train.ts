@@ -181,6 +181,7 @@ export async function train(argv: string[]): Promise<number> {
           steps: step,
           ...(at ? { heldOutAccuracy: at.accuracy, heldOutPairs: data.counts.heldOutScored } : {}),
           ...(baselines ? { baselines } : {}),
+          ...(best ? { checkpoint: kept } : {}),
         },
       });
       writeFileSync(path, bytes);

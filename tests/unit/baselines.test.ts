@@ -14,6 +14,7 @@ import {
   baselineSentence,
   computeBaselines,
   heldOutAccuracy,
+  parseRunBaselines,
   verdict,
   type TextPair,
 } from '../../src/core/eval/baselines/index.ts';
@@ -115,6 +116,14 @@ describe('computeBaselines and the verdicts', () => {
     const sentence = baselineSentence(heldOutAccuracy(0.514, 70), baselines);
     expect(sentence).toMatch(/^On 70 held-out pairs the reward model, at 51\.4%, /);
     expect(sentence).toContain('cannot be told apart from chance');
+  });
+  it('come back from a model file only in their own shape', () => {
+    expect(parseRunBaselines(JSON.parse(JSON.stringify(baselines)))).toEqual(baselines);
+    expect(parseRunBaselines({ trainPairs: 3, results: [{ id: 'longer', n: 5, correct: 9, accuracy: 1.8 }] })).toBe(
+      undefined,
+    );
+    expect(parseRunBaselines({ trainPairs: 3, results: [{ id: 'coin', n: 5, accuracy: 0.5 }] })).toBe(undefined);
+    expect(parseRunBaselines('nope')).toBe(undefined);
   });
   it('leaves the bag of words out when there are no training pairs', () => {
     expect(computeBaselines([], heldOut).results.map((b) => b.id)).toEqual(['chance', 'longer', 'shorter']);

@@ -190,8 +190,10 @@ describe('rmlab train', () => {
         origin: 'import',
         name: 'x',
         datasetName: 'pairs.jsonl',
-        steps: 12,
+        steps: summary.bestStep ?? 12,
         heldOutAccuracy: summary.heldOutAccuracy,
+        heldOutPairs: summary.heldOutPairs,
+        baselines: summary.baselines,
       });
       expect(card.trainConfig).toEqual(JSON.parse(readFileSync(join(runDir(), 'config.json'), 'utf8')));
       const stored = await getModelRecord(db, card.id);

@@ -133,3 +133,24 @@ export function runHeldOutAccuracy(run: {
   const n = run.counts?.heldOutScored ?? point.chosenRewards?.length ?? 0;
   return { step: point.step, ...heldOutAccuracy(point.accuracy, n) };
 }
+
+const BASELINE_IDS = Object.keys(BASELINE_LABELS) as BaselineId[];
+
+/** Baselines read from outside (a model file's metadata): the shape checked, or undefined when it is not theirs. */
+export function parseRunBaselines(value: unknown): RunBaselines | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!Array.isArray(v.results) || typeof v.trainPairs !== 'number') return undefined;
+  const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  const results: BaselineResult[] = [];
+  for (const r of v.results as Record<string, unknown>[]) {
+    if (typeof r !== 'object' || r === null) return undefined;
+    if (!BASELINE_IDS.includes(r.id as BaselineId) || !count(r.n) || typeof r.accuracy !== 'number') return undefined;
+    const id = r.id as BaselineId;
+    const n = r.n as number;
+    if (id === 'chance') results.push({ id, n, accuracy: 0.5 });
+    else if (count(r.correct) && (r.correct as number) <= n) results.push(scored(id, r.correct as number, n));
+    else return undefined;
+  }
+  return { lengthUnit: 'characters', trainPairs: v.trainPairs, results };
+}
