@@ -19,7 +19,9 @@ if (!found()) {
   try {
     execSync('command -v apt-get', { stdio: 'ignore', shell: '/bin/sh' });
     hasApt = true;
-  } catch {}
+  } catch {
+    // no apt-get: leave hasApt false
+  }
   if (isRoot && hasApt) {
     console.log("No Chromium found: installing Debian's chromium package (apt-get install chromium)...");
     execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {

@@ -24,7 +24,7 @@ import { parsePairs } from '../../src/core/data/parse.ts';
 import type { Pair } from '../../src/core/data/pair.ts';
 import { modelSpecFor, RewardModel } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
-import { bucketFor, makeBatch } from '../../src/core/train/batch.ts';
+import { bucketFor } from '../../src/core/train/batch.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/core/train/config.ts';
 import { prepareTrainingData, type TrainingData } from '../../src/core/train/data.ts';
 import { permutation } from '../../src/core/train/shuffle.ts';

@@ -7,12 +7,12 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readBertConfig } from '../core/model/hf-checkpoint.ts';
-import { diskFolder } from '../core/model/folder-node.ts';
+import { diskFolder } from './folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
-import { checkMaxLength, loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
-import { modelSpecFor, RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
-import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
-import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
+import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
+import type { ModelSpec, RewardModel, TokenizerFiles } from '../core/model/reward-model.ts';
+import { openStartingModel } from '../core/model/starting-model.ts';
+import type { PairTokenizer } from '../core/model/tokenizer.ts';
 import { parseEncoderSource, type TrainConfig } from '../core/train/config.ts';
 
 export interface OpenedModel {
@@ -46,27 +46,24 @@ export async function openModel(
   folderPath: string | undefined,
   onProgress: (p: LoadProgress) => void,
 ): Promise<OpenedModel> {
-  const source = parseEncoderSource(config.encoder);
-  if (source.kind === 'builtin') {
-    const tokenizer = builtinTokenizer();
-    const spec = modelSpecFor(config, tokenizer.vocabSize);
-    // As the worker does: GloVe-style vectors (public/builtin, read from disk in Node) seed the word embeddings.
-    const wordVectors = config.embeddingInit === 'glove' ? await loadBuiltinWordVectors() : undefined;
-    return { model: RewardModel.create(spec, config.seed, { wordVectors }), tokenizer, spec };
-  }
-  let reader: FolderReader;
-  if (folderPath !== undefined) reader = await diskFolder(folderPath);
-  else if (source.kind === 'hub')
-    reader = hubFolder(source.id, source.revision, process.env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT);
-  else if (source.kind === 'url') reader = urlFolder(source.url);
-  else throw new Error(`--model ${source.name}: no such folder`);
-  const folder = await loadModelFolder(reader, { readConfig: readBertConfig, onProgress });
-  const encoder = pretrainedEncoder(folder, config.pooling, config.encoder);
-  checkMaxLength(encoder.spec, config.maxLength, '--max-length');
+  const start = await openStartingModel(config, {
+    maxLengthName: '--max-length',
+    openPretrained: async (encoder, pooling) => {
+      const source = parseEncoderSource(encoder);
+      let reader: FolderReader;
+      if (folderPath !== undefined) reader = await diskFolder(folderPath);
+      else if (source.kind === 'hub')
+        reader = hubFolder(source.id, source.revision, process.env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT);
+      else if (source.kind === 'url') reader = urlFolder(source.url);
+      else throw new Error(`--model ${source.kind === 'folder' ? source.name : encoder}: no such folder`);
+      const folder = await loadModelFolder(reader, { readConfig: readBertConfig, onProgress });
+      return pretrainedEncoder(folder, pooling, encoder);
+    },
+  });
   return {
-    model: RewardModel.fromPretrained(encoder.spec, encoder.weights, config.seed),
-    tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
-    tokenizerFiles: encoder.tokenizer,
-    spec: encoder.spec,
+    model: await start.create(),
+    tokenizer: start.tokenizer,
+    tokenizerFiles: start.tokenizerFiles,
+    spec: start.spec,
   };
 }

@@ -76,29 +76,8 @@ export async function evaluateFile(argv: string[]): Promise<number> {
   try {
     const data = await readPairFile(parsed.values.data!, mapping);
     requirePairs(data, parsed.values.data!);
-    const trainConfig = modelFile.meta.trainConfig;
-    if (!trainConfig && split !== 'all')
-      throw new Error(
-        'the model file has no training options, so its held-out split is unknown: --split all scores every pair',
-      );
-    // Without training options (--split all only) there is no split: every pair counts as training-side.
-    const sides = trainConfig ? splitSides(data.pairs, trainConfig) : undefined;
-    const pairs = !sides || split === 'all' ? data.pairs : split === 'held-out' ? sides.heldOut : sides.train;
+    const { pairs, sides, trainingScored } = pairsToScore(data.pairs, data.name, split, modelFile.meta.trainConfig);
     const decisive = pairs.filter(isDecisive);
-    const c = sides?.config;
-    const which =
-      split === 'all' || !c
-        ? `all ${data.pairs.length} pairs of ${data.name}`
-        : `the ${split} split of ${data.name} (${pairs.length} of ${data.pairs.length} pairs), as the model was trained: ` +
-          `held-out fraction ${c.heldOutFraction}, split seed ${c.splitSeed}, stratify ${c.stratify}`;
-    process.stderr.write(`scoring ${which}\n`);
-    const trainingScored = split === 'held-out' ? 0 : sides ? sides.train.length : data.pairs.length;
-    if (trainingScored > 0) {
-      process.stderr.write(
-        `warning: ${trainingScored} of these pairs are on the training side of the model's split: accuracy on them ` +
-          'says how well it remembers them, not how well it generalises (--split held-out scores only the others)\n',
-      );
-    }
     if (data.rejected.length > 0) {
       process.stderr.write(
         [`${parsed.values.data}: ${data.rejected.length} rejected`, ...describeRejected(data.rejected)].join('\n') +
@@ -118,16 +97,7 @@ export async function evaluateFile(argv: string[]): Promise<number> {
     const rejected = rewards.slice(decisive.length);
     const margins = decisive.map((p) => p.margin ?? 0);
 
-    const byTaskType: Record<string, Slice> = {};
-    const groups = new Map<string, number[]>();
-    decisive.forEach((p, i) => {
-      const key = p.taskType ?? '(none)';
-      groups.set(key, [...(groups.get(key) ?? []), i]);
-    });
-    for (const [taskType, idx] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-      const pick = (xs: number[]) => idx.map((i) => xs[i]!);
-      byTaskType[taskType] = { pairs: idx.length, ...pairwiseMetrics(pick(chosen), pick(rejected), pick(margins)) };
-    }
+    const byTaskType = byTaskTypeSlices(decisive, chosen, rejected, margins);
     const result = {
       model: parsed.values.model,
       data: data.name,
@@ -142,10 +112,6 @@ export async function evaluateFile(argv: string[]): Promise<number> {
       byTaskType,
     };
     // The baselines on the very pairs scored; the bag of words learns from the split's training side.
-    const asText = (p: Pair): TextPair => {
-      const { chosen: c, rejected: r } = chosenRejected(p);
-      return { prompt: textOf(p.prompt), chosen: textOf(c), rejected: textOf(r) };
-    };
     const baselines = computeBaselines((sides?.train ?? []).filter(isDecisive).map(asText), decisive.map(asText));
     const correct = chosen.filter((r, i) => r > rejected[i]!).length;
     const held = heldOutAccuracy(correct / decisive.length, decisive.length);
@@ -171,6 +137,64 @@ export async function evaluateFile(argv: string[]): Promise<number> {
     const response = chosenRejected(pair)[side];
     return tokenizer.encodePair(textOf(pair.prompt), textOf(response), maxLength).ids;
   }
+}
+
+/**
+ * The pairs `split` names, after saying on stderr which they are (and warning when any are on the
+ * training side of the model's split). Without training options in the model file there is no split:
+ * only --split all, and every pair may have been trained on.
+ */
+function pairsToScore(
+  all: Pair[],
+  dataName: string,
+  split: SplitChoice,
+  trainConfig: Record<string, unknown> | undefined,
+): { pairs: Pair[]; sides?: ReturnType<typeof splitSides>; trainingScored: number } {
+  if (!trainConfig && split !== 'all')
+    throw new Error(
+      'the model file has no training options, so its held-out split is unknown: --split all scores every pair',
+    );
+  const sides = trainConfig ? splitSides(all, trainConfig) : undefined;
+  const pairs = !sides || split === 'all' ? all : split === 'held-out' ? sides.heldOut : sides.train;
+  const c = sides?.config;
+  const which =
+    split === 'all' || !c
+      ? `all ${all.length} pairs of ${dataName}`
+      : `the ${split} split of ${dataName} (${pairs.length} of ${all.length} pairs), as the model was trained: ` +
+        `held-out fraction ${c.heldOutFraction}, split seed ${c.splitSeed}, stratify ${c.stratify}`;
+  process.stderr.write(`scoring ${which}\n`);
+  const trainingScored = split === 'held-out' ? 0 : sides ? sides.train.length : all.length;
+  if (trainingScored > 0) {
+    process.stderr.write(
+      `warning: ${trainingScored} of these pairs are on the training side of the model's split: accuracy on them ` +
+        'says how well it remembers them, not how well it generalises (--split held-out scores only the others)\n',
+    );
+  }
+  return { pairs, ...(sides && { sides }), trainingScored };
+}
+
+function byTaskTypeSlices(
+  decisive: Pair[],
+  chosen: number[],
+  rejected: number[],
+  margins: number[],
+): Record<string, Slice> {
+  const byTaskType: Record<string, Slice> = {};
+  const groups = new Map<string, number[]>();
+  decisive.forEach((p, i) => {
+    const key = p.taskType ?? '(none)';
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  for (const [taskType, idx] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const pick = (xs: number[]) => idx.map((i) => xs[i]!);
+    byTaskType[taskType] = { pairs: idx.length, ...pairwiseMetrics(pick(chosen), pick(rejected), pick(margins)) };
+  }
+  return byTaskType;
+}
+
+function asText(p: Pair): TextPair {
+  const { chosen, rejected } = chosenRejected(p);
+  return { prompt: textOf(p.prompt), chosen: textOf(chosen), rejected: textOf(rejected) };
 }
 
 /** Both sides of the model's own split of the pairs (by its file's training options). */

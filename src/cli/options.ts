@@ -7,10 +7,13 @@ import {
   TRAIN_FIELDS,
   TRAIN_FIELD_KEYS,
   parseTrainConfig,
+  readFieldText,
   FIELD_GROUPS,
+  TrainConfigError,
   type FieldSpec,
   type TrainConfig,
 } from '../core/train/config.ts';
+import { closest } from './closest.ts';
 
 /** A mistake in how the command was called: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -60,6 +63,7 @@ export function parseCommand(
       }
     }
   }
+  refuseUnknownOptions(argv, spec);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false });
@@ -81,14 +85,14 @@ export function parseCommand(
     const v = raw[name];
     if (typeof v !== 'string') continue;
     if (key in train) throw new UsageError(`--${flagOf(key)} is given twice (once as --${name})`);
-    train[key] = fieldValue(name, TRAIN_FIELDS[key], rewrite[key]?.(v) ?? v);
     // One field at a time against the defaults, so the error names this option. The one rule
     // across fields (heads divide the width) is checked on the whole set below.
     try {
+      train[key] = readFieldText(key, rewrite[key]?.(v) ?? v);
       parseTrainConfig({ [key]: train[key] });
     } catch (error) {
-      const message = (error as Error).message;
-      if (!message.startsWith('Attention heads')) throw new UsageError(`--${name}: ${message}`);
+      if (!(error instanceof TrainConfigError)) throw error;
+      if (!error.acrossFields) throw new UsageError(`--${name}: ${error.message}`);
     }
   }
   try {
@@ -99,11 +103,18 @@ export function parseCommand(
   return { values, train: train as Partial<TrainConfig>, help: false };
 }
 
-function fieldValue(name: string, spec: FieldSpec, text: string): string | number {
-  if (spec.kind !== 'int' && spec.kind !== 'float') return text.trim();
-  const n = text.trim() === '' ? NaN : Number(text);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${text}"`);
-  return n;
+/**
+ * An option this command does not have is refused with the closest one it has ("did you mean
+ * --epochs?"), before parseArgs, whose own message cannot say it.
+ */
+function refuseUnknownOptions(argv: string[], spec: Record<string, unknown>): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const name = /^--([^=]+)/.exec(arg)?.[1];
+    if (name === undefined || name in spec) continue;
+    const near = closest(name, Object.keys(spec));
+    throw new UsageError(`unknown option --${name}${near ? `: did you mean --${near}?` : ''}`);
+  }
 }
 
 /** Help text: the command's own options, then (for train) every TRAIN_FIELDS option by group. */
@@ -120,18 +131,12 @@ export function helpText(usage: string, summary: string, own: CommandOption[], t
     for (const key of TRAIN_FIELD_KEYS) {
       const spec: FieldSpec = TRAIN_FIELDS[key];
       if (spec.group !== group.id) continue;
-      const note = IN_NODE[key] ? ` ${IN_NODE[key]}` : '';
+      const note = spec.inNode ? ` ${spec.inNode}` : '';
       lines.push(...entry(`--${flagOf(key)} ${valueHint(spec)}`, `${spec.label}. ${spec.help}${note} ${bounds(spec)}`));
     }
   }
   return lines.join('\n') + '\n';
 }
-
-/** Where an option means something else in Node than in the browser the field's help speaks of. */
-const IN_NODE: Partial<Record<keyof TrainConfig, string>> = {
-  backend: 'In the CLI: auto and wasm run on WebAssembly, cpu on plain JavaScript (about 30 times slower).',
-  checkpointEvery: 'The CLI writes no checkpoints: a stopped run still writes its model.',
-};
 
 function valueHint(spec: FieldSpec): string {
   if (spec.kind === 'choice') return spec.choices.join('|');

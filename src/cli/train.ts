@@ -6,10 +6,8 @@
 // (the same lines as stdout) and config.json (every option, defaults included).
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { encodeModelFile, MODEL_FILE_SUFFIX } from '../core/model/model-file.ts';
 import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData } from '../core/train/data.ts';
-import type { EvalPoint } from '../core/train/events.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
 import { useNodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
@@ -17,11 +15,7 @@ import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
 import { helpText, parseCommand, type CommandOption } from './options.ts';
 import { Progress } from './progress.ts';
 import { MAP_HELP, parseFieldMap } from './field-map.ts';
-import { baselinesLine, summaryLine } from './summary.ts';
-import { runHeldOutAccuracy, type RunBaselines } from '../core/eval/baselines/index.ts';
-import { detectMemorising, memorisingMessage } from '../core/train/memorising.ts';
-import type { StepPoint } from '../core/train/events.ts';
-import type { NamedWeight } from '../core/model/reward-model.ts';
+import { TrainReport, type MetricLine } from './train-report.ts';
 
 const OPTIONS: CommandOption[] = [
   {
@@ -48,9 +42,6 @@ export function trainHelp(): string {
     true,
   );
 }
-
-/** Lines of stdout (and metrics.jsonl): plain numbers, no reward lists. */
-type MetricLine = Record<string, unknown> & { type: string };
 
 export async function train(argv: string[]): Promise<number> {
   let folderPath: string | undefined;
@@ -125,109 +116,16 @@ export async function train(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
 
-  const started = performance.now();
-  let lastEval: EvalPoint | undefined;
-  let pairsPerSecond = 0;
-  let baselines: RunBaselines | undefined;
-  const evals: EvalPoint[] = [];
-  const steps: StepPoint[] = [];
+  const report = new TrainReport(config, emit, progress);
   try {
     const result = await trainRewardModel(model, data, config, tokenizer.special.pad, {
       shouldStop: () => stopRequested,
-      onEvent: (event) => {
-        if (event.type === 'start') {
-          const c = event.counts;
-          const tiesLeftOut = c.ties - (c.tiesTrained ?? 0);
-          progress.note(
-            `training on ${c.train} pairs, ${c.heldOutScored} held out: ${event.totalSteps} steps; ` +
-              `left out of training: ${tiesLeftOut} ties${tiesLeftOut > 0 && config.ties === 'drop' ? ' (--ties davidson trains on them)' : ''}, ${c.bothBad} both-bad`,
-          );
-          if (event.baselines) {
-            baselines = event.baselines;
-            emit({ type: 'baselines', ...event.baselines });
-            progress.note(`held-out ${baselinesLine(event.baselines)}`);
-          }
-        } else if (event.type === 'steps') {
-          pairsPerSecond = event.pairsPerSecond;
-          for (const point of event.points) emit({ type: 'step', ...point });
-          steps.push(...event.points);
-          progress.steps(event.points.at(-1)!, event.totalSteps, event.pairsPerSecond, event.elapsedMs);
-        } else if (event.type === 'eval') {
-          lastEval = event.point;
-          evals.push(event.point);
-          const { step, loss, accuracy, meanMargin } = event.point;
-          emit({ type: 'eval', step, loss, accuracy, meanMargin, heldOutPairs: event.point.chosenRewards.length });
-          progress.note(
-            `held-out at step ${step}: accuracy ${(100 * accuracy).toFixed(1)}%, loss ${loss.toFixed(4)}, ` +
-              `mean margin ${meanMargin.toFixed(3)}`,
-          );
-        }
-      },
+      onEvent: report.onEvent,
     });
     progress.endBar();
-
     const name = parsed.values.name ?? basename(outDir);
-    const writeModel = (path: string, weights: NamedWeight[], step: number, kept: 'best' | 'final') => {
-      const at = evals.filter((e) => e.step === step).at(-1);
-      const bytes = encodeModelFile({
-        spec: model.spec,
-        ...(tokenizerFiles ? { tokenizer: tokenizerFiles } : {}),
-        weights,
-        meta: {
-          name: kept === 'final' ? `${name} (final weights)` : name,
-          createdAt: new Date().toISOString(),
-          datasetName: file.name,
-          trainConfig: { ...config },
-          steps: step,
-          ...(at ? { heldOutAccuracy: at.accuracy, heldOutPairs: data.counts.heldOutScored } : {}),
-          ...(baselines ? { baselines } : {}),
-          ...(best ? { checkpoint: kept } : {}),
-        },
-      });
-      writeFileSync(path, bytes);
-    };
-    const modelPath = join(outDir, `model${MODEL_FILE_SUFFIX}`);
-    const finalPath = join(outDir, `model.final${MODEL_FILE_SUFFIX}`);
-    const last = await model.getWeights();
-    const best = result.best && result.best.step !== result.steps ? result.best : undefined;
-    writeModel(modelPath, best ? best.weights : last, best ? best.step : result.steps, 'best');
-    if (best) writeModel(finalPath, last, result.steps, 'final');
-    const held = runHeldOutAccuracy({ evals, counts: data.counts, best: result.best });
-    emit({
-      type: 'summary',
-      steps: result.steps,
-      stopped: result.stopped,
-      earlyStopped: result.earlyStopped,
-      bestStep: result.best?.step ?? null,
-      seconds: (performance.now() - started) / 1000,
-      pairsPerSecond,
-      heldOutAccuracy: held?.accuracy ?? null,
-      heldOutInterval: held ? [held.interval.lower, held.interval.upper] : null,
-      heldOutPairs: held?.n ?? 0,
-      heldOutLoss: result.best?.loss ?? lastEval?.loss ?? null,
-      baselines: baselines ?? null,
-      counts: data.counts,
-      model: modelPath,
-      finalModel: best ? finalPath : null,
-    });
-    const memorising = detectMemorising(steps, evals, config.patience || 4);
-    if (memorising) progress.note(memorisingMessage(memorising));
-    const how = result.stopped
-      ? 'stopped'
-      : result.earlyStopped
-        ? 'stopped early (held-out loss stopped improving)'
-        : 'done';
-    progress.note(
-      `${how} at step ${result.steps}: wrote ${modelPath}` +
-        (best
-          ? ` (the weights of step ${best.step}, the lowest held-out loss) and ${finalPath} (the last weights)`
-          : ''),
-    );
-    if (held) progress.note(summaryLine(`held-out, step ${held.step}`, held, baselines));
-    else
-      progress.note(
-        'no held-out pairs: held-out accuracy and baselines cannot be measured (raise --held-out-fraction)',
-      );
+    const files = { outDir, name, datasetName: file.name, spec: model.spec, tokenizer: tokenizerFiles };
+    report.finish(result, await model.getWeights(), files, data.counts);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

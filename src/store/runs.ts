@@ -44,19 +44,6 @@ export function isResumable(run: RunRecord): boolean {
   return run.totalSteps === undefined || run.checkpoint.step < run.totalSteps;
 }
 
-/**
- * "Epoch e of E" for a run's progress: e is the epoch of the last step reported (1 before any).
- * Steps per epoch come from the run's start or, on a live record that lacks them, from its points
- * (each point's epoch is step / stepsPerEpoch).
- */
-export function epochProgress(run: RunRecord): { epoch: number; epochs: number } | undefined {
-  const last = run.steps.at(-1);
-  const stepsPerEpoch = run.stepsPerEpoch ?? (last && last.epoch > 0 ? Math.round(last.step / last.epoch) : undefined);
-  if (!stepsPerEpoch || !run.totalSteps) return undefined;
-  const epochs = Math.ceil(run.totalSteps / stepsPerEpoch);
-  return { epoch: Math.min(epochs, Math.max(1, Math.ceil((last?.step ?? 0) / stepsPerEpoch))), epochs };
-}
-
 /** Replaces the run's checkpoint in one write: the one before stays if the write fails. */
 export async function putCheckpoint(db: RMLabDatabase, checkpoint: CheckpointRecord): Promise<void> {
   await db.put('checkpoints', checkpoint);

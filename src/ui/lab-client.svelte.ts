@@ -9,6 +9,7 @@ import { downloadBlob } from './widgets/download.ts';
 import type { DatasetStats } from '../core/data/stats/index.ts';
 import type { SplitSettings } from '../core/data/split.ts';
 import type { BackendChoice, TrainConfig } from '../core/train/config.ts';
+import { applyTrainEvent } from '../core/train/run-progress.ts';
 import {
   deleteDataset,
   getPairsById,
@@ -473,31 +474,7 @@ function applyUpdate(run: RunRecord, u: RunUpdate): RunRecord {
     case 'encoder':
     case 'encoderLoaded':
       return run; // shown by the encoder picker (LabClient.encoderLoad)
-    case 'train': {
-      const e = u.event;
-      switch (e.type) {
-        case 'start':
-          return {
-            ...run,
-            totalSteps: e.totalSteps,
-            stepsPerEpoch: e.stepsPerEpoch,
-            counts: e.counts,
-            heldOut: e.heldOut,
-            heldOutTies: e.heldOutTies,
-            ...(e.baselines && { baselines: e.baselines }),
-          };
-        case 'steps':
-          return { ...run, steps: [...run.steps, ...e.points], pairsPerSecond: e.pairsPerSecond };
-        case 'eval':
-          return { ...run, evals: [...run.evals, e.point] };
-        case 'end':
-          return {
-            ...run,
-            earlyStopped: e.earlyStopped,
-            ...(e.bestStep !== undefined &&
-              e.bestLoss !== undefined && { best: { step: e.bestStep, loss: e.bestLoss } }),
-          };
-      }
-    }
+    case 'train':
+      return applyTrainEvent(run, u.event);
   }
 }

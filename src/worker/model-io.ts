@@ -85,7 +85,9 @@ export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, sour
   try {
     model = RewardModel.fromWeights(file.spec, file.weights);
   } catch (error) {
-    throw new Error(`${source} does not hold a model RM Lab can run: ${(error as Error).message}`);
+    throw new Error(`${source} does not hold a model RM Lab can run: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   model.dispose();
   let trainConfig: TrainConfig | undefined;

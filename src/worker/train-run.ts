@@ -4,24 +4,19 @@
 // checkpoint after a reload, a closed tab or a crash (resumeRun), to the same result it would have
 // reached without the break.
 import * as tf from '@tensorflow/tfjs';
-import { builtinTokenizer, tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
-import {
-  modelSpecFor,
-  RewardModel,
-  type ModelSpec,
-  type NamedWeight,
-  type TokenizerFiles,
-} from '../core/model/reward-model.ts';
-import { checkMaxLength, type EncoderSummary, type LoadProgress } from '../core/model/pretrained.ts';
+import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import type { ModelSpec, RewardModel } from '../core/model/reward-model.ts';
+import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
+import { openStartingModel, type StartingModel } from '../core/model/starting-model.ts';
 import { openEncoder } from './encoder-load.ts';
 import { LoadCancelled } from '../core/model/hub.ts';
-import { loadBuiltinWordVectors } from '../core/model/word-vectors.ts';
 import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
-import { parseEncoderSource, TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
+import { TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
 import type { TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
+import { applyTrainEvent } from '../core/train/run-progress.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
 import { newId, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
 import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
@@ -155,52 +150,36 @@ export function setHubEndpoint(endpoint: string | undefined): void {
 }
 
 /**
- * What a run trains: the model's spec, its tokenizer (and the files that carry it, for a pretrained
- * encoder) and, for a new run on a pretrained encoder, the encoder's weights. A resumed run takes
- * all of it from its checkpoint, so it goes on even where the encoder can no longer be downloaded.
+ * What a run trains (openStartingModel): a pretrained encoder is opened from the browser's cache or
+ * downloaded, the page hearing its progress; a resumed run takes it all from its checkpoint, so it
+ * goes on even where the encoder can no longer be downloaded.
  */
-async function modelFor(
+async function startingModel(
   config: TrainConfig,
   checkpoint: CheckpointRecord | undefined,
   onUpdate: (u: RunUpdate) => void,
   shouldStop: () => boolean,
-): Promise<{
-  spec: ModelSpec;
-  tokenizer: PairTokenizer;
-  tokenizerFiles?: TokenizerFiles;
-  encoderWeights?: NamedWeight[];
-}> {
-  if (checkpoint) {
-    return {
-      spec: checkpoint.spec,
-      tokenizer: tokenizerFor(checkpoint.spec, checkpoint.tokenizer),
-      tokenizerFiles: checkpoint.tokenizer,
-    };
-  }
-  if (parseEncoderSource(config.encoder).kind === 'builtin') {
-    const tokenizer = builtinTokenizer();
-    return { spec: modelSpecFor(config, tokenizer.vocabSize), tokenizer };
-  }
-  // Stop pressed during a long download: the reader is cancelled at its next chunk.
-  const controller = new AbortController();
-  const poll = setInterval(() => shouldStop() && controller.abort(), 200);
-  try {
-    const encoder = await openEncoder(config.encoder, config.pooling, {
-      endpoint: hubEndpoint,
-      signal: controller.signal,
-      onProgress: (progress) => onUpdate({ type: 'encoder', progress }),
-    });
-    onUpdate({ type: 'encoderLoaded', summary: encoder.summary, cacheProblem: encoder.cacheProblem });
-    checkMaxLength(encoder.spec, config.maxLength, 'Max tokens');
-    return {
-      spec: encoder.spec,
-      tokenizer: tokenizerFor(encoder.spec, encoder.tokenizer),
-      tokenizerFiles: encoder.tokenizer,
-      encoderWeights: encoder.weights,
-    };
-  } finally {
-    clearInterval(poll);
-  }
+): Promise<StartingModel> {
+  return openStartingModel(config, {
+    checkpoint,
+    maxLengthName: 'Max tokens',
+    openPretrained: async (encoder, pooling) => {
+      // Stop pressed during a long download: the reader is cancelled at its next chunk.
+      const controller = new AbortController();
+      const poll = setInterval(() => shouldStop() && controller.abort(), 200);
+      try {
+        const opened = await openEncoder(encoder, pooling, {
+          endpoint: hubEndpoint,
+          signal: controller.signal,
+          onProgress: (progress) => onUpdate({ type: 'encoder', progress }),
+        });
+        onUpdate({ type: 'encoderLoaded', summary: opened.summary, cacheProblem: opened.cacheProblem });
+        return opened;
+      } finally {
+        clearInterval(poll);
+      }
+    },
+  });
 }
 
 /** Resuming on the backend that wrote the checkpoint gives the same numbers; the settings may force another. */
@@ -237,12 +216,8 @@ async function drive(
     saving = saving.then(() => putRun(db, run));
   };
   try {
-    const { spec, tokenizer, tokenizerFiles, encoderWeights } = await modelFor(
-      config,
-      resume?.checkpoint,
-      onUpdate,
-      shouldStop,
-    );
+    const start = await startingModel(config, resume?.checkpoint, onUpdate, shouldStop);
+    const { spec, tokenizer, tokenizerFiles } = start;
     // 'auto' times a few steps of this very model on each backend the browser offers.
     const probeModel: ProbeModel = { transformer: probeShape(spec, config.maxLength), batchSize: config.batchSize };
     run.backend = resume?.backend
@@ -256,17 +231,7 @@ async function drive(
 
     const data = resume?.data ?? (await loadData(db, run, tokenizer));
     const fingerprint = resume?.checkpoint.data ?? dataFingerprint(data.train);
-    // Word vectors matter only at step 0: a resumed run's weights all come from its checkpoint.
-    const wordVectors =
-      !resume && spec.encoder === 'builtin-transformer' && config.embeddingInit === 'glove'
-        ? await loadBuiltinWordVectors()
-        : undefined;
-    model =
-      spec.encoder === 'bert'
-        ? resume
-          ? RewardModel.fromWeights(spec, resume.checkpoint.weights)
-          : RewardModel.fromPretrained(spec, encoderWeights ?? [], config.seed)
-        : RewardModel.create(spec, config.seed, { wordVectors });
+    model = await start.create();
     const backend = run.backend.name;
     const from: TrainState | undefined = resume && {
       step: resume.checkpoint.step,
@@ -284,23 +249,7 @@ async function drive(
       {
         shouldStop: () => shouldStop() || gpuLost.lost !== undefined,
         onEvent: (event) => {
-          if (event.type === 'start') {
-            run.totalSteps = event.totalSteps;
-            run.stepsPerEpoch = event.stepsPerEpoch;
-            run.counts = event.counts;
-            run.heldOut = event.heldOut;
-            run.heldOutTies = event.heldOutTies;
-            if (event.baselines) run.baselines = event.baselines;
-          } else if (event.type === 'end') {
-            run.earlyStopped = event.earlyStopped;
-            if (event.bestStep !== undefined && event.bestLoss !== undefined)
-              run.best = { step: event.bestStep, loss: event.bestLoss };
-          } else if (event.type === 'steps') {
-            run.steps.push(...event.points);
-            run.pairsPerSecond = event.pairsPerSecond;
-          } else if (event.type === 'eval') {
-            run.evals.push(event.point);
-          }
+          Object.assign(run, applyTrainEvent(run, event));
           persist();
           onUpdate({ type: 'train', event });
         },

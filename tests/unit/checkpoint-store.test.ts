@@ -10,11 +10,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
+import { epochProgress } from '../../src/core/train/run-progress.ts';
 import { deleteDataset } from '../../src/store/datasets.ts';
 import { DB_VERSION, openLabDB, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
 import {
   deleteRun,
-  epochProgress,
   getCheckpoint,
   getModel,
   getRun,

@@ -595,6 +595,23 @@ describe('rmlab options', () => {
     expect(existsSync(join(dir, 'runs/bad'))).toBe(false);
   });
 
+  it.each([
+    ['--epoch', '--epochs'],
+    ['--batch-sise', '--batch-size'],
+    ['--learningrate', '--learningRate'],
+  ])('an unknown option %s suggests the closest one (%s)', async (typed, meant) => {
+    const run = await rmlab(['train', '--data', pairsPath, '--out', 'runs/bad', typed, '2']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`unknown option ${typed}: did you mean ${meant}?`);
+  });
+
+  it('an unknown option far from every option suggests none', async () => {
+    const run = await rmlab(['train', '--data', pairsPath, '--out', 'runs/bad', '--frobnicate', '1']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain('unknown option --frobnicate');
+    expect(run.stderr).not.toContain('did you mean');
+  });
+
   it('a missing --data is an error naming it', async () => {
     const run = await rmlab(['train', '--out', 'runs/bad']);
     expect(run.code, run.stderr).toBe(2);

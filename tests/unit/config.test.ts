@@ -5,6 +5,10 @@ import {
   parseTrainConfig,
   applyPreset,
   presetConfig,
+  readFieldText,
+  setField,
+  TrainConfigError,
+  type FieldSpec,
   TRAIN_FIELD_KEYS,
   TRAIN_FIELDS,
   TRAIN_PRESETS,
@@ -79,5 +83,63 @@ describe('training configuration', () => {
     expect(() => presetConfig('nope')).toThrow('no preset nope');
     const mine = { ...DEFAULT_TRAIN_CONFIG, splitSeed: 9, backend: 'wasm' as const, dModel: 256, nHeads: 8 };
     expect(applyPreset(mine, 'quick')).toMatchObject({ splitSeed: 9, backend: 'wasm', dModel: 32, nHeads: 2 });
+  });
+});
+
+describe('one reading of a field from text (link, CLI, form)', () => {
+  it('reads a number field as a number and any other field as its text', () => {
+    expect(readFieldText('epochs', ' 4 ')).toBe(4);
+    expect(readFieldText('learningRate', '1e-3')).toBe(0.001);
+    expect(readFieldText('pooling', 'mean')).toBe('mean');
+    expect(readFieldText('encoder', 'prajjwal1/bert-tiny')).toBe('prajjwal1/bert-tiny');
+  });
+
+  it('refuses a number field that is not a number with an error typed with its field', () => {
+    for (const text of ['lots', '', '1e', 'Infinity']) {
+      const error = (() => {
+        try {
+          readFieldText('epochs', text);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(TrainConfigError);
+      expect((error as TrainConfigError).field).toBe('epochs');
+      expect((error as Error).message).toContain('Epochs (epochs) must be a number');
+    }
+  });
+
+  it('setField writes the value read from text', () => {
+    const config = { ...DEFAULT_TRAIN_CONFIG };
+    setField(config, 'batchSize', '32');
+    setField(config, 'ties', 'davidson');
+    expect(config).toMatchObject({ batchSize: 32, ties: 'davidson' });
+    expect(() => setField(config, 'batchSize', 'x')).toThrow(TrainConfigError);
+    expect(config.batchSize).toBe(32);
+  });
+
+  it('types the errors of parseTrainConfig with their field, and a rule across fields as such', () => {
+    const caught = (input: unknown) => {
+      try {
+        parseTrainConfig(input);
+      } catch (e) {
+        return e as TrainConfigError;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(caught({ batchSize: 0 })).toMatchObject({ field: 'batchSize', acrossFields: false });
+    expect(caught({ pooling: 'max' })).toMatchObject({ field: 'pooling', acrossFields: false });
+    expect(caught({ dModel: 30, nHeads: 4 })).toMatchObject({ field: 'nHeads', acrossFields: true });
+  });
+});
+
+describe('side lists as field attributes', () => {
+  const flagged = (attribute: 'builtinOnly' | 'keptByPresets' | 'inNode') =>
+    TRAIN_FIELD_KEYS.filter((k) => (TRAIN_FIELDS[k] as FieldSpec)[attribute] !== undefined).sort();
+
+  it('marks the fields only the built-in encoder uses, those presets keep, and those the CLI explains', () => {
+    expect(flagged('builtinOnly')).toEqual(['dModel', 'embeddingInit', 'nHeads', 'nLayers']);
+    expect(flagged('keptByPresets')).toEqual(['backend', 'heldOutFraction', 'splitSeed', 'stratify']);
+    expect(flagged('inNode')).toEqual(['backend', 'checkpointEvery']);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diskFolder } from '../../src/core/model/folder-node.ts';
+import { diskFolder } from '../../src/cli/folder-node.ts';
 import { bertEncoderWeights, readBertConfig } from '../../src/core/model/hf-checkpoint.ts';
 import { hubFolder, LoadCancelled, urlFolder, type FolderReader } from '../../src/core/model/hub.ts';
 import { loadModelFolder, summarise, type LoadProgress } from '../../src/core/model/pretrained.ts';

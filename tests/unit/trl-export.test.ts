@@ -140,7 +140,7 @@ describe('TRL export ("train bigger")', () => {
   it("says when the settings are the training form's rather than a run's", () => {
     const { runId: _run, ...form } = input;
     const { files } = trainBiggerFiles({ ...form, pairs: pairs(10) });
-    expect(files['README.txt']).toMatch(/^From the training form's settings on the dataset "Demo \"pairs\""/m);
+    expect(files['README.txt']).toMatch(/^From the training form's settings on the dataset "Demo "pairs""/m);
     expect(JSON.parse(files['reward_config.json']!).rm_lab.run_id).toBeNull();
   });
 

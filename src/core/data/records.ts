@@ -7,7 +7,7 @@ import { readCsvRecords } from './csv-records.ts';
 import { clip } from './excerpt.ts';
 import { readJsonRecords } from './json-records.ts';
 import { type Line, readLines } from './jsonl.ts';
-import { GZIP_MAGIC, UTF8_BOM, openSource, peek, startsWith } from './source.ts';
+import { UTF8_BOM, openSource, peek, startsWith } from './source.ts';
 
 export type ContainerId = 'jsonl' | 'json' | 'csv' | 'tsv';
 

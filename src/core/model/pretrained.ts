@@ -74,7 +74,9 @@ export async function loadModelFolder(reader: FolderReader, options: LoadOptions
       if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
       return value as Record<string, unknown>;
     } catch (error) {
-      throw new Error(`${file} of ${reader.label} is not valid JSON (${(error as Error).message})`);
+      throw new Error(`${file} of ${reader.label} is not valid JSON (${(error as Error).message})`, {
+        cause: error,
+      });
     }
   };
 

@@ -85,7 +85,9 @@ export async function decompressDataset(payload: string): Promise<string> {
     text = await collect(output, INLINE_DATASET_MAX_BYTES);
   } catch (error) {
     if (error instanceof Error && error.message.startsWith("the link's")) throw error;
-    throw new Error("the link's inline dataset is damaged (it does not decompress); was the link cut short?");
+    throw new Error("the link's inline dataset is damaged (it does not decompress); was the link cut short?", {
+      cause: error,
+    });
   }
   return new TextDecoder().decode(text);
 }

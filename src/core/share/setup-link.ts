@@ -10,6 +10,7 @@
 import {
   DEFAULT_TRAIN_CONFIG,
   parseTrainConfig,
+  readFieldText,
   TRAIN_FIELD_KEYS,
   TRAIN_FIELDS,
   type TrainConfig,
@@ -92,8 +93,7 @@ export function decodeSetup(hash: string): SetupLink {
     if (key) {
       (link as Record<string, unknown>)[key] = LINK_FIELDS[key].read(value);
     } else if (param in TRAIN_FIELDS) {
-      const spec = TRAIN_FIELDS[param as keyof TrainConfig];
-      raw[param] = spec.kind === 'choice' || spec.kind === 'text' ? value : value.trim() === '' ? NaN : Number(value);
+      raw[param] = readFieldText(param as keyof TrainConfig, value);
     } else {
       throw new Error(`the link has an unknown setting "${param}"`);
     }

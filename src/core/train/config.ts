@@ -2,13 +2,23 @@
 // The form in the app, validation of untrusted input (a stored run, a worker message) and, later,
 // the CLI's --help and share links are all generated from this table, never from a second list.
 
-export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export type PoolingChoice = 'cls' | 'mean' | 'last';
-export type EmbeddingInit = 'random' | 'glove';
-export type TieChoice = 'drop' | 'davidson';
-export type SoftTargetChoice = 'off' | 'votes';
-export type ScheduleChoice = 'linear' | 'cosine' | 'constant';
 import type { Stratify } from '../data/split.ts';
+
+// Each choice field's values, declared once: the table's `choices` and the types below are both these.
+const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+const POOLINGS = ['cls', 'mean', 'last'] as const;
+const EMBEDDING_INITS = ['random', 'glove'] as const;
+const TIE_CHOICES = ['drop', 'davidson'] as const;
+const SOFT_TARGETS = ['off', 'votes'] as const;
+const SCHEDULES = ['linear', 'cosine', 'constant'] as const;
+const STRATIFY_CHOICES = ['none', 'task_type'] as const satisfies readonly Stratify[];
+
+export type BackendChoice = (typeof BACKENDS)[number];
+export type PoolingChoice = (typeof POOLINGS)[number];
+export type EmbeddingInit = (typeof EMBEDDING_INITS)[number];
+export type TieChoice = (typeof TIE_CHOICES)[number];
+export type SoftTargetChoice = (typeof SOFT_TARGETS)[number];
+export type ScheduleChoice = (typeof SCHEDULES)[number];
 
 export interface TrainConfig {
   // model
@@ -62,6 +72,12 @@ interface BaseField {
   group: FieldGroup;
   label: string;
   help: string;
+  /** Shapes only the built-in encoder: a pretrained one brings its own (the form greys it out). */
+  builtinOnly?: true;
+  /** What the option means in the CLI where that differs from the browser the help speaks of. */
+  inNode?: string;
+  /** A preset leaves the user's value as it is (the held-out split, the backend: not a recipe's business). */
+  keptByPresets?: true;
 }
 export interface NumberField extends BaseField {
   kind: 'int' | 'float';
@@ -114,7 +130,7 @@ export function parseEncoderSource(value: string): EncoderSource {
     }
   }
   const [id, revision = 'main'] = v.split('@') as [string, string | undefined];
-  if (HUB_ID.test(id) && !id.includes('..') && /^[\w.\/-]+$/.test(revision)) return { kind: 'hub', id, revision };
+  if (HUB_ID.test(id) && !id.includes('..') && /^[\w./-]+$/.test(revision)) return { kind: 'hub', id, revision };
   throw new Error(
     `"${v}" is not an encoder RM Lab can load: give "builtin", a Hugging Face model id such as ` +
       '"prajjwal1/bert-tiny" (optionally "@revision"), an https:// URL of a model folder, or pick a folder',
@@ -142,7 +158,8 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'model',
     kind: 'choice',
     default: 'glove',
-    choices: ['random', 'glove'],
+    choices: EMBEDDING_INITS,
+    builtinOnly: true,
     label: 'Word vectors',
     help: 'Built-in encoder only: start its word embeddings from random numbers, or from GloVe-style word vectors (bundled).',
   },
@@ -152,6 +169,7 @@ export const TRAIN_FIELDS: FieldTable = {
     default: 64,
     min: 8,
     max: 512,
+    builtinOnly: true,
     label: 'Model width',
     help: 'Size of each token vector. Wider learns more but trains slower.',
   },
@@ -161,6 +179,7 @@ export const TRAIN_FIELDS: FieldTable = {
     default: 2,
     min: 1,
     max: 12,
+    builtinOnly: true,
     label: 'Layers',
     help: 'Transformer blocks stacked in the encoder.',
   },
@@ -170,6 +189,7 @@ export const TRAIN_FIELDS: FieldTable = {
     default: 4,
     min: 1,
     max: 16,
+    builtinOnly: true,
     label: 'Attention heads',
     help: 'Heads per attention layer; must divide the model width.',
   },
@@ -186,7 +206,7 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'model',
     kind: 'choice',
     default: 'cls',
-    choices: ['cls', 'mean', 'last'],
+    choices: POOLINGS,
     label: 'Pooling',
     help: "How a sequence becomes one vector: the first ([CLS]) token (for BERT models, through the checkpoint's pooler, as its sequence classifier does), the mean of all tokens, or the last token.",
   },
@@ -196,6 +216,7 @@ export const TRAIN_FIELDS: FieldTable = {
     default: 0.1,
     min: 0.01,
     max: 0.5,
+    keptByPresets: true,
     label: 'Held-out fraction',
     help: 'Share of prompts kept out of training to measure accuracy honestly. A prompt is never on both sides.',
   },
@@ -205,6 +226,7 @@ export const TRAIN_FIELDS: FieldTable = {
     default: 1,
     min: 0,
     max: 2 ** 31 - 1,
+    keptByPresets: true,
     label: 'Split seed',
     help: 'Which prompts are held out. The same seed gives the same split.',
   },
@@ -212,7 +234,8 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'data',
     kind: 'choice',
     default: 'none',
-    choices: ['none', 'task_type'],
+    choices: STRATIFY_CHOICES,
+    keptByPresets: true,
     label: 'Stratify by',
     help: 'task_type: hold out the same share of every task type, so small ones are measured too.',
   },
@@ -247,7 +270,7 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'optimizer',
     kind: 'choice',
     default: 'linear',
-    choices: ['linear', 'cosine', 'constant'],
+    choices: SCHEDULES,
     label: 'Schedule',
     help: "After warmup the learning rate falls to 0 by the last step in a straight line (Hugging Face Trainer's default) or a half cosine, or stays constant.",
   },
@@ -291,7 +314,7 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'loss',
     kind: 'choice',
     default: 'drop',
-    choices: ['drop', 'davidson'],
+    choices: TIE_CHOICES,
     label: 'Ties',
     help: "drop: train on pairs with a winner only (Bradley-Terry, as TRL). davidson: also train on ties, with Davidson's tie-aware Bradley-Terry model.",
   },
@@ -308,7 +331,7 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'loss',
     kind: 'choice',
     default: 'off',
-    choices: ['off', 'votes'],
+    choices: SOFT_TARGETS,
     label: 'Soft targets',
     help: "votes: a pair with several annotators' votes trains on their share for each side (a tie vote counts half) instead of the majority's hard label.",
   },
@@ -372,6 +395,7 @@ export const TRAIN_FIELDS: FieldTable = {
     default: 50,
     min: 1,
     max: 100_000,
+    inNode: 'The CLI writes no checkpoints: a stopped run still writes its model.',
     label: 'Checkpoint every',
     help: 'Steps between saved checkpoints (weights, optimizer, data position): a reloaded or crashed run resumes from the last one. Also saved at a pause and at the end.',
   },
@@ -379,7 +403,9 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'training',
     kind: 'choice',
     default: 'auto',
-    choices: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'],
+    choices: BACKENDS,
+    keptByPresets: true,
+    inNode: 'In the CLI: auto and wasm run on WebAssembly, cpu on plain JavaScript (about 30 times slower).',
     label: 'Backend',
     help: 'Where the math runs. Auto times a few training steps on each backend this browser offers (a software GPU is skipped) and takes the fastest.',
   },
@@ -400,6 +426,38 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
   TRAIN_FIELD_KEYS.map((k) => [k, TRAIN_FIELDS[k].default]),
 ) as unknown as TrainConfig;
 
+/** A training setting refused: the field it is about and why, in plain words (the message names the field too). */
+export class TrainConfigError extends Error {
+  override name = 'TrainConfigError';
+  constructor(
+    readonly field: keyof TrainConfig,
+    message: string,
+    /** A rule between fields (heads divide the width), not a wrong value of this one alone. */
+    readonly acrossFields = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A field's value from text, as a link, the command line and the form give it: a number field's
+ * text as a number, anything else the text itself. Throws a TrainConfigError when a number field's
+ * text is not a number; bounds and choices are parseTrainConfig's to check.
+ */
+export function readFieldText(key: keyof TrainConfig, text: string): string | number {
+  const spec: FieldSpec = TRAIN_FIELDS[key];
+  const trimmed = text.trim();
+  if (spec.kind !== 'int' && spec.kind !== 'float') return spec.kind === 'text' ? text : trimmed;
+  const n = trimmed === '' ? NaN : Number(trimmed);
+  if (!Number.isFinite(n)) throw new TrainConfigError(key, `${spec.label} (${key}) must be a number, got "${text}"`);
+  return n;
+}
+
+/** Sets one field of a configuration from its text (see readFieldText, which throws for a non-number). */
+export function setField(config: TrainConfig, key: keyof TrainConfig, text: string): void {
+  (config as unknown as Record<string, string | number>)[key] = readFieldText(key, text);
+}
+
 /**
  * Checks a configuration from outside (a form, a stored run, a message): missing fields take their
  * defaults, anything else wrong throws an error naming the field and the reason.
@@ -413,30 +471,38 @@ export function parseTrainConfig(input: unknown): TrainConfig {
     const value = raw[key] ?? spec.default;
     if (spec.kind === 'text') {
       if (typeof value !== 'string')
-        throw new Error(`${spec.label} (${key}) must be text, got ${JSON.stringify(value)}`);
+        throw new TrainConfigError(key, `${spec.label} (${key}) must be text, got ${JSON.stringify(value)}`);
       const wrong = spec.validate(value);
-      if (wrong) throw new Error(`${spec.label} (${key}): ${wrong}`);
+      if (wrong) throw new TrainConfigError(key, `${spec.label} (${key}): ${wrong}`);
     } else if (spec.kind === 'choice') {
       if (typeof value !== 'string' || !spec.choices.includes(value)) {
-        throw new Error(
+        throw new TrainConfigError(
+          key,
           `${spec.label} (${key}) must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(value)}`,
         );
       }
     } else {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new Error(`${spec.label} (${key}) must be a number, got ${JSON.stringify(value)}`);
+        throw new TrainConfigError(key, `${spec.label} (${key}) must be a number, got ${JSON.stringify(value)}`);
       }
       if (spec.kind === 'int' && !Number.isInteger(value))
-        throw new Error(`${spec.label} (${key}) must be a whole number, got ${value}`);
+        throw new TrainConfigError(key, `${spec.label} (${key}) must be a whole number, got ${value}`);
       if (value < spec.min || value > spec.max) {
-        throw new Error(`${spec.label} (${key}) must be between ${spec.min} and ${spec.max}, got ${value}`);
+        throw new TrainConfigError(
+          key,
+          `${spec.label} (${key}) must be between ${spec.min} and ${spec.max}, got ${value}`,
+        );
       }
     }
     out[key] = value;
   }
   const config = out as unknown as TrainConfig;
   if (config.dModel % config.nHeads !== 0) {
-    throw new Error(`Attention heads (nHeads = ${config.nHeads}) must divide Model width (dModel = ${config.dModel})`);
+    throw new TrainConfigError(
+      'nHeads',
+      `Attention heads (nHeads = ${config.nHeads}) must divide Model width (dModel = ${config.dModel})`,
+      true,
+    );
   }
   return config;
 }
@@ -499,7 +565,7 @@ export function presetConfig(id: string): TrainConfig {
 export function applyPreset(current: TrainConfig, id: string): TrainConfig {
   const preset = TRAIN_PRESETS.find((p) => p.id === id);
   if (!preset) throw new Error(`no preset ${id}`);
-  const kept = (key: keyof TrainConfig) => TRAIN_FIELDS[key].group === 'data' || key === 'backend';
+  const kept = (key: keyof TrainConfig) => (TRAIN_FIELDS[key] as FieldSpec).keptByPresets === true;
   const base = Object.fromEntries(TRAIN_FIELD_KEYS.map((k) => [k, kept(k) ? current[k] : DEFAULT_TRAIN_CONFIG[k]]));
   return parseTrainConfig({ ...base, ...preset.values });
 }

@@ -69,6 +69,17 @@ export function votesOutcome(votes: Votes, chosen: 'a' | 'b', ties: TieModel): O
 
 const TIE: Outcome = Object.freeze({ chosen: 0, rejected: 0, tie: 1 });
 
+function zeroCounts(): Required<DataCounts> {
+  const counts = { total: 0, train: 0, heldOut: 0, heldOutScored: 0, ties: 0, tiesTrained: 0, softTargets: 0 };
+  return { ...counts, bothBad: 0, truncated: 0 };
+}
+
+/** A decisive pair's texts, chosen and rejected, as the baselines read them. */
+function textPairOf(pair: Pair): TextPair {
+  const { chosen, rejected } = chosenRejected(pair);
+  return { prompt: textOf(pair.prompt), chosen: textOf(chosen), rejected: textOf(rejected) };
+}
+
 /** A pair's texts as token ids, untruncated, made earlier (the token-id cache in IndexedDB). */
 export interface PairTokenIds {
   prompt: ArrayLike<number>;
@@ -103,17 +114,7 @@ export function prepareTrainingData(
   });
   const ties = options.ties ?? 'drop';
   const soft = options.softTargets === 'votes';
-  const counts: Required<DataCounts> = {
-    total: 0,
-    train: 0,
-    heldOut: 0,
-    heldOutScored: 0,
-    ties: 0,
-    tiesTrained: 0,
-    softTargets: 0,
-    bothBad: 0,
-    truncated: 0,
-  };
+  const counts = zeroCounts();
   for (const pair of pairs) {
     counts.total++;
     if (!isDecisive(pair)) {
@@ -139,8 +140,7 @@ export function prepareTrainingData(
     const r = encode(pair, pair.winner === 'a' ? 'b' : 'a');
     if (c.truncated || r.truncated) counts.truncated++;
     const tokenized: TokenizedPair = { chosen: c.ids, rejected: r.ids, margin: pair.margin ?? 0 };
-    const { chosen, rejected } = chosenRejected(pair);
-    const asText: TextPair = { prompt: textOf(pair.prompt), chosen: textOf(chosen), rejected: textOf(rejected) };
+    const asText = textPairOf(pair);
     const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
       const meta: HeldOutMeta = {

@@ -67,6 +67,12 @@ export class EarlyStopping {
     return state;
   }
 
+  /** The best step, its held-out loss and its weights (read back), or undefined before the first evaluation. */
+  async best(): Promise<{ step: number; loss: number; weights: NamedWeight[] } | undefined> {
+    const weights = await this.bestWeights();
+    return this.#best && weights && { step: this.#best.step, loss: this.#best.loss, weights };
+  }
+
   /** The best weights, read back (copies), or undefined before the first evaluation. */
   async bestWeights(): Promise<NamedWeight[] | undefined> {
     if (!this.#best) return undefined;

@@ -26,8 +26,10 @@
 // mean of it is TRL's coef * mean((r_c + r_r)^2). It keeps rewards near zero, which the pairwise loss
 // alone (blind to a shift of all rewards) does not.
 import * as tf from '@tensorflow/tfjs';
+import type { TieChoice } from './config.ts';
 
-export type TieModel = 'drop' | 'davidson';
+/** The Ties field's choices (TRAIN_FIELDS.ties). */
+export type TieModel = TieChoice;
 
 export interface LossOptions {
   /** 'drop': Bradley-Terry (ties never reach the loss); 'davidson': Davidson's tie-aware model. */

@@ -24,6 +24,7 @@ import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
 import { AdamW, clipByGlobalNorm } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
+import { pairsPerStep, runLength } from './run-progress.ts';
 import {
   captureState,
   DEFAULT_CHECKPOINT_EVERY,
@@ -76,21 +77,10 @@ type Hyper = Pick<
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
 type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'patience';
 
+/** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
-  const d = DEFAULT_TRAIN_CONFIG;
-  return {
-    gradAccumulation: d.gradAccumulation,
-    lrSchedule: d.lrSchedule,
-    warmupRatio: d.warmupRatio,
-    warmupSteps: d.warmupSteps,
-    weightDecay: d.weightDecay,
-    maxGradNorm: d.maxGradNorm,
-    ties: d.ties,
-    tieNu: d.tieNu,
-    centerRewards: d.centerRewards,
-    patience: d.patience,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
-  } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_TRAIN_CONFIG, ...given } as Hyper & Pick<TrainConfig, OptimizerField | LossField>;
 }
 
 /** The loss or the gradients went to NaN or infinity: the run cannot go on. */
@@ -114,21 +104,6 @@ export class TrainingDiverged extends Error {
     );
     this.name = 'TrainingDiverged';
   }
-}
-
-/** Pairs one optimizer step reads: batch size times the micro-batches accumulated. */
-export function pairsPerStep(config: Pick<TrainConfig, 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>) {
-  return config.batchSize * (config.gradAccumulation ?? 1);
-}
-
-/** Optimizer steps in a run and in each epoch of it. */
-export function runLength(
-  trainPairs: number,
-  config: Pick<TrainConfig, 'batchSize' | 'epochs' | 'maxSteps'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>,
-): { stepsPerEpoch: number; totalSteps: number } {
-  const stepsPerEpoch = Math.ceil(trainPairs / pairsPerStep(config));
-  const all = stepsPerEpoch * config.epochs;
-  return { stepsPerEpoch, totalSteps: config.maxSteps > 0 ? Math.min(config.maxSteps, all) : all };
 }
 
 /** The seed of epoch `epoch`'s permutation of the training pairs: the data order is a pure function of it. */
@@ -201,30 +176,7 @@ export async function trainRewardModel(
     const stacked = tf.stack(pending.flatMap(pendingTensors));
     const values = await stacked.data();
     stacked.dispose();
-    const points: StepPoint[] = [];
-    let diverged: TrainingDiverged | undefined;
-    for (const [i, p] of pending.entries()) {
-      const at = (k: number) => values[5 * i + k]!;
-      const loss = at(0);
-      const gradNorm = at(2);
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        const [quantity, value] = Number.isFinite(loss)
-          ? (['gradients', gradNorm] as const)
-          : (['loss', loss] as const);
-        diverged = new TrainingDiverged(p.step, quantity, value, config.learningRate, lastCheckpoint);
-        break;
-      }
-      points.push({
-        step: p.step,
-        epoch: p.epoch,
-        loss,
-        accuracy: at(1),
-        gradNorm,
-        learningRate: p.learningRate,
-        rewardMean: at(3),
-        rewardStd: at(4),
-      });
-    }
+    const { points, diverged } = stepPoints(pending, values, config.learningRate, lastCheckpoint);
     tf.dispose(pending.flatMap(pendingTensors));
     pending.length = 0;
     if (points.length > 0) {
@@ -304,11 +256,7 @@ export async function trainRewardModel(
       stopping.observe(model, step, lastEval.loss);
     }
     await checkpoint();
-    const bestWeights = await stopping.bestWeights();
-    const best =
-      bestWeights && stopping.bestStep !== undefined && stopping.bestLoss !== undefined
-        ? { step: stopping.bestStep, loss: stopping.bestLoss, weights: bestWeights }
-        : undefined;
+    const best = await stopping.best();
     hooks.onEvent({
       type: 'end',
       step,
@@ -322,6 +270,28 @@ export async function trainRewardModel(
     optimizer.dispose();
     stopping.dispose();
   }
+}
+
+/** The read-back values of the pending steps as points, up to the first step whose loss or gradients are not finite. */
+function stepPoints(
+  pending: PendingStep[],
+  values: ArrayLike<number>,
+  learningRate: number,
+  lastCheckpoint: number | undefined,
+): { points: StepPoint[]; diverged?: TrainingDiverged } {
+  const points: StepPoint[] = [];
+  for (const [i, p] of pending.entries()) {
+    const at = (k: number) => values[5 * i + k]!;
+    const loss = at(0);
+    const gradNorm = at(2);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      const [quantity, value] = Number.isFinite(loss) ? (['gradients', gradNorm] as const) : (['loss', loss] as const);
+      return { points, diverged: new TrainingDiverged(p.step, quantity, value, learningRate, lastCheckpoint) };
+    }
+    const point: StepPoint = { step: p.step, epoch: p.epoch, loss, accuracy: at(1), gradNorm };
+    points.push({ ...point, learningRate: p.learningRate, rewardMean: at(3), rewardStd: at(4) });
+  }
+  return { points };
 }
 
 /**

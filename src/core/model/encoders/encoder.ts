@@ -1,13 +1,15 @@
 // What every encoder family provides to the reward model: padded token ids and an attention
 // mask in, one vector per sequence out, and its weights by name.
 import type * as tf from '@tensorflow/tfjs';
+import type { PoolingChoice } from '../../train/config.ts';
 
 /**
  * How a sequence becomes one vector. 'cls' takes the first token ([CLS]), as BERT's
  * sequence-classification head does; 'mean' averages the real (unpadded) tokens; 'last' takes the
- * last real token, as decoder reward models read the end of the response.
+ * last real token, as decoder reward models read the end of the response. The Pooling field's
+ * choices (TRAIN_FIELDS.pooling).
  */
-export type Pooling = 'cls' | 'mean' | 'last';
+export type Pooling = PoolingChoice;
 
 export type NamedParams = Map<string, tf.Variable>;
 

@@ -2,7 +2,7 @@
 // Kept apart from hub.ts so the browser bundle never imports node:fs.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { LoadCancelled, type FolderReader } from './hub.ts';
+import { LoadCancelled, type FolderReader } from '../core/model/hub.ts';
 
 export async function diskFolder(path: string): Promise<FolderReader> {
   const root = resolve(path);

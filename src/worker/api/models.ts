@@ -1,0 +1,51 @@
+// The worker's calls on stored models: export (one file, a Hugging Face folder, a TRL folder),
+// import, and held-out scores (the work itself is in model-io.ts).
+import type { SplitCounts } from '../../core/export/trl.ts';
+import { fetchLimited, MODEL_URL_MAX_BYTES, readAll } from '../../core/share/fetch-url.ts';
+import { openLabDB, type ModelCard } from '../../store/db.ts';
+import {
+  exportHuggingFace,
+  exportModelFile,
+  exportTrainBigger,
+  importModelFile,
+  scoreHeldOut,
+  type HeldOutRewards,
+  type TrainBiggerSource,
+} from '../model-io.ts';
+
+export function modelsApi() {
+  return {
+    /** A stored model as a .rmlab.safetensors file (model-io.ts). */
+    async exportModel(id: string): Promise<{ fileName: string; file: Blob }> {
+      return exportModelFile(await openLabDB(), id);
+    },
+
+    /** A BERT-family model as a Hugging Face folder (.zip); throws the reason for any other model. */
+    async exportHuggingFace(id: string): Promise<{ fileName: string; file: Blob }> {
+      return exportHuggingFace(await openLabDB(), id);
+    },
+
+    /** Stores a model file, picked or from a link, as a new model; nothing is stored if it is refused. */
+    async importModel(
+      source: { kind: 'file'; file: File } | { kind: 'url'; url: string },
+      onProgress?: (bytesRead: number, totalBytes?: number) => void,
+    ): Promise<ModelCard> {
+      const db = await openLabDB();
+      if (source.kind === 'file')
+        return importModelFile(db, new Uint8Array(await source.file.arrayBuffer()), source.file.name);
+      const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES);
+      const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));
+      return importModelFile(db, bytes, source.url);
+    },
+
+    /** Rewards a model gives a dataset's held-out pairs (model-io.ts). */
+    async scoreHeldOut(modelId: string, datasetId: string, limit?: number): Promise<HeldOutRewards> {
+      return scoreHeldOut(await openLabDB(), modelId, datasetId, limit);
+    },
+
+    /** A run's (or the form's) dataset and settings as a TRL RewardTrainer folder, zipped (core/export/trl.ts). */
+    async exportTrainBigger(source: TrainBiggerSource): Promise<{ fileName: string; file: Blob; counts: SplitCounts }> {
+      return exportTrainBigger(await openLabDB(), source);
+    },
+  };
+}
