@@ -45,10 +45,12 @@ export async function saveRunModels(
   await saveModelWithCard(db, record(run.finalModelId, last), trainedModelCard(run, spec, 'final'));
 }
 
-/** Newest first. */
+/** Newest first; of one run, the best held-out weights before the final ones. */
 export async function listModelCards(db: RMLabDatabase): Promise<ModelCard[]> {
   const cards = await db.getAll('modelCards');
-  return cards.sort((a, b) => b.createdAt - a.createdAt);
+  // A run's final weights after its best ones, so "the newest model" is the run's stored (best) model.
+  const final = (c: ModelCard) => (c.checkpoint === 'final' ? 1 : 0);
+  return cards.sort((a, b) => b.createdAt - a.createdAt || final(a) - final(b));
 }
 
 export async function getModelRecord(db: RMLabDatabase, id: string): Promise<ModelRecord | undefined> {

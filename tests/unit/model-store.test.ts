@@ -126,6 +126,7 @@ describe("a run's best and final models", () => {
     await saveRunModels(db, r, spec, undefined, weights, { step: 20, weights: bestWeights });
     expect(r.finalModelId).toBe(finalModelId('r9'));
     const cards = await listModelCards(db);
+    expect(cards.map((c) => c.id)).toEqual(['r9', finalModelId('r9')]); // the stored model is "the newest"
     const best = cards.find((c) => c.id === 'r9')!;
     const last = cards.find((c) => c.id === finalModelId('r9'))!;
     expect(best).toMatchObject({ checkpoint: 'best', steps: 20, heldOutAccuracy: 0.7, heldOutPairs: 10 });
