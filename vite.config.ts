@@ -63,13 +63,24 @@ export default defineConfig({
   // Workers are bundled with their own plugin list: the lab worker is where the WASM backend runs.
   worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
   server: { host: '127.0.0.1', port: 5173, headers: CROSS_ORIGIN_ISOLATION },
+  // The dev server pre-bundles the dependencies it finds from index.html; the workers' (tfjs, the
+  // tokenizers, fflate) it met only once the page had started them, re-optimised and reloaded the
+  // page seconds after load, losing a first click. Scanning the workers too finds them up front
+  // (tests/e2e/first-visit.test.ts).
+  optimizeDeps: { entries: ['index.html', 'src/worker/*.worker.ts'] },
   preview: { host: '127.0.0.1', port: 4173, headers: CROSS_ORIGIN_ISOLATION },
   test: {
     projects: [
       {
         extends: true,
         // Training tests run real (tiny) models on tfjs's CPU backend: seconds each, more on a busy machine.
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          setupFiles: ['tests/quiet-tfjs.ts'],
+        },
       },
       {
         extends: true,
@@ -93,6 +104,8 @@ export default defineConfig({
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/e2e/global-setup.ts'],
+          // Some e2e tests build model files with tfjs in Node (tests/tiny-bert.ts).
+          setupFiles: ['tests/quiet-tfjs.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,

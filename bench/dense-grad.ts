@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { dense } from '../src/core/model/dense.ts';
+import { dense } from '../src/core/model/ops/linear.ts';
 
 await tf.setBackend('wasm');
 // Default model, batch 16 pairs = 32 sequences of 128 tokens: N = 4096 rows; D = 64, the MLP 256.

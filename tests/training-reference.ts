@@ -109,7 +109,7 @@ export async function runSteps(c: OptimizerCase) {
     margin: p.margin,
     outcome: c.ties === 'davidson' ? p.outcome : forBradleyTerry(p.outcome),
   }));
-  const optimizer = new AdamW(model.trainableVariables, c.weightDecay);
+  const optimizer = await AdamW.create(model.trainableVariables, c.weightDecay, c.maxGradNorm);
   const loss: LossOptions = { ties: c.ties as TieChoice, tieNu: c.tieNu, centerRewards: c.centerRewards };
   const schedule = { ...c, lrSchedule: c.lrSchedule as ScheduleChoice };
   const log: { loss: number; gradNorm: number; learningRate: number }[] = [];
@@ -121,7 +121,7 @@ export async function runSteps(c: OptimizerCase) {
       model.trainableVariables,
       micro.map((indices) => indices.map((i) => pairs[i]!)),
       learningRate,
-      { maxLength: fixture.model.maxLength, maxGradNorm: c.maxGradNorm },
+      { maxLength: fixture.model.maxLength },
       loss,
       fixture.padId,
     );

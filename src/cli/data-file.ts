@@ -3,6 +3,7 @@
 // (JSONL, JSON, CSV, TSV, gzipped or not), any supported format. Every record ends as a pair or
 // a rejected line with its number and the reason.
 import { createReadStream, statSync } from 'node:fs';
+import { namedInvisibles } from '../core/data/excerpt.ts';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
@@ -65,7 +66,8 @@ export async function readPairFile(path: string, mapping?: FieldMapping): Promis
 export function describeRejected(rejected: RejectedLine[], shown = 10): string[] {
   const lines = rejected
     .slice(0, shown)
-    .map((r) => `  line ${r.line}: ${r.reason}${r.excerpt ? ` (${r.excerpt})` : ''}`);
+    // Named, never raw: a file's escape bytes would retitle the terminal or clear the screen.
+    .map((r) => namedInvisibles(`  line ${r.line}: ${r.reason}${r.excerpt ? ` (${r.excerpt})` : ''}`));
   if (rejected.length > shown) lines.push(`  ... and ${rejected.length - shown} more`);
   return lines;
 }

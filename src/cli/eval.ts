@@ -6,6 +6,7 @@
 // a warning. stderr says first which pairs are scored and ends with one summary line: accuracy, its
 // Wilson 95% interval, n, and the baselines (chance, longer/shorter wins, bag of words trained on the
 // split's training side) on the same pairs.
+import { keyedRecord } from '../core/data/keyed.ts';
 import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair.ts';
 import { planSplit } from '../core/data/split.ts';
 import { pairwiseMetrics } from '../core/eval/metrics.ts';
@@ -97,7 +98,12 @@ export async function evaluateFile(argv: string[]): Promise<number> {
     const rejected = rewards.slice(decisive.length);
     const margins = decisive.map((p) => p.margin ?? 0);
 
-    const byTaskType = byTaskTypeSlices(decisive, chosen, rejected, margins);
+    const byTaskType = sliceByTaskType(
+      decisive.map((p) => p.taskType),
+      chosen,
+      rejected,
+      margins,
+    );
     const result = {
       model: parsed.values.model,
       data: data.name,
@@ -173,25 +179,6 @@ function pairsToScore(
   return { pairs, ...(sides && { sides }), trainingScored };
 }
 
-function byTaskTypeSlices(
-  decisive: Pair[],
-  chosen: number[],
-  rejected: number[],
-  margins: number[],
-): Record<string, Slice> {
-  const byTaskType: Record<string, Slice> = {};
-  const groups = new Map<string, number[]>();
-  decisive.forEach((p, i) => {
-    const key = p.taskType ?? '(none)';
-    groups.set(key, [...(groups.get(key) ?? []), i]);
-  });
-  for (const [taskType, idx] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-    const pick = (xs: number[]) => idx.map((i) => xs[i]!);
-    byTaskType[taskType] = { pairs: idx.length, ...pairwiseMetrics(pick(chosen), pick(rejected), pick(margins)) };
-  }
-  return byTaskType;
-}
-
 function asText(p: Pair): TextPair {
   const { chosen, rejected } = chosenRejected(p);
   return { prompt: textOf(p.prompt), chosen: textOf(chosen), rejected: textOf(rejected) };
@@ -213,4 +200,32 @@ function splitSides(
     heldOut: pairs.filter((p) => plan.sideOf(p) === 'heldout'),
     config,
   };
+}
+
+/**
+ * Metrics per task type ("(none)" for pairs without one), sorted by name. The object has no
+ * prototype: a task type "__proto__" or "constructor" is a key like any other (keyed.ts).
+ */
+export function sliceByTaskType(
+  taskTypes: readonly (string | undefined)[],
+  chosen: readonly number[],
+  rejected: readonly number[],
+  margins: readonly number[],
+): Record<string, Slice> {
+  const groups = new Map<string, number[]>();
+  taskTypes.forEach((taskType, i) => {
+    const key = taskType ?? '(none)';
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return keyedRecord(
+    [...groups]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([taskType, idx]) => {
+        const pick = (xs: readonly number[]) => idx.map((i) => xs[i]!);
+        return [
+          taskType,
+          { pairs: idx.length, ...pairwiseMetrics(pick(chosen), pick(rejected), pick(margins)) },
+        ] as const;
+      }),
+  );
 }

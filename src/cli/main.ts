@@ -1,5 +1,6 @@
 // The `rmlab` command: train, eval and score reward models in Node, on the same core as the app.
 // Exit codes: 0 done, 1 failed (the reason on stderr), 2 called wrongly (see --help).
+import { namedInvisibles } from '../core/data/excerpt.ts';
 import { evalHelp, evaluateFile, EVAL_USAGE } from './eval.ts';
 import { UsageError } from './options.ts';
 import { score, scoreHelp, SCORE_USAGE } from './score.ts';
@@ -46,7 +47,9 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    process.stderr.write(`rmlab: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A message may quote the user's file: its control characters are named, not sent to the terminal.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`rmlab: ${message.split('\n').map(namedInvisibles).join('\n')}\n`);
     if (process.env.RMLAB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return 1;
   }

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { maxLengthOf } from '../core/eval/score.ts';
 import { decodeModelFile, type RewardModelFile } from '../core/model/model-file.ts';
 import { RewardModel } from '../core/model/reward-model.ts';
-import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { checkModelFile } from '../core/model/model-check.ts';
+import type { PairTokenizer } from '../core/model/tokenizer.ts';
 
 export interface LoadedModel {
   file: RewardModelFile;
@@ -17,14 +18,15 @@ export interface LoadedModel {
 export function loadModelFile(path: string): LoadedModel {
   let bytes: Uint8Array;
   try {
-    // A plain copy, not Node's Buffer: Buffer.prototype.slice() is a view, and the safetensors
-    // reader's raw.slice().buffer would then read the whole of Node's shared buffer pool.
-    bytes = new Uint8Array(readFileSync(path));
+    // Node's Buffer as it is, not copied (a copy doubled the peak memory of reading a model): the
+    // safetensors reader copies each tensor's own bytes, so a Buffer from the shared pool is safe.
+    bytes = readFileSync(path);
   } catch {
     throw new Error(`${path}: no such file`);
   }
   const file = decodeModelFile(bytes, path);
-  const tokenizer = tokenizerFor(file.spec, file.tokenizer);
+  // Spec, tensors and tokenizer checked before anything is allocated from the spec.
+  const tokenizer = checkModelFile(file, path);
   const model = RewardModel.fromWeights(file.spec, file.weights);
   const trained = file.meta.trainConfig?.maxLength;
   const maxLength = maxLengthOf(file.spec, typeof trained === 'number' ? { maxLength: trained } : undefined);

@@ -12,7 +12,7 @@ import type { TokenRecord } from './token-cache.ts';
 import type { RunBaselines } from '../core/eval/baselines/index.ts';
 
 export const DB_NAME = 'rm-lab';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 export interface DatasetRecord {
   id: string;
@@ -54,6 +54,10 @@ export interface RunRecord {
   /** The scored held-out pairs and ties, aligned with every evaluation's rewards. */
   heldOut?: HeldOutMeta[];
   heldOutTies?: TieMeta[];
+  /**
+   * The curves. In memory, all of them; in the `runs` store, empty (records before version 4 held
+   * them here): they are appended to `runPoints` as they come (runs.ts).
+   */
   steps: StepPoint[];
   evals: EvalPoint[];
   pairsPerSecond?: number;
@@ -75,6 +79,13 @@ export interface RunRecord {
   earlyStopped?: boolean;
   /** The id of the model holding the last weights, where they differ from the best ones (finalModelId). */
   finalModelId?: string;
+}
+
+/** Points a run reported together (a read-back of steps, an evaluation), appended to `runPoints`. */
+export interface RunPointsChunk {
+  runId: string;
+  steps: StepPoint[];
+  evals: EvalPoint[];
 }
 
 export interface ModelRecord {
@@ -130,9 +141,12 @@ export interface CheckpointRecord {
   optimizer: OptimizerState;
   /** Early stopping's state and the best weights so far, where they are not `weights` (absent in older checkpoints). */
   best?: BestState;
-  /** The run's curves up to `step`: a resumed run goes on from these. */
-  steps: StepPoint[];
-  evals: EvalPoint[];
+  /**
+   * Checkpoints before version 4 copied the run's curves up to `step`; the curves now stay in
+   * `runPoints` only, and a resumed run keeps those up to `step` (runs.ts keepPointsUpTo).
+   */
+  steps?: StepPoint[];
+  evals?: EvalPoint[];
   /** The tfjs backend that wrote it: resuming on the same one gives the same numbers, bit for bit. */
   backend: string;
   /** Fingerprint of the training pairs (dataFingerprint): a changed dataset cannot resume the run. */
@@ -149,6 +163,11 @@ export interface RMLabDB extends DBSchema {
     value: { datasetId: string; lines: RejectedLine[]; duplicates?: { line: number; duplicateOf: number }[] };
   };
   runs: { key: string; value: RunRecord; indexes: { byDataset: string } };
+  /**
+   * A run's curves as appended chunks (auto-incremented keys keep their order): a training event
+   * adds its points, it never rewrites the ones before (runs.ts).
+   */
+  runPoints: { key: number; value: RunPointsChunk; indexes: { byRun: string } };
   /** The trained weights of a run, apart from the run so listing runs stays cheap. */
   models: { key: string; value: ModelRecord };
   /** The latest checkpoint of each run, keyed by run id. */
@@ -194,6 +213,10 @@ function open(name: string): Promise<RMLabDatabase> {
         db.createObjectStore('tokens', { keyPath: 'key' }).createIndex('byDataset', 'datasetId');
         void cardsForTrainedModels(transaction);
       }
+      if (oldVersion < 4) {
+        db.createObjectStore('runPoints', { autoIncrement: true }).createIndex('byRun', 'runId');
+        void curvesToChunks(transaction);
+      }
     },
     // A tab still running older code holds the database at its old version and would stall the
     // upgrade of a newer tab: it lets go, and the next openLabDB() in it opens afresh.
@@ -215,6 +238,18 @@ async function cardsForTrainedModels(
     const model = await transaction.objectStore('models').get(runId);
     if (!model) continue;
     await cards.put(trainedModelCard(run, model.spec));
+  }
+}
+
+/** Version 4 appends curves in `runPoints`: each stored run's curves become its first chunk. */
+async function curvesToChunks(
+  transaction: IDBPTransaction<RMLabDB, StoreNames<RMLabDB>[], 'versionchange'>,
+): Promise<void> {
+  const runs = transaction.objectStore('runs');
+  for (const run of await runs.getAll()) {
+    if (run.steps.length === 0 && run.evals.length === 0) continue;
+    await transaction.objectStore('runPoints').add({ runId: run.id, steps: run.steps, evals: run.evals });
+    await runs.put({ ...run, steps: [], evals: [] });
   }
 }
 

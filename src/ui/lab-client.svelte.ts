@@ -10,19 +10,21 @@ import type { DatasetStats } from '../core/data/stats/index.ts';
 import type { SplitSettings } from '../core/data/split.ts';
 import type { BackendChoice, TrainConfig } from '../core/train/config.ts';
 import { applyTrainEvent } from '../core/train/run-progress.ts';
+import type { DatasetRecord, ModelCard, RunRecord } from '../store/db.ts';
 import {
-  deleteDataset,
-  getPairsById,
-  getRejectedLines,
-  listDatasets,
-  removeUnfinishedImports,
-  renameDataset,
-} from '../store/datasets.ts';
-import { openLabDB, type DatasetRecord, type ModelCard, type RunRecord } from '../store/db.ts';
-import { deleteModel, listModelCards, renameModel } from '../store/models.ts';
+  cleanUpAfterClosedTabs,
+  deleteStoredDataset,
+  deleteStoredModel,
+  deleteStoredRun,
+  readStoredLists,
+  renameStoredDataset,
+  renameStoredModel,
+  storedPairs,
+  storedRejectedLines,
+} from './lab-store.ts';
+import { askToPersist, readHubEndpoint, saveHubEndpoint, storageInfo, type StorageInfo } from './browser-settings.ts';
 import type { HeldOutRewards, TrainBiggerSource } from '../worker/model-io.ts';
-import { isHeld, IMPORT_LOCK, TRAINING_LOCK } from '../store/liveness.ts';
-import { deleteRun, isResumable, listRuns, markInterruptedRuns } from '../store/runs.ts';
+import { isResumable } from '../store/runs.ts';
 import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.ts';
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
@@ -45,25 +47,65 @@ export interface ImportOutcome {
   rejected: RejectedLine[];
   duplicates: Duplicate[];
   error?: string;
+  /** Starts the same import again (after a failure, a stall or a cancel). */
+  retry?: () => Promise<void>;
 }
 
 export class LabClient {
-  datasets = $state.raw<DatasetRecord[]>([]);
-  runs = $state.raw<RunRecord[]>([]);
-  importing = $state<ImportState | undefined>();
-  lastImport = $state.raw<ImportOutcome | undefined>();
+  // What the screens show, reactive; changed only by this class's methods (read through the getters).
+  #datasets = $state.raw<DatasetRecord[]>([]);
+  #runs = $state.raw<RunRecord[]>([]);
+  #importing = $state<ImportState | undefined>();
+  #lastImport = $state.raw<ImportOutcome | undefined>();
+  #liveRun = $state.raw<RunRecord | undefined>();
+  #ready = $state(false);
+  #storage = $state.raw<StorageInfo | undefined>();
+  #models = $state.raw<ModelCard[]>([]);
+  #modelDownload = $state<{ url: string; bytesRead: number; totalBytes?: number } | undefined>();
+  #encoderLoad = $state.raw<EncoderLoadState | undefined>();
+  #hubEndpoint = $state(readHubEndpoint());
+
+  get datasets(): DatasetRecord[] {
+    return this.#datasets;
+  }
+  get runs(): RunRecord[] {
+    return this.#runs;
+  }
+  get importing(): ImportState | undefined {
+    return this.#importing;
+  }
+  get lastImport(): ImportOutcome | undefined {
+    return this.#lastImport;
+  }
   /** The run training now, updated live from the worker's events. */
-  liveRun = $state.raw<RunRecord | undefined>();
-  ready = $state(false);
-  storage = $state.raw<StorageInfo | undefined>();
+  get liveRun(): RunRecord | undefined {
+    return this.#liveRun;
+  }
+  get ready(): boolean {
+    return this.#ready;
+  }
+  get storage(): StorageInfo | undefined {
+    return this.#storage;
+  }
   /** Stored reward models (trained or imported), newest first. */
-  models = $state.raw<ModelCard[]>([]);
+  get models(): ModelCard[] {
+    return this.#models;
+  }
   /** A model downloading from a link: bytes so far and, when the server said, of how many. */
-  modelDownload = $state<{ url: string; bytesRead: number; totalBytes?: number } | undefined>();
+  get modelDownload(): { url: string; bytesRead: number; totalBytes?: number } | undefined {
+    return this.#modelDownload;
+  }
   /** The pretrained encoder being loaded or last loaded (by the picker or a run), for the encoder picker. */
-  encoderLoad = $state.raw<EncoderLoadState | undefined>();
-  /** Where Hub model ids download from; kept in localStorage (tests point it at 127.0.0.1). */
-  hubEndpoint = $state(readHubEndpoint());
+  get encoderLoad(): EncoderLoadState | undefined {
+    return this.#encoderLoad;
+  }
+  /** Where Hub model ids download from; kept in this browser (tests point it at 127.0.0.1). */
+  get hubEndpoint(): string {
+    return this.#hubEndpoint;
+  }
+  get training(): boolean {
+    return this.#liveRun?.status === 'running';
+  }
 
   readonly #worker: Worker;
   readonly #api: Comlink.Remote<LabWorkerApi>;
@@ -71,18 +113,12 @@ export class LabClient {
   constructor() {
     this.#worker = new Worker(new URL('../worker/lab.worker.ts', import.meta.url), { type: 'module' });
     this.#api = Comlink.wrap<LabWorkerApi>(this.#worker);
-    void this.#api.setHubEndpoint(this.hubEndpoint);
+    void this.#api.setHubEndpoint(this.#hubEndpoint);
   }
 
   setHubEndpoint(endpoint: string): void {
-    this.hubEndpoint = endpoint.trim() || DEFAULT_HUB;
-    try {
-      if (this.hubEndpoint === DEFAULT_HUB) localStorage.removeItem(HUB_KEY);
-      else localStorage.setItem(HUB_KEY, this.hubEndpoint);
-    } catch {
-      // storage refused (private window): the setting lasts for this page only
-    }
-    void this.#api.setHubEndpoint(this.hubEndpoint);
+    this.#hubEndpoint = saveHubEndpoint(endpoint);
+    void this.#api.setHubEndpoint(this.#hubEndpoint);
   }
 
   /**
@@ -91,28 +127,28 @@ export class LabClient {
    */
   async loadEncoder(encoder: string, pooling: Pooling, folderFiles?: File[]): Promise<EncoderLoadState | undefined> {
     const state: EncoderLoadState = { encoder, loading: true };
-    this.encoderLoad = state;
+    this.#encoderLoad = state;
     const onProgress = (progress: LoadProgress) => {
-      if (this.encoderLoad?.encoder === encoder) this.encoderLoad = { ...this.encoderLoad, progress };
+      if (this.#encoderLoad?.encoder === encoder) this.#encoderLoad = { ...this.#encoderLoad, progress };
     };
     try {
       const { summary, cacheProblem } = await this.#api.loadEncoder(
         encoder,
         pooling,
-        this.hubEndpoint,
+        this.#hubEndpoint,
         folderFiles && { files: folderFiles },
         Comlink.proxy(onProgress),
       );
-      if (this.encoderLoad?.encoder === encoder)
-        this.encoderLoad = { ...this.encoderLoad, loading: false, summary, cacheProblem };
+      if (this.#encoderLoad?.encoder === encoder)
+        this.#encoderLoad = { ...this.#encoderLoad, loading: false, summary, cacheProblem };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const cancelled = /cancelled/.test(message);
-      if (this.encoderLoad?.encoder === encoder) {
-        this.encoderLoad = cancelled ? undefined : { encoder, loading: false, error: message };
+      if (this.#encoderLoad?.encoder === encoder) {
+        this.#encoderLoad = cancelled ? undefined : { encoder, loading: false, error: message };
       }
     }
-    return this.encoderLoad;
+    return this.#encoderLoad;
   }
 
   cancelEncoderLoad(): void {
@@ -120,27 +156,23 @@ export class LabClient {
   }
 
   async init(): Promise<void> {
-    const db = await openLabDB();
-    if (!(await isHeld(IMPORT_LOCK))) await removeUnfinishedImports(db);
-    if (!(await isHeld(TRAINING_LOCK))) await markInterruptedRuns(db);
+    await cleanUpAfterClosedTabs();
     await this.refresh();
-    this.ready = true;
+    this.#ready = true;
   }
 
   async refresh(): Promise<void> {
-    const db = await openLabDB();
-    [this.datasets, this.runs, this.storage, this.models] = await Promise.all([
-      listDatasets(db),
-      listRuns(db),
-      storageInfo(),
-      listModelCards(db),
-    ]);
+    const [lists, storage] = await Promise.all([readStoredLists(), storageInfo()]);
+    this.#datasets = lists.datasets;
+    this.#runs = lists.runs;
+    this.#models = lists.models;
+    this.#storage = storage;
   }
 
   async mergeDatasets(ids: string[], name: string): Promise<void> {
     try {
       const merged = await this.#api.mergeDatasets(ids, name);
-      this.lastImport = {
+      this.#lastImport = {
         datasetId: merged.id,
         datasetName: merged.name,
         pairs: merged.pairCount,
@@ -148,7 +180,7 @@ export class LabClient {
         duplicates: [],
       };
     } catch (error) {
-      this.lastImport = {
+      this.#lastImport = {
         datasetName: name,
         pairs: 0,
         rejected: [],
@@ -162,18 +194,18 @@ export class LabClient {
 
   async importDataset(source: ImportSource, name: string, choices: ImportChoices = {}): Promise<void> {
     // Ask once that the browser not evict this site's data under storage pressure.
-    if (!this.storage?.persisted) await navigator.storage?.persist?.().catch(() => false);
-    this.importing = { name, startedAt: performance.now(), progress: { bytesRead: 0, pairs: 0, rejected: 0 } };
+    await askToPersist(this.#storage);
+    this.#importing = { name, startedAt: performance.now(), progress: { bytesRead: 0, pairs: 0, rejected: 0 } };
     try {
       const result = await this.#api.importDataset(
         source,
         name,
         $state.snapshot(choices) as ImportChoices,
         Comlink.proxy((progress: ImportProgress) => {
-          if (this.importing) this.importing = { ...this.importing, progress };
+          if (this.#importing) this.#importing = { ...this.#importing, progress };
         }),
       );
-      this.lastImport = {
+      this.#lastImport = {
         datasetId: result.dataset.id,
         datasetName: name,
         pairs: result.dataset.pairCount,
@@ -182,15 +214,16 @@ export class LabClient {
       };
     } catch (error) {
       const rejected = (error as { rejected?: RejectedLine[] }).rejected ?? [];
-      this.lastImport = {
+      this.#lastImport = {
         datasetName: name,
         pairs: 0,
         rejected,
         duplicates: [],
         error: error instanceof Error ? error.message : String(error),
+        retry: () => this.importDataset(source, name, choices),
       };
     } finally {
-      this.importing = undefined;
+      this.#importing = undefined;
       await this.refresh();
     }
   }
@@ -207,8 +240,8 @@ export class LabClient {
     void this.#api.cancelImport();
   }
 
-  async rejectedLines(datasetId: string): Promise<RejectedLine[]> {
-    return getRejectedLines(await openLabDB(), datasetId);
+  rejectedLines(datasetId: string): Promise<RejectedLine[]> {
+    return storedRejectedLines(datasetId);
   }
 
   queryPairs(datasetId: string, query: PairQuery, split: SplitSettings): Promise<PairQueryResult> {
@@ -233,17 +266,17 @@ export class LabClient {
     return this.#api.datasetStats(datasetId);
   }
 
-  async pairsById(ids: string[]): Promise<Pair[]> {
-    return getPairsById(await openLabDB(), ids);
+  pairsById(ids: string[]): Promise<Pair[]> {
+    return storedPairs(ids);
   }
 
   async renameDataset(id: string, name: string): Promise<void> {
-    await renameDataset(await openLabDB(), id, name);
+    await renameStoredDataset(id, name);
     await this.refresh();
   }
 
   async deleteRun(id: string): Promise<void> {
-    await deleteRun(await openLabDB(), id);
+    await deleteStoredRun(id);
     await this.refresh();
   }
 
@@ -261,30 +294,35 @@ export class LabClient {
 
   /** Stores a model file (picked, dropped or at a URL) as a new model; resolves with it, or throws the reason. */
   async importModel(source: { kind: 'file'; file: File } | { kind: 'url'; url: string }): Promise<ModelCard> {
-    if (source.kind === 'url') this.modelDownload = { url: source.url, bytesRead: 0 };
+    if (source.kind === 'url') this.#modelDownload = { url: source.url, bytesRead: 0 };
     try {
       return await this.#api.importModel(
         source,
         Comlink.proxy((bytesRead: number, totalBytes?: number) => {
-          if (source.kind === 'url') this.modelDownload = { url: source.url, bytesRead, totalBytes };
+          if (source.kind === 'url') this.#modelDownload = { url: source.url, bytesRead, totalBytes };
         }),
       );
     } finally {
-      this.modelDownload = undefined;
+      this.#modelDownload = undefined;
       await this.refresh();
     }
+  }
+
+  /** Stops the model download in progress; its import then fails as cancelled, storing nothing. */
+  cancelModelDownload(): void {
+    void this.#api.cancelModelDownload();
   }
 
   async renameModel(id: string, name: string): Promise<void> {
     const trimmed = name.trim();
     if (!trimmed) throw new Error('a model needs a name');
-    await renameModel(await openLabDB(), id, trimmed);
+    await renameStoredModel(id, trimmed);
     await this.refresh();
   }
 
   /** Removes an imported model (a trained one goes with its run). */
   async deleteModel(id: string): Promise<void> {
-    await deleteModel(await openLabDB(), id);
+    await deleteStoredModel(id);
     await this.refresh();
   }
 
@@ -305,30 +343,30 @@ export class LabClient {
   }
 
   async deleteDataset(id: string): Promise<void> {
-    await deleteDataset(await openLabDB(), id);
+    await deleteStoredDataset(id);
     await this.refresh();
   }
 
   async train(dataset: DatasetRecord, config: TrainConfig): Promise<void> {
     const onUpdate = (u: RunUpdate) => {
       if (u.type === 'encoder') {
-        this.encoderLoad = {
-          ...this.encoderLoad,
+        this.#encoderLoad = {
+          ...this.#encoderLoad,
           encoder: config.encoder,
           loading: true,
           progress: u.progress,
           error: undefined,
         };
       } else if (u.type === 'encoderLoaded') {
-        this.encoderLoad = {
+        this.#encoderLoad = {
           encoder: config.encoder,
           loading: false,
           summary: u.summary,
           cacheProblem: u.cacheProblem,
         };
       }
-      if (u.type === 'created' || u.type === 'saved') this.liveRun = u.run;
-      else if (this.liveRun) this.liveRun = applyUpdate(this.liveRun, u);
+      if (u.type === 'created' || u.type === 'saved') this.#liveRun = u.run;
+      else if (this.#liveRun) this.#liveRun = applyUpdate(this.#liveRun, u);
       if (u.type === 'created' || u.type === 'saved') void this.refresh();
     };
     try {
@@ -344,12 +382,12 @@ export class LabClient {
 
   /** Pauses the live run after its current step; it writes a checkpoint and waits (liveRun.paused). */
   pauseTraining(): void {
-    if (this.liveRun?.status === 'running') this.liveRun = { ...this.liveRun, paused: true };
+    if (this.#liveRun?.status === 'running') this.#liveRun = { ...this.#liveRun, paused: true };
     void this.#api.pauseTraining();
   }
 
   resumeTraining(): void {
-    if (this.liveRun?.paused) this.liveRun = { ...this.liveRun, paused: undefined };
+    if (this.#liveRun?.paused) this.#liveRun = { ...this.#liveRun, paused: undefined };
     void this.#api.resumeTraining();
   }
 
@@ -366,8 +404,8 @@ export class LabClient {
   /** Goes on with a run from its checkpoint; `backend` picks another than the checkpoint's. */
   async resumeRun(runId: string, backend?: BackendChoice): Promise<string | undefined> {
     const onUpdate = (u: RunUpdate) => {
-      if (u.type === 'created' || u.type === 'saved') this.liveRun = u.run;
-      else if (this.liveRun) this.liveRun = applyUpdate(this.liveRun, u);
+      if (u.type === 'created' || u.type === 'saved') this.#liveRun = u.run;
+      else if (this.#liveRun) this.#liveRun = applyUpdate(this.#liveRun, u);
       if (u.type === 'created' || u.type === 'saved') void this.refresh();
     };
     try {
@@ -419,10 +457,6 @@ export class LabClient {
   cancelScoring(): void {
     void this.#api.cancelScoring();
   }
-
-  get training(): boolean {
-    return this.liveRun?.status === 'running';
-  }
 }
 
 export interface EncoderLoadState {
@@ -434,33 +468,6 @@ export interface EncoderLoadState {
   /** Why the files could not be kept in the browser's cache (the next load downloads again). */
   cacheProblem?: string;
   error?: string;
-}
-
-const DEFAULT_HUB = 'https://huggingface.co';
-const HUB_KEY = 'rmlab.hubEndpoint';
-
-function readHubEndpoint(): string {
-  try {
-    return localStorage.getItem(HUB_KEY) || DEFAULT_HUB;
-  } catch {
-    return DEFAULT_HUB;
-  }
-}
-
-export interface StorageInfo {
-  usage: number;
-  quota: number;
-  /** Whether the browser promised not to evict this site's data. */
-  persisted: boolean;
-}
-
-async function storageInfo(): Promise<StorageInfo | undefined> {
-  if (!navigator.storage?.estimate) return undefined;
-  const [{ usage = 0, quota = 0 }, persisted] = await Promise.all([
-    navigator.storage.estimate(),
-    navigator.storage.persisted?.() ?? Promise.resolve(false),
-  ]);
-  return { usage, quota, persisted };
 }
 
 /** The live run after one worker event (a new object, so charts redraw). */

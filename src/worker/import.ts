@@ -44,7 +44,7 @@ export async function importPairs(
   stream: ReadableStream<Uint8Array>,
   meta: { name: string; source: DatasetRecord['source']; totalBytes?: number; choices?: ImportChoices },
   onProgress: (p: ImportProgress) => void,
-  isCancelled: () => boolean = () => false,
+  signal?: AbortSignal,
 ): Promise<ImportResult> {
   let record = await beginDataset(db, meta.name, meta.source);
   const rejected: RejectedLine[] = [];
@@ -55,7 +55,8 @@ export async function importPairs(
   const progress = () =>
     onProgress({ bytesRead, totalBytes: meta.totalBytes, pairs: index, rejected: rejected.length });
   try {
-    const records = readRecords(stream, {
+    // Cancel stops a read that waits on the file or the network at once, not at the next record.
+    const records = readRecords(signal ? abortable(stream, signal) : stream, {
       container: meta.choices?.container,
       onBytes: (n) => (bytesRead = n),
       onContainer: (info) => (record.container = info),
@@ -64,7 +65,7 @@ export async function importPairs(
       format: meta.choices?.format,
       mapping: meta.choices?.mapping,
     })) {
-      if (isCancelled()) throw new ImportCancelled();
+      if (signal?.aborted) throw new ImportCancelled();
       record.lineCount++;
       if (parsed.kind === 'rejected') {
         rejected.push(parsed.rejected);
@@ -91,8 +92,37 @@ export async function importPairs(
     return { dataset: record, rejected, duplicates };
   } catch (error) {
     await deleteDataset(db, record.id);
+    if (signal?.aborted) throw new ImportCancelled();
     throw isQuotaExceeded(error) ? new Error(storageFullMessage('this file')) : error;
   }
+}
+
+/** A stream whose pending read fails as soon as `signal` aborts (and which then cancels its source). */
+function abortable(stream: ReadableStream<Uint8Array>, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new ImportCancelled());
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => undefined);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await Promise.race([reader.read(), aborted]);
+        } catch (error) {
+          void reader.cancel().catch(() => undefined);
+          throw error;
+        }
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 export class ImportCancelled extends Error {

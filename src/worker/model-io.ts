@@ -7,6 +7,7 @@ import { planSplit } from '../core/data/split.ts';
 import { huggingFaceZip } from '../core/export/hf-zip.ts';
 import { trainBiggerZip, type SplitCounts } from '../core/export/trl.ts';
 import { decodeModelFile, encodeModelFile, MODEL_FILE_SUFFIX, type ModelMeta } from '../core/model/model-file.ts';
+import { checkModelFile } from '../core/model/model-check.ts';
 import { RewardModel } from '../core/model/reward-model.ts';
 import { maxLengthOf, scoreTexts } from '../core/eval/score.ts';
 import { tokenizerFor } from '../core/model/tokenizer.ts';
@@ -80,6 +81,8 @@ export async function exportHuggingFace(db: RMLabDatabase, id: string): Promise<
  */
 export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, source: string): Promise<ModelCard> {
   const file = decodeModelFile(bytes, source);
+  // Spec, tensors and tokenizer checked before anything is allocated from the spec.
+  checkModelFile(file, source);
   await ensureBackend();
   let model: RewardModel;
   try {

@@ -19,7 +19,15 @@ import type { TrainEvent } from '../core/train/events.ts';
 import { applyTrainEvent } from '../core/train/run-progress.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
 import { newId, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
-import { getCheckpoint, getRun, isResumable, putCheckpoint, putRun } from '../store/runs.ts';
+import {
+  appendRunPoints,
+  getCheckpoint,
+  getRun,
+  isResumable,
+  keepPointsUpTo,
+  putCheckpoint,
+  putRun,
+} from '../store/runs.ts';
 import { saveRunModels } from '../store/models.ts';
 import { loadTrainingData } from './training-data.ts';
 
@@ -124,13 +132,15 @@ export async function resumeRun(
         'or deleted): it cannot resume',
     );
   }
+  // The points after the checkpoint are reported again by the resumed run: only those up to it stay.
+  const kept = await keepPointsUpTo(db, runId, checkpoint.step);
   Object.assign(run, {
     status: 'running',
     error: undefined,
     finishedAt: undefined,
     paused: undefined,
-    steps: checkpoint.steps,
-    evals: checkpoint.evals,
+    steps: kept?.steps ?? [],
+    evals: kept?.evals ?? [],
     resumedAt: [...(run.resumedAt ?? []), Date.now()],
   } satisfies Partial<RunRecord>);
   await putRun(db, run);
@@ -200,6 +210,30 @@ async function resumeBackend(
   }
 }
 
+/**
+ * A running run's writes, in order, one after the other: its record (without curves) when it
+ * changes, and each training event's new points appended as a chunk, never the whole curve again.
+ */
+class RunWrites {
+  done: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly db: RMLabDatabase,
+    private readonly run: RunRecord,
+  ) {}
+
+  record(): void {
+    this.done = this.done.then(() => putRun(this.db, this.run));
+  }
+
+  event(event: TrainEvent): void {
+    const { db, run } = this;
+    if (event.type === 'steps') this.done = this.done.then(() => appendRunPoints(db, run.id, { steps: event.points }));
+    else if (event.type === 'eval')
+      this.done = this.done.then(() => appendRunPoints(db, run.id, { evals: [event.point] }));
+    else this.record();
+  }
+}
+
 async function drive(
   db: RMLabDatabase,
   run: RunRecord,
@@ -211,10 +245,8 @@ async function drive(
   const config = run.config;
   let model: RewardModel | undefined;
   let gpuLost: { lost?: string } = {};
-  let saving = Promise.resolve();
-  const persist = () => {
-    saving = saving.then(() => putRun(db, run));
-  };
+  const writes = new RunWrites(db, run);
+  const persist = () => writes.record();
   try {
     const start = await startingModel(config, resume?.checkpoint, onUpdate, shouldStop);
     const { spec, tokenizer, tokenizerFiles } = start;
@@ -250,19 +282,18 @@ async function drive(
         shouldStop: () => shouldStop() || gpuLost.lost !== undefined,
         onEvent: (event) => {
           Object.assign(run, applyTrainEvent(run, event));
-          persist();
+          writes.event(event);
           onUpdate({ type: 'train', event });
         },
         onCheckpoint: async (state) => {
           const savedAt = Date.now();
           try {
+            await writes.done; // the points up to the checkpoint are stored before it (keepPointsUpTo)
             await putCheckpoint(db, {
               runId: run.id,
               ...state,
               spec,
               tokenizer: tokenizerFiles,
-              steps: run.steps.slice(),
-              evals: run.evals.slice(),
               backend,
               data: fingerprint,
               savedAt,
@@ -292,7 +323,7 @@ async function drive(
       from,
     );
     if (gpuLost.lost !== undefined) throw new Error('the GPU was lost');
-    await saving;
+    await writes.done;
     run.status = result.stopped ? 'stopped' : 'done';
     await saveRunModels(db, run, spec, tokenizerFiles, await model.getWeights(), result.best);
   } catch (error) {
@@ -312,7 +343,7 @@ async function drive(
     model?.dispose();
     run.paused = undefined;
     run.finishedAt = Date.now();
-    await saving.catch(() => {});
+    await writes.done.catch(() => {});
     await putRun(db, run);
     onUpdate({ type: 'saved', run });
     // Any tensor still alive here is a leak: every step must free what it made.

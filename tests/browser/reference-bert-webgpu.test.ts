@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkKernels } from '../../src/core/model/ops/webgpu/program.ts';
 import { bertTokenTypes } from '../../src/core/model/encoders/bert.ts';
 import { expectClose } from '../reference-expect.ts';
 import { compare, type Comparison } from '../reference-fixture.ts';
@@ -50,6 +51,8 @@ describe('the BERT reward model on WebGPU', () => {
   beforeAll(async () => {
     expect(navigator.gpu, 'this browser offers WebGPU').toBeDefined();
     await use('webgpu');
+    // RM Lab's kernels on (they run in training once checked): the reference checks them too.
+    expect(await checkKernels()).toBe(true);
   });
   afterAll(async () => {
     await tf.setBackend('cpu');

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkKernels } from '../../src/core/model/ops/webgpu/program.ts';
 import { expectClose } from '../reference-expect.ts';
 import { adamSteps, compare, runFixture, type Comparison, type Fixture, type Run } from '../reference-fixture.ts';
 import tinyCls from '../fixtures/reference-tiny-cls.json';
@@ -30,6 +31,8 @@ describe('the reward model on WebGPU', () => {
   beforeAll(async () => {
     expect(navigator.gpu, 'this browser offers WebGPU').toBeDefined();
     await use('webgpu');
+    // RM Lab's kernels on (they run in training once checked): the reference checks them too.
+    expect(await checkKernels()).toBe(true);
   });
   afterAll(async () => {
     await tf.setBackend('cpu');

@@ -11,7 +11,8 @@ import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { DB_NAME, openLabDB, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
-import { getCheckpoint, getModel, getRun, isResumable, markInterruptedRuns } from '../../src/store/runs.ts';
+import { getCheckpoint, getRun, isResumable, markInterruptedRuns } from '../../src/store/runs.ts';
+import { getModelRecord } from '../../src/store/models.ts';
 import { importPairs } from '../../src/worker/import.ts';
 import type { LabWorkerApi } from '../../src/worker/lab.worker.ts';
 import { resumeRun, runTraining, type RunUpdate } from '../../src/worker/train-run.ts';
@@ -58,7 +59,7 @@ const bits = (w: NamedWeight[]) => w.map((x) => ({ name: x.name, bits: Array.fro
 const never = () => false;
 
 async function finalWeights(db: RMLabDatabase, run: RunRecord) {
-  return bits((await getModel(db, run.id))!.weights);
+  return bits((await getModelRecord(db, run.id))!.weights);
 }
 
 let dbCount = 0;
@@ -121,7 +122,7 @@ describe('resume on WASM with the real IndexedDB', () => {
       expect(resumed.baselines).toEqual(reference.baselines);
       expect(resumed.finalModelId === undefined).toBe(reference.finalModelId === undefined);
       if (reference.finalModelId) {
-        const last = async (d: RMLabDatabase, id: string) => bits((await getModel(d, id))!.weights);
+        const last = async (d: RMLabDatabase, id: string) => bits((await getModelRecord(d, id))!.weights);
         expect(await last(again, resumed.finalModelId!)).toEqual(await last(db, reference.finalModelId));
       }
     } finally {

@@ -90,15 +90,16 @@ describe('import into IndexedDB', () => {
       { name: 'first', source: { kind: 'file', name: 'f' } },
       () => {},
     );
-    let seen = 0;
     const big = Array.from({ length: 1200 }, (_, i) => record(i));
+    // Cancelled once the first batch of 500 is stored.
+    const cancel = new AbortController();
     await expect(
       importPairs(
         db,
         jsonl(big),
         { name: 'second', source: { kind: 'file', name: 's' } },
-        () => {},
-        () => ++seen > 700,
+        (p) => p.pairs >= 500 && cancel.abort(),
+        cancel.signal,
       ),
     ).rejects.toBeInstanceOf(ImportCancelled);
     expect((await listDatasets(db)).map((d) => d.name)).toEqual(['first']);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkKernels } from '../../src/core/model/ops/webgpu/program.ts';
 import { compareWeights, lossCases, lossOf, optimizerCases, relativeError, runSteps } from '../training-reference.ts';
 
 describe('the training core on WebGPU', () => {
@@ -15,6 +16,8 @@ describe('the training core on WebGPU', () => {
     expect(navigator.gpu, 'this browser offers WebGPU').toBeDefined();
     expect(await tf.setBackend('webgpu')).toBe(true);
     await tf.ready();
+    // RM Lab's kernels on (they run in training once checked): the reference checks them too.
+    expect(await checkKernels()).toBe(true);
     previous = tf.env().getBool('WEBGPU_CPU_FORWARD');
     tf.env().set('WEBGPU_CPU_FORWARD', false);
   });

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { openScreen, setTrainField, showAdvanced } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -36,9 +37,7 @@ const runRow = (name: RegExp) => page.getByRole('table', { name: 'Runs in this b
 const pairCount = (text: string | RegExp) => page.locator('.browser .count').getByText(text);
 
 /** Sets a field of the training form by its label. */
-async function setField(label: string, value: string) {
-  await page.getByLabel(label, { exact: true }).fill(value);
-}
+const setField = (label: string, value: string) => setTrainField(page, label, value);
 
 /** Whether a chart's canvas has any drawn (non-transparent) pixel. */
 async function chartIsDrawn(selector: string): Promise<boolean> {
@@ -83,10 +82,13 @@ describe('RM Lab, end to end', () => {
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
     await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
 
-    // Headless Chromium's only WebGPU adapter is SwiftShader: auto must pick WASM and say why.
-    const backend = await page.locator('[data-backend]').innerText();
-    expect(backend).toMatch(/Backend: wasm/);
-    expect(backend).toMatch(/swiftshader/i);
+    // Headless Chromium's only WebGPU adapter is SwiftShader: auto must pick WASM and say why,
+    // in one sentence, the adapter in the folded details.
+    await expect(page.locator('[data-backend]').getAttribute('data-backend')).resolves.toBe('wasm');
+    await expect(page.locator('[data-backend]').innerText()).resolves.toMatch(
+      /^Training on WebAssembly \(the CPU\).*: (the fastest of \d backends timed on this model|the only backend worth timing here)\.$/,
+    );
+    await expect(page.locator('.backend-details').textContent()).resolves.toMatch(/swiftshader/i);
     await expect(page.locator('.live').innerText()).resolves.toMatch(/not trained on: 105 ties/);
 
     const accuracy = await page.locator('[data-metric="accuracy"]').innerText();
@@ -107,8 +109,10 @@ describe('RM Lab, end to end', () => {
 
   it('keeps the dataset and the run across a reload', async () => {
     await page.reload();
+    await openScreen(page, 'Data');
     await datasetRow(/PandaLM human-labelled test set/).waitFor();
     await expect(page.getByRole('button', { name: 'Load demo dataset' }).count()).resolves.toBe(0);
+    await openScreen(page, 'Results');
     await expect(runRow(/PandaLM.*done/).innerText()).resolves.toMatch(/30 \/ 30/);
     await expect(page.getByText('Held-out rewards at step 30').isVisible()).resolves.toBe(true);
     expect(await chartIsDrawn('[data-chart="Loss (Bradley-Terry)"]')).toBe(true);
@@ -116,6 +120,7 @@ describe('RM Lab, end to end', () => {
   });
 
   it('imports a user file, lists each rejected line with its number and reason, and shows HTML in it as text', async () => {
+    await openScreen(page, 'Data');
     const payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
     const lines = [
       JSON.stringify({ prompt: payload, chosen: 'good answer', rejected: 'bad answer' }),
@@ -266,7 +271,9 @@ describe('RM Lab, end to end', () => {
   });
 
   it('pauses and resumes a run, and after a reload resumes it from its checkpoint', async () => {
+    await openScreen(page, 'Data');
     await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
+    await openScreen(page, 'Train');
     await page.getByRole('button', { name: 'Quick demo' }).click();
     await setField('Max tokens', '32');
     await setField('Epochs', '8'); // 52 steps an epoch
@@ -300,15 +307,17 @@ describe('RM Lab, end to end', () => {
 
     // Reload mid-run: the run is interrupted, offered for resuming, and finishes.
     await page.reload();
+    await openScreen(page, 'Results');
     const interrupted = runRow(/interrupted/);
     await interrupted.waitFor();
     await interrupted.getByRole('button', { name: /^Resume from step \d+$/ }).click();
-    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+    await expect.poll(() => runRow(/done/).count(), { timeout: 240_000 }).toBeGreaterThan(1);
     await expect(runRow(/done/).first().innerText()).resolves.toMatch(/400 \/ 400/);
     expect(pageErrors).toEqual([]);
   });
 
   it('trains in the worker on WebGPU when asked to, on the software adapter', async () => {
+    await openScreen(page, 'Data');
     await page.getByRole('radio', { name: /Train on PandaLM/ }).check();
     await setField('Model width', '16');
     await setField('Layers', '1');
@@ -318,13 +327,15 @@ describe('RM Lab, end to end', () => {
     await setField('Max steps', '3');
     await setField('Evaluate every', '3');
     await setField('Held-out pairs used', '4');
+    await showAdvanced(page);
     await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
     await page.locator('.live [data-status]').waitFor({ timeout: 240_000 });
     await expect(page.locator('.live [data-status]').getAttribute('data-status')).resolves.toBe('done');
-    await expect(page.locator('[data-backend]').innerText()).resolves.toMatch(
-      /Backend: webgpu.*swiftshader.*chosen in the settings/is,
+    await expect(page.locator('[data-backend]').innerText()).resolves.toBe(
+      'Training on WebGPU (the graphics card), a software adapter: chosen in the settings.',
     );
+    await expect(page.locator('.backend-details').textContent()).resolves.toMatch(/swiftshader/i);
     expect(Number.isFinite(Number.parseFloat(await page.locator('[data-metric="loss"]').innerText()))).toBe(true);
     await expect(page.getByText('Held-out rewards at step 3').isVisible()).resolves.toBe(true);
     expect(pageErrors).toEqual([]);
@@ -339,13 +350,16 @@ describe('a link that reproduces a setup', () => {
       `${inject('appUrl')}#dataset=demo&dModel=32&nHeads=2&epochs=1&learningRate=0.001&stratify=task_type`,
     );
     await other.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
+    await expect(other.getByRole('radio', { name: /Train on PandaLM/ }).isChecked()).resolves.toBe(true);
+    await openScreen(other, 'Train');
     await expect(other.getByLabel('Model width', { exact: true }).inputValue()).resolves.toBe('32');
     await expect(other.getByLabel('Attention heads', { exact: true }).inputValue()).resolves.toBe('2');
     await expect(other.getByLabel('Learning rate', { exact: true }).inputValue()).resolves.toBe('0.001');
     await expect(other.getByLabel('Stratify by', { exact: true }).inputValue()).resolves.toBe('task_type');
-    await expect(other.getByRole('radio', { name: /Train on PandaLM/ }).isChecked()).resolves.toBe(true);
     const link = await other.getByLabel('Link to this setup').inputValue();
-    expect(new URL(link).hash).toBe('#dataset=demo&dModel=32&nHeads=2&stratify=task_type&learningRate=0.001&epochs=1');
+    expect(new URL(link).hash).toBe(
+      '#dataset=demo&screen=train&dModel=32&nHeads=2&stratify=task_type&learningRate=0.001&epochs=1',
+    );
     // Changing the form changes the link.
     await other.getByLabel('Epochs', { exact: true }).fill('2');
     await expect.poll(() => other.getByLabel('Link to this setup').inputValue()).toMatch(/&epochs=2$/);

@@ -9,7 +9,11 @@ const OUT_DIR = `dist-e2e-${process.pid}`;
 let server: PreviewServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  await build({ logLevel: 'warn', build: { outDir: OUT_DIR, emptyOutDir: true } });
+  // Quiet: the bundler's advice on slow plugins (the worker bundle is big by nature) is not a test result.
+  await build({
+    logLevel: 'warn',
+    build: { outDir: OUT_DIR, emptyOutDir: true, rolldownOptions: { checks: { pluginTimings: false } } },
+  });
   server = await preview({
     logLevel: 'warn',
     build: { outDir: OUT_DIR },

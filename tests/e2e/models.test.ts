@@ -13,6 +13,7 @@ import { readSafetensors, writeSafetensors } from '../../src/core/model/safetens
 import { tinyBertFolder, TINY_VOCAB } from '../tiny-bert.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 import { trainTinyRun } from './tiny-run.ts';
+import { openScreen, setTrainField } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -81,6 +82,7 @@ describe('models: export, import, identical scores', () => {
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
     await trainTinyRun(page, { steps: 10, heldOutPairs: 32 });
+    await openScreen(page, 'Models');
     await expect.poll(() => modelRows().count()).toBe(1);
     const row = await modelRows().first().innerText();
     expect(row).toMatch(/trained here/);
@@ -158,7 +160,7 @@ describe('models: export, import, identical scores', () => {
     const zip = await download(() =>
       modelRows()
         .nth(1)
-        .getByRole('button', { name: /^Train .* bigger on TRL$/ })
+        .getByRole('button', { name: /^Train bigger \(TRL\): / })
         .click(),
     );
     expect(zip.name).toMatch(/\.trl-reward\.zip$/);
@@ -175,13 +177,15 @@ describe('models: export, import, identical scores', () => {
     expect(settings.rm_lab.run_id).toMatch(/./);
 
     // From the data panel: the dataset with the training form's settings as they stand.
-    await page.getByLabel('Learning rate', { exact: true }).fill('0.0003');
+    await setTrainField(page, 'Learning rate', '0.0003');
+    await openScreen(page, 'Data');
     const fromForm = await download(() =>
       page.getByRole('button', { name: 'Train bigger on TRL with PandaLM human-labelled test set (demo)' }).click(),
     );
     const formSettings = JSON.parse(strFromU8(unzipSync(new Uint8Array(fromForm.bytes))['reward_config.json']!));
     expect(formSettings.reward_config).toMatchObject({ learning_rate: 0.0003, max_steps: 10, max_length: 32 });
     expect(formSettings.rm_lab.run_id).toBeNull();
+    await openScreen(page, 'Models');
   });
 
   it('exports an imported BERT model for Hugging Face; a mean-pooled one is not offered', async () => {

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 import { trainTinyRun } from './tiny-run.ts';
+import { openScreen } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -45,6 +46,7 @@ describe('playground and regression of model versions', () => {
     await page.goto(inject('appUrl'));
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs').waitFor({ timeout: 60_000 });
+    await openScreen(page, 'Use');
     const empty = await panel().innerText();
     expect(empty).toMatch(/No reward model yet/);
     expect(empty).toMatch(/Train a run/);
@@ -54,6 +56,7 @@ describe('playground and regression of model versions', () => {
 
   it('loads the newest model once a tiny run has trained', async () => {
     await trainTinyRun(page, { steps: 10, heldOutPairs: 32 });
+    await openScreen(page, 'Use');
     await panel().locator('[data-model-status]').getByText('loaded').waitFor({ timeout: 30_000 });
     await expect(panel().locator('[data-model-status]').innerText()).resolves.toMatch(/reads up to 32 tokens · wasm/);
     await expect(panel().getByLabel('Model').locator('option:checked').innerText()).resolves.toMatch(/PandaLM/);

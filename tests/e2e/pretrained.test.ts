@@ -3,6 +3,7 @@
 // trains a few steps on WASM and shows the run; the next load comes from the browser's cache with no
 // request; a picked folder trains, and trains again after a reload from the cache; a missing
 // repository is reported in plain words.
+import { openScreen, setTrainField, showAdvanced } from './screens.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +42,7 @@ afterAll(async () => {
   rmSync(folderRoot, { recursive: true, force: true });
 });
 
-async function setField(label: string, value: string) {
-  await page.getByLabel(label, { exact: true }).fill(value);
-}
+const setField = (label: string, value: string) => setTrainField(page, label, value);
 
 /** A short run: WASM (no backend probe), a handful of steps. */
 async function smallRun(steps: number) {
@@ -51,6 +50,7 @@ async function smallRun(steps: number) {
   await setField('Max steps', String(steps));
   await setField('Evaluate every', '2');
   await setField('Held-out pairs used', '32');
+  await showAdvanced(page);
   await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
 }
 
@@ -61,9 +61,11 @@ describe('pretrained encoders, end to end', () => {
   it('trains on a Hub model id: download with a progress bar in MB, then the run', async () => {
     await page.goto(inject('appUrl'));
     // The Hub address is a setting of the page: point it at the stand-in.
+    await openScreen(page, 'Train');
     await picker().getByText('Hub address').click();
     await page.getByLabel('Hub address').fill(hub.url);
     await page.getByLabel('Hub address').press('Enter');
+    await openScreen(page, 'Data');
     await page.getByRole('button', { name: 'Load demo dataset' }).click();
     await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
 

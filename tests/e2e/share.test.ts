@@ -2,6 +2,7 @@
 // options, opened in a fresh browser, restores the same pairs and the same form; the app's own
 // "Link" button makes such a link; a dataset and a model by URL come from a server on 127.0.0.1
 // (another origin, as on the web), with plain errors for a server without CORS and a missing file.
+import { openScreen } from './screens.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
@@ -104,14 +105,20 @@ describe('links that reproduce a demo', () => {
     const { context, page, errors } = await open(
       `screen=train&dModel=32&nHeads=2&learningRate=0.002&splitSeed=9&dataset-inline=${payload}`,
     );
-    await page.getByText('stored 12 pairs, no line rejected').waitFor({ timeout: 60_000 });
-    await expect(datasetRow(page, /Dataset from a link/).innerText()).resolves.toMatch(/12\s+3 \/ 6 \/ 3 \/ 0/);
+    // It opens on the screen it names, with the form it names.
+    await expect(page.getByRole('heading', { name: 'Train a reward model' }).isVisible()).resolves.toBe(true);
     await expect(page.getByLabel('Model width', { exact: true }).inputValue()).resolves.toBe('32');
     await expect(page.getByLabel('Learning rate', { exact: true }).inputValue()).resolves.toBe('0.002');
     await expect(page.getByLabel('Split seed', { exact: true }).inputValue()).resolves.toBe('9');
-    // The page's own link still carries the data and the screen.
+    // The page's own link still carries the data and the screen, once the data is in.
+    await expect
+      .poll(() => page.getByLabel('Link to this setup').inputValue(), { timeout: 60_000 })
+      .toContain('dataset-inline=');
     const own = new URL(await page.getByLabel('Link to this setup').inputValue());
     expect(own.hash).toBe(`#screen=train&dModel=32&nHeads=2&splitSeed=9&learningRate=0.002&dataset-inline=${payload}`);
+    await openScreen(page, 'Data');
+    await page.getByText('stored 12 pairs, no line rejected').waitFor({ timeout: 60_000 });
+    await expect(datasetRow(page, /Dataset from a link/).innerText()).resolves.toMatch(/12\s+3 \/ 6 \/ 3 \/ 0/);
     // Every field of every record came through, as text.
     const back = (await exportedPairs(page, 'Dataset from a link'))
       .trim()
@@ -131,7 +138,7 @@ describe('links that reproduce a demo', () => {
     // The dataset table's "Link" makes such a link from the data in this browser.
     await page.getByRole('button', { name: 'Copy link with Dataset from a link' }).click();
     sharedLink = await page.getByRole('textbox', { name: 'Shareable link with Dataset from a link' }).inputValue();
-    expect(sharedLink).toMatch(/#screen=train&dModel=32&.*&dataset-inline=[\w-]+$/);
+    expect(sharedLink).toMatch(/#screen=data&dModel=32&.*&dataset-inline=[\w-]+$/);
     await page.screenshot({ path: `${SHOTS}/share-1-inline.png`, fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
@@ -140,7 +147,9 @@ describe('links that reproduce a demo', () => {
   it('the link the app made opens the same dataset and setup elsewhere', async () => {
     const { context, page, errors } = await open(new URL(sharedLink).hash.slice(1));
     await page.getByText('stored 12 pairs, no line rejected').waitFor({ timeout: 60_000 });
+    await openScreen(page, 'Train');
     await expect(page.getByLabel('Attention heads', { exact: true }).inputValue()).resolves.toBe('2');
+    await openScreen(page, 'Data');
     const pairs = await exportedPairs(page, 'Dataset from a link');
     expect(pairs.trim().split('\n')).toHaveLength(12);
     expect(JSON.parse(pairs.split('\n')[0]!)).toMatchObject({ prompt: records[0]!.prompt, winner: 'response_b' });
@@ -153,8 +162,7 @@ describe('links that reproduce a demo', () => {
     const { context, page, errors } = await open(`dataset-url=${encodeURIComponent(url)}&epochs=1`);
     await page.getByText('stored 12 pairs, no line rejected').waitFor({ timeout: 60_000 });
     await expect(datasetRow(page, /pairs\.jsonl/).innerText()).resolves.toMatch(/12\s+3 \/ 6 \/ 3 \/ 0/);
-    const own = new URL(await page.getByLabel('Link to this setup').inputValue());
-    expect(own.hash).toBe(`#dataset-url=${encodeURIComponent(url)}&epochs=1`);
+    expect(new URL(page.url()).hash).toBe(`#dataset-url=${encodeURIComponent(url)}&epochs=1`);
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -178,11 +186,14 @@ describe('links that reproduce a demo', () => {
     const { context, page, errors } = await open(`model-url=${encodeURIComponent(url)}&screen=models`);
     const rows = page.locator('table.models tbody tr');
     await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(1);
-    // The link's screen: the page scrolled to the models.
-    await expect
-      .poll(() => page.locator('#models-heading').evaluate((h) => h.getBoundingClientRect().top < innerHeight / 2))
-      .toBe(true);
-    expect(await page.evaluate(() => scrollY)).toBeGreaterThan(0);
+    // The link's screen is the one on show, and the navigation says so.
+    await expect(page.locator('#models-heading').isVisible()).resolves.toBe(true);
+    await expect(
+      page
+        .getByRole('navigation', { name: 'Steps' })
+        .getByRole('button', { name: 'Models' })
+        .getAttribute('aria-current'),
+    ).resolves.toBe('page');
     await expect(rows.first().innerText()).resolves.toMatch(
       /model from a link\s+rename\s+imported\s+built-in transformer, 1 × 8/,
     );

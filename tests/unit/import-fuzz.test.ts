@@ -9,6 +9,7 @@ import { type ParsedLine, parseRecords } from '../../src/core/data/parse.ts';
 import { type ContainerId, type RecordLine, readRecords } from '../../src/core/data/records.ts';
 import { gzipBytes } from '../../src/core/data/source.ts';
 import { mulberry32 } from '../../src/core/train/shuffle.ts';
+import { hostileFile } from '../hostile-files.ts';
 
 /** A seeded generator (the trainer's), so that a failure can be replayed. */
 const rng = mulberry32;
@@ -215,7 +216,8 @@ function nonBlankLines(bytes: Uint8Array): number[] {
     if (part.at(-1) === 0x0d) part = part.subarray(0, -1);
     if (line === 1 && part[0] === 0xef && part[1] === 0xbb && part[2] === 0xbf) part = part.subarray(3);
     // A last line with nothing in it (the file ends with a line break) is no line.
-    if (decoder.decode(part).trim() !== '') out.push(line);
+    // Blank means JSON's whitespace only: a line of NBSP or U+3000 is a (rejected) record, not blank.
+    if (!/^[ \t\r]*$/.test(decoder.decode(part))) out.push(line);
     start = i + 1;
   }
   return out;
@@ -345,6 +347,19 @@ describe('import fuzz', () => {
       expect(result.records[1]!.text.length).toBeLessThanOrEqual(240);
     }
   }, 60_000);
+
+  it('hostile probes (issue 13): deep nesting, prototype names, escapes, odd whitespace, BOMs, in every chunking', async () => {
+    for (const seed of [3, 4, 5]) {
+      const { bytes, lines } = hostileFile(seed, 400);
+      const result = await run(bytes, undefined, 1 + ((seed * 7919) % 4096));
+      expectAccounted(result);
+      // Every physical line is one record: nothing vanishes, and nothing deep reaches the store.
+      expect(result.records.map((x) => x.line)).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
+      for (const p of result.parsed) {
+        if (p.kind === 'pair') expect(JSON.stringify(p.pair).split('[').length).toBeLessThan(110);
+      }
+    }
+  });
 
   it('turns an empty file, a file of blank lines and a gzipped empty file into no records', async () => {
     for (const bytes of [new Uint8Array(0), encode('\n\r\n   \n'), await gzipBytes(new Uint8Array(0))]) {

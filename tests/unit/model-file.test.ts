@@ -67,7 +67,20 @@ describe('model file', () => {
       tokenizer: 'embedded',
       pooling: 'cls',
       source: 'prajjwal1/bert-tiny',
-      bert: {} as BertModelSpec['bert'],
+      bert: {
+        modelType: 'bert',
+        vocabSize: 30,
+        hiddenSize: 4,
+        numLayers: 1,
+        numHeads: 2,
+        intermediateSize: 8,
+        maxPositions: 16,
+        typeVocabSize: 2,
+        layerNormEps: 1e-12,
+        hiddenAct: 'gelu',
+        sepTokenId: 3,
+        padTokenId: 0,
+      },
     };
     const tokenizer = { json: { model: { type: 'WordPiece' } }, config: { do_lower_case: true } };
     const back = decodeModelFile(encodeModelFile({ ...model, spec: bert, tokenizer }));

@@ -10,7 +10,8 @@ import { readSafetensors } from '../../src/core/model/safetensors.ts';
 import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
-import { getCheckpoint, getModel } from '../../src/store/runs.ts';
+import { getCheckpoint } from '../../src/store/runs.ts';
+import { getModelRecord } from '../../src/store/models.ts';
 import { importPairs } from '../../src/worker/import.ts';
 import { resumeRun, runTraining, setHubEndpoint, type RunUpdate } from '../../src/worker/train-run.ts';
 import { startHubServer, type HubServer } from '../hub-server.ts';
@@ -108,7 +109,7 @@ describe('training on a pretrained encoder from the Hub', () => {
     const order = updates.map((u) => u.type);
     expect(order.indexOf('encoderLoaded')).toBeLessThan(order.indexOf('backend'));
 
-    const model = (await getModel(db, run.id))!;
+    const model = (await getModelRecord(db, run.id))!;
     expect(model.spec).toMatchObject({ encoder: 'bert', tokenizer: 'embedded', pooling: 'mean', source: 'tiny/bert' });
     expect(model.tokenizer).toBeDefined();
     const tok = tokenizerFor(model.spec, model.tokenizer);
@@ -159,7 +160,7 @@ describe('training on a pretrained encoder from the Hub', () => {
       expect(resumed.status).toBe('done');
       expect(resumed.steps.at(-1)!.step).toBe(6);
       expect(updates.some((u) => u.type === 'encoder')).toBe(false);
-      expect((await getModel(db, stopped.id))!.spec).toMatchObject({ encoder: 'bert', source: 'tiny/bert' });
+      expect((await getModelRecord(db, stopped.id))!.spec).toMatchObject({ encoder: 'bert', source: 'tiny/bert' });
     } finally {
       setHubEndpoint(hub.url);
     }
@@ -184,7 +185,7 @@ describe('training on a pretrained encoder from the Hub', () => {
       expect(run.status).toBe('stopped');
       expect(run.error).toBeUndefined();
       expect(run.steps).toEqual([]);
-      expect(await getModel(db, run.id)).toBeUndefined();
+      expect(await getModelRecord(db, run.id)).toBeUndefined();
     } finally {
       hub.slowdown = 0;
     }
@@ -201,7 +202,7 @@ describe('training on a pretrained encoder from the Hub', () => {
     );
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/the Hub has no public repository nobody\/nothing/);
-    expect(await getModel(db, run.id)).toBeUndefined();
+    expect(await getModelRecord(db, run.id)).toBeUndefined();
   });
 
   it('refuses a Max tokens longer than the encoder reads', async () => {

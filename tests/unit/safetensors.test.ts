@@ -218,6 +218,65 @@ describe('header errors name the file and what is wrong', () => {
   });
 });
 
+describe('hostile headers are refused before anything is decoded (issue 13)', () => {
+  const cases: [string, Record<string, unknown> | unknown, RegExp][] = [
+    ['a header that is null', null, /m\.safetensors: its header is not a JSON object \(got null\)/],
+    ['a header that is an array', [1, 2], /m\.safetensors: its header is not a JSON object \(got an array\)/],
+    [
+      'a null tensor entry',
+      { w: null },
+      /m\.safetensors: tensor w's entry is not an object with dtype, shape and data_offsets/,
+    ],
+    [
+      'missing offsets',
+      { w: { dtype: 'F32', shape: [1] } },
+      /m\.safetensors: tensor w's data_offsets must be two whole byte offsets \[start, end\], got undefined/,
+    ],
+    [
+      'negative offsets on a half-precision tensor',
+      { w: { dtype: 'F16', shape: [2], data_offsets: [-4, 0] } },
+      /m\.safetensors: tensor w's data_offsets must be two whole byte offsets \[start, end\], got \[-4,0\]/,
+    ],
+    [
+      'a shape that is not a list of whole numbers',
+      { w: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 8] } },
+      /m\.safetensors: tensor w's shape must be a list of whole numbers, got \[2,-1\]/,
+    ],
+    [
+      'a shape whose size overflows',
+      { w: { dtype: 'F32', shape: [1e9, 1e9, 1e9], data_offsets: [0, 8] } },
+      /m\.safetensors: tensor w \(F32 \[1000000000,1000000000,1000000000\]\) does not match its byte range 0-8/,
+    ],
+    [
+      'metadata that is not a string map',
+      { __metadata__: { spec: { nested: true } } },
+      /m\.safetensors: its __metadata__ must map names to strings; "spec" is not a string/,
+    ],
+  ];
+  for (const [what, header, message] of cases) {
+    it(what, () => {
+      const json = new TextEncoder().encode(JSON.stringify(header));
+      const bytes = new Uint8Array(8 + json.length + 8);
+      new DataView(bytes.buffer).setBigUint64(0, BigInt(json.length), true);
+      bytes.set(json, 8);
+      expect(() => readSafetensors(bytes, 'm.safetensors')).toThrow(message);
+    });
+  }
+
+  it('two tensors that share bytes', () => {
+    const overlap = rawFile(
+      {
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      },
+      new Uint8Array(12),
+    );
+    expect(() => readSafetensors(overlap, 'm.safetensors')).toThrow(
+      /m\.safetensors: tensors a and b overlap \(bytes 0-8 and 4-12\)/,
+    );
+  });
+});
+
 describe('sharded checkpoints', () => {
   const index = {
     metadata: { total_size: 40 },

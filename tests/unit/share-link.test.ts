@@ -33,14 +33,20 @@ describe('share links', () => {
     const setup = {
       datasetUrl: 'https://example.org/data/pairs.jsonl',
       modelUrl: 'https://example.org/rm.rmlab.safetensors',
-      screen: 'playground' as const,
+      screen: 'use' as const,
       config: { ...DEFAULT_TRAIN_CONFIG, epochs: 1 },
     };
     const hash = encodeSetup(setup);
     expect(hash).toBe(
-      'dataset-url=https%3A%2F%2Fexample.org%2Fdata%2Fpairs.jsonl&model-url=https%3A%2F%2Fexample.org%2Frm.rmlab.safetensors&screen=playground&epochs=1',
+      'dataset-url=https%3A%2F%2Fexample.org%2Fdata%2Fpairs.jsonl&model-url=https%3A%2F%2Fexample.org%2Frm.rmlab.safetensors&screen=use&epochs=1',
     );
     expect(decodeSetup(`#${hash}`)).toEqual(setup);
+  });
+
+  it('read the screen names of older links as the screens that replaced them', () => {
+    expect(decodeSetup('#screen=playground').screen).toBe('use');
+    expect(decodeSetup('#screen=runs').screen).toBe('results');
+    expect(decodeSetup('#screen=evaluate').screen).toBe('evaluate');
   });
 
   it('refuse addresses that are not http(s), unknown screens and two datasets at once', () => {
@@ -107,7 +113,7 @@ describe('downloads a link starts', () => {
 
   it('read a file whole, with progress', async () => {
     const seen: number[] = [];
-    const d = await fetchLimited('https://a.org/x.jsonl', 'dataset', 1000, respond('hello world'));
+    const d = await fetchLimited('https://a.org/x.jsonl', 'dataset', 1000, { fetchImpl: respond('hello world') });
     const bytes = await readAll(d, (n) => seen.push(n));
     expect(new TextDecoder().decode(bytes)).toBe('hello world');
     expect(seen.at(-1)).toBe(11);
@@ -115,27 +121,29 @@ describe('downloads a link starts', () => {
 
   it('name a missing file, a refusing server and CORS in plain words', async () => {
     await expect(
-      fetchLimited('https://a.org/x.jsonl', 'dataset', 1000, respond('no', { status: 404 })),
+      fetchLimited('https://a.org/x.jsonl', 'dataset', 1000, { fetchImpl: respond('no', { status: 404 }) }),
     ).rejects.toThrow(
       'could not download the dataset from https://a.org/x.jsonl: there is no file at that address (HTTP 404)',
     );
-    await expect(fetchLimited('https://a.org/x', 'model', 1000, respond('', { status: 500 }))).rejects.toThrow(
-      'the server answered 500 (HTTP 500)',
-    );
+    await expect(
+      fetchLimited('https://a.org/x', 'model', 1000, { fetchImpl: respond('', { status: 500 }) }),
+    ).rejects.toThrow('the server answered 500 (HTTP 500)');
     const blocked = (async () => {
       throw new TypeError('Failed to fetch');
     }) as unknown as typeof fetch;
-    await expect(fetchLimited('https://a.org/x.jsonl', 'dataset', 1000, blocked)).rejects.toThrow(
+    await expect(fetchLimited('https://a.org/x.jsonl', 'dataset', 1000, { fetchImpl: blocked })).rejects.toThrow(
       /does not let other sites read the file \(CORS\)/,
     );
   });
 
   it('stop at the size limit, whether the server declares the size or not', async () => {
     const declared = respond('x'.repeat(10), { headers: { 'content-length': String(DATASET_URL_MAX_BYTES + 1) } });
-    await expect(fetchLimited('https://a.org/big.jsonl', 'dataset', DATASET_URL_MAX_BYTES, declared)).rejects.toThrow(
-      /^the dataset at https:\/\/a\.org\/big\.jsonl is 256 MB, more than the 256 MB a link loads/,
-    );
-    const undeclared = await fetchLimited('https://a.org/big.jsonl', 'dataset', 5, respond('0123456789'));
+    await expect(
+      fetchLimited('https://a.org/big.jsonl', 'dataset', DATASET_URL_MAX_BYTES, { fetchImpl: declared }),
+    ).rejects.toThrow(/^the dataset at https:\/\/a\.org\/big\.jsonl is 256 MB, more than the 256 MB a link loads/);
+    const undeclared = await fetchLimited('https://a.org/big.jsonl', 'dataset', 5, {
+      fetchImpl: respond('0123456789'),
+    });
     await expect(readAll(undeclared)).rejects.toThrow(/is over 0\.0 MB, more than the 0\.0 MB a link loads/);
     expect(() => httpUrl('ftp://a.org/x', 'dataset')).toThrow('must start with https:// or http://');
   });

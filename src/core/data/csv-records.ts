@@ -8,7 +8,7 @@
 
 import Papa from 'papaparse';
 import { clip } from './excerpt.ts';
-import { type Line, readLines } from './jsonl.ts';
+import { type Line, readLines, tooLongReason } from './jsonl.ts';
 import type { RecordLine } from './records.ts';
 
 export interface CsvRecordsOptions {
@@ -96,6 +96,7 @@ export async function* readCsvRecords(
       fields = fieldNames(cells);
       return undefined;
     }
+    if (lines.some((l) => l.tooLong)) return { line: first.line, error: tooLongReason, text: clip(text) };
     if (lines.some((l) => l.invalidUtf8)) return { line: first.line, error: 'not valid UTF-8', text: clip(text) };
     if (error !== undefined) return { line: first.line, error, text: clip(text) };
     if (cells.length !== fields.length) {

@@ -47,3 +47,17 @@ export function jsonExcerpt(value: unknown, limit = EXCERPT_LENGTH): string {
   write(value);
   return clip(out, limit);
 }
+
+/** Control and format characters (escapes, BOM, zero-width, bidi overrides) and line separators. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/** A character's code point as people write it: U+FEFF. */
+export const codePoint = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Text with every control or format character named (<U+001B>): for a reason quoting the file, and
+ * for a terminal, where a raw escape byte from a file would retitle the window or clear the screen.
+ */
+export function namedInvisibles(text: string): string {
+  return text.replace(INVISIBLE, (c) => `<${codePoint(c)}>`);
+}

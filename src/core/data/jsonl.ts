@@ -13,7 +13,20 @@ export interface Line {
   text: string;
   /** The line's bytes are not valid UTF-8; `text` then has U+FFFD where they were. */
   invalidUtf8?: true;
+  /** The line is longer than the cap: it was not read whole, and `text` is only its start. */
+  tooLong?: true;
 }
+
+/**
+ * The most bytes one line may take. What one record costs is bounded by it: a small gzip that
+ * inflates to one 1 GB line is refused at this many bytes instead of filling memory. Far above
+ * any real preference record (a 10 MB one reads fine).
+ */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** Why a line longer than the cap was not read. */
+export const tooLongReason = `the line is longer than the ${MAX_LINE_BYTES / 1024 / 1024} MB a line may hold: it was not read`;
+/** How much of an over-long line is kept, for the user to recognise it. */
+const TOO_LONG_KEPT = 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -39,7 +52,12 @@ function hasBom(bytes: Uint8Array): boolean {
 export interface ReadLinesOptions {
   /** Yield blank lines too (CSV needs them: a quoted cell may hold an empty line). */
   blank?: boolean;
+  /** Lines longer than this are given as `tooLong` with only their start (MAX_LINE_BYTES by default). */
+  maxLineBytes?: number;
 }
+
+/** JSON's whitespace: a line of only these is blank. Other whitespace (NBSP, U+3000) is content JSON refuses. */
+const JSON_BLANK = /^[ \t\r\n]*$/;
 
 /** Decodes one line's bytes (without its LF); undefined for a blank line, unless blank lines are wanted. */
 function decodeLine(bytes: Uint8Array, line: number, blank = false): Line | undefined {
@@ -56,7 +74,7 @@ function decodeLine(bytes: Uint8Array, line: number, blank = false): Line | unde
     invalid = true;
   }
   // A line of spaces is as empty as an empty one: JSONL writers leave them, and they hold no record.
-  if (!blank && text.trim() === '') return undefined;
+  if (!blank && JSON_BLANK.test(text)) return undefined;
   return invalid ? { line, text, invalidUtf8: true } : { line, text };
 }
 
@@ -71,6 +89,7 @@ export async function* readLines(
   options: ReadLinesOptions = {},
 ): AsyncGenerator<Line> {
   const blank = options.blank === true;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const reader = stream.getReader();
   let finished = false;
   try {
@@ -78,25 +97,50 @@ export async function* readLines(
     let line = 0;
     // The current line's bytes from earlier chunks; a line can span many chunks.
     let pending: Uint8Array[] = [];
+    let pendingLength = 0;
+    // Past the cap: only the line's start is kept, the rest is counted off until its end.
+    let overLong: Uint8Array | undefined;
+    const finishLine = (last: Uint8Array): Line | undefined => {
+      line++;
+      if (overLong === undefined && pendingLength + last.length <= maxLineBytes) {
+        const bytes = concat(pending, last);
+        pending = [];
+        pendingLength = 0;
+        return decodeLine(bytes, line, blank);
+      }
+      const start = overLong ?? concat(pending, last).subarray(0, TOO_LONG_KEPT);
+      pending = [];
+      pendingLength = 0;
+      overLong = undefined;
+      return { line, text: lenient.decode(start).replace(/\uFFFD+$/, ''), tooLong: true };
+    };
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       bytesRead += value.length;
       let start = 0;
       for (let lf = value.indexOf(LF); lf !== -1; lf = value.indexOf(LF, start)) {
-        const bytes = concat(pending, value.subarray(start, lf));
-        pending = [];
+        const decoded = finishLine(value.subarray(start, lf));
         start = lf + 1;
-        const decoded = decodeLine(bytes, ++line, blank);
         if (decoded !== undefined) yield decoded;
       }
-      // A copy: a stream may reuse the chunk's buffer once we ask for the next one.
-      if (start < value.length) pending.push(value.slice(start));
+      if (start < value.length) {
+        const rest = value.subarray(start);
+        if (overLong === undefined && pendingLength + rest.length > maxLineBytes) {
+          overLong = concat(pending, rest).slice(0, TOO_LONG_KEPT);
+          pending = [];
+          pendingLength = 0;
+        } else if (overLong === undefined) {
+          // A copy: a stream may reuse the chunk's buffer once we ask for the next one.
+          pending.push(rest.slice());
+          pendingLength += rest.length;
+        }
+      }
       onBytes?.(bytesRead);
     }
     finished = true;
-    if (pending.length > 0) {
-      const decoded = decodeLine(concat(pending, new Uint8Array(0)), ++line, blank);
+    if (pendingLength > 0 || overLong !== undefined) {
+      const decoded = finishLine(new Uint8Array(0));
       if (decoded !== undefined) yield decoded;
     }
   } finally {

@@ -4,10 +4,13 @@
 // The formats (which fields mean what) are the next step's business: parseRecords in parse.ts.
 
 import { readCsvRecords } from './csv-records.ts';
-import { clip } from './excerpt.ts';
+import { clip, codePoint, namedInvisibles } from './excerpt.ts';
 import { readJsonRecords } from './json-records.ts';
-import { type Line, readLines } from './jsonl.ts';
+import { type Line, MAX_LINE_BYTES, readLines, tooLongReason } from './jsonl.ts';
+import { MAX_NESTING, nestsDeeperThan, tooDeepReason } from './nesting.ts';
 import { UTF8_BOM, openSource, peek, startsWith } from './source.ts';
+
+export { MAX_LINE_BYTES, MAX_NESTING };
 
 export type ContainerId = 'jsonl' | 'json' | 'csv' | 'tsv';
 
@@ -113,21 +116,35 @@ function enoughToDetect(head: Uint8Array): boolean {
   return false;
 }
 
-/** JSONL lines -> records: each line is parsed as JSON on its own. */
+/**
+ * JSONL lines -> records: each line is parsed as JSON on its own. A line too long or nested too
+ * deep is rejected before it is parsed, so that it costs no more than the cap.
+ */
 export async function* jsonlRecords(lines: AsyncIterable<Line> | Iterable<Line>): AsyncGenerator<RecordLine> {
-  for await (const { line, text, invalidUtf8 } of lines) {
+  for await (const { line, text, invalidUtf8, tooLong } of lines) {
+    if (tooLong) {
+      yield { line, error: tooLongReason, text: clip(text) };
+      continue;
+    }
     if (invalidUtf8) {
       yield { line, error: 'not valid UTF-8', text: clip(text) };
+      continue;
+    }
+    if (text.trim() === '') {
+      // Whitespace JSON does not allow (NBSP, form feed, U+3000): said by name, since it cannot be seen.
+      const named = [...text].map(codePoint).join(' ');
+      yield { line, error: `not valid JSON: the line holds only ${named}, whitespace JSON does not allow`, text: '' };
+      continue;
+    }
+    if (nestsDeeperThan(text, MAX_NESTING)) {
+      yield { line, error: tooDeepReason('record'), text: clip(text) };
       continue;
     }
     try {
       yield { line, record: JSON.parse(text), text: clip(text) };
     } catch (error) {
-      yield {
-        line,
-        error: `not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-        text: clip(text),
-      };
+      const reason = namedInvisibles(error instanceof Error ? error.message : String(error));
+      yield { line, error: `not valid JSON: ${reason}`, text: clip(text) };
     }
   }
 }

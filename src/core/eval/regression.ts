@@ -11,6 +11,7 @@
 //   conservative and never too narrow. Wilson over a bootstrap because it is deterministic (the same
 //   file gives the same report, and a test can check it by hand) and behaves at 0% and 100%,
 //   where a percentile bootstrap collapses to a point.
+import { keyedRecord } from '../data/keyed.ts';
 import { textOf, type Pair } from '../data/pair.ts';
 import { zFor, type Interval } from '../data/stats/math.ts';
 import type { RegressionRow } from './score-rows.ts';
@@ -86,7 +87,12 @@ export function collectPrompts(rows: Iterable<RegressionRow>): VersionPrompt[] {
     const key = JSON.stringify([row.prompt, row.taskType ?? null]);
     let entry = byKey.get(key);
     if (!entry) {
-      entry = { prompt: row.prompt, responses: {}, lines: {}, ...(row.taskType ? { taskType: row.taskType } : {}) };
+      entry = {
+        prompt: row.prompt,
+        responses: keyedRecord<string>(),
+        lines: keyedRecord<number>(),
+        ...(row.taskType ? { taskType: row.taskType } : {}),
+      };
       byKey.set(key, entry);
     }
     for (const [version, response] of Object.entries(row.responses)) {
@@ -120,7 +126,7 @@ export function promptsFromPairs(pairs: Iterable<Pair>): { prompts: VersionPromp
     const key = JSON.stringify([prompt, pair.taskType ?? null]);
     let entry = byKey.get(key);
     if (!entry) {
-      entry = { prompt, responses: {}, ...(pair.taskType ? { taskType: pair.taskType } : {}) };
+      entry = { prompt, responses: keyedRecord<string>(), ...(pair.taskType ? { taskType: pair.taskType } : {}) };
       byKey.set(key, entry);
     }
     entry.responses[pair.modelA] ??= textOf(pair.responseA);
@@ -248,7 +254,7 @@ export function responsesToScore(prompts: readonly VersionPrompt[]): {
     attach: (rewards) =>
       prompts.map((p, i) => ({
         ...p,
-        rewards: Object.fromEntries(slots[i]!.map(([slot, version]) => [version, rewards[slot]!])),
+        rewards: keyedRecord(slots[i]!.map(([slot, version]) => [version, rewards[slot]!] as const)),
       })),
   };
 }

@@ -9,6 +9,7 @@
 //   {"prompt": "...", "task_type"?: "...", "responses": {"<version>": "...", ...}}
 //   {"prompt": "...", "task_type"?: "...", "model": "<version>", "response": "..."}   (one row per response)
 // A prompt or response may be a string or a list of {role, content} messages (flattened as in training).
+import { keyedRecord } from '../data/keyed.ts';
 import { jsonExcerpt } from '../data/excerpt.ts';
 import type { Line } from '../data/jsonl.ts';
 import { textOf, type Message, type RejectedLine } from '../data/pair.ts';
@@ -158,7 +159,7 @@ export function parseRegressionRow(line: Line): RowResult<RegressionRow> {
           `"responses" must be an object of responses by model version, e.g. {"v1": "...", "v2": "..."}, not ${kindOf(by)}`,
         );
       }
-      const responses: Record<string, string> = {};
+      const responses = keyedRecord<string>();
       for (const [version, value] of Object.entries(by)) {
         if (version.trim() === '') throw new RowError('"responses" has an empty model version as a key');
         responses[version] = textValue(value, `"responses"."${version}"`);
@@ -170,7 +171,7 @@ export function parseRegressionRow(line: Line): RowResult<RegressionRow> {
     if (model === undefined) {
       throw new RowError('needs "responses" (responses by model version) or "model" with "response"');
     }
-    return { ok: true, row: { ...base, responses: { [model]: text(record, 'response') } } };
+    return { ok: true, row: { ...base, responses: keyedRecord([[model, text(record, 'response')]]) } };
   } catch (error) {
     if (error instanceof RowError) return reject(line, error.message);
     throw error;

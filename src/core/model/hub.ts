@@ -3,7 +3,21 @@
 // chunks (so a progress bar can count bytes), cancellable, "absent" told apart from every failure.
 // Framework-free: the worker and the CLI (Node's fetch) use the same code.
 
+import { DownloadStalled, watchedFetch, type WatchOptions } from '../share/watched-fetch.ts';
+
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+/**
+ * The largest file a model folder may hold: more than any BERT-family checkpoint RM Lab trains
+ * (BERT-large is 1.3 GB in F32), less than a tab can hold twice. A server announcing more is
+ * refused before anything is allocated.
+ */
+export const HUB_FILE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+/** The most allocated up front for a file of announced size; larger files grow to their size as they arrive. */
+const FIRST_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/** How a folder on the network waits: the stall timeout (tests shorten it). */
+export type FolderOptions = Pick<WatchOptions, 'stallMs'>;
 
 export interface ReadOptions {
   signal?: AbortSignal;
@@ -27,10 +41,15 @@ export class LoadCancelled extends Error {
 }
 
 /** A model repository on the Hub: `${endpoint}/${id}/resolve/${revision}/${file}`. */
-export function hubFolder(id: string, revision = 'main', endpoint = DEFAULT_HUB_ENDPOINT): FolderReader {
+export function hubFolder(
+  id: string,
+  revision = 'main',
+  endpoint = DEFAULT_HUB_ENDPOINT,
+  folderOptions: FolderOptions = {},
+): FolderReader {
   const base = `${endpoint.replace(/\/$/, '')}/${id}/resolve/${encodeURIComponent(revision)}`;
   const label = revision === 'main' ? id : `${id}@${revision}`;
-  return httpFolder(base, label, (status, code, file) => {
+  return httpFolder(base, label, folderOptions, (status, code, file) => {
     if (status === 404 && code !== 'RepoNotFound' && code !== 'RevisionNotFound') return 'absent';
     if (code === 'RevisionNotFound') {
       return `the Hub repository ${id} has no revision "${revision}"`;
@@ -52,9 +71,9 @@ export function hubFolder(id: string, revision = 'main', endpoint = DEFAULT_HUB_
 }
 
 /** A model folder served at a URL: `${url}/${file}`. */
-export function urlFolder(url: string): FolderReader {
+export function urlFolder(url: string, folderOptions: FolderOptions = {}): FolderReader {
   const base = url.replace(/\/$/, '');
-  return httpFolder(base, base, (status, _code, file) => {
+  return httpFolder(base, base, folderOptions, (status, _code, file) => {
     if (status === 404) return 'absent';
     if (status === 401 || status === 403) return `${base}/${file} needs a login (the server answered ${status})`;
     return `${base}/${file}: the server answered ${status}`;
@@ -92,16 +111,30 @@ export function bytesFolder(label: string, files: Map<string, Uint8Array>): Fold
 /** 'absent' (the file is not there), or the message to fail with. */
 type StatusVerdict = (status: number, errorCode: string | null, file: string) => 'absent' | string;
 
-function httpFolder(base: string, label: string, verdict: StatusVerdict): FolderReader {
+function httpFolder(base: string, label: string, folderOptions: FolderOptions, verdict: StatusVerdict): FolderReader {
   return {
     label,
     async read(file, options = {}) {
       const url = `${base}/${file.split('/').map(encodeURIComponent).join('/')}`;
+      const reasons = {
+        cancelled: () => new LoadCancelled(),
+        stalled: (seconds: number) =>
+          new DownloadStalled(
+            `the download of ${file} from ${label} stalled: nothing arrived for ${seconds} s. The server may be ` +
+              'overloaded or the connection lost; try again',
+          ),
+      };
       let response: Response;
+      let body: ReadableStream<Uint8Array> | undefined;
       try {
-        response = await fetch(url, { signal: options.signal, credentials: 'omit' });
+        ({ response, body } = await watchedFetch(
+          url,
+          { credentials: 'omit' },
+          { ...folderOptions, ...(options.signal ? { signal: options.signal } : {}) },
+          reasons,
+        ));
       } catch (error) {
-        if (options.signal?.aborted) throw new LoadCancelled();
+        if (error instanceof LoadCancelled || error instanceof DownloadStalled) throw error;
         const why = error instanceof Error ? error.message : String(error);
         throw new Error(
           `could not reach ${new URL(url).host} for ${label} (${why}): the network is down, or the server does not ` +
@@ -110,18 +143,26 @@ function httpFolder(base: string, label: string, verdict: StatusVerdict): Folder
         );
       }
       if (!response.ok) {
-        await response.body?.cancel().catch(() => {});
+        await body?.cancel().catch(() => {});
         const v = verdict(response.status, response.headers.get('X-Error-Code'), file);
         if (v === 'absent') return undefined;
         throw new Error(v);
       }
       const length = Number(response.headers.get('Content-Length'));
       const total = Number.isFinite(length) && length > 0 ? length : undefined;
-      if (!response.body) return new Uint8Array(await response.arrayBuffer());
+      if (total !== undefined && total > HUB_FILE_MAX_BYTES) {
+        await body?.cancel().catch(() => {});
+        throw new Error(
+          `${label}/${file} is ${Math.round(total / 1024 / 1024)} MB, more than the ` +
+            `${HUB_FILE_MAX_BYTES / 1024 / 1024} MB a model file may be`,
+        );
+      }
+      if (!body) return new Uint8Array(0);
       try {
-        return await readStream(response.body, total, options);
+        return await readStream(body, total, options);
       } catch (error) {
         if (error instanceof LoadCancelled || options.signal?.aborted) throw new LoadCancelled();
+        if (error instanceof DownloadStalled) throw error;
         const why = error instanceof Error ? error.message : String(error);
         throw new Error(`the download of ${file} from ${label} broke off (${why})`, { cause: error });
       }
@@ -139,8 +180,9 @@ async function readStream(
   const onAbort = () => void reader.cancel().catch(() => {});
   signal?.addEventListener('abort', onAbort);
   try {
-    // One buffer of the announced size when there is one: a large checkpoint is not copied twice.
-    let buffer = new Uint8Array(total ?? 1 << 20);
+    // One buffer of the announced size when there is one (a large checkpoint is not copied twice),
+    // but no more than FIRST_BUFFER_BYTES before the bytes arrive: a Content-Length can lie.
+    let buffer = new Uint8Array(Math.min(total ?? 1 << 20, FIRST_BUFFER_BYTES));
     let loaded = 0;
     onBytes?.(0, total);
     for (;;) {
@@ -148,8 +190,15 @@ async function readStream(
       const { done, value } = await reader.read();
       if (signal?.aborted) throw new LoadCancelled();
       if (done) break;
+      if (loaded + value.byteLength > HUB_FILE_MAX_BYTES) {
+        throw new Error(`more than the ${HUB_FILE_MAX_BYTES / 1024 / 1024} MB a model file may be`);
+      }
       if (loaded + value.byteLength > buffer.byteLength) {
-        const grown = new Uint8Array(Math.max(buffer.byteLength * 2, loaded + value.byteLength));
+        // Doubling, but never past the announced size: the last growth lands on it exactly.
+        const doubled = Math.max(buffer.byteLength * 2, loaded + value.byteLength);
+        const grown = new Uint8Array(
+          total !== undefined && total >= loaded + value.byteLength ? Math.min(doubled, total) : doubled,
+        );
         grown.set(buffer.subarray(0, loaded));
         buffer = grown;
       }

@@ -3,6 +3,7 @@
 // it came from ride in the header's __metadata__ string map, which the format reserves for this.
 // One file, readable by any safetensors reader, that the app, the CLI and Python can all open.
 import type { ModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
+import { checkSpec } from './model-check.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
 
 export const MODEL_FILE_FORMAT = 'rm-lab/reward-model';
@@ -72,7 +73,7 @@ export function decodeModelFile(bytes: Uint8Array, fileName = 'the file'): Rewar
       throw new Error(`${fileName}: its "${key}" metadata is missing or not JSON`);
     }
   };
-  const spec = parse<ModelSpec>('spec');
+  const spec = checkSpec(parse<unknown>('spec'), fileName);
   const meta = parse<ModelMeta>('meta');
   const tokenizer = metadata.tokenizer === undefined ? undefined : parse<TokenizerFiles>('tokenizer');
   if (spec.tokenizer === 'embedded' && !tokenizer) throw new Error(`${fileName}: the model's tokenizer is missing`);

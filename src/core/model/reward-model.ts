@@ -4,7 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import { BertEncoder, bertParams } from './encoders/bert.ts';
 import type { BertConfig } from './encoders/bert-config.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
-import { TransformerEncoder, type TransformerConfig, type TransformerInit } from './encoders/transformer.ts';
+import {
+  TransformerEncoder,
+  transformerParams,
+  type TransformerConfig,
+  type TransformerInit,
+} from './encoders/transformer.ts';
 
 /** Everything needed to rebuild a model's shape; its weights travel separately. */
 export type ModelSpec = BuiltinModelSpec | BertModelSpec;
@@ -89,6 +94,7 @@ export class RewardModel {
 
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */
   static fromWeights(spec: ModelSpec, weights: NamedWeight[]): RewardModel {
+    checkWeightsFit(spec, weights, 'the model');
     const isHead = (w: NamedWeight) => w.name.startsWith('head.');
     // A BERT's encoder is built straight from its weights (no random draw of a large model to overwrite).
     const bert = spec.encoder === 'bert';
@@ -152,6 +158,59 @@ export class RewardModel {
     const v = this.params.get(name);
     if (!v) throw new Error(`no parameter ${name}`);
     return v;
+  }
+}
+
+/** Every weight a model of this spec has, by name and shape: the encoder's, then the head's. */
+export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[] {
+  const encoder = spec.encoder === 'bert' ? bertParams(spec.bert, spec.pooling) : transformerParams(spec.transformer);
+  const D = spec.encoder === 'bert' ? spec.bert.hiddenSize : spec.transformer.dModel;
+  return [
+    ...encoder.map(({ name, shape }) => ({ name, shape })),
+    { name: 'head.weight', shape: [D, 1] },
+    { name: 'head.bias', shape: [1] },
+  ];
+}
+
+/** The layers a spec asks for. */
+function layerCount(spec: ModelSpec): number {
+  return spec.encoder === 'bert' ? spec.bert.numLayers : spec.transformer.nLayers;
+}
+
+/**
+ * Refuses weights that are not exactly the model's (every tensor there, with its shape, nothing
+ * more), comparing numbers only: a spec whose sizes its tensors do not back (a crafted file's
+ * `vocabSize 1e6` or `nLayers 1e7`) fails here, before any tensor is made from it. The layer
+ * count is bounded by the layers the weights hold before the expected list is built.
+ */
+export function checkWeightsFit(spec: ModelSpec, weights: readonly NamedWeight[], where: string): void {
+  const layers = new Set<string>();
+  for (const w of weights) {
+    const m = /^layers\.(\d+)\./.exec(w.name);
+    if (m) layers.add(m[1]!);
+  }
+  const asked = layerCount(spec);
+  if (asked > layers.size) {
+    throw new Error(`${where}: the spec asks for ${asked} layers, the file's tensors hold ${layers.size}`);
+  }
+  const given = new Map(weights.map((w) => [w.name, w]));
+  for (const { name, shape } of modelParams(spec)) {
+    const w = given.get(name);
+    if (!w) throw new Error(`${where}: tensor ${name} is missing (the spec needs it with shape [${shape}])`);
+    if (w.shape.length !== shape.length || w.shape.some((n, i) => n !== shape[i])) {
+      throw new Error(`${where}: tensor ${name} has shape [${w.shape}], the spec needs [${shape}]`);
+    }
+    if (w.data.length !== shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(
+        `${where}: tensor ${name} holds ${w.data.length} values, its shape [${shape}] needs more or fewer`,
+      );
+    }
+    given.delete(name);
+  }
+  const extra = [...given.keys()];
+  if (extra.length > 0) {
+    const more = extra.length > 1 ? ` (and ${extra.length - 1} more)` : '';
+    throw new Error(`${where}: tensor ${extra[0]} is not part of the model its spec describes${more}`);
   }
 }
 

@@ -20,7 +20,88 @@ export interface SafetensorsFile {
 
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
 
-/** Reads a whole .safetensors file. Errors name the tensor and what is wrong with it. */
+interface TensorEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  start: number;
+  end: number;
+}
+
+const isWhole = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const shown = (v: unknown) => (v === undefined ? 'undefined' : JSON.stringify(v)).slice(0, 80);
+
+/**
+ * Every tensor entry of a header checked (dtype, shape, byte range inside the body, no two ranges
+ * sharing bytes) before any is decoded: a crafted header fails here, having cost nothing.
+ */
+function checkHeader(
+  header: unknown,
+  bodyLength: number,
+  fileName: string,
+): { entries: TensorEntry[]; metadata: Record<string, string> } {
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    const got = header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header;
+    throw new Error(`${fileName}: its header is not a JSON object (got ${got})`);
+  }
+  const entries: TensorEntry[] = [];
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        throw new Error(`${fileName}: its __metadata__ must be an object mapping names to strings`);
+      }
+      for (const [key, value] of Object.entries(entry)) {
+        if (typeof value !== 'string') {
+          throw new Error(
+            `${fileName}: its __metadata__ must map names to strings; ${JSON.stringify(key)} is not a string`,
+          );
+        }
+        metadata[key] = value;
+      }
+      continue;
+    }
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new Error(`${fileName}: tensor ${name}'s entry is not an object with dtype, shape and data_offsets`);
+    }
+    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) {
+      const stored = typeof dtype === 'string' ? dtype.slice(0, 40) : shown(dtype);
+      throw new Error(
+        `${fileName}: tensor ${name} is stored as ${stored}; RM Lab reads F32, F16, BF16, F64, I64 and I32`,
+      );
+    }
+    if (!Array.isArray(shape) || !shape.every(isWhole)) {
+      throw new Error(`${fileName}: tensor ${name}'s shape must be a list of whole numbers, got ${shown(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isWhole) || offsets[0]! > offsets[1]!) {
+      throw new Error(
+        `${fileName}: tensor ${name}'s data_offsets must be two whole byte offsets [start, end], got ${shown(offsets)}`,
+      );
+    }
+    const [start, end] = offsets as [number, number];
+    // The product in floating point: a crafted shape overflows to a size no byte range matches.
+    const count = shape.reduce((a: number, b: number) => a * b, 1);
+    if (end - start !== count * BYTES[dtype as SafetensorsDtype] || end > bodyLength) {
+      throw new Error(
+        `${fileName}: tensor ${name} (${dtype} [${shape}]) does not match its byte range ${start}-${end}`,
+      );
+    }
+    entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], start, end });
+  }
+  const byStart = [...entries].filter((e) => e.end > e.start).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < byStart.length; i++) {
+    const [a, b] = [byStart[i - 1]!, byStart[i]!];
+    if (b.start < a.end) {
+      throw new Error(
+        `${fileName}: tensors ${a.name} and ${b.name} overlap (bytes ${a.start}-${a.end} and ${b.start}-${b.end})`,
+      );
+    }
+  }
+  return { entries, metadata };
+}
+
+/** Reads a whole .safetensors file. Errors name the file, the tensor and what is wrong with it. */
 export function readSafetensors(bytes: Uint8Array, fileName = 'model.safetensors'): SafetensorsFile {
   if (bytes.byteLength < 8) throw new Error(`${fileName} is not a safetensors file (only ${bytes.byteLength} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -28,38 +109,17 @@ export function readSafetensors(bytes: Uint8Array, fileName = 'model.safetensors
   if (headerLength > bytes.byteLength - 8 || headerLength > 100_000_000) {
     throw new Error(`${fileName} is not a safetensors file (its header length ${headerLength} does not fit the file)`);
   }
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     throw new Error(`${fileName} is not a safetensors file (its header is not JSON)`);
   }
   const body = bytes.subarray(8 + headerLength);
+  const { entries, metadata } = checkHeader(header, body.byteLength, fileName);
   const tensors = new Map<string, SafetensorsTensor>();
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      metadata = (entry ?? {}) as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: number[] };
-    if (!(dtype in BYTES)) {
-      throw new Error(
-        `${fileName}: tensor ${name} is stored as ${dtype}; RM Lab reads F32, F16, BF16, F64, I64 and I32`,
-      );
-    }
-    const [start, end] = offsets as [number, number];
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (end - start !== count * BYTES[dtype as SafetensorsDtype] || end > body.byteLength) {
-      throw new Error(
-        `${fileName}: tensor ${name} (${dtype} [${shape}]) does not match its byte range ${start}-${end}`,
-      );
-    }
-    tensors.set(name, {
-      dtype: dtype as SafetensorsDtype,
-      shape,
-      data: decode(dtype as SafetensorsDtype, body.subarray(start, end), count),
-    });
+  for (const { name, dtype, shape, start, end } of entries) {
+    tensors.set(name, { dtype, shape, data: decode(dtype, body.subarray(start, end), (end - start) / BYTES[dtype]) });
   }
   return { tensors, metadata };
 }

@@ -3,6 +3,8 @@
 // without escaping. Capped twice: the link's length (chat apps and some servers cut long links),
 // and the text it expands to (a crafted link must not fill memory).
 
+import { collectBytes } from './watched-fetch.ts';
+
 /** The most characters an inline dataset may take in a link (about 24 KB of compressed JSONL). */
 export const INLINE_DATASET_MAX_CHARS = 32_000;
 /** The most text an inline dataset may expand to. */
@@ -40,29 +42,15 @@ export function fromBase64Url(text: string): Uint8Array {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > maxBytes) {
-      await reader.cancel();
-      throw new Error(
+/** A stream's bytes, refused past `maxBytes` (a deflate bomb stops there, not in memory). */
+function collect(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  return collectBytes(stream, {
+    maxBytes,
+    tooLarge: () =>
+      new Error(
         `the link's inline dataset expands to more than ${maxBytes / 1024 / 1024} MB, which a link may not carry`,
-      );
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+      ),
+  });
 }
 
 /** JSONL text -> the link's payload; throws InlineDatasetTooLarge past the cap. */

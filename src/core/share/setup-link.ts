@@ -18,9 +18,14 @@ import {
 import { httpUrl } from './fetch-url.ts';
 import { checkInlinePayload } from './inline-dataset.ts';
 
-/** The screens a link can open on (the panel's heading id is `${screen}-heading`). */
-export const SCREENS = ['data', 'train', 'runs', 'models', 'playground', 'evaluate'] as const;
+/**
+ * The screens a link can open on, in the order of the app's navigation (the screen's heading id is
+ * `${screen}-heading`). 'evaluate' is the Use screen opened on its regression view.
+ */
+export const SCREENS = ['data', 'train', 'results', 'models', 'use', 'evaluate'] as const;
 export type Screen = (typeof SCREENS)[number];
+/** Screen names of older links, still read (the app once was one long page with these sections). */
+const FORMER_SCREENS: Record<string, Screen> = { runs: 'results', playground: 'use' };
 
 export interface SetupLink {
   /** 'demo': the bundled demo dataset. */
@@ -53,6 +58,7 @@ export const LINK_FIELDS: { [K in LinkKey]: { param: string; read: (value: strin
   screen: {
     param: 'screen',
     read: (value) => {
+      if (FORMER_SCREENS[value]) return FORMER_SCREENS[value];
       if (!(SCREENS as readonly string[]).includes(value)) {
         throw new Error(`the link's screen must be one of ${SCREENS.join(', ')} (got "${value}")`);
       }
@@ -85,14 +91,15 @@ export function encodeSetup(setup: SetupLink): string {
  */
 export function decodeSetup(hash: string): SetupLink {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const raw: Record<string, unknown> = {};
+  const raw: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const link: Omit<SetupLink, 'config'> = {};
   const byParam = new Map(LINK_KEYS.map((k) => [LINK_FIELDS[k].param, k]));
   for (const [param, value] of params) {
     const key = byParam.get(param);
     if (key) {
       (link as Record<string, unknown>)[key] = LINK_FIELDS[key].read(value);
-    } else if (param in TRAIN_FIELDS) {
+    } else if (Object.hasOwn(TRAIN_FIELDS, param)) {
+      // Own fields only: "toString" or "__proto__" in a link is an unknown setting, not Object's.
       raw[param] = readFieldText(param as keyof TrainConfig, value);
     } else {
       throw new Error(`the link has an unknown setting "${param}"`);

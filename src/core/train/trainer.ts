@@ -21,7 +21,8 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
 import { decisiveCorrect, pairLosses, type LossOptions } from './loss.ts';
-import { AdamW, clipByGlobalNorm } from './optimizer.ts';
+import { checkKernels } from '../model/ops/webgpu/program.ts';
+import { AdamW } from './optimizer.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
 import { pairsPerStep, runLength } from './run-progress.ts';
@@ -157,7 +158,7 @@ export async function trainRewardModel(
   });
 
   const vars = model.trainableVariables;
-  const optimizer = new AdamW(vars, config.weightDecay);
+  const optimizer = await optimizerFor(vars, config);
   const loss: LossOptions = { ties: config.ties, tieNu: config.tieNu, centerRewards: config.centerRewards };
   const step_ = pairsPerStep(config);
   const pending: PendingStep[] = [];
@@ -192,7 +193,7 @@ export async function trainRewardModel(
   const checkpoint = async () => {
     if (!hooks.onCheckpoint || lastCheckpoint === step) return;
     await flush();
-    const state = await captureState(model, optimizer.adam, step, normalized(position, data.train.length));
+    const state = await captureState(model, optimizer, step, normalized(position, data.train.length));
     const best = await stopping.capture(step);
     if (best) state.best = best;
     const bad = firstNonFinite(state.weights) ?? firstNonFinite(state.optimizer.moments);
@@ -203,7 +204,7 @@ export async function trainRewardModel(
 
   try {
     if (from) {
-      await restoreState(model, optimizer.adam, from);
+      restoreState(model, optimizer, from);
       stopping.restore(from.best, model, from.step);
     }
     let order: number[] | undefined;
@@ -295,6 +296,15 @@ function stepPoints(
 }
 
 /**
+ * The run's AdamW, made after RM Lab's WebGPU kernels are checked against their plain compositions
+ * (once per device: ops/webgpu/program.ts), so every step of the run takes the same path.
+ */
+async function optimizerFor(vars: tf.Variable[], config: Pick<TrainConfig, 'weightDecay' | 'maxGradNorm'>) {
+  await checkKernels();
+  return AdamW.create(vars, config.weightDecay, config.maxGradNorm);
+}
+
+/**
  * Resolves in a later task of the event loop, so that messages queued meanwhile (the page's pause or
  * stop) are handled first. A message to itself, not scheduler.yield(): yield's continuation runs
  * ahead of queued tasks, and a pause sent at step 5 landed at step 50. Not setTimeout: clamped to 4 ms.
@@ -326,7 +336,7 @@ export function trainStep(
   vars: tf.Variable[],
   microBatches: TokenizedPair[][],
   learningRate: number,
-  config: Pick<TrainConfig, 'maxLength' | 'maxGradNorm'>,
+  config: Pick<TrainConfig, 'maxLength'>,
   loss: LossOptions,
   padId: number,
 ): Omit<PendingStep, 'step' | 'epoch' | 'learningRate'> {
@@ -362,9 +372,8 @@ export function trainStep(
         disposeBatch(batch);
       }
     }
-    const { norm, clipped } = clipByGlobalNorm(grads!, config.maxGradNorm);
-    optimizer.step(clipped ?? grads!, learningRate);
-    if (clipped) tf.dispose(Object.values(clipped));
+    // Clipped by global norm (the norm returned is the one before clipping) and applied, in one go.
+    const norm = optimizer.step(grads!, learningRate);
     const stats = tf.tidy(() => {
       const rewards = tf.concat(rewardParts);
       const { mean, variance } = tf.moments(rewards);

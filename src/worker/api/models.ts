@@ -14,6 +14,7 @@ import {
 } from '../model-io.ts';
 
 export function modelsApi() {
+  let modelDownload: AbortController | undefined;
   return {
     /** A stored model as a .rmlab.safetensors file (model-io.ts). */
     async exportModel(id: string): Promise<{ fileName: string; file: Blob }> {
@@ -30,12 +31,26 @@ export function modelsApi() {
       source: { kind: 'file'; file: File } | { kind: 'url'; url: string },
       onProgress?: (bytesRead: number, totalBytes?: number) => void,
     ): Promise<ModelCard> {
-      const db = await openLabDB();
-      if (source.kind === 'file')
+      if (source.kind === 'file') {
+        const db = await openLabDB();
         return importModelFile(db, new Uint8Array(await source.file.arrayBuffer()), source.file.name);
-      const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES);
-      const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));
-      return importModelFile(db, bytes, source.url);
+      }
+      // Created before the first await: a Cancel sent right after this call finds it.
+      modelDownload?.abort();
+      const controller = (modelDownload = new AbortController());
+      try {
+        const db = await openLabDB();
+        const download = await fetchLimited(source.url, 'model', MODEL_URL_MAX_BYTES, { signal: controller.signal });
+        const bytes = await readAll(download, (n) => onProgress?.(n, download.totalBytes));
+        return await importModelFile(db, bytes, source.url);
+      } finally {
+        if (modelDownload === controller) modelDownload = undefined;
+      }
+    },
+
+    /** Stops the model download in progress (a link's, or the Models screen's). */
+    cancelModelDownload(): void {
+      modelDownload?.abort();
     },
 
     /** Rewards a model gives a dataset's held-out pairs (model-io.ts). */

@@ -15,16 +15,15 @@
 // mode), which keeps a training step deterministic and a reward the same function of the weights
 // in training and in scoring.
 import * as tf from '@tensorflow/tfjs';
-import { dense } from '../dense.ts';
+import { linear } from '../ops/linear.ts';
+import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
-import { geluErf } from '../gelu.ts';
-import { layerNorm } from '../layer-norm.ts';
+import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
+import { geluErf, geluTanh } from '../ops/gelu.ts';
+import { layerNorm } from '../ops/layer-norm.ts';
 import type { BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
-import { gelu as geluTanh, pool } from './transformer.ts';
 
-/** Large negative instead of -Infinity: WGSL kernels may assume no Inf/NaN (see the guide). */
-const MASKED = -1e9;
 /** HF's initializer_range: BERT's linear and embedding weights start as N(0, 0.02^2). */
 const INIT_STD = 0.02;
 
@@ -139,24 +138,23 @@ export class BertEncoder implements Encoder {
       bertTokenTypes(ids, mask, this.config),
     ); // [B, T, D]
     let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
-    // Additive attention bias: 0 where a key is a token, MASKED where it is padding.
-    const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, T]); // [B, 1, 1, T]
+    const bias = attentionBias(mask); // [B, 1, 1, T]: 0 on tokens, MASKED on padding
     // One tidy per layer frees the layer's intermediates as soon as it is done; what the backward
     // pass needs survives, because the gradient tape keeps its own references to those tensors.
     for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, bias, l));
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
-    return tf.tanh(tf.add(dense(first, this.p('pooler.weight') as tf.Tensor2D), this.p('pooler.bias'))) as tf.Tensor2D;
+    return tf.tanh(this.linear2d(first, 'pooler'));
   }
 
   /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
-  private layer(input: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
+  private layer(input: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
     const x = this.layerNorm(tf.add(input, this.attention(input, bias, l)), `layers.${l}.attn.ln`);
     const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
     return this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
   }
 
-  private attention(x: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
+  private attention(x: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
     const [B, T, D] = x.shape;
     const H = this.config.numHeads;
     const hs = D / H;
@@ -165,8 +163,8 @@ export class BertEncoder implements Encoder {
     const [q, k, v] = [heads('query'), heads('key'), heads('value')];
     // q / sqrt(hs) before the product, not the [B, H, T, T] scores after it: the same numbers, one
     // tensor of T x T per head fewer kept for the backward pass.
-    const scores = tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), bias); // [B, H, T, T]
-    const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, hs]
+    const probs = maskedSoftmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), bias, 1); // [B, H, T, T]
+    const y = tf.matMul(probs, v); // [B, H, T, hs]
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
     return this.linear(merged, `layers.${l}.attn.out`);
   }
@@ -182,12 +180,14 @@ export class BertEncoder implements Encoder {
     }
   }
 
+  /** x [B, in] @ weight [in, out] + bias -> [B, out] */
+  private linear2d(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+  }
+
   /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [B, T, d] = x.shape;
-    const w = this.p(`${name}.weight`) as tf.Tensor2D;
-    const y = tf.add(dense(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
-    return tf.reshape(y, [B, T, w.shape[1]]);
+    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
   }
 
   /** LayerNorm over the last axis with the checkpoint's eps (BERT's 1e-12), biased variance as torch. */

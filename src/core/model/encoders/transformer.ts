@@ -3,7 +3,11 @@
 // reference and later export. Shapes follow nanoGPT's names: B batch, T tokens, D model width,
 // H heads, hs = D / H.
 import * as tf from '@tensorflow/tfjs';
-import { dense } from '../dense.ts';
+import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
+import { geluTanh } from '../ops/gelu.ts';
+import { layerNorm } from '../ops/layer-norm.ts';
+import { linear } from '../ops/linear.ts';
+import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
 import { wordVectorTable, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
@@ -27,11 +31,41 @@ export interface TransformerInit {
   wordVectorStd?: number;
 }
 
-/** Large negative instead of -Infinity: WGSL kernels may assume no Inf/NaN (see the guide). */
-const MASKED = -1e9;
 const LN_EPS = 1e-5;
 /** GPT-2's std for every initial weight matrix; pretrained word vectors are scaled to it too. */
 const INIT_STD = 0.02;
+
+/**
+ * Every weight the encoder builds, by name and shape, in the order it builds them, without building
+ * any: a stored model's tensors are checked against this before anything is allocated from its spec.
+ * A test keeps it equal to what the constructor makes.
+ */
+export function transformerParams(config: TransformerConfig): { name: string; shape: number[] }[] {
+  const { vocabSize, maxLength, dModel: D, nLayers, dFF } = config;
+  const params = [
+    { name: 'embeddings.word', shape: [vocabSize, D] },
+    { name: 'embeddings.position', shape: [maxLength, D] },
+  ];
+  for (let l = 0; l < nLayers; l++) {
+    const p = `layers.${l}`;
+    params.push(
+      { name: `${p}.ln1.gamma`, shape: [D] },
+      { name: `${p}.ln1.beta`, shape: [D] },
+      { name: `${p}.attn.qkv.weight`, shape: [D, 3 * D] },
+      { name: `${p}.attn.qkv.bias`, shape: [3 * D] },
+      { name: `${p}.attn.out.weight`, shape: [D, D] },
+      { name: `${p}.attn.out.bias`, shape: [D] },
+      { name: `${p}.ln2.gamma`, shape: [D] },
+      { name: `${p}.ln2.beta`, shape: [D] },
+      { name: `${p}.mlp.in.weight`, shape: [D, dFF] },
+      { name: `${p}.mlp.in.bias`, shape: [dFF] },
+      { name: `${p}.mlp.out.weight`, shape: [dFF, D] },
+      { name: `${p}.mlp.out.bias`, shape: [D] },
+    );
+  }
+  params.push({ name: 'ln_f.gamma', shape: [D] }, { name: 'ln_f.beta', shape: [D] });
+  return params;
+}
 
 export class TransformerEncoder implements Encoder {
   readonly params: NamedParams = new Map();
@@ -106,14 +140,13 @@ export class TransformerEncoder implements Encoder {
 
   /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding) -> one vector per sequence [B, D]. */
   encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
-    const [B, T] = ids.shape;
+    const T = ids.shape[1];
     const { dModel: D, nLayers } = this.config;
     if (T > this.config.maxLength) throw new Error(`sequence length ${T} exceeds maxLength ${this.config.maxLength}`);
     const tok = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
     const pos = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
     let x: tf.Tensor3D = tf.add(tok, pos);
-    // Additive attention bias: 0 where a key is a token, MASKED where it is padding.
-    const bias = tf.reshape(tf.mul(tf.sub(1, mask), MASKED), [B, 1, 1, T]); // [B, 1, 1, T]
+    const bias = attentionBias(mask); // [B, 1, 1, T]: 0 on tokens, MASKED on padding
     for (let l = 0; l < nLayers; l++) {
       x = tf.add(x, this.attention(this.layerNorm(x, `layers.${l}.ln1`), bias, l));
       x = tf.add(x, this.mlp(this.layerNorm(x, `layers.${l}.ln2`), l));
@@ -122,7 +155,7 @@ export class TransformerEncoder implements Encoder {
     return pool(x, mask, this.config.pooling);
   }
 
-  private attention(x: tf.Tensor3D, bias: tf.Tensor, l: number): tf.Tensor3D {
+  private attention(x: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
     const [B, T, D] = x.shape;
     const H = this.config.nHeads;
     const hs = D / H;
@@ -130,30 +163,23 @@ export class TransformerEncoder implements Encoder {
     const [q, k, v] = tf.split(qkv, 3, 2).map(
       (t) => tf.transpose(tf.reshape(t, [B, T, H, hs]), [0, 2, 1, 3]) as tf.Tensor4D, // [B, H, T, hs]
     ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), bias); // [B, H, T, T]
-    const y = tf.matMul(tf.softmax(scores), v); // [B, H, T, hs]
+    const probs = maskedSoftmax(tf.matMul(q, k, false, true), bias, 1 / Math.sqrt(hs)); // [B, H, T, T]
+    const y = tf.matMul(probs, v); // [B, H, T, hs]
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
     return this.linear(merged, `layers.${l}.attn.out`);
   }
 
   private mlp(x: tf.Tensor3D, l: number): tf.Tensor3D {
-    return this.linear(gelu(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
+    return this.linear(geluTanh(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
   }
 
   /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [B, T, d] = x.shape;
-    const w = this.p(`${name}.weight`) as tf.Tensor2D;
-    const y = tf.add(dense(tf.reshape(x, [B * T, d]), w), this.p(`${name}.bias`)); // [B*T, out]
-    return tf.reshape(y, [B, T, w.shape[1]]);
+    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const mean = tf.mean(x, -1, true); // [B, T, 1]
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), -1, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS)));
-    return tf.add(tf.mul(normed, this.p(`${name}.gamma`)), this.p(`${name}.beta`));
+    return layerNorm(x, this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D, LN_EPS);
   }
 
   private p(name: string): tf.Variable {
@@ -161,25 +187,4 @@ export class TransformerEncoder implements Encoder {
     if (!v) throw new Error(`no parameter ${name}`);
     return v;
   }
-}
-
-/** GELU, tanh approximation (GPT-2, BERT's "gelu_new"); tfjs 4.22 has no gelu op. */
-export function gelu<T extends tf.Tensor>(x: T): T {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-}
-
-/** x [B, T, D] -> [B, D]: the first ([CLS]) token, the mean over real tokens, or the last real token. */
-export function pool(x: tf.Tensor3D, mask: tf.Tensor2D, pooling: Pooling): tf.Tensor2D {
-  const [B, T, D] = x.shape;
-  if (pooling === 'cls') return tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]);
-  if (pooling === 'last') {
-    // Sequences are padded on the right, so mask[t] - mask[t + 1] is 1 at the last real token only.
-    // A product with that one-hot row, not a gather: gather's gradient is missing on WASM (embedding.ts).
-    const next = tf.concat([tf.slice(mask, [0, 1], [B, T - 1]), tf.zeros([B, 1])], 1);
-    const last = tf.expandDims(tf.sub(mask, next), 2); // [B, T, 1]
-    return tf.sum(tf.mul(x, last), 1) as tf.Tensor2D;
-  }
-  const m = tf.expandDims(mask, 2); // [B, T, 1]
-  return tf.div(tf.sum(tf.mul(x, m), 1), tf.sum(m, 1)) as tf.Tensor2D; // [B, D]
 }

@@ -1,4 +1,10 @@
-// x @ w with a gradient made of plain (untransposed) matrix products.
+// A linear layer, x @ w + b, and the matrix product under it.
+//
+// On WebGPU the layer is tfjs's fused matMul with the bias added in the product's shader (one
+// dispatch forward; its gradient uses the transpose flags, which cost nothing there). Elsewhere it is
+// `dense` + add, with the gradient below.
+//
+// dense: x @ w with a gradient made of plain (untransposed) matrix products.
 //
 // tfjs differentiates matMul with transposed products (dx = dy @ wᵀ, dw = xᵀ @ dy, via the
 // transposeA/transposeB flags). tfjs-backend-wasm 4.22 runs those through a slow path that skips
@@ -23,4 +29,13 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
     };
   });
   return product(x, w) as unknown as tf.Tensor2D;
+}
+
+/** x [..., in] @ w [in, out] + b [out] -> [..., out] */
+export function linear<T extends tf.Tensor>(x: T, w: tf.Tensor2D, b: tf.Tensor1D): T {
+  const inDim = w.shape[0];
+  const lead = x.shape.slice(0, -1);
+  const rows = tf.reshape(x, [-1, inDim]) as tf.Tensor2D; // [N, in]
+  const y = tf.getBackend() === 'webgpu' ? tf.fused.matMul({ a: rows, b: w, bias: b }) : tf.add(dense(rows, w), b); // [N, out]
+  return tf.reshape(y, [...lead, w.shape[1]]) as T;
 }

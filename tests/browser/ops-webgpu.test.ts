@@ -1,0 +1,126 @@
+// RM Lab's WebGPU kernels (src/core/model/ops/webgpu/) on a real adapter (Chromium, Dawn's software
+// one here) against their plain-tfjs compositions (src/core/model/ops/), values and gradients:
+// LayerNorm, both GELUs, the masked softmax and the fused-bias linear layer. checkKernels' own probes must pass (or the
+// app would run without the kernels, with a warning); then each op on a [2, 5, 48] input in the
+// shapes the encoders use, through tf.grads, kernels on and off.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { attentionBias, maskedSoftmax } from '../../src/core/model/ops/attention.ts';
+import { geluErf, geluTanh } from '../../src/core/model/ops/gelu.ts';
+import { layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
+import { linear } from '../../src/core/model/ops/linear.ts';
+import { checkKernels, kernelsOn } from '../../src/core/model/ops/webgpu/program.ts';
+import { mulberry32 } from '../../src/core/train/shuffle.ts';
+
+function random(shape: number[], seed: number, scale = 1): tf.Tensor {
+  const next = mulberry32(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => (next() * 2 - 1) * scale),
+    shape,
+  );
+}
+
+async function maxRelative(a: tf.Tensor[], b: tf.Tensor[]): Promise<number> {
+  let worst = 0;
+  for (const [i, t] of a.entries()) {
+    const [x, y] = await Promise.all([t.data(), b[i]!.data()]);
+    let err = 0;
+    let scale = 1e-3;
+    for (let k = 0; k < y.length; k++) {
+      err = Math.max(err, Math.abs(x[k]! - y[k]!));
+      scale = Math.max(scale, Math.abs(y[k]!));
+    }
+    worst = Math.max(worst, err / scale);
+  }
+  return worst;
+}
+
+/** Value and gradients of sum(f(inputs) * dy) on the cpu backend and on WebGPU with the kernels. */
+async function compare(f: (...xs: tf.Tensor[]) => tf.Tensor, shapes: number[][], outShape: number[]) {
+  const run = () =>
+    tf.tidy(() => {
+      const inputs = shapes.map((s, i) => random(s, 10 + i, 2));
+      const dy = random(outShape, 99);
+      const value = f(...inputs);
+      const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs);
+      return [value, ...grads];
+    });
+  await tf.setBackend('cpu');
+  const cpu = run();
+  await tf.setBackend('webgpu');
+  expect(kernelsOn()).toBe(true);
+  const gpu = run();
+  const worst = await maxRelative(gpu, cpu);
+  tf.dispose([...cpu, ...gpu]);
+  return worst;
+}
+
+describe('RM Lab WebGPU kernels', () => {
+  beforeAll(async () => {
+    expect(navigator.gpu, 'this browser offers WebGPU').toBeDefined();
+    expect(await tf.setBackend('webgpu')).toBe(true);
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('compile and agree with their compositions on this adapter (checkKernels, no warning)', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    expect(await checkKernels()).toBe(true);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('LayerNorm: value and the gradients of x, gamma and beta', async () => {
+    const worst = await compare(
+      (x, g, b) => layerNorm(x!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
+      [[2, 5, 48], [48], [48]],
+      [2, 5, 48],
+    );
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('LayerNorm on the kernel equals the plain composition on the same backend', async () => {
+    await tf.setBackend('webgpu');
+    const [a, b] = tf.tidy(() => {
+      const x = random([3, 7, 32], 5, 3);
+      const g = random([32], 6);
+      const be = random([32], 7);
+      return [
+        layerNorm(x, g as tf.Tensor1D, be as tf.Tensor1D, 1e-5),
+        layerNormPlain(x, g as tf.Tensor1D, be as tf.Tensor1D, 1e-5),
+      ];
+    });
+    expect(await maxRelative([a!], [b!])).toBeLessThan(1e-5);
+    tf.dispose([a!, b!]);
+  });
+
+  it.each([
+    ['erf', geluErf],
+    ['tanh', geluTanh],
+  ] as const)('GELU (%s): value and gradient', async (_, gelu) => {
+    expect(await compare((x) => gelu(x!), [[2, 5, 48]], [2, 5, 48])).toBeLessThan(1e-5);
+  });
+
+  it('masked softmax: probabilities and the gradient of the scores, padding masked', async () => {
+    const worst = await compare(
+      (s) =>
+        maskedSoftmax(s as tf.Tensor4D, attentionBias(tf.tensor2d([1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1], [2, 6])), 0.35),
+      [[2, 3, 6, 6]],
+      [2, 3, 6, 6],
+    );
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('linear (fused bias on WebGPU): value and the gradients of x, w and b', async () => {
+    const worst = await compare(
+      (x, w, b) => linear(x!, w as tf.Tensor2D, b as tf.Tensor1D),
+      [[2, 5, 24], [24, 40], [40]],
+      [2, 5, 40],
+    );
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
