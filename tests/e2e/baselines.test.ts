@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
 import { trainTinyRun } from './tiny-run.ts';
+import { openScreen } from './screens.ts';
 
 const SHOTS = 'test-results/e2e';
 let browser: Browser;
@@ -65,12 +66,14 @@ describe('baselines in a demo run', () => {
 
   it('keeps them across a reload, in the run list and on the model', async () => {
     await page.reload();
+    await openScreen(page, 'Results');
     const row = page.getByRole('table', { name: 'Runs in this browser' }).getByRole('row', { name: /PandaLM.*done/ });
     await expect(row.innerText()).resolves.toMatch(
       new RegExp(`\\d+\\.\\d% \\[\\d+\\.\\d%–\\d+\\.\\d%\\] n=${HELD_OUT}`),
     );
     await row.getByRole('button', { name: /Show the run/ }).click();
     await expectBaselinesShown();
+    await openScreen(page, 'Models');
     await expect(page.locator('table.models tbody tr').first().innerText()).resolves.toMatch(
       /n=64[\s\S]*baselines: longer response wins \d+\.\d%, shorter response wins \d+\.\d%, bag of words \d+\.\d%/,
     );
