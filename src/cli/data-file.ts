@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import { parseRecords, type ParsedFormat } from '../core/data/parse.ts';
+import type { FieldMapping } from '../core/data/formats/mapping.ts';
 import { containerFromName, readRecords, type RecordLine } from '../core/data/records.ts';
 import { detectFormat } from '../core/data/formats/index.ts';
 import type { ImplicitReport } from '../core/data/implicit/derive.ts';
@@ -56,12 +57,20 @@ async function* chain(head: RecordLine[], rest: AsyncIterator<RecordLine>): Asyn
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
+export interface PairFileOptions {
+  /** The app's field mapping (--map): every record is read through it as a pair. */
+  mapping?: FieldMapping;
+  /** A feedback log's rules and mapping (--rules, --log-map, ...). */
+  feedback?: FeedbackCliChoices;
+}
+
 /**
  * A file of pairs, or a feedback log (RM Lab's event log, Open WebUI's export, or any log with
- * --map) made into pairs by the rules: which one is told by its first record, as the app's preview
- * tells it.
+ * --log-map) made into pairs by the rules: which one is told by its first record, as the app's preview
+ * tells it. A pair field mapping (--map) says it is pairs.
  */
-export async function readPairFile(path: string, feedback?: FeedbackCliChoices): Promise<DataFile> {
+export async function readPairFile(path: string, options: PairFileOptions = {}): Promise<DataFile> {
+  const { mapping, feedback } = options;
   const records = fileRecords(path);
   const head: RecordLine[] = [];
   let first: unknown;
@@ -73,8 +82,11 @@ export async function readPairFile(path: string, feedback?: FeedbackCliChoices):
     }
   }
   const isLog =
-    feedback?.mapping !== undefined || (detectFormat(first) === undefined && detectEventFormat(first) !== undefined);
-  return isLog ? readFeedbackFile(path, chain(head, records), feedback) : readPairRecords(path, chain(head, records));
+    feedback?.mapping !== undefined ||
+    (mapping === undefined && detectFormat(first) === undefined && detectEventFormat(first) !== undefined);
+  return isLog
+    ? readFeedbackFile(path, chain(head, records), feedback)
+    : readPairRecords(path, chain(head, records), mapping);
 }
 
 async function readFeedbackFile(
@@ -99,10 +111,14 @@ async function readFeedbackFile(
   };
 }
 
-async function readPairRecords(path: string, records: AsyncIterable<RecordLine>): Promise<DataFile> {
+async function readPairRecords(
+  path: string,
+  records: AsyncIterable<RecordLine>,
+  mapping: FieldMapping | undefined,
+): Promise<DataFile> {
   const name = basename(path);
   const out: DataFile = { name, pairs: [], rejected: [], duplicates: [], lines: 0 };
-  for await (const parsed of parseRecords(records)) {
+  for await (const parsed of parseRecords(records, mapping ? { mapping } : {})) {
     out.lines++;
     if (parsed.kind === 'rejected') {
       out.rejected.push(parsed.rejected);

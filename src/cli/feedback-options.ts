@@ -39,14 +39,14 @@ export const FEEDBACK_OPTIONS: CommandOption[] = [
     default: 'keep',
   },
   {
-    name: 'map',
+    name: 'log-map',
     value: '<field=theirs,...>',
     help: `For a feedback log in another layout: which of its fields holds each event field (${EVENT_FIELDS.join(', ')}), e.g. prompt=question,response=answer,action=event.`,
   },
   {
-    name: 'map-actions',
+    name: 'log-actions',
     value: '<theirs=action,...>',
-    help: `With --map: which of its action values mean which action (${ACTIONS.join(', ')}), e.g. like=thumbs_up,dislike=thumbs_down.`,
+    help: `With --log-map: which of its action values mean which action (${ACTIONS.join(', ')}), e.g. like=thumbs_up,dislike=thumbs_down.`,
   },
 ];
 
@@ -97,23 +97,23 @@ export function feedbackChoices(values: Record<string, string | undefined>): Fee
     throw new UsageError(`--user-ids must be one of ${USER_ID_POLICIES.join(', ')}, got "${userIds}"`);
   }
   const choices: FeedbackCliChoices = { rules, userIds: userIds as UserIdPolicy };
-  if (values.map !== undefined) {
+  if (values['log-map'] !== undefined) {
     const fields: EventMapping['fields'] = {};
-    for (const [ours, theirs] of pairsOf('map', values.map)) {
+    for (const [ours, theirs] of pairsOf('log-map', values['log-map'])) {
       if (!EVENT_FIELDS.includes(ours as EventField))
-        throw new UsageError(`--map: "${ours}" is not an event field: use ${EVENT_FIELDS.join(', ')}`);
+        throw new UsageError(`--log-map: "${ours}" is not an event field: use ${EVENT_FIELDS.join(', ')}`);
       fields[ours as EventField] = theirs;
     }
     const mapping: EventMapping = { fields };
-    if (values['map-actions'] !== undefined) {
-      mapping.actions = Object.fromEntries(pairsOf('map-actions', values['map-actions'])) as Record<
+    if (values['log-actions'] !== undefined) {
+      mapping.actions = Object.fromEntries(pairsOf('log-actions', values['log-actions'])) as Record<
         string,
         FeedbackAction
       >;
     }
     const problems = eventMappingProblems(mapping);
-    if (problems.length > 0) throw new UsageError(`--map: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new UsageError(`--log-map: ${problems.join('; ')}`);
     choices.mapping = mapping;
-  } else if (values['map-actions'] !== undefined) throw new UsageError('--map-actions needs --map');
+  } else if (values['log-actions'] !== undefined) throw new UsageError('--log-actions needs --log-map');
   return choices;
 }

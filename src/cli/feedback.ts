@@ -1,5 +1,5 @@
 // `rmlab feedback`: a feedback log in (RM Lab's event log, Open WebUI's feedback export, or any
-// CSV/JSONL log with --map), weighted preference pairs out. Writes the pairs as RM Lab records with
+// CSV/JSONL log with --log-map), weighted preference pairs out. Writes the pairs as RM Lab records with
 // their weight and provenance (the file `rmlab train --data` and the app import), and a report: per
 // rule the pairs it made, every event that made none with why, and the coarse analysis (thumbs-down
 // rates, negative prompts, implicit win rates). stdout carries the report as one JSON object;
@@ -52,7 +52,7 @@ export async function feedback(argv: string[]): Promise<number> {
   }
   const path = parsed.values.data!;
   const choices = feedbackChoices(parsed.values);
-  const file = await readPairFile(path, choices);
+  const file = await readPairFile(path, { feedback: choices });
   if (file.feedback === undefined) {
     throw new UsageError(`${path} holds preference pairs, not feedback events: give it to rmlab train --data as it is`);
   }

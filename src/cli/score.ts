@@ -3,24 +3,37 @@
 // out as JSON lines with `reward` or `rewards` added: the row shape the app's batch scoring reads
 // (src/core/eval/score-rows.ts), scored by the same code (src/core/eval/score.ts). A row that
 // cannot be scored is reported on stderr with its line and reason, and left out of the output.
+//
+// A file of preference pairs (any format the import reads, or any layout through --map) is scored
+// too: both responses of every pair, out as one JSON line a pair with reward_a, reward_b and
+// p_a_better = sigmoid(reward_a - reward_b); stderr says how often the model agrees with the label.
+import type { FieldMapping } from '../core/data/formats/mapping.ts';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { RejectedLine } from '../core/data/pair.ts';
 import { parseScoreRecord, scoredRecord, type ScoreRow } from '../core/eval/score-rows.ts';
 import { scoreTexts } from '../core/eval/score.ts';
 import { useNodeBackend } from './backend.ts';
-import { describeRejected, fileRecords, requireFile } from './data-file.ts';
+import { describeRejected, fileRecords, readPairFile, requireFile, requirePairs } from './data-file.ts';
 import { loadModelFile } from './model-file-io.ts';
 import { helpText, parseCommand, UsageError, type CommandOption } from './options.ts';
+import { MAP_HELP, parseFieldMap } from './field-map.ts';
+import { textOf, type Pair } from '../core/data/pair.ts';
+import { describeAccuracy, heldOutAccuracy } from '../core/eval/baselines/index.ts';
+import type { RewardModel } from '../core/model/reward-model.ts';
+import type { PairTokenizer } from '../core/model/tokenizer.ts';
 
 const OPTIONS: CommandOption[] = [
   { name: 'model', value: '<file>', help: 'A model file (.rmlab.safetensors).', required: true },
   {
     name: 'data',
     value: '<file>',
-    help: 'Rows {prompt, response} or {prompt, responses: [...]}: JSONL, JSON, CSV or TSV (gzipped or not).',
+    help:
+      'Rows {prompt, response} or {prompt, responses: [...]}, or preference pairs in any format the app imports ' +
+      '(both responses are scored): JSONL, JSON, CSV or TSV (gzipped or not).',
     required: true,
   },
+  { name: 'map', value: '<mapping>', help: `${MAP_HELP} The file is then read as pairs.` },
   { name: 'out', value: '<file>', help: 'Write the scored rows here instead of stdout.' },
   { name: 'backend', value: 'wasm|cpu', help: 'Where the math runs.', default: 'wasm' },
 ];
@@ -52,6 +65,15 @@ export async function score(argv: string[]): Promise<number> {
   const dataPath = parsed.values.data!;
   requireFile(dataPath); // named before the model is loaded
   await useNodeBackend(backendChoice);
+  const mapping = parsed.values.map !== undefined ? parseFieldMap(parsed.values.map) : undefined;
+  if (mapping || (await readsAsPairs(dataPath))) {
+    const { model, tokenizer, maxLength } = loadModelFile(parsed.values.model!);
+    try {
+      return await scorePairs(dataPath, mapping, model, tokenizer, maxLength, parsed.values.out);
+    } finally {
+      model.dispose();
+    }
+  }
   const { model, tokenizer, maxLength } = loadModelFile(parsed.values.model!);
   const out: Writable = parsed.values.out ? createWriteStream(parsed.values.out) : process.stdout;
   const rejected: RejectedLine[] = [];
@@ -98,6 +120,79 @@ export async function score(argv: string[]): Promise<number> {
   process.stderr.write(`scored ${scored} rows\n`);
   if (scored === 0) throw new Error(`no row of ${dataPath} could be scored`);
   return 0;
+}
+
+/** Whether the file's first record is a preference pair rather than a row to score (no "response(s)"). */
+async function readsAsPairs(path: string): Promise<boolean> {
+  for await (const record of fileRecords(path)) {
+    if (record.error !== undefined) continue;
+    const r = record.record as Record<string, unknown>;
+    return !('response' in r) && !('responses' in r);
+  }
+  return false;
+}
+
+async function scorePairs(
+  dataPath: string,
+  mapping: FieldMapping | undefined,
+  model: RewardModel,
+  tokenizer: PairTokenizer,
+  maxLength: number,
+  outPath: string | undefined,
+): Promise<number> {
+  const file = await readPairFile(dataPath, { mapping });
+  requirePairs(file, dataPath);
+  if (file.rejected.length > 0) {
+    process.stderr.write(
+      [`${dataPath}: ${file.rejected.length} records not read as pairs`, ...describeRejected(file.rejected)].join(
+        '\n',
+      ) + '\n',
+    );
+  }
+  const out: Writable = outPath ? createWriteStream(outPath) : process.stdout;
+  let agree = 0;
+  let decisive = 0;
+  try {
+    for (let start = 0; start < file.pairs.length; start += ROWS_PER_CHUNK) {
+      const chunk = file.pairs.slice(start, start + ROWS_PER_CHUNK);
+      const items = chunk.flatMap((p) => [
+        { prompt: textOf(p.prompt), response: textOf(p.responseA) },
+        { prompt: textOf(p.prompt), response: textOf(p.responseB) },
+      ]);
+      const rewards = await scoreTexts(model, tokenizer, items, { maxLength });
+      for (const [i, pair] of chunk.entries()) {
+        const a = rewards[2 * i]!;
+        const b = rewards[2 * i + 1]!;
+        if (pair.winner === 'a' || pair.winner === 'b') {
+          decisive++;
+          if (pair.winner === 'a' ? a > b : b > a) agree++;
+        }
+        await write(out, JSON.stringify(scoredPair(pair, a, b)) + '\n');
+      }
+    }
+  } finally {
+    if (out !== process.stdout) await new Promise<void>((done) => out.end(done));
+  }
+  const agreement =
+    decisive > 0
+      ? `; it prefers the labelled winner in ${describeAccuracy(heldOutAccuracy(agree / decisive, decisive))} of the decisive pairs`
+      : '';
+  process.stderr.write(`scored both responses of ${file.pairs.length} pairs${agreement}\n`);
+  return 0;
+}
+
+function scoredPair(pair: Pair, a: number, b: number): Record<string, unknown> {
+  const line = Number(pair.id.slice(pair.id.lastIndexOf(':') + 1));
+  return {
+    line,
+    prompt: pair.prompt,
+    response_a: pair.responseA,
+    response_b: pair.responseB,
+    winner: pair.winner,
+    reward_a: a,
+    reward_b: b,
+    p_a_better: 1 / (1 + Math.exp(b - a)),
+  };
 }
 
 /** Writes with back-pressure, so a large output does not pile up in memory. */

@@ -1,14 +1,13 @@
 // `rmlab train`: a data file in, a trained reward model out, on the same code as the app's worker
 // (prepareTrainingData, then trainRewardModel). stdout carries one JSON object a line (the data's
 // counts, each reported step, each evaluation, a final summary); stderr carries what a person reads.
-// The run folder gets model.rmlab.safetensors (the file the app imports), metrics.jsonl (the same
-// lines as stdout) and config.json (every option, defaults included).
+// The run folder gets model.rmlab.safetensors (the file the app imports: the weights of the lowest
+// held-out loss), model.final.rmlab.safetensors (the last weights, where they differ), metrics.jsonl
+// (the same lines as stdout) and config.json (every option, defaults included).
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { encodeModelFile, MODEL_FILE_SUFFIX } from '../core/model/model-file.ts';
 import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData } from '../core/train/data.ts';
-import type { EvalPoint } from '../core/train/events.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
 import { useNodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
@@ -16,6 +15,8 @@ import { describeRejected, readPairFile, requirePairs, type DataFile } from './d
 import { helpText, parseCommand, type CommandOption } from './options.ts';
 import { FEEDBACK_OPTIONS, feedbackChoices } from './feedback-options.ts';
 import { Progress } from './progress.ts';
+import { MAP_HELP, parseFieldMap } from './field-map.ts';
+import { TrainReport, type MetricLine } from './train-report.ts';
 
 const OPTIONS: CommandOption[] = [
   {
@@ -26,6 +27,7 @@ const OPTIONS: CommandOption[] = [
   },
   { name: 'out', value: '<folder>', help: 'Run folder to write (created if missing).', required: true },
   { name: 'name', value: '<text>', help: "The model's name in its file (default: the run folder's name)." },
+  { name: 'map', value: '<mapping>', help: MAP_HELP },
   ...FEEDBACK_OPTIONS,
 ];
 
@@ -66,9 +68,6 @@ function feedbackCounts(file: DataFile): { feedback?: object } {
   return { feedback: { events, pairs, rules } };
 }
 
-/** Lines of stdout (and metrics.jsonl): plain numbers, no reward lists. */
-type MetricLine = Record<string, unknown> & { type: string };
-
 export async function train(argv: string[]): Promise<number> {
   let folderPath: string | undefined;
   const parsed = parseCommand(argv, OPTIONS, true, {
@@ -86,6 +85,7 @@ export async function train(argv: string[]): Promise<number> {
   const outDir = resolve(parsed.values.out!);
   const config: TrainConfig = parseTrainConfig(parsed.train);
   const feedback = feedbackChoices(parsed.values);
+  const mapping = parsed.values.map !== undefined ? parseFieldMap(parsed.values.map) : undefined;
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
@@ -95,11 +95,19 @@ export async function train(argv: string[]): Promise<number> {
   );
   progress.endBar();
 
-  const file = await readPairFile(dataPath, feedback);
+  const file = await readPairFile(dataPath, { mapping, feedback });
   requirePairs(file, dataPath);
   noteData(progress, file, dataPath);
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
+  // Stopped here, before anything is written, rather than deep in the trainer.
+  if (data.train.length === 0) {
+    throw new Error(
+      `${dataPath}: none of its ${file.pairs.length} pairs can be trained on: ` +
+        `${data.counts.heldOut} are held out, ${data.counts.ties} are ties${config.ties === 'drop' ? ' (left out: --ties davidson trains on them)' : ''}, ` +
+        `${data.counts.bothBad} are both-bad`,
+    );
+  }
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const metrics = createWriteStream(join(outDir, 'metrics.jsonl'));
@@ -131,62 +139,16 @@ export async function train(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
 
-  const started = performance.now();
-  let lastEval: EvalPoint | undefined;
-  let pairsPerSecond = 0;
+  const report = new TrainReport(config, emit, progress);
   try {
     const result = await trainRewardModel(model, data, config, tokenizer.special.pad, {
       shouldStop: () => stopRequested,
-      onEvent: (event) => {
-        if (event.type === 'start') {
-          progress.note(
-            `training on ${event.counts.train} pairs, ${event.counts.heldOutScored} held out: ${event.totalSteps} steps`,
-          );
-        } else if (event.type === 'steps') {
-          pairsPerSecond = event.pairsPerSecond;
-          for (const point of event.points) emit({ type: 'step', ...point });
-          progress.steps(event.points.at(-1)!, event.totalSteps, event.pairsPerSecond, event.elapsedMs);
-        } else if (event.type === 'eval') {
-          lastEval = event.point;
-          const { step, loss, accuracy, meanMargin } = event.point;
-          emit({ type: 'eval', step, loss, accuracy, meanMargin, heldOutPairs: event.point.chosenRewards.length });
-          progress.note(
-            `held-out at step ${step}: accuracy ${(100 * accuracy).toFixed(1)}%, loss ${loss.toFixed(4)}, ` +
-              `mean margin ${meanMargin.toFixed(3)}`,
-          );
-        }
-      },
+      onEvent: report.onEvent,
     });
     progress.endBar();
-
-    const modelPath = join(outDir, `model${MODEL_FILE_SUFFIX}`);
-    const weights = await model.getWeights();
-    const bytes = encodeModelFile({
-      spec: model.spec,
-      ...(tokenizerFiles ? { tokenizer: tokenizerFiles } : {}),
-      weights,
-      meta: {
-        name: parsed.values.name ?? basename(outDir),
-        createdAt: new Date().toISOString(),
-        datasetName: file.name,
-        trainConfig: { ...config },
-        steps: result.steps,
-        ...(lastEval ? { heldOutAccuracy: lastEval.accuracy } : {}),
-      },
-    });
-    writeFileSync(modelPath, bytes);
-    emit({
-      type: 'summary',
-      steps: result.steps,
-      stopped: result.stopped,
-      seconds: (performance.now() - started) / 1000,
-      pairsPerSecond,
-      heldOutAccuracy: lastEval?.accuracy ?? null,
-      heldOutLoss: lastEval?.loss ?? null,
-      counts: data.counts,
-      model: modelPath,
-    });
-    progress.note(`${result.stopped ? 'stopped' : 'done'} at step ${result.steps}: wrote ${modelPath}`);
+    const name = parsed.values.name ?? basename(outDir);
+    const files = { outDir, name, datasetName: file.name, spec: model.spec, tokenizer: tokenizerFiles };
+    report.finish(result, await model.getWeights(), files, data.counts);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

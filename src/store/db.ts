@@ -7,11 +7,13 @@ import type { TrainConfig } from '../core/train/config.ts';
 import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta } from '../core/train/events.ts';
 import type { BackendInfo } from '../core/train/backend.ts';
 import type { DataPosition, OptimizerState } from '../core/train/checkpoint.ts';
+import type { BestState } from '../core/train/early-stopping.ts';
 import type { TokenRecord } from './token-cache.ts';
 import type { FeedbackSummary } from '../core/data/implicit/feedback.ts';
 import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { Label, LabelItem } from '../core/collect/item.ts';
 import type { LabelProject } from '../core/collect/project.ts';
+import type { RunBaselines } from '../core/eval/baselines/index.ts';
 
 export const DB_NAME = 'rm-lab';
 export const DB_VERSION = 5;
@@ -75,6 +77,14 @@ export interface RunRecord {
   divergedAt?: number;
   /** When the run was resumed from a checkpoint, each time. */
   resumedAt?: number[];
+  /** Chance, the length rules and the bag of words on the run's held-out pairs, from its start. */
+  baselines?: RunBaselines;
+  /** The evaluation with the lowest held-out loss: its weights are the run's model (id = run id). */
+  best?: { step: number; loss: number };
+  /** Ended by early stopping (held-out loss had not improved for the patience). */
+  earlyStopped?: boolean;
+  /** The id of the model holding the last weights, where they differ from the best ones (finalModelId). */
+  finalModelId?: string;
 }
 
 /** Points a run reported together (a read-back of steps, an evaluation), appended to `runPoints`. */
@@ -107,9 +117,15 @@ export interface ModelCard {
   createdAt: number;
   runId?: string;
   datasetName?: string;
-  /** Held-out accuracy at the run's last evaluation. */
+  /** Held-out accuracy at the evaluation of the step these weights are from. */
   heldOutAccuracy?: number;
+  /** Held-out pairs that accuracy was measured on (its Wilson interval follows from the two). */
+  heldOutPairs?: number;
   steps?: number;
+  /** Which of a run's weights: those of its lowest held-out loss, or its last ones. */
+  checkpoint?: 'best' | 'final';
+  /** The run's baselines on the same held-out pairs. */
+  baselines?: RunBaselines;
   trainConfig?: TrainConfig;
   /** An imported model's file name or URL. */
   importedFrom?: string;
@@ -129,6 +145,8 @@ export interface CheckpointRecord {
   tokenizer?: TokenizerFiles;
   weights: NamedWeight[];
   optimizer: OptimizerState;
+  /** Early stopping's state and the best weights so far, where they are not `weights` (absent in older checkpoints). */
+  best?: BestState;
   /**
    * Checkpoints before version 4 copied the run's curves up to `step`; the curves now stay in
    * `runPoints` only, and a resumed run keeps those up to `step` (runs.ts keepPointsUpTo).
@@ -258,18 +276,36 @@ async function curvesToChunks(
   }
 }
 
-/** The card of a run's trained model. */
-export function trainedModelCard(run: RunRecord, spec: ModelSpec): ModelCard {
-  const last = run.evals.at(-1);
+/** The id of the model that keeps a run's last weights beside its best ones. */
+export function finalModelId(runId: string): string {
+  return `${runId}:final`;
+}
+
+/**
+ * The card of a run's trained model: the best held-out checkpoint (id = run id; the last weights when
+ * the run has no best, as runs before early stopping), or its last weights (id finalModelId).
+ */
+export function trainedModelCard(run: RunRecord, spec: ModelSpec, kept: 'best' | 'final' = 'best'): ModelCard {
+  const step = kept === 'best' && run.best ? run.best.step : run.evals.at(-1)?.step;
+  const at = run.evals.filter((e) => e.step === step).at(-1);
+  const date = new Date(run.createdAt).toISOString().slice(0, 16).replace('T', ' ');
+  const which = !run.best
+    ? ''
+    : kept === 'best'
+      ? ` · best held-out, step ${run.best.step}`
+      : ` · final weights, step ${run.evals.at(-1)?.step ?? run.steps.at(-1)?.step ?? '?'}`;
   return {
-    id: run.id,
-    name: `${run.datasetName} · ${new Date(run.createdAt).toISOString().slice(0, 16).replace('T', ' ')}`,
+    id: kept === 'best' ? run.id : finalModelId(run.id),
+    name: `${run.datasetName} · ${date}${which}`,
     origin: 'run',
     spec,
     createdAt: run.finishedAt ?? run.createdAt,
     runId: run.id,
     datasetName: run.datasetName,
-    ...(last ? { heldOutAccuracy: last.accuracy, steps: last.step } : {}),
+    ...(at ? { heldOutAccuracy: at.accuracy, steps: at.step } : {}),
+    ...(at && run.counts ? { heldOutPairs: run.counts.heldOutScored } : {}),
+    ...(run.best ? { checkpoint: kept } : {}),
+    ...(run.baselines ? { baselines: run.baselines } : {}),
     trainConfig: run.config,
   };
 }

@@ -6,7 +6,7 @@
 // whole record at every event (as before) wrote O(steps^2) bytes over a run, with every held-out
 // evaluation's rewards written again at each event (bench/run-writes.ts measures both).
 import type { EvalPoint, StepPoint } from '../core/train/events.ts';
-import type { CheckpointRecord, RMLabDatabase, RunPointsChunk, RunRecord } from './db.ts';
+import { finalModelId, type CheckpointRecord, type RMLabDatabase, type RunPointsChunk, type RunRecord } from './db.ts';
 
 /** Writes the run's record without its curves (they are appended with appendRunPoints). */
 export async function putRun(db: RMLabDatabase, run: RunRecord): Promise<void> {
@@ -115,6 +115,8 @@ export async function deleteRun(db: RMLabDatabase, id: string): Promise<void> {
     tx.objectStore('runs').delete(id),
     tx.objectStore('models').delete(id),
     tx.objectStore('modelCards').delete(id),
+    tx.objectStore('models').delete(finalModelId(id)),
+    tx.objectStore('modelCards').delete(finalModelId(id)),
     tx.objectStore('checkpoints').delete(id),
     tx.done,
   ]);

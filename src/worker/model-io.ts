@@ -15,6 +15,7 @@ import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../cor
 import { scanPairs } from '../store/datasets.ts';
 import { newId, type ModelCard, type RMLabDatabase } from '../store/db.ts';
 import { getModelRecord, saveModelWithCard } from '../store/models.ts';
+import { parseRunBaselines } from '../core/eval/baselines/index.ts';
 import { getRun } from '../store/runs.ts';
 import { isQuotaExceeded, storageFullMessage } from './storage-errors.ts';
 
@@ -40,6 +41,9 @@ export async function exportModelFile(db: RMLabDatabase, id: string): Promise<{ 
     ...(card.trainConfig ? { trainConfig: { ...card.trainConfig } } : {}),
     ...(card.steps !== undefined ? { steps: card.steps } : {}),
     ...(card.heldOutAccuracy !== undefined ? { heldOutAccuracy: card.heldOutAccuracy } : {}),
+    ...(card.heldOutPairs !== undefined ? { heldOutPairs: card.heldOutPairs } : {}),
+    ...(card.baselines ? { baselines: card.baselines } : {}),
+    ...(card.checkpoint ? { checkpoint: card.checkpoint } : {}),
   };
   const bytes = encodeModelFile({
     spec: model.spec,
@@ -95,6 +99,7 @@ export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, sour
   } catch {
     trainConfig = undefined; // a config from another version of RM Lab: the model still scores
   }
+  const baselines = parseRunBaselines(file.meta.baselines);
   const id = newId();
   const card: ModelCard = {
     id,
@@ -106,6 +111,10 @@ export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, sour
     ...(file.meta.datasetName ? { datasetName: file.meta.datasetName } : {}),
     ...(file.meta.heldOutAccuracy !== undefined ? { heldOutAccuracy: file.meta.heldOutAccuracy } : {}),
     ...(file.meta.steps !== undefined ? { steps: file.meta.steps } : {}),
+    ...(Number.isInteger(file.meta.heldOutPairs) && file.meta.heldOutPairs! > 0
+      ? { heldOutPairs: file.meta.heldOutPairs }
+      : {}),
+    ...(baselines ? { baselines } : {}),
     ...(trainConfig ? { trainConfig } : {}),
     importedFrom: source,
   };

@@ -18,7 +18,7 @@ import type { TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { applyTrainEvent } from '../core/train/run-progress.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
-import { newId, trainedModelCard, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
+import { newId, type CheckpointRecord, type RMLabDatabase, type RunRecord } from '../store/db.ts';
 import {
   appendRunPoints,
   getCheckpoint,
@@ -28,7 +28,7 @@ import {
   putCheckpoint,
   putRun,
 } from '../store/runs.ts';
-import { saveModelWithCard } from '../store/models.ts';
+import { saveRunModels } from '../store/models.ts';
 import { loadTrainingData } from './training-data.ts';
 
 /**
@@ -270,6 +270,7 @@ async function drive(
       position: resume.checkpoint.position,
       weights: resume.checkpoint.weights,
       optimizer: resume.checkpoint.optimizer,
+      ...(resume.checkpoint.best && { best: resume.checkpoint.best }),
     };
 
     const result = await trainRewardModel(
@@ -324,12 +325,7 @@ async function drive(
     if (gpuLost.lost !== undefined) throw new Error('the GPU was lost');
     await writes.done;
     run.status = result.stopped ? 'stopped' : 'done';
-    const weights = await model.getWeights();
-    await saveModelWithCard(
-      db,
-      { runId: run.id, spec, tokenizer: tokenizerFiles, weights, savedAt: Date.now() },
-      trainedModelCard(run, spec),
-    );
+    await saveRunModels(db, run, spec, tokenizerFiles, await model.getWeights(), result.best);
   } catch (error) {
     if (gpuLost.lost !== undefined) {
       // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the

@@ -76,6 +76,8 @@ describe('resume on WASM with the real IndexedDB', () => {
     dataset = await withDataset(db);
     reference = await runTraining(db, dataset, everyFour, () => {}, never);
     expect(reference).toMatchObject({ status: 'done', backend: { name: 'wasm' } });
+    expect(reference.baselines?.results.map((b) => b.id)).toEqual(['chance', 'longer', 'shorter', 'bagOfWords']);
+    expect(reference.best?.step).toBeGreaterThan(4); // after the cut at step 4, so the resume must carry it
   });
   afterAll(() => db.close());
 
@@ -113,6 +115,16 @@ describe('resume on WASM with the real IndexedDB', () => {
       expect(await finalWeights(again, resumed)).toEqual(await finalWeights(db, reference));
       expect(resumed.steps).toEqual(reference.steps);
       expect(resumed.evals).toEqual(reference.evals);
+      // The best checkpoint and early stopping's state came back with the checkpoint: the same best
+      // step, the same stored model, and the same last weights beside it; the baselines stayed stored.
+      expect(resumed.best).toEqual(reference.best);
+      expect(resumed.earlyStopped).toBe(reference.earlyStopped);
+      expect(resumed.baselines).toEqual(reference.baselines);
+      expect(resumed.finalModelId === undefined).toBe(reference.finalModelId === undefined);
+      if (reference.finalModelId) {
+        const last = async (d: RMLabDatabase, id: string) => bits((await getModelRecord(d, id))!.weights);
+        expect(await last(again, resumed.finalModelId!)).toEqual(await last(db, reference.finalModelId));
+      }
     } finally {
       again.close();
     }

@@ -407,3 +407,72 @@ describe('the NaN guard', () => {
     model.dispose();
   });
 });
+
+describe('early stopping and the best checkpoint, resumed', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterAll(() => tf.disposeVariables());
+
+  // A learning rate high enough that held-out loss turns up early, and patience 2: the run stops early.
+  const stopping = { ...hyper, learningRate: 2e-2, evalEvery: 2, patience: 2, checkpointEvery: 1000 };
+
+  async function run(from?: TrainState, stopAt?: number) {
+    const model = RewardModel.create(spec, from ? 99 : 5);
+    let kept: TrainState | undefined;
+    let steps = 0;
+    const ends: unknown[] = [];
+    const result = await trainRewardModel(
+      model,
+      data,
+      stopAt ? { ...stopping, checkpointEvery: stopAt } : stopping,
+      pad,
+      {
+        onEvent: (e) => e.type === 'end' && ends.push(e),
+        onCheckpoint: async (s) => {
+          kept = structuredClone(s);
+        },
+        pauseGate: () => void steps++,
+        shouldStop: () => steps === stopAt,
+      },
+      from,
+    );
+    const weights = await model.getWeights();
+    model.dispose();
+    return { result, kept: kept!, weights, end: ends.at(-1) };
+  }
+
+  it('stops when held-out loss has not improved for `patience` evaluations, and keeps the best weights', async () => {
+    const whole = await run();
+    expect(whole.result.earlyStopped).toBe(true);
+    expect(whole.result.steps).toBeLessThan(N);
+    const best = whole.result.best!;
+    expect(whole.result.steps - best.step).toBe(stopping.patience * stopping.evalEvery);
+    expect(whole.end).toMatchObject({ earlyStopped: true, bestStep: best.step, bestLoss: best.loss });
+    // The best weights are not the last ones.
+    expect(bits(best.weights)).not.toEqual(bits(whole.weights));
+    // The checkpoint at the end carries the best weights beside the last.
+    expect(whole.kept.best).toMatchObject({ step: best.step, loss: best.loss, evalsSince: stopping.patience });
+    expect(bits(whole.kept.best!.weights!)).toEqual(bits(best.weights));
+
+    // Cut one step after the best evaluation (its weights differ from the checkpoint's own), resumed:
+    // the same stop, the same best weights and the same last weights, bit for bit.
+    const first = await run(undefined, best.step + 1);
+    expect(first.kept.step).toBe(best.step + 1);
+    expect(first.kept.best?.step).toBe(best.step);
+    expect(first.kept.best?.weights).toBeDefined();
+    const resumed = await run(first.kept);
+    expect(resumed.result).toMatchObject({ steps: whole.result.steps, earlyStopped: true });
+    expect(resumed.result.best!.step).toBe(best.step);
+    expect(bits(resumed.result.best!.weights)).toEqual(bits(best.weights));
+    expect(bits(resumed.weights)).toEqual(bits(whole.weights));
+  }, 300_000);
+
+  it('patience 0 trains to the end and still keeps the best weights', async () => {
+    const model = RewardModel.create(spec, 5);
+    const result = await trainRewardModel(model, data, { ...stopping, patience: 0 }, pad, { onEvent: () => {} });
+    model.dispose();
+    expect(result).toMatchObject({ steps: N, earlyStopped: false });
+    expect(result.best!.step).toBeLessThan(N);
+  }, 300_000);
+});

@@ -1,6 +1,6 @@
 // `rmlab feedback` and `rmlab train --data <feedback log>` as a user runs them (a child process
 // through the bin launcher): a small event log in, weighted pairs with provenance out, every line and
-// event accounted for, user ids hashed; a log in another layout through --map; mistakes named.
+// event accounted for, user ids hashed; a log in another layout through --log-map; mistakes named.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,7 +107,7 @@ describe('rmlab feedback', () => {
     expect(report.analysis.winRates[0]).toMatchObject({ x: 'v2', y: 'v1', n: 10, wins: 10 });
   });
 
-  it('reads another layout through --map and names a wrong option', async () => {
+  it('reads another layout through --log-map and names a wrong option', async () => {
     const csv = ['question,answer,event,model', 'q1,good,like,v2', 'q1,bad,dislike,v1', 'q2,meh,shrug,v1'].join('\n');
     writeFileSync(join(dir, 'log.csv'), csv);
     const run = await rmlab([
@@ -118,9 +118,9 @@ describe('rmlab feedback', () => {
       'mapped.jsonl',
       '--rules',
       'thumbs',
-      '--map',
+      '--log-map',
       'prompt=question,response=answer,action=event,model_version=model',
-      '--map-actions',
+      '--log-actions',
       'like=thumbs_up,dislike=thumbs_down',
     ]);
     expect(run.stderr).toContain('line 4: unknown action "shrug"');

@@ -130,6 +130,33 @@ describe('rmlab train', () => {
     expect(readFileSync(join(runDir(), 'metrics.jsonl'), 'utf8')).toBe(trained.stdout);
   });
 
+  it('measures the baselines on the same held-out pairs and ends with one summary line', () => {
+    const lines = jsonLines(trained.stdout);
+    const baselines = lines.find((l) => l.type === 'baselines')!;
+    const summary = lines.at(-1)!;
+    const n = summary.heldOutPairs as number;
+    expect(n).toBe((lines[0]!.counts as { heldOutScored: number }).heldOutScored);
+    const results = baselines.results as { id: string; n: number; accuracy: number }[];
+    expect(results.map((b) => b.id)).toEqual(['chance', 'longer', 'shorter', 'bagOfWords']);
+    expect(results.every((b) => b.n === n)).toBe(true);
+    // The polite answer is always the longer one here: "longer wins" is right on every pair.
+    expect(results[1]!.accuracy).toBe(1);
+    expect(results[2]!.accuracy).toBe(0);
+    expect(summary.baselines).toEqual({ ...baselines, type: undefined });
+    const [lower, upper] = summary.heldOutInterval as [number, number];
+    expect(lower).toBeLessThanOrEqual(summary.heldOutAccuracy as number);
+    expect(upper).toBeGreaterThanOrEqual(summary.heldOutAccuracy as number);
+    // The readable lines: ties left out, then the summary with interval, n and baselines.
+    expect(trained.stderr).toMatch(/left out of training: 0 ties, 0 both-bad/);
+    const last = trained.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(
+      new RegExp(`^held-out, step \\d+: accuracy [\\d.]+% \\(95% interval [\\d.]+%–[\\d.]+%, n = ${n}\\)`),
+    );
+    expect(last).toContain('longer response wins 100.0%');
+    expect(last).toContain('bag of words');
+    expect(last).toMatch(/On \d+ held-out pairs the reward model, at/);
+  });
+
   it('accounts for every record: 141 pairs (one a repeat, kept) and the broken line by its number', () => {
     const data = jsonLines(trained.stdout)[0]!;
     expect(data.records).toBe(142);
@@ -163,8 +190,10 @@ describe('rmlab train', () => {
         origin: 'import',
         name: 'x',
         datasetName: 'pairs.jsonl',
-        steps: 12,
+        steps: summary.bestStep ?? 12,
         heldOutAccuracy: summary.heldOutAccuracy,
+        heldOutPairs: summary.heldOutPairs,
+        baselines: summary.baselines,
       });
       expect(card.trainConfig).toEqual(JSON.parse(readFileSync(join(runDir(), 'config.json'), 'utf8')));
       const stored = await getModelRecord(db, card.id);
@@ -265,21 +294,23 @@ describe('rmlab score and eval', () => {
     expect(jsonLines(fromArray.stdout)).toEqual(out);
   });
 
-  it('evaluates the held-out split to the figures of the last evaluation in training', async () => {
-    const run = await rmlab([
-      'eval',
-      '--model',
-      join(runDir(), 'model.rmlab.safetensors'),
-      '--data',
-      pairsPath,
-      '--split',
-      'held-out',
-    ]);
+  it('evaluates the held-out split by default, to the figures of the stored evaluation in training', async () => {
+    const run = await rmlab(['eval', '--model', join(runDir(), 'model.rmlab.safetensors'), '--data', pairsPath]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
-    const lastEval = jsonLines(trained.stdout)
-      .filter((l) => l.type === 'eval')
-      .at(-1)!;
+    const trainLines = jsonLines(trained.stdout);
+    const stored = trainLines.at(-1)!.bestStep ?? 12;
+    const lastEval = trainLines.filter((l) => l.type === 'eval').find((l) => l.step === stored)!;
+    expect(result.split).toBe('held-out');
+    const stderr = run.stderr.trim().split('\n');
+    expect(stderr[0]).toMatch(
+      /^scoring the held-out split of pairs\.jsonl \(\d+ of 141 pairs\), as the model was trained/,
+    );
+    expect(run.stderr).not.toContain('warning');
+    expect(stderr.at(-1)).toMatch(
+      /^held-out pairs: accuracy [\d.]+% \(95% interval .*, n = \d+\); baselines: chance 50\.0%/,
+    );
+    expect(result.baselines.results.map((b: { n: number }) => b.n)).toEqual([1, 1, 1, 1].map(() => result.scored));
     expect(result.scored).toBe(lastEval.heldOutPairs);
     expect(result.accuracy).toBe(lastEval.accuracy);
     expect(result.loss).toBeCloseTo(lastEval.loss as number, 5);
@@ -287,10 +318,163 @@ describe('rmlab score and eval', () => {
     const slices = Object.values(result.byTaskType) as { pairs: number }[];
     expect(slices.reduce((n, s) => n + s.pairs, 0)).toBe(result.scored);
 
-    const all = JSON.parse(
-      (await rmlab(['eval', '--model', 'runs/x/model.rmlab.safetensors', '--data', pairsPath])).stdout,
-    );
+    const allRun = await rmlab([
+      'eval',
+      '--model',
+      'runs/x/model.rmlab.safetensors',
+      '--data',
+      pairsPath,
+      '--split',
+      'all',
+    ]);
+    const all = JSON.parse(allRun.stdout);
     expect(all).toMatchObject({ split: 'all', scored: 141, rejected: 1 });
+    expect(allRun.stderr).toMatch(/^scoring all 141 pairs of pairs\.jsonl/);
+    expect(allRun.stderr).toMatch(/warning: \d+ of these pairs are on the training side of the model's split/);
+  });
+
+  it('scores both responses of a pair file', async () => {
+    const run = await rmlab(['score', '--model', join(runDir(), 'model.rmlab.safetensors'), '--data', pairsPath]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = jsonLines(run.stdout);
+    expect(out).toHaveLength(141);
+    expect(out[0]).toMatchObject({ line: 1, winner: 'a', response_a: polite('the weather') });
+    for (const row of out) {
+      const { reward_a: a, reward_b: b, p_a_better: p } = row as Record<string, number>;
+      expect(p).toBeCloseTo(1 / (1 + Math.exp(b! - a!)), 12);
+    }
+    expect(run.stderr).toMatch(/line 7: /);
+    expect(run.stderr).toMatch(
+      /scored both responses of 141 pairs; it prefers the labelled winner in [\d.]+% \(95% interval .*, n = 141\)/,
+    );
+  });
+});
+
+describe('rmlab with a field mapping (--map)', () => {
+  /** The same pairs in another layout: instruction/input, two outputs and a label 1 or 2. */
+  function writeMapped(): string {
+    const lines = Array.from({ length: 60 }, (_, i) => {
+      const t = TOPICS[i % TOPICS.length]!;
+      const first = i % 2 === 0;
+      return JSON.stringify({
+        input: `question ${i} about ${t}?`,
+        output_1: first ? polite(t) : rude(t),
+        output_2: first ? rude(t) : polite(t),
+        label: first ? 1 : 2,
+      });
+    });
+    const path = join(dir, 'mapped.jsonl');
+    writeFileSync(path, lines.join('\n') + '\n');
+    return path;
+  }
+  const MAP = 'prompt=input,a=output_1,b=output_2,label=label:1=a,2=b';
+
+  it('trains on any layout through the mapping, and scores it as pairs', async () => {
+    const path = writeMapped();
+    const run = await rmlab([
+      'train',
+      '--data',
+      path,
+      '--out',
+      'runs/mapped',
+      ...TINY,
+      '--max-steps',
+      '2',
+      '--map',
+      MAP,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const data = jsonLines(run.stdout)[0]!;
+    expect(data).toMatchObject({ pairs: 60, rejected: [], format: 'custom' });
+    const scored = await rmlab([
+      'score',
+      '--model',
+      'runs/mapped/model.rmlab.safetensors',
+      '--data',
+      path,
+      '--map',
+      MAP,
+    ]);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(jsonLines(scored.stdout)[1]).toMatchObject({ winner: 'b', response_b: polite(TOPICS[1]!) });
+    // The same mapping from a file, as the app keeps it.
+    const mapFile = join(dir, 'mapping.json');
+    writeFileSync(
+      mapFile,
+      JSON.stringify({
+        prompt: 'input',
+        responseA: 'output_1',
+        responseB: 'output_2',
+        label: { field: 'label', a: ['1'], b: ['2'] },
+      }),
+    );
+    const viaFile = await rmlab([
+      'eval',
+      '--model',
+      'runs/mapped/model.rmlab.safetensors',
+      '--data',
+      path,
+      '--map',
+      mapFile,
+    ]);
+    expect(viaFile.code, viaFile.stderr).toBe(0);
+    expect(JSON.parse(viaFile.stdout).split).toBe('held-out');
+  });
+
+  it('refuses a mapping that cannot be built, and a mapping that reads no pair, before training', async () => {
+    const path = writeMapped();
+    const bad = await rmlab([
+      'train',
+      '--data',
+      path,
+      '--out',
+      'runs/bad',
+      '--map',
+      'prompt=input,a=output_1,label=label:1=a,2=b',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--map must name both responses/);
+    const meaning = await rmlab([
+      'train',
+      '--data',
+      path,
+      '--out',
+      'runs/bad',
+      '--map',
+      'a=output_1,b=output_2,label=label:1=first',
+    ]);
+    expect(meaning.code).toBe(2);
+    expect(meaning.stderr).toMatch(/label value "1=first" must mean a, b, tie or both_bad/);
+    const wrongField = await rmlab([
+      'train',
+      '--data',
+      path,
+      '--out',
+      'runs/bad',
+      ...TINY,
+      '--map',
+      'prompt=question,a=output_1,b=output_2,label=label:1=a,2=b',
+    ]);
+    expect(wrongField.code).toBe(1);
+    expect(wrongField.stderr).toMatch(/none of the 60 records of .*mapped\.jsonl is a preference pair/);
+    expect(wrongField.stderr).toMatch(/line 1: .*question/);
+    expect(existsSync(join(dir, 'runs/bad'))).toBe(false);
+  });
+
+  it('stops before training when no pair is left to train on', async () => {
+    const path = join(dir, 'ties.jsonl');
+    writeFileSync(
+      path,
+      Array.from({ length: 20 }, (_, i) =>
+        JSON.stringify({ prompt: `q ${i}`, response_a: 'x', response_b: 'y', winner: 'tie' }),
+      ).join('\n') + '\n',
+    );
+    const run = await rmlab(['train', '--data', path, '--out', 'runs/ties', ...TINY]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /none of its 20 pairs can be trained on: .* are ties \(left out: --ties davidson trains on them\)/,
+    );
+    expect(existsSync(join(dir, 'runs/ties/model.rmlab.safetensors'))).toBe(false);
   });
 });
 

@@ -6,8 +6,14 @@ import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import type { ModelSpec } from '../../src/core/model/reward-model.ts';
-import { openLabDB, trainedModelCard, type ModelRecord, type RunRecord } from '../../src/store/db.ts';
-import { deleteModel, getModelRecord, listModelCards, saveModelWithCard } from '../../src/store/models.ts';
+import { finalModelId, openLabDB, trainedModelCard, type ModelRecord, type RunRecord } from '../../src/store/db.ts';
+import {
+  deleteModel,
+  getModelRecord,
+  listModelCards,
+  saveModelWithCard,
+  saveRunModels,
+} from '../../src/store/models.ts';
 import { deleteRun, putRun } from '../../src/store/runs.ts';
 
 const spec: ModelSpec = {
@@ -88,6 +94,60 @@ describe('model store', () => {
     await deleteModel(db, 'm2');
     expect(await listModelCards(db)).toEqual([]);
     expect(await getModelRecord(db, 'r1')).toBeUndefined();
+    db.close();
+  });
+});
+
+describe("a run's best and final models", () => {
+  const evalAt = (step: number, loss: number, accuracy: number) =>
+    ({
+      step,
+      loss,
+      accuracy,
+      meanMargin: 0,
+      chosenRewards: [],
+      rejectedRewards: [],
+      tieRewards: { a: [], b: [] },
+    }) as RunRecord['evals'][number];
+  const stepAt = (step: number) => ({ step, epoch: 0, loss: 0.5, accuracy: 0.5 });
+  const finished = (): RunRecord => ({
+    ...run('r9'),
+    steps: [stepAt(10), stepAt(20), stepAt(30)],
+    evals: [evalAt(10, 0.69, 0.5), evalAt(20, 0.6, 0.7), evalAt(30, 0.8, 0.55)],
+    counts: { total: 30, train: 20, heldOut: 10, heldOutScored: 10, ties: 0, bothBad: 0, truncated: 0 },
+    best: { step: 20, loss: 0.6 },
+  });
+  const bestWeights = [{ name: 'head.bias', shape: [1], data: new Float32Array([0.25]) }];
+
+  it('stores the best held-out weights as the run model and the last ones beside them, both named', async () => {
+    const db = await openLabDB('rm-lab-best-final');
+    const r = finished();
+    await putRun(db, r);
+    await saveRunModels(db, r, spec, undefined, weights, { step: 20, weights: bestWeights });
+    expect(r.finalModelId).toBe(finalModelId('r9'));
+    const cards = await listModelCards(db);
+    expect(cards.map((c) => c.id)).toEqual(['r9', finalModelId('r9')]); // the stored model is "the newest"
+    const best = cards.find((c) => c.id === 'r9')!;
+    const last = cards.find((c) => c.id === finalModelId('r9'))!;
+    expect(best).toMatchObject({ checkpoint: 'best', steps: 20, heldOutAccuracy: 0.7, heldOutPairs: 10 });
+    expect(best.name).toContain('best held-out, step 20');
+    expect(last).toMatchObject({ checkpoint: 'final', steps: 30, heldOutAccuracy: 0.55, runId: 'r9' });
+    expect(last.name).toContain('final weights, step 30');
+    expect((await getModelRecord(db, 'r9'))!.weights[0]!.data[0]).toBe(0.25);
+    expect((await getModelRecord(db, finalModelId('r9')))!.weights[0]!.data[0]).toBe(0.5);
+    // Deleting the run deletes both.
+    await deleteRun(db, 'r9');
+    expect(await listModelCards(db)).toEqual([]);
+    expect(await getModelRecord(db, finalModelId('r9'))).toBeUndefined();
+    db.close();
+  });
+
+  it('stores one model when the best weights are the last', async () => {
+    const db = await openLabDB('rm-lab-best-is-last');
+    const r = { ...finished(), best: { step: 30, loss: 0.5 } };
+    await saveRunModels(db, r, spec, undefined, weights, { step: 30, weights });
+    expect((await listModelCards(db)).map((c) => c.id)).toEqual(['r9']);
+    expect(r.finalModelId).toBeUndefined();
     db.close();
   });
 });

@@ -76,3 +76,38 @@ describe('applyTrainEvent', () => {
     expect(r.status).toBe('running');
   });
 });
+
+describe('applyTrainEvent: baselines and the best checkpoint', () => {
+  const counts = { total: 10, train: 8, heldOut: 2, heldOutScored: 2, ties: 0, bothBad: 0, truncated: 0 };
+  const baselines = {
+    lengthUnit: 'characters' as const,
+    trainPairs: 8,
+    results: [{ id: 'chance' as const, n: 2, accuracy: 0.5 }],
+  };
+  const start = (b?: typeof baselines): TrainEvent => ({
+    type: 'start',
+    totalSteps: 10,
+    stepsPerEpoch: 5,
+    counts,
+    heldOut: [],
+    heldOutTies: [],
+    ...(b && { baselines: b }),
+  });
+  it('keeps the baselines of the first start through a resumed start that has none', () => {
+    const first = applyTrainEvent(run(), start(baselines));
+    expect(first.baselines).toEqual(baselines);
+    expect(applyTrainEvent(first, start()).baselines).toEqual(baselines);
+  });
+  it('records the best step and whether early stopping ended the run', () => {
+    const end = applyTrainEvent(run(), {
+      type: 'end',
+      step: 8,
+      stopped: false,
+      earlyStopped: true,
+      bestStep: 4,
+      bestLoss: 0.6,
+    });
+    expect(end).toMatchObject({ earlyStopped: true, best: { step: 4, loss: 0.6 } });
+    expect(applyTrainEvent(run(), { type: 'end', step: 8, stopped: true }).best).toBeUndefined();
+  });
+});

@@ -214,7 +214,7 @@ describe('training loop', () => {
     model.dispose();
     expect(result.stopped).toBe(true);
     expect(result.steps).toBeLessThan(10);
-    expect(events.at(-1)).toEqual({ type: 'end', step: result.steps, stopped: true });
+    expect(events.at(-1)).toMatchObject({ type: 'end', step: result.steps, stopped: true, earlyStopped: false });
     expect(result.lastEval?.step).toBe(result.steps);
   });
 

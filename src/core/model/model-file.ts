@@ -22,6 +22,12 @@ export interface ModelMeta {
   trainConfig?: Record<string, unknown>;
   steps?: number;
   heldOutAccuracy?: number;
+  /** Held-out pairs that accuracy was measured on. */
+  heldOutPairs?: number;
+  /** The run's baselines on the same held-out pairs (src/core/eval/baselines/), as stored with the run. */
+  baselines?: unknown;
+  /** Which of the run's weights: its lowest held-out loss, or its last. */
+  checkpoint?: 'best' | 'final';
 }
 
 export interface RewardModelFile {

@@ -12,6 +12,7 @@
 // a checkpoint is only ever taken between optimizer steps, never between two micro-batches of one.
 import type { NamedWeight, RewardModel } from '../model/reward-model.ts';
 import type { TokenizedPair } from './batch.ts';
+import type { BestState } from './early-stopping.ts';
 import type { AdamW } from './optimizer.ts';
 
 export const DEFAULT_CHECKPOINT_EVERY = 50;
@@ -45,6 +46,8 @@ export interface TrainState {
   position: DataPosition;
   weights: NamedWeight[];
   optimizer: OptimizerState;
+  /** Early stopping's state and the best weights so far (absent before the first evaluation, and in older checkpoints). */
+  best?: BestState;
 }
 
 /** Copies the model's weights and the optimizer's state out of the backend (awaited reads: at checkpoints only). */

@@ -64,6 +64,7 @@ export interface TrainConfig {
   maxHeldOutPairs: number;
   checkpointEvery: number;
   backend: BackendChoice;
+  patience: number;
 }
 
 export type FieldGroup = 'model' | 'data' | 'loss' | 'optimizer' | 'training';
@@ -451,6 +452,15 @@ export const TRAIN_FIELDS: FieldTable = {
     inNode: 'In the CLI: auto and wasm run on WebAssembly, cpu on plain JavaScript (about 30 times slower).',
     label: 'Backend',
     help: 'Where the math runs. Auto times a few training steps on each backend this browser offers (a software GPU is skipped) and takes the fastest.',
+  },
+  patience: {
+    group: 'training',
+    kind: 'int',
+    default: 4,
+    min: 0,
+    max: 10_000,
+    label: 'Early-stopping patience',
+    help: 'Training stops after this many evaluations in a row without a new lowest held-out loss; 0 trains to the end. Either way the model kept is the one with the lowest held-out loss (the last weights are kept too).',
   },
 };
 

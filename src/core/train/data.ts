@@ -9,12 +9,13 @@
 // softTargets is 'votes', a pair trains on the share of votes for each side instead of a hard label
 // (loss.ts). Under Bradley-Terry a tie vote counts half for each side; under Davidson it is the tie
 // outcome's own weight. Both-bad votes say nothing about the order and are not counted.
-import { isDecisive, textOf, type Pair, type Votes } from '../data/pair.ts';
+import { chosenRejected, isDecisive, textOf, type Pair, type Votes } from '../data/pair.ts';
 import { planSplit, type Stratify } from '../data/split.ts';
 import type { EncodedPair, PairTokenizer } from '../model/tokenizer.ts';
 import type { Outcome, TokenizedPair } from './batch.ts';
 import type { TieModel } from './loss.ts';
 import type { DataCounts, HeldOutMeta, TieMeta } from './events.ts';
+import type { TextPair } from '../eval/baselines/text-pair.ts';
 
 export interface HeldOutPair extends TokenizedPair {
   meta: HeldOutMeta;
@@ -36,6 +37,11 @@ export interface TrainingData {
   heldOut: HeldOutPair[];
   heldOutTies: HeldOutTie[];
   counts: DataCounts;
+  /**
+   * The texts of the decisive training pairs and of the held-out pairs (aligned with heldOut), for the
+   * baselines, which read text rather than the run's token ids.
+   */
+  text?: { train: TextPair[]; heldOut: TextPair[] };
 }
 
 export interface DataOptions {
@@ -83,6 +89,12 @@ function emptyCounts(): Required<DataCounts> {
   };
 }
 
+/** A decisive pair's texts, chosen and rejected, as the baselines read them. */
+function textPairOf(pair: Pair): TextPair {
+  const { chosen, rejected } = chosenRejected(pair);
+  return { prompt: textOf(pair.prompt), chosen: textOf(chosen), rejected: textOf(rejected) };
+}
+
 /** A pair's texts as token ids, untruncated, made earlier (the token-id cache in IndexedDB). */
 export interface PairTokenIds {
   prompt: ArrayLike<number>;
@@ -125,6 +137,7 @@ export function prepareTrainingData(
   const train: TokenizedPair[] = [];
   const heldOut: HeldOutPair[] = [];
   const heldOutTies: HeldOutTie[] = [];
+  const text: { train: TextPair[]; heldOut: TextPair[] } = { train: [], heldOut: [] };
   const split = planSplit(pairs, {
     seed: options.splitSeed,
     heldOutFraction: options.heldOutFraction,
@@ -162,18 +175,21 @@ export function prepareTrainingData(
     const tokenized = tokenizedPair(c, r, pair.margin ?? 0);
     if (options.sampleWeights !== 'off' && pair.weight !== undefined && pair.weight !== 1)
       tokenized.weight = pair.weight;
+    const asText = textPairOf(pair);
     const outcome = soft && pair.votes ? votesOutcome(pair.votes, pair.winner === 'a' ? 'a' : 'b', ties) : undefined;
     if (split.sideOf(pair) === 'heldout') {
       const meta = heldOutMeta(pair.id, pair.winner === 'a' ? 'a' : 'b', c, r);
       if (pair.taskType !== undefined) meta.taskType = pair.taskType;
       if (pair.votes) meta.votes = pair.votes;
       heldOut.push({ ...tokenized, meta });
+      text.heldOut.push(asText);
     } else {
       if (outcome) {
         tokenized.outcome = outcome;
         counts.softTargets++;
       }
       train.push(tokenized);
+      text.train.push(asText);
     }
   }
   counts.train = train.length;
@@ -181,5 +197,6 @@ export function prepareTrainingData(
   counts.heldOut = heldOut.length;
   const scored = heldOut.slice(0, options.maxHeldOutPairs);
   counts.heldOutScored = scored.length;
-  return { train, heldOut: scored, heldOutTies: heldOutTies.slice(0, options.maxHeldOutPairs), counts };
+  text.heldOut = text.heldOut.slice(0, options.maxHeldOutPairs);
+  return { train, heldOut: scored, heldOutTies: heldOutTies.slice(0, options.maxHeldOutPairs), counts, text };
 }

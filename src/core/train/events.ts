@@ -1,6 +1,7 @@
 // What a training run reports as it goes. The worker forwards these to the page and the store
 // keeps them, so the charts of a finished run are drawn from exactly what was seen live.
 import type { Votes } from '../data/pair.ts';
+import type { RunBaselines } from '../eval/baselines/index.ts';
 
 export interface DataCounts {
   /** Pairs in the dataset. */
@@ -80,7 +81,18 @@ export type TrainEvent =
       counts: DataCounts;
       heldOut: HeldOutMeta[];
       heldOutTies: TieMeta[];
+      /** Chance, the length rules and the bag of words on the same held-out pairs; absent on a resume. */
+      baselines?: RunBaselines;
     }
   | { type: 'steps'; points: StepPoint[]; step: number; totalSteps: number; pairsPerSecond: number; elapsedMs: number }
   | { type: 'eval'; point: EvalPoint }
-  | { type: 'end'; step: number; stopped: boolean };
+  | {
+      type: 'end';
+      step: number;
+      stopped: boolean;
+      /** Held-out loss had not improved for `patience` evaluations. */
+      earlyStopped?: boolean;
+      /** The evaluation with the lowest held-out loss: the weights stored as the run's model. */
+      bestStep?: number;
+      bestLoss?: number;
+    };

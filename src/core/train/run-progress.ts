@@ -4,6 +4,7 @@
 // same way.
 import type { TrainConfig } from './config.ts';
 import type { DataCounts, EvalPoint, HeldOutMeta, StepPoint, TieMeta, TrainEvent } from './events.ts';
+import type { RunBaselines } from '../eval/baselines/index.ts';
 
 /** Pairs one optimizer step reads: batch size times the micro-batches accumulated. */
 export function pairsPerStep(config: Pick<TrainConfig, 'batchSize'> & Partial<Pick<TrainConfig, 'gradAccumulation'>>) {
@@ -31,6 +32,11 @@ export interface TrainedRun {
   heldOut?: HeldOutMeta[];
   heldOutTies?: TieMeta[];
   pairsPerSecond?: number;
+  /** From the run's start: chance, length rules, bag of words on its held-out pairs. */
+  baselines?: RunBaselines;
+  /** From its end: the evaluation with the lowest held-out loss, and whether early stopping ended it. */
+  best?: { step: number; loss: number };
+  earlyStopped?: boolean;
 }
 
 /** The run after one training event: a new object (the page's charts redraw on a new reference). */
@@ -44,13 +50,20 @@ export function applyTrainEvent<R extends TrainedRun>(run: R, event: TrainEvent)
         counts: event.counts,
         heldOut: event.heldOut,
         heldOutTies: event.heldOutTies,
+        // a resumed run's start has none: it keeps those from its first start
+        ...(event.baselines && { baselines: event.baselines }),
       };
     case 'steps':
       return { ...run, steps: [...run.steps, ...event.points], pairsPerSecond: event.pairsPerSecond };
     case 'eval':
       return { ...run, evals: [...run.evals, event.point] };
     case 'end':
-      return run;
+      return {
+        ...run,
+        earlyStopped: event.earlyStopped,
+        ...(event.bestStep !== undefined &&
+          event.bestLoss !== undefined && { best: { step: event.bestStep, loss: event.bestLoss } }),
+      };
   }
 }
 

@@ -35,6 +35,9 @@ import {
   type TrainState,
 } from './checkpoint.ts';
 import { pairwiseMetrics } from '../eval/metrics.ts';
+import { computeBaselines } from '../eval/baselines/index.ts';
+import { EarlyStopping } from './early-stopping.ts';
+import type { NamedWeight } from '../model/reward-model.ts';
 
 const READ_EVERY = 5;
 
@@ -59,6 +62,10 @@ export interface TrainResult {
   steps: number;
   stopped: boolean;
   lastEval?: EvalPoint;
+  /** Ended by early stopping: held-out loss had not improved for `patience` evaluations. */
+  earlyStopped: boolean;
+  /** The weights of the evaluation with the lowest held-out loss (absent without held-out pairs). */
+  best?: { step: number; loss: number; weights: NamedWeight[] };
 }
 
 /** What the loop reads of the configuration; the loss and optimizer fields take their defaults when left out. */
@@ -69,7 +76,7 @@ type Hyper = Pick<
   Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
 
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
-type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining';
+type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining' | 'patience';
 
 /** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
@@ -146,6 +153,8 @@ export async function trainRewardModel(
     counts: data.counts,
     heldOut: data.heldOut.map((p) => p.meta),
     heldOutTies: data.heldOutTies.map((t) => t.meta),
+    // Once, at the run's start, on the very held-out pairs evaluated below; a resumed run has them stored.
+    baselines: !from && data.text ? computeBaselines(data.text.train, data.text.heldOut) : undefined,
   });
 
   const vars = trainedVariables(model, config.embeddingTraining);
@@ -159,6 +168,8 @@ export async function trainRewardModel(
   let position: DataPosition = { ...(from?.position ?? { epoch: 0, index: 0 }) };
   let lastCheckpoint: number | undefined = from?.step;
   let stopped = false;
+  let earlyStopped = false;
+  const stopping = new EarlyStopping(config.patience);
   let started = performance.now();
 
   const flush = async () => {
@@ -166,30 +177,7 @@ export async function trainRewardModel(
     const stacked = tf.stack(pending.flatMap(pendingTensors));
     const values = await stacked.data();
     stacked.dispose();
-    const points: StepPoint[] = [];
-    let diverged: TrainingDiverged | undefined;
-    for (const [i, p] of pending.entries()) {
-      const at = (k: number) => values[5 * i + k]!;
-      const loss = at(0);
-      const gradNorm = at(2);
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        const [quantity, value] = Number.isFinite(loss)
-          ? (['gradients', gradNorm] as const)
-          : (['loss', loss] as const);
-        diverged = new TrainingDiverged(p.step, quantity, value, config.learningRate, lastCheckpoint);
-        break;
-      }
-      points.push({
-        step: p.step,
-        epoch: p.epoch,
-        loss,
-        accuracy: at(1),
-        gradNorm,
-        learningRate: p.learningRate,
-        rewardMean: at(3),
-        rewardStd: at(4),
-      });
-    }
+    const { points, diverged } = stepPoints(pending, values, config.learningRate, lastCheckpoint);
     tf.dispose(pending.flatMap(pendingTensors));
     pending.length = 0;
     if (points.length > 0) {
@@ -206,6 +194,8 @@ export async function trainRewardModel(
     if (!hooks.onCheckpoint || lastCheckpoint === step) return;
     await flush();
     const state = await captureState(model, optimizer, step, normalized(position, data.train.length));
+    const best = await stopping.capture(step);
+    if (best) state.best = best;
     const bad = firstNonFinite(state.weights) ?? firstNonFinite(state.optimizer.moments);
     if (bad) throw new TrainingDiverged(step, 'weights', bad.value, config.learningRate, lastCheckpoint);
     await hooks.onCheckpoint(state);
@@ -213,7 +203,10 @@ export async function trainRewardModel(
   };
 
   try {
-    if (from) restoreState(model, optimizer, from);
+    if (from) {
+      restoreState(model, optimizer, from);
+      stopping.restore(from.best, model, from.step);
+    }
     let order: number[] | undefined;
     while (step < totalSteps) {
       position = normalized(position, data.train.length);
@@ -237,6 +230,8 @@ export async function trainRewardModel(
       if (evalNow && data.heldOut.length > 0) {
         lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
         hooks.onEvent({ type: 'eval', point: lastEval });
+        earlyStopped = stopping.observe(model, step, lastEval.loss) && step < totalSteps;
+        if (earlyStopped) break; // the checkpoint after the loop keeps this step
       }
       if (checkpointNow && step < totalSteps) await checkpoint();
       // On the CPU backends no read-back ever leaves the microtask queue: without this, a pause or a
@@ -259,14 +254,45 @@ export async function trainRewardModel(
     if (stopped && data.heldOut.length > 0 && lastEval?.step !== step) {
       lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
       hooks.onEvent({ type: 'eval', point: lastEval });
+      stopping.observe(model, step, lastEval.loss);
     }
     await checkpoint();
+    const best = await stopping.best();
+    hooks.onEvent({
+      type: 'end',
+      step,
+      stopped,
+      earlyStopped,
+      ...(best && { bestStep: best.step, bestLoss: best.loss }),
+    });
+    return { steps: step, stopped, lastEval, earlyStopped, best };
   } finally {
     tf.dispose(pending.flatMap(pendingTensors));
     optimizer.dispose();
+    stopping.dispose();
   }
-  hooks.onEvent({ type: 'end', step, stopped });
-  return { steps: step, stopped, lastEval };
+}
+
+/** The read-back values of the pending steps as points, up to the first step whose loss or gradients are not finite. */
+function stepPoints(
+  pending: PendingStep[],
+  values: ArrayLike<number>,
+  learningRate: number,
+  lastCheckpoint: number | undefined,
+): { points: StepPoint[]; diverged?: TrainingDiverged } {
+  const points: StepPoint[] = [];
+  for (const [i, p] of pending.entries()) {
+    const at = (k: number) => values[5 * i + k]!;
+    const loss = at(0);
+    const gradNorm = at(2);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      const [quantity, value] = Number.isFinite(loss) ? (['gradients', gradNorm] as const) : (['loss', loss] as const);
+      return { points, diverged: new TrainingDiverged(p.step, quantity, value, learningRate, lastCheckpoint) };
+    }
+    const point: StepPoint = { step: p.step, epoch: p.epoch, loss, accuracy: at(1), gradNorm };
+    points.push({ ...point, learningRate: p.learningRate, rewardMean: at(3), rewardStd: at(4) });
+  }
+  return { points };
 }
 
 /**

@@ -1,5 +1,7 @@
 // A model's encoder in a few words, for the model list.
 import type { ModelSpec } from '../../core/model/reward-model.ts';
+import type { ModelCard } from '../../store/db.ts';
+import { BASELINE_LABELS, compactAccuracy, heldOutAccuracy } from '../../core/eval/baselines/index.ts';
 
 export function describeEncoder(spec: ModelSpec): string {
   const length = spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '';
@@ -10,4 +12,18 @@ export function describeEncoder(spec: ModelSpec): string {
     return `built-in ${shape}, ${t.pooling} pooling${length}`;
   }
   return `${spec.source} (${spec.bert.modelType}, ${spec.bert.numLayers} × ${spec.bert.hiddenSize}), ${spec.pooling} pooling${length}`;
+}
+
+/** The card's held-out accuracy with its interval and n, where the card knows n (cards before that: bare). */
+export function describeHeldOut(card: ModelCard): string {
+  if (card.heldOutAccuracy === undefined) return '–';
+  if (card.heldOutPairs === undefined) return `${(100 * card.heldOutAccuracy).toFixed(1)}% (n unknown)`;
+  return compactAccuracy(heldOutAccuracy(card.heldOutAccuracy, card.heldOutPairs));
+}
+
+/** "longer 61.4%, shorter 31.4%, bag of words 55.7%": the run's baselines on the same held-out pairs. */
+export function describeBaselines(card: ModelCard): string | undefined {
+  const shown = card.baselines?.results.filter((b) => b.id !== 'chance');
+  if (!shown?.length) return undefined;
+  return shown.map((b) => `${BASELINE_LABELS[b.id]} ${(100 * b.accuracy).toFixed(1)}%`).join(', ');
 }
