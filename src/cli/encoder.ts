@@ -45,9 +45,11 @@ export async function openModel(
   config: TrainConfig,
   folderPath: string | undefined,
   onProgress: (p: LoadProgress) => void,
+  trainingTexts?: () => Promise<Iterable<string>>,
 ): Promise<OpenedModel> {
   const start = await openStartingModel(config, {
     maxLengthName: '--max-length',
+    ...(trainingTexts ? { trainingTexts } : {}),
     openPretrained: async (encoder, pooling) => {
       const source = parseEncoderSource(encoder);
       let reader: FolderReader;

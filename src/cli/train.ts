@@ -7,7 +7,7 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
-import { prepareTrainingData } from '../core/train/data.ts';
+import { prepareTrainingData, trainingSplitTexts } from '../core/train/data.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
 import { useNodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
@@ -89,14 +89,23 @@ export async function train(argv: string[]): Promise<number> {
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
-  // The encoder first: a model that cannot be used is refused before the data is read.
-  const { model, tokenizer, tokenizerFiles } = await openModel(config, folderPath, (p) =>
-    progress.bytes(p.file, p.fileLoaded, p.fileTotal),
+  // The encoder first: a model that cannot be used is refused before the data is read (unless the
+  // run builds its own vocabulary, which needs the training split's text).
+  let read: Promise<DataFile> | undefined;
+  const readData = () =>
+    (read ??= readPairFile(dataPath, { mapping, feedback }).then((f) => {
+      requirePairs(f, dataPath);
+      return f;
+    }));
+  const { model, tokenizer, tokenizerFiles } = await openModel(
+    config,
+    folderPath,
+    (p) => progress.bytes(p.file, p.fileLoaded, p.fileTotal),
+    async () => trainingSplitTexts((await readData()).pairs, config),
   );
   progress.endBar();
 
-  const file = await readPairFile(dataPath, { mapping, feedback });
-  requirePairs(file, dataPath);
+  const file = await readData();
   noteData(progress, file, dataPath);
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);

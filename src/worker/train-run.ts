@@ -14,7 +14,7 @@ import type { TransformerConfig } from '../core/model/encoders/transformer.ts';
 import { selectBackend, type BackendInfo, type ProbeModel } from '../core/train/backend.ts';
 import { checkpointEveryOf, dataFingerprint, type TrainState } from '../core/train/checkpoint.ts';
 import { TRAIN_FIELDS, type BackendChoice, type TrainConfig } from '../core/train/config.ts';
-import type { TrainingData } from '../core/train/data.ts';
+import { trainingSplitTexts, type TrainingData } from '../core/train/data.ts';
 import type { TrainEvent } from '../core/train/events.ts';
 import { applyTrainEvent } from '../core/train/run-progress.ts';
 import { trainRewardModel, TrainingDiverged } from '../core/train/trainer.ts';
@@ -29,6 +29,7 @@ import {
   putRun,
 } from '../store/runs.ts';
 import { saveRunModels } from '../store/models.ts';
+import { getPairs } from '../store/datasets.ts';
 import { loadTrainingData } from './training-data.ts';
 
 /**
@@ -165,13 +166,16 @@ export function setHubEndpoint(endpoint: string | undefined): void {
  * goes on even where the encoder can no longer be downloaded.
  */
 async function startingModel(
-  config: TrainConfig,
+  db: RMLabDatabase,
+  run: RunRecord,
   checkpoint: CheckpointRecord | undefined,
   onUpdate: (u: RunUpdate) => void,
   shouldStop: () => boolean,
 ): Promise<StartingModel> {
+  const config = run.config;
   return openStartingModel(config, {
     checkpoint,
+    trainingTexts: async () => trainingSplitTexts(await getPairs(db, run.datasetId), config),
     maxLengthName: 'Max tokens',
     openPretrained: async (encoder, pooling) => {
       // Stop pressed during a long download: the reader is cancelled at its next chunk.
@@ -248,7 +252,7 @@ async function drive(
   const writes = new RunWrites(db, run);
   const persist = () => writes.record();
   try {
-    const start = await startingModel(config, resume?.checkpoint, onUpdate, shouldStop);
+    const start = await startingModel(db, run, resume?.checkpoint, onUpdate, shouldStop);
     const { spec, tokenizer, tokenizerFiles } = start;
     // 'auto' times a few steps of this very model on each backend the browser offers.
     const probeModel: ProbeModel = { transformer: probeShape(spec, config.maxLength), batchSize: config.batchSize };

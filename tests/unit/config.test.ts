@@ -138,7 +138,14 @@ describe('side lists as field attributes', () => {
     TRAIN_FIELD_KEYS.filter((k) => (TRAIN_FIELDS[k] as FieldSpec)[attribute] !== undefined).sort();
 
   it('marks the fields only the built-in encoder uses, those presets keep, and those the CLI explains', () => {
-    expect(flagged('builtinOnly')).toEqual(['dModel', 'embeddingInit', 'embeddingTraining', 'nHeads', 'nLayers']);
+    expect(flagged('builtinOnly')).toEqual([
+      'dModel',
+      'embeddingInit',
+      'embeddingTraining',
+      'nHeads',
+      'nLayers',
+      'vocabularySize',
+    ]);
     expect(flagged('keptByPresets')).toEqual(['backend', 'heldOutFraction', 'splitSeed', 'stratify']);
     expect(flagged('inNode')).toEqual(['backend', 'checkpointEvery']);
   });

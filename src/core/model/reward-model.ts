@@ -35,10 +35,13 @@ export type LengthReward = 'off' | 'term' | 'odin';
  */
 export const LENGTH_SCALE = 32;
 
-/** The built-in transformer over the built-in WordPiece vocabulary (bundled: no download). */
+/**
+ * The built-in transformer over a WordPiece vocabulary: the bundled one ('builtin'), or one built
+ * from the run's training split ('embedded': it travels as TokenizerFiles, run-vocabulary.ts).
+ */
 export interface BuiltinModelSpec {
   encoder: 'builtin-transformer';
-  tokenizer: 'builtin';
+  tokenizer: 'builtin' | 'embedded';
   transformer: TransformerConfig;
   length?: LengthReward;
 }

@@ -12,8 +12,14 @@ import {
   type NamedWeight,
   type TokenizerFiles,
 } from './reward-model.ts';
-import { builtinTokenizer, tokenizerFor, type PairTokenizer } from './tokenizer.ts';
-import { loadBuiltinWordVectors } from './word-vectors.ts';
+import { builtinTokenizer, PairTokenizer, tokenizerFor } from './tokenizer.ts';
+import { buildRunTokenizer } from './run-vocabulary.ts';
+import {
+  builtinVocabulary,
+  loadBuiltinWordVectors,
+  wordVectorsForVocabulary,
+  type WordVectors,
+} from './word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../train/config.ts';
 
 export interface StartingModel {
@@ -32,6 +38,11 @@ export interface StartingModelOptions {
   maxLengthName: string;
   /** A resumed run's checkpoint: spec, tokenizer and weights all come from it (no file is read). */
   checkpoint?: { spec: ModelSpec; tokenizer?: TokenizerFiles; weights: NamedWeight[] };
+  /**
+   * The prompts and responses of the run's training split: the built-in encoder's own vocabulary is
+   * built from them when config.vocabularySize > 0 (never from held-out text).
+   */
+  trainingTexts?: () => Promise<Iterable<string>>;
 }
 
 export async function openStartingModel(config: TrainConfig, options: StartingModelOptions): Promise<StartingModel> {
@@ -47,18 +58,7 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
         spec.encoder === 'bert' ? RewardModel.fromWeights(spec, weights) : RewardModel.create(spec, config.seed),
     };
   }
-  if (parseEncoderSource(config.encoder).kind === 'builtin') {
-    const tokenizer = builtinTokenizer();
-    const spec = modelSpecFor(config, tokenizer.vocabSize);
-    return {
-      spec,
-      tokenizer,
-      create: async () => {
-        const wordVectors = config.embeddingInit === 'glove' ? await loadBuiltinWordVectors() : undefined;
-        return RewardModel.create(spec, config.seed, { wordVectors });
-      },
-    };
-  }
+  if (parseEncoderSource(config.encoder).kind === 'builtin') return builtinStart(config, options);
   const encoder = await options.openPretrained(config.encoder, config.pooling);
   checkMaxLength(encoder.spec, config.maxLength, options.maxLengthName);
   const spec = withLengthReward(encoder.spec, config.lengthReward);
@@ -67,5 +67,33 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
     tokenizer: tokenizerFor(spec, encoder.tokenizer),
     tokenizerFiles: encoder.tokenizer,
     create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed),
+  };
+}
+
+/** The built-in encoder over the bundled vocabulary, or over one built from the training split. */
+async function builtinStart(config: TrainConfig, options: StartingModelOptions): Promise<StartingModel> {
+  let tokenizerFiles: TokenizerFiles | undefined;
+  if (config.vocabularySize > 0) {
+    if (!options.trainingTexts) throw new Error("a run vocabulary needs the training split's text");
+    tokenizerFiles = { json: buildRunTokenizer(await options.trainingTexts(), { maxWords: config.vocabularySize }) };
+  }
+  const tokenizer = tokenizerFiles ? new PairTokenizer(tokenizerFiles.json) : builtinTokenizer();
+  const spec: ModelSpec = {
+    ...modelSpecFor(config, tokenizer.vocabSize),
+    ...(tokenizerFiles ? { tokenizer: 'embedded' as const } : {}),
+  };
+  const vectorsFor = async (): Promise<WordVectors> => {
+    const bundled = await loadBuiltinWordVectors();
+    if (!tokenizerFiles) return bundled;
+    return wordVectorsForVocabulary(bundled, builtinVocabulary(), builtinVocabulary(tokenizerFiles.json));
+  };
+  return {
+    spec,
+    tokenizer,
+    ...(tokenizerFiles ? { tokenizerFiles } : {}),
+    create: async () => {
+      const wordVectors = config.embeddingInit === 'glove' ? await vectorsFor() : undefined;
+      return RewardModel.create(spec, config.seed, { wordVectors });
+    },
   };
 }

@@ -110,6 +110,10 @@ export function builtinTokenizer(): PairTokenizer {
 /** The tokenizer a model reads with: the bundled one, or the files that travel with the model. */
 export function tokenizerFor(spec: ModelSpec, files?: TokenizerFiles): PairTokenizer {
   if (spec.tokenizer === 'builtin') return builtinTokenizer();
-  if (!files) throw new Error(`the model's tokenizer is missing (its encoder came from ${spec.source})`);
+  if (!files) {
+    const from =
+      spec.encoder === 'bert' ? `its encoder came from ${spec.source}` : 'its vocabulary was built for its run';
+    throw new Error(`the model's tokenizer is missing (${from})`);
+  }
   return new PairTokenizer(files.json, (files.config ?? {}) as Record<string, unknown>);
 }

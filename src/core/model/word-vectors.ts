@@ -88,6 +88,32 @@ export function parseWordVectors(header: WordVectorHeader, bin: Uint8Array, voca
   return { ids, vectors, dims, vocabSize: vocab.length };
 }
 
+/**
+ * The same vectors re-keyed to another vocabulary (tokens in id order) by token text: a run's own
+ * vocabulary (run-vocabulary.ts) gets the vector of each of its words the bundled table has.
+ */
+export function wordVectorsForVocabulary(
+  words: WordVectors,
+  from: readonly string[],
+  to: readonly string[],
+): WordVectors {
+  const idOf = new Map(to.map((token, id) => [token, id]));
+  const ids: number[] = [];
+  const rows: number[] = [];
+  for (let i = 0; i < words.ids.length; i++) {
+    const id = idOf.get(from[words.ids[i]!]!);
+    if (id === undefined) continue;
+    ids.push(id);
+    rows.push(i);
+  }
+  if (to.length > 0xffff) throw new Error(`a vocabulary of ${to.length} tokens does not fit uint16 ids`);
+  const vectors = new Float32Array(rows.length * words.dims);
+  rows.forEach((row, k) =>
+    vectors.set(words.vectors.subarray(row * words.dims, (row + 1) * words.dims), k * words.dims),
+  );
+  return { ids: Uint16Array.from(ids), vectors, dims: words.dims, vocabSize: to.length };
+}
+
 // Written as `new URL('<literal>', import.meta.url)` so Vite rewrites it to the file's address
 // relative to the built script (base './': any host, any sub-path, page or worker alike), and so
 // that in Node it is the file's own path on disk.

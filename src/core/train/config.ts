@@ -65,6 +65,7 @@ export interface TrainConfig {
   checkpointEvery: number;
   backend: BackendChoice;
   patience: number;
+  vocabularySize: number;
 }
 
 export type FieldGroup = 'model' | 'data' | 'loss' | 'optimizer' | 'training';
@@ -461,6 +462,16 @@ export const TRAIN_FIELDS: FieldTable = {
     max: 10_000,
     label: 'Early-stopping patience',
     help: 'Training stops after this many evaluations in a row without a new lowest held-out loss; 0 trains to the end. Either way the model kept is the one with the lowest held-out loss (the last weights are kept too).',
+  },
+  vocabularySize: {
+    group: 'model',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 60_000,
+    builtinOnly: true,
+    label: 'Vocabulary size',
+    help: "Built-in encoder only: how many of the training split's most frequent words the run's own vocabulary keeps (every character is kept too, so rarer words are spelled in pieces). 0: the bundled vocabulary of the demo corpus.",
   },
 };
 

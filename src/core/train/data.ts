@@ -200,3 +200,24 @@ export function prepareTrainingData(
   text.heldOut = text.heldOut.slice(0, options.maxHeldOutPairs);
   return { train, heldOut: scored, heldOutTies: heldOutTies.slice(0, options.maxHeldOutPairs), counts, text };
 }
+
+/**
+ * The prompts and responses of the pairs on the training side of the run's split (the same split
+ * prepareTrainingData makes): what a run's own vocabulary is built from, so held-out text stays unseen.
+ */
+export function trainingSplitTexts(
+  pairs: readonly Pair[],
+  options: Pick<DataOptions, 'heldOutFraction' | 'splitSeed' | 'stratify'>,
+): string[] {
+  const split = planSplit(pairs, {
+    seed: options.splitSeed,
+    heldOutFraction: options.heldOutFraction,
+    stratify: options.stratify,
+  });
+  const texts: string[] = [];
+  for (const pair of pairs) {
+    if (split.sideOf(pair) === 'heldout') continue;
+    texts.push(textOf(pair.prompt), textOf(pair.responseA), textOf(pair.responseB));
+  }
+  return texts;
+}

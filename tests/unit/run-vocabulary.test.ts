@@ -1,0 +1,112 @@
+// A run's own WordPiece vocabulary (run-vocabulary.ts): built the same whatever the order of its
+// texts, most frequent words first, capped, every character present so no word becomes [UNK];
+// built from the training split only; refused in plain words when there is no text; and its bundled
+// word vectors found by word text.
+import { describe, expect, it } from 'vitest';
+import {
+  buildRunTokenizer,
+  buildVocabulary,
+  SPECIAL_TOKENS,
+  VocabularyError,
+} from '../../src/core/model/run-vocabulary.ts';
+import { PairTokenizer } from '../../src/core/model/tokenizer.ts';
+import { wordVectorsForVocabulary, type WordVectors } from '../../src/core/model/word-vectors.ts';
+import { trainingSplitTexts } from '../../src/core/train/data.ts';
+import { planSplit } from '../../src/core/data/split.ts';
+import type { Pair } from '../../src/core/data/pair.ts';
+
+const texts = [
+  'the cat sat on the mat.',
+  'The dog sat; the cat ran!',
+  'a dog, a cat and the bird',
+  'Ünïcode café naïve Ωmega',
+];
+
+describe('building a run vocabulary', () => {
+  it('is deterministic: the same texts in another order give the same tokens', () => {
+    const a = buildVocabulary(texts, { maxWords: 100 });
+    const b = buildVocabulary([...texts].reverse(), { maxWords: 100 });
+    expect(b).toEqual(a);
+  });
+
+  it('puts the special tokens first, then characters, then words by frequency (ties in text order)', () => {
+    const tokens = buildVocabulary(texts, { maxWords: 100 });
+    expect(tokens.slice(0, SPECIAL_TOKENS.length)).toEqual([...SPECIAL_TOKENS]);
+    const words = tokens.filter((t) => t.length > 1 && !t.startsWith('##') && !t.startsWith('['));
+    // the x5, cat x3, sat/dog x2; words seen once (on, mat, ran, bird, and, ...) are left to pieces
+    expect(words).toEqual(['the', 'cat', 'dog', 'sat']);
+  });
+
+  it('keeps at most maxWords words, the most frequent', () => {
+    const tokens = buildVocabulary(texts, { maxWords: 2, minCount: 1 });
+    const words = tokens.filter((t) => t.length > 1 && !t.startsWith('##') && !t.startsWith('['));
+    expect(words).toEqual(['the', 'cat']);
+  });
+
+  it('has every character, bare and as a continuation, so an unseen word is spelled, never [UNK]', () => {
+    const tokens = new Set(buildVocabulary(texts, { maxWords: 0 }));
+    for (const ch of 'abcxyz019!?~ω') {
+      expect(tokens.has(ch)).toBe(true);
+      expect(tokens.has(`##${ch}`)).toBe(true);
+    }
+    const tokenizer = new PairTokenizer(buildRunTokenizer(texts, { maxWords: 10 }));
+    const unk = 1;
+    const ids = tokenizer.encodeText('Zebras are quixotic, the cat says.');
+    expect(ids).not.toContain(unk);
+    expect(ids.length).toBeGreaterThan(6);
+  });
+
+  it('encodes its frequent words as one token each', () => {
+    const tokenizer = new PairTokenizer(buildRunTokenizer(texts, { maxWords: 10 }));
+    expect(tokenizer.encodeText('The cat')).toHaveLength(2);
+  });
+
+  it('says plainly that there is no text to build from', () => {
+    expect(() => buildVocabulary([], { maxWords: 10 })).toThrow(VocabularyError);
+    expect(() => buildVocabulary(['', '   \n'], { maxWords: 10 })).toThrow(
+      /training split has no prompt or response text/,
+    );
+  });
+});
+
+describe('the training split text', () => {
+  const pairs: Pair[] = Array.from({ length: 40 }, (_, i) => ({
+    id: `p${i}`,
+    datasetId: 'd',
+    prompt: `prompt${i} question`,
+    responseA: `alpha${i}`,
+    responseB: `beta${i}`,
+    winner: 'a',
+  }));
+  const options = { heldOutFraction: 0.25, splitSeed: 3, stratify: 'none' as const };
+
+  it('holds the prompts and responses of training pairs and none of the held-out ones', () => {
+    const split = planSplit(pairs, { seed: 3, heldOutFraction: 0.25, stratify: 'none' });
+    const texts = new Set(trainingSplitTexts(pairs, options));
+    const heldOut = pairs.filter((p) => split.sideOf(p) === 'heldout');
+    expect(heldOut.length).toBeGreaterThan(0);
+    for (const p of pairs) {
+      const inTrain = split.sideOf(p) !== 'heldout';
+      expect(texts.has(`prompt${p.id.slice(1)} question`)).toBe(inTrain);
+      expect(texts.has(`alpha${p.id.slice(1)}`)).toBe(inTrain);
+      expect(texts.has(`beta${p.id.slice(1)}`)).toBe(inTrain);
+    }
+  });
+});
+
+describe('word vectors for a run vocabulary', () => {
+  it('moves each vector to the same word in the new vocabulary and drops words it lacks', () => {
+    const from = ['[PAD]', 'cat', 'dog', 'bird'];
+    const words: WordVectors = {
+      ids: Uint16Array.from([1, 2, 3]),
+      vectors: Float32Array.from([1, 1, 2, 2, 3, 3]),
+      dims: 2,
+      vocabSize: 4,
+    };
+    const to = ['[PAD]', '[UNK]', 'bird', 'fish', 'cat'];
+    const moved = wordVectorsForVocabulary(words, from, to);
+    expect(moved.vocabSize).toBe(5);
+    expect([...moved.ids]).toEqual([4, 2]);
+    expect([...moved.vectors]).toEqual([1, 1, 3, 3]);
+  });
+});
