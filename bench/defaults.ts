@@ -1,6 +1,6 @@
 // Which built-in model should be the default for small data? Held-out accuracy of candidate models on
 // the demo data (PandaLM), paired by seed, against the baselines on the same held-out pairs.
-//   nice -n 10 npx tsx bench/defaults.ts [--seeds 1,...,10] [--arms a,b,...] [--reference arm] [--jobs 2] [--max-steps N]
+//   nice -n 10 npx tsx bench/defaults.ts [--seeds 1,...,10] [--arms a,b,...] [--reference arm] [--jobs 2] [--max-steps N] [--out file]
 //                                        [--runs file] [--summary-only]
 // Every arm is the app's default configuration with a few fields changed (ARMS below), trained on
 // tfjs's WASM backend in Node on one prompt-grouped 25% split (split seed 0, the split of
@@ -23,11 +23,10 @@ import { textOf, type Pair } from '../src/core/data/pair.ts';
 import { planSplit } from '../src/core/data/split.ts';
 import { wilsonInterval } from '../src/core/data/stats/math.ts';
 import { scoreSequences } from '../src/core/eval/score.ts';
-import { modelSpecFor, RewardModel } from '../src/core/model/reward-model.ts';
+import { openStartingModel } from '../src/core/model/starting-model.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
-import { loadBuiltinWordVectors } from '../src/core/model/word-vectors.ts';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../src/core/train/config.ts';
-import { prepareTrainingData, type TrainingData } from '../src/core/train/data.ts';
+import { prepareTrainingData, trainingSplitTexts, type TrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
 
 const DATA = 'public/demo/pandalm-testset.jsonl';
@@ -35,6 +34,8 @@ const SPLIT_SEED = 0;
 const HELD_OUT = 0.25;
 /** Each finished run, one JSON line (git-ignored), so a rerun trains only what is missing. */
 const RUNS_FILE = option('runs', 'bench/results/defaults.runs.tmp');
+/** --out: where the summary goes (a subset of arms can be written beside the full table). */
+const OUT_FILE = option('out', 'bench/results/defaults.json');
 /** --summary-only: train nothing, summarise the runs RUNS_FILE holds for the arms and seeds asked. */
 const SUMMARY_ONLY = process.argv.includes('--summary-only');
 
@@ -61,6 +62,9 @@ const ARMS: Record<string, Partial<TrainConfig>> = {
   'bag+term/cls': { ...BAG, pooling: 'cls', lengthReward: 'term' },
   'bag+term/lr2e-3': { ...BAG, lengthReward: 'term', learningRate: 2e-3 },
   'bag+term/wd0.1': { ...BAG, lengthReward: 'term', weightDecay: 0.1 },
+  // the run's own vocabulary from its training split (Vocabulary size) instead of the bundled one
+  'bag+term/vocab4000': { ...BAG, lengthReward: 'term', vocabularySize: 4000 },
+  'bag+term/vocab8000': { ...BAG, lengthReward: 'term', vocabularySize: 8000 },
 };
 
 function option(name: string, fallback: string): string {
@@ -133,12 +137,18 @@ function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
 
 async function runOne(arm: string, seed: number): Promise<RunResult> {
   await tf.setBackend('wasm');
-  const tokenizer = builtinTokenizer();
   const config = configFor(arm, seed);
-  const data = prepareTrainingData(await demoPairs(), tokenizer, config);
+  const pairs = await demoPairs();
+  // The app's own path to the starting model, so a run vocabulary is built as a run builds it.
+  const start = await openStartingModel(config, {
+    maxLengthName: 'maxLength',
+    openPretrained: () => Promise.reject(new Error('the defaults bench trains the built-in encoder only')),
+    trainingTexts: async () => trainingSplitTexts(pairs, config),
+  });
+  const tokenizer = start.tokenizer;
+  const data = prepareTrainingData(pairs, tokenizer, config);
   const stepsPerEpoch = Math.ceil(data.train.length / config.batchSize);
-  const init = config.embeddingInit === 'glove' ? { wordVectors: await loadBuiltinWordVectors() } : {};
-  const model = RewardModel.create(modelSpecFor(config, tokenizer.vocabSize), config.seed, init);
+  const model = await start.create();
   const epochs: EpochPoint[] = [];
   const t0 = performance.now();
   await trainRewardModel(model, data, { ...config, evalEvery: stepsPerEpoch }, tokenizer.special.pad, {
@@ -393,7 +403,7 @@ async function main() {
 
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
-    'bench/results/defaults.json',
+    OUT_FILE,
     JSON.stringify(
       {
         date: new Date().toISOString(),

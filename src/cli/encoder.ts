@@ -21,6 +21,8 @@ export interface OpenedModel {
   /** A pretrained encoder's tokenizer files: they travel inside the model file. */
   tokenizerFiles?: TokenizerFiles;
   spec: ModelSpec;
+  /** The training split's running tokens with a bundled word vector (StartingModel.vectorCoverage). */
+  vectorCoverage?: () => Promise<{ tokens: number; covered: number }>;
 }
 
 function isFolder(path: string): boolean {
@@ -67,5 +69,6 @@ export async function openModel(
     tokenizer: start.tokenizer,
     tokenizerFiles: start.tokenizerFiles,
     spec: start.spec,
+    ...(start.vectorCoverage ? { vectorCoverage: () => start.vectorCoverage!() } : {}),
   };
 }

@@ -97,7 +97,7 @@ export async function train(argv: string[]): Promise<number> {
       requirePairs(f, dataPath);
       return f;
     }));
-  const { model, tokenizer, tokenizerFiles } = await openModel(
+  const { model, tokenizer, tokenizerFiles, vectorCoverage } = await openModel(
     config,
     folderPath,
     (p) => progress.bytes(p.file, p.fileLoaded, p.fileTotal),
@@ -109,6 +109,7 @@ export async function train(argv: string[]): Promise<number> {
   noteData(progress, file, dataPath);
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
+  if (vectorCoverage) data.counts.vectorCoverage = await vectorCoverage();
   // Stopped here, before anything is written, rather than deep in the trainer.
   if (data.train.length === 0) {
     throw new Error(

@@ -266,6 +266,9 @@ async function drive(
     onUpdate({ type: 'backend', backend: run.backend });
 
     const data = resume?.data ?? (await loadData(db, run, tokenizer));
+    // Counted once, at the first start; a resumed run keeps its first start's figure.
+    const coverage = start.vectorCoverage ? await start.vectorCoverage() : run.counts?.vectorCoverage;
+    if (coverage) data.counts.vectorCoverage = coverage;
     const fingerprint = resume?.checkpoint.data ?? dataFingerprint(data.train);
     model = await start.create();
     const backend = run.backend.name;

@@ -82,6 +82,11 @@ describe('a built-in run with its own vocabulary', () => {
     expect(done.status).toBe('done');
     const model = (await getModelRecord(whole.db, done.id))!;
     expect(model.spec.tokenizer).toBe('embedded');
+    // Coverage counted on the training split: each pair a 9-token prompt and responses of 14 and 4 tokens.
+    const coverage = done.counts!.vectorCoverage!;
+    expect(coverage.tokens).toBe(done.counts!.train * (9 + 14 + 4));
+    expect(coverage.covered).toBeGreaterThan(0.5 * coverage.tokens);
+    expect(coverage.covered).toBeLessThan(coverage.tokens);
     const vocab = builtinVocabulary(model.tokenizer!.json);
     expect(model.spec.encoder === 'builtin-transformer' && model.spec.transformer.vocabSize).toBe(vocab.length);
 

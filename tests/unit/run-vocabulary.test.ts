@@ -10,7 +10,7 @@ import {
   VocabularyError,
 } from '../../src/core/model/run-vocabulary.ts';
 import { PairTokenizer } from '../../src/core/model/tokenizer.ts';
-import { wordVectorsForVocabulary, type WordVectors } from '../../src/core/model/word-vectors.ts';
+import { wordVectorCoverage, wordVectorsForVocabulary, type WordVectors } from '../../src/core/model/word-vectors.ts';
 import { trainingSplitTexts } from '../../src/core/train/data.ts';
 import { planSplit } from '../../src/core/data/split.ts';
 import type { Pair } from '../../src/core/data/pair.ts';
@@ -108,5 +108,21 @@ describe('word vectors for a run vocabulary', () => {
     expect(moved.vocabSize).toBe(5);
     expect([...moved.ids]).toEqual([4, 2]);
     expect([...moved.vectors]).toEqual([1, 1, 3, 3]);
+  });
+});
+
+describe('word vector coverage', () => {
+  it('counts every running token, each time it occurs, and those with a vector', () => {
+    const tokenizer = new PairTokenizer(buildRunTokenizer(texts, { maxWords: 10 }));
+    const id = (t: string) => tokenizer.encodeText(t)[0]!;
+    const words: WordVectors = {
+      ids: Uint16Array.from([id('the'), id('cat')]),
+      vectors: new Float32Array(4),
+      dims: 2,
+      vocabSize: tokenizer.vocabSize,
+    };
+    // the, cat, ",", the, dog, and "zz" spelled z ##z: 7 tokens, 3 with a vector (the twice, cat once)
+    const coverage = wordVectorCoverage(['The cat, the', 'dog zz'], (t) => tokenizer.encodeText(t), words);
+    expect(coverage).toEqual({ tokens: 7, covered: 3 });
   });
 });

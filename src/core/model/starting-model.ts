@@ -17,6 +17,7 @@ import { buildRunTokenizer } from './run-vocabulary.ts';
 import {
   builtinVocabulary,
   loadBuiltinWordVectors,
+  wordVectorCoverage,
   wordVectorsForVocabulary,
   type WordVectors,
 } from './word-vectors.ts';
@@ -29,6 +30,11 @@ export interface StartingModel {
   tokenizerFiles?: TokenizerFiles;
   /** The reward model's weights on the current backend: call once, after choosing the backend. */
   create(): Promise<RewardModel>;
+  /**
+   * The share of the training split's running tokens that start from a bundled word vector (the
+   * built-in encoder under GloVe word vectors; absent otherwise).
+   */
+  vectorCoverage?(): Promise<{ tokens: number; covered: number }>;
 }
 
 export interface StartingModelOptions {
@@ -95,5 +101,11 @@ async function builtinStart(config: TrainConfig, options: StartingModelOptions):
       const wordVectors = config.embeddingInit === 'glove' ? await vectorsFor() : undefined;
       return RewardModel.create(spec, config.seed, { wordVectors });
     },
+    ...(config.embeddingInit === 'glove' && options.trainingTexts
+      ? {
+          vectorCoverage: async () =>
+            wordVectorCoverage(await options.trainingTexts!(), (t) => tokenizer.encodeText(t), await vectorsFor()),
+        }
+      : {}),
   };
 }

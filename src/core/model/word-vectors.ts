@@ -114,6 +114,27 @@ export function wordVectorsForVocabulary(
   return { ids: Uint16Array.from(ids), vectors, dims: words.dims, vocabSize: to.length };
 }
 
+/**
+ * How many running tokens of the texts have a word vector: each text tokenized as the model reads it
+ * (`encode`), every token counted each time it occurs.
+ */
+export function wordVectorCoverage(
+  texts: Iterable<string>,
+  encode: (text: string) => ArrayLike<number>,
+  words: WordVectors,
+): { tokens: number; covered: number } {
+  const has = new Uint8Array(words.vocabSize);
+  for (const id of words.ids) has[id] = 1;
+  let tokens = 0;
+  let covered = 0;
+  for (const text of texts) {
+    const ids = encode(text);
+    tokens += ids.length;
+    for (let i = 0; i < ids.length; i++) covered += has[ids[i]!] ?? 0;
+  }
+  return { tokens, covered };
+}
+
 // Written as `new URL('<literal>', import.meta.url)` so Vite rewrites it to the file's address
 // relative to the built script (base './': any host, any sub-path, page or worker alike), and so
 // that in Node it is the file's own path on disk.

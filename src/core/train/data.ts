@@ -74,7 +74,7 @@ export function votesOutcome(votes: Votes, chosen: 'a' | 'b', ties: TieModel): O
 
 const TIE: Outcome = Object.freeze({ chosen: 0, rejected: 0, tie: 1 });
 
-function emptyCounts(): Required<DataCounts> {
+function emptyCounts(): Required<Omit<DataCounts, 'vectorCoverage'>> {
   return {
     total: 0,
     train: 0,

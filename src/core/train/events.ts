@@ -22,6 +22,11 @@ export interface DataCounts {
   bothBad: number;
   /** Pairs cut to maxLength tokens (counted once per pair, whichever response was cut). */
   truncated: number;
+  /**
+   * Running tokens of the training split's prompts and responses, and how many of them have a bundled
+   * word vector (the built-in encoder under GloVe word vectors only; absent otherwise and in older runs).
+   */
+  vectorCoverage?: { tokens: number; covered: number };
 }
 
 /** What the held-out analyses need to know of a scored held-out pair, besides its rewards. */
