@@ -466,7 +466,8 @@ export const TRAIN_FIELDS: FieldTable = {
   vocabularySize: {
     group: 'model',
     kind: 'int',
-    default: 0,
+    // bench/results/vocabulary.json: on the demo split, 68.1% held-out against 65.5% with the bundled vocabulary (3 seeds, 3/3 better)
+    default: 8000,
     min: 0,
     max: 60_000,
     builtinOnly: true,
