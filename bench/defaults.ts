@@ -39,16 +39,48 @@ const OUT_FILE = option('out', 'bench/results/defaults.json');
 /** --summary-only: train nothing, summarise the runs RUNS_FILE holds for the arms and seeds asked. */
 const SUMMARY_ONLY = process.argv.includes('--summary-only');
 
-/** A bag of words: no attention layer, the mean of the word vectors (see TRAIN_FIELDS.nLayers). */
-const BAG: Partial<TrainConfig> = { nLayers: 0, pooling: 'mean', epochs: 3 };
+/** A bag of words: no attention layer, the mean of the word vectors (see TRAIN_FIELDS.nLayers), over the bundled vocabulary unless an arm says otherwise. */
+const BAG: Partial<TrainConfig> = { nLayers: 0, pooling: 'mean', epochs: 3, vocabularySize: 0 };
 
 /** The candidates: each the defaults with these fields changed (model, length and epochs always given, so the arms mean the same whatever the defaults become). */
 const ARMS: Record<string, Partial<TrainConfig>> = {
   // the defaults before this benchmark (a 2-layer transformer, cls pooling, 128 tokens, 3 epochs)
-  transformer: { lengthReward: 'off', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 3 },
-  'transformer+term': { lengthReward: 'term', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 3 },
-  'transformer+term/1ep': { lengthReward: 'term', nLayers: 2, pooling: 'cls', dModel: 64, maxLength: 128, epochs: 1 },
-  'transformer+term/mean': { lengthReward: 'term', nLayers: 2, pooling: 'mean', dModel: 64, maxLength: 128, epochs: 3 },
+  transformer: {
+    lengthReward: 'off',
+    nLayers: 2,
+    pooling: 'cls',
+    dModel: 64,
+    maxLength: 128,
+    epochs: 3,
+    vocabularySize: 0,
+  },
+  'transformer+term': {
+    lengthReward: 'term',
+    nLayers: 2,
+    pooling: 'cls',
+    dModel: 64,
+    maxLength: 128,
+    epochs: 3,
+    vocabularySize: 0,
+  },
+  'transformer+term/1ep': {
+    lengthReward: 'term',
+    nLayers: 2,
+    pooling: 'cls',
+    dModel: 64,
+    maxLength: 128,
+    epochs: 1,
+    vocabularySize: 0,
+  },
+  'transformer+term/mean': {
+    lengthReward: 'term',
+    nLayers: 2,
+    pooling: 'mean',
+    dModel: 64,
+    maxLength: 128,
+    epochs: 3,
+    vocabularySize: 0,
+  },
   bag: { ...BAG, lengthReward: 'off' },
   'bag+term': { ...BAG, lengthReward: 'term' },
   'bag+odin': { ...BAG, lengthReward: 'odin' },
@@ -65,6 +97,8 @@ const ARMS: Record<string, Partial<TrainConfig>> = {
   // the run's own vocabulary from its training split (Vocabulary size) instead of the bundled one
   'bag+term/vocab4000': { ...BAG, lengthReward: 'term', vocabularySize: 4000 },
   'bag+term/vocab8000': { ...BAG, lengthReward: 'term', vocabularySize: 8000 },
+  'bag+term/1ep/vocab0': { ...BAG, lengthReward: 'term', epochs: 1, vocabularySize: 0 },
+  'bag+term/1ep/vocab8000': { ...BAG, lengthReward: 'term', epochs: 1, vocabularySize: 8000 },
 };
 
 function option(name: string, fallback: string): string {

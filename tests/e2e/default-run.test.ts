@@ -37,6 +37,12 @@ describe('the default run on the demo data', () => {
     expect(await page.getByLabel('Length term', { exact: true }).inputValue()).toBe(DEFAULT_TRAIN_CONFIG.lengthReward);
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
     await page.locator('.live [data-status="done"]').waitFor({ timeout: 600_000 });
+    // The run's own vocabulary (Vocabulary size) and how much of its text starts from a word vector.
+    const coverage = /Word vectors cover (\d+\.\d)% of the training split's \d+\s+tokens\./;
+    const said = (await page.locator('.live').innerText()).match(coverage);
+    expect(said, 'the run view states the word-vector coverage').not.toBeNull();
+    expect(Number(said![1])).toBeGreaterThan(50);
+    await page.locator('.live').screenshot({ path: `${SHOTS}/default-run-coverage.png` });
 
     const accuracy = Number.parseFloat(await page.locator('[data-metric="accuracy"]').innerText());
     expect(accuracy).toBeGreaterThanOrEqual(0);

@@ -466,7 +466,7 @@ export const TRAIN_FIELDS: FieldTable = {
   vocabularySize: {
     group: 'model',
     kind: 'int',
-    // bench/results/vocabulary.json: on the demo split, 68.1% held-out against 65.5% with the bundled vocabulary (3 seeds, 3/3 better)
+    // bench/results/vocabulary-1ep.json: the demo's default run, 69.6% held-out against 66.8% with the bundled vocabulary (5 seeds, 5/5 better)
     default: 8000,
     min: 0,
     max: 60_000,
