@@ -14,7 +14,7 @@ import { jsonExcerpt } from '../data/excerpt.ts';
 import type { Line } from '../data/jsonl.ts';
 import { textOf, type Pair, type RejectedLine, type Text } from '../data/pair.ts';
 import { parseRegressionRow } from '../eval/score-rows.ts';
-import { hash53 } from './hash.ts';
+import { cyrb53 } from '../data/hash.ts';
 import type { LabelItem } from './item.ts';
 
 export interface Candidates {
@@ -29,7 +29,7 @@ export interface Candidates {
 /** The item id: a hash of what is compared, so two files holding the same comparison agree on it. */
 export function itemId(prompt: Text, responseA: Text, responseB: Text, taskType?: string): string {
   const key = JSON.stringify([textOf(prompt), taskType ?? null, textOf(responseA), textOf(responseB)]);
-  return hash53(key).toString(36).padStart(11, '0');
+  return cyrb53(key).toString(36).padStart(11, '0');
 }
 
 export function makeItem(fields: Omit<LabelItem, 'id'>): LabelItem {
