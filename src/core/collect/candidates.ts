@@ -12,7 +12,7 @@
 // A prompt left with fewer than two distinct responses is rejected, naming its lines.
 import { jsonExcerpt } from '../data/excerpt.ts';
 import type { Line } from '../data/jsonl.ts';
-import { textOf, type Pair, type RejectedLine, type Text } from '../data/pair.ts';
+import { textOf, type Pair, type PairInput, type RejectedLine, type Text } from '../data/pair.ts';
 import { parseRegressionRow } from '../eval/score-rows.ts';
 import { cyrb53 } from '../data/hash.ts';
 import type { LabelItem } from './item.ts';
@@ -36,6 +36,14 @@ export function makeItem(fields: Omit<LabelItem, 'id'>): LabelItem {
   const item: LabelItem = { id: itemId(fields.prompt, fields.responseA, fields.responseB, fields.taskType), ...fields };
   for (const key of Object.keys(item) as (keyof LabelItem)[]) if (item[key] === undefined) delete item[key];
   return item;
+}
+
+/** The item that asks about a stored or labelled pair: its prompt, responses, models and task type. */
+export function itemOfPair(
+  pair: Pick<PairInput, 'prompt' | 'responseA' | 'responseB' | 'modelA' | 'modelB' | 'taskType'>,
+): LabelItem {
+  const { prompt, responseA, responseB, modelA, modelB, taskType } = pair;
+  return makeItem({ prompt, responseA, responseB, modelA, modelB, taskType });
 }
 
 class CandidateError extends Error {}
@@ -188,16 +196,7 @@ export function itemsFromPairs(pairs: Iterable<Pair>): LabelItem[] {
   const items: LabelItem[] = [];
   for (const pair of pairs) {
     if (textOf(pair.responseA) === textOf(pair.responseB)) continue;
-    items.push(
-      makeItem({
-        prompt: pair.prompt,
-        responseA: pair.responseA,
-        responseB: pair.responseB,
-        modelA: pair.modelA,
-        modelB: pair.modelB,
-        taskType: pair.taskType,
-      }),
-    );
+    items.push(itemOfPair(pair));
   }
   return dedupeItems(items);
 }
