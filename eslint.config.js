@@ -69,12 +69,9 @@ export default ts.config(
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
   },
   // Functions still longer than 80 lines, each held at its present length so it cannot grow: lower a
-  // limit (and drop the entry) when the function is split. The trainer's loop, the worker's drive
-  // and the CLI's train are next to split.
+  // limit (and drop the entry) when the function is split. The trainer's loop is next to split.
   ...Object.entries({
-    'src/core/train/trainer.ts': 136,
-    'src/cli/train.ts': 118,
-    'src/worker/train-run.ts': 117,
+    'src/core/train/trainer.ts': 122,
   }).map(([file, max]) => ({
     files: [file],
     rules: { 'max-lines-per-function': ['error', { max, skipBlankLines: true, skipComments: true }] },

@@ -18,7 +18,7 @@ import { makeItem } from '../src/core/collect/candidates.ts';
 import type { Label, LabelItem } from '../src/core/collect/item.ts';
 import { PreferenceHead, responseFeatures, type PreferenceExample } from '../src/core/collect/preference-head.ts';
 import { queueOrder, type Strategy } from '../src/core/collect/queue.ts';
-import { uniformOf } from '../src/core/collect/hash.ts';
+import { uniformOf } from '../src/core/data/hash.ts';
 import { rmlabToPair } from '../src/core/data/formats/rmlab.ts';
 import { textOf, type PairInput, type Winner } from '../src/core/data/pair.ts';
 

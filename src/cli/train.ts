@@ -7,9 +7,9 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
-import { prepareTrainingData, trainingSplitTexts } from '../core/train/data.ts';
+import { prepareTrainingData, trainingSplitTexts, type TrainingData } from '../core/train/data.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
-import { useNodeBackend } from './backend.ts';
+import { useNodeBackend, type NodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs, type DataFile } from './data-file.ts';
 import { helpText, parseCommand, type CommandOption } from './options.ts';
@@ -68,6 +68,61 @@ function feedbackCounts(file: DataFile): { feedback?: object } {
   return { feedback: { events, pairs, rules } };
 }
 
+/** Stops here, before anything is written, rather than deep in the trainer, when no pair can be trained on. */
+function requireTrainable(data: TrainingData, file: DataFile, dataPath: string, config: TrainConfig): void {
+  if (data.train.length > 0) return;
+  throw new Error(
+    `${dataPath}: none of its ${file.pairs.length} pairs can be trained on: ` +
+      `${data.counts.heldOut} are held out, ${data.counts.ties} are ties${config.ties === 'drop' ? ' (left out: --ties davidson trains on them)' : ''}, ` +
+      `${data.counts.bothBad} are both-bad`,
+  );
+}
+
+/** Writes config.json and opens metrics.jsonl: each metric line goes to stdout and to the file. */
+function openRunFolder(
+  outDir: string,
+  config: TrainConfig,
+): { emit: (line: MetricLine) => void; close: () => Promise<void> } {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  const metrics = createWriteStream(join(outDir, 'metrics.jsonl'));
+  const emit = (line: MetricLine) => {
+    const text = JSON.stringify(line) + '\n';
+    process.stdout.write(text);
+    metrics.write(text);
+  };
+  return { emit, close: () => new Promise<void>((done) => metrics.end(done)) };
+}
+
+/** The first metric line: what the data file held and what the run will use of it. */
+function dataLine(file: DataFile, data: TrainingData, backend: NodeBackend): MetricLine {
+  return {
+    type: 'data',
+    file: file.name,
+    format: file.format,
+    records: file.lines,
+    pairs: file.pairs.length,
+    rejected: file.rejected.map((r) => ({ line: r.line, reason: r.reason })),
+    duplicates: file.duplicates,
+    ...feedbackCounts(file),
+    counts: data.counts,
+    backend: backend.name,
+    threads: backend.threads,
+  };
+}
+
+/** Ctrl-C: the first stops after the current step (the model is still written); a second quits. */
+function listenForStop(progress: Progress): { stopRequested: () => boolean; release: () => void } {
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    progress.note('stopping after this step (Ctrl-C again to quit without writing the model)');
+  };
+  process.on('SIGINT', onSigint);
+  return { stopRequested: () => stopRequested, release: () => process.off('SIGINT', onSigint) };
+}
+
 export async function train(argv: string[]): Promise<number> {
   let folderPath: string | undefined;
   const parsed = parseCommand(argv, OPTIONS, true, {
@@ -110,49 +165,14 @@ export async function train(argv: string[]): Promise<number> {
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
   if (vectorCoverage) data.counts.vectorCoverage = await vectorCoverage();
-  // Stopped here, before anything is written, rather than deep in the trainer.
-  if (data.train.length === 0) {
-    throw new Error(
-      `${dataPath}: none of its ${file.pairs.length} pairs can be trained on: ` +
-        `${data.counts.heldOut} are held out, ${data.counts.ties} are ties${config.ties === 'drop' ? ' (left out: --ties davidson trains on them)' : ''}, ` +
-        `${data.counts.bothBad} are both-bad`,
-    );
-  }
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-  const metrics = createWriteStream(join(outDir, 'metrics.jsonl'));
-  const emit = (line: MetricLine) => {
-    const text = JSON.stringify(line) + '\n';
-    process.stdout.write(text);
-    metrics.write(text);
-  };
-  emit({
-    type: 'data',
-    file: file.name,
-    format: file.format,
-    records: file.lines,
-    pairs: file.pairs.length,
-    rejected: file.rejected.map((r) => ({ line: r.line, reason: r.reason })),
-    duplicates: file.duplicates,
-    ...feedbackCounts(file),
-    counts: data.counts,
-    backend: backend.name,
-    threads: backend.threads,
-  });
-
-  // Ctrl-C: the first stops after the current step (the model is still written); a second quits.
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    progress.note('stopping after this step (Ctrl-C again to quit without writing the model)');
-  };
-  process.on('SIGINT', onSigint);
-
-  const report = new TrainReport(config, emit, progress);
+  requireTrainable(data, file, dataPath, config);
+  const folder = openRunFolder(outDir, config);
+  folder.emit(dataLine(file, data, backend));
+  const stop = listenForStop(progress);
+  const report = new TrainReport(config, folder.emit, progress);
   try {
     const result = await trainRewardModel(model, data, config, tokenizer.special.pad, {
-      shouldStop: () => stopRequested,
+      shouldStop: stop.stopRequested,
       onEvent: report.onEvent,
     });
     progress.endBar();
@@ -161,8 +181,8 @@ export async function train(argv: string[]): Promise<number> {
     report.finish(result, await model.getWeights(), files, data.counts);
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.release();
     model.dispose();
-    await new Promise<void>((done) => metrics.end(done));
+    await folder.close();
   }
 }

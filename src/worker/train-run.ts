@@ -238,10 +238,97 @@ class RunWrites {
   }
 }
 
+type Resume = { checkpoint: CheckpointRecord; data: TrainingData; backend?: BackendChoice };
+
+/**
+ * The backend the run trains on: a resumed run keeps its checkpoint's backend unless it names
+ * another; 'auto' times a few steps of this very model on each backend the browser offers.
+ */
+async function chooseBackend(config: TrainConfig, resume: Resume | undefined, spec: ModelSpec): Promise<BackendInfo> {
+  const probeModel: ProbeModel = { transformer: probeShape(spec, config.maxLength), batchSize: config.batchSize };
+  if (resume?.backend) return selectBackend(resume.backend, { model: probeModel });
+  if (resume) return resumeBackend(config, resume.checkpoint, probeModel);
+  return selectBackend(config.backend, { model: probeModel });
+}
+
+/** Where a resumed run's trainer starts: the checkpoint's step, data position, weights and optimizer. */
+function trainStateOf(checkpoint: CheckpointRecord): TrainState {
+  return {
+    step: checkpoint.step,
+    position: checkpoint.position,
+    weights: checkpoint.weights,
+    optimizer: checkpoint.optimizer,
+    ...(checkpoint.best && { best: checkpoint.best }),
+  };
+}
+
+/** What every checkpoint of a run stores besides the trainer's state, so it can be resumed alone. */
+type CheckpointContext = Pick<CheckpointRecord, 'spec' | 'tokenizer' | 'backend' | 'data'>;
+
+/** Writes each checkpoint after the points before it, then marks it on the run's record. */
+function checkpointWriter(
+  db: RMLabDatabase,
+  run: RunRecord,
+  writes: RunWrites,
+  context: CheckpointContext,
+): (state: TrainState) => Promise<void> {
+  return async (state) => {
+    const savedAt = Date.now();
+    try {
+      await writes.done; // the points up to the checkpoint are stored before it (keepPointsUpTo)
+      await putCheckpoint(db, { runId: run.id, ...state, ...context, savedAt });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`could not save the checkpoint of step ${state.step} (${why})`, { cause: error });
+    }
+    run.checkpoint = { step: state.step, savedAt };
+    writes.record();
+  };
+}
+
+/** The trainer's pause hook: while the gate is shut, the run is marked paused and the loop waits. */
+function pauseHook(
+  run: RunRecord,
+  writes: RunWrites,
+  onUpdate: (u: RunUpdate) => void,
+  pause: PauseGate | undefined,
+): () => (() => Promise<void>) | undefined {
+  return () => {
+    const wait = pause?.wait();
+    if (!wait) return undefined;
+    // Called once the steps so far are reported and the checkpoint is written.
+    return async () => {
+      run.paused = true;
+      writes.record();
+      onUpdate({ type: 'saved', run });
+      await wait;
+      run.paused = undefined;
+      writes.record();
+      onUpdate({ type: 'saved', run });
+    };
+  };
+}
+
+/** How a run that threw ends: interrupted by a lost GPU, stopped during the download, or failed. */
+function recordFailure(run: RunRecord, error: unknown, gpuLost: { lost?: string }): void {
+  if (gpuLost.lost !== undefined) {
+    // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the
+    // run waits at its last checkpoint, to go on on another backend.
+    run.status = 'interrupted';
+    run.error = gpuLostMessage(gpuLost.lost, run.checkpoint?.step);
+  } else if (error instanceof LoadCancelled) {
+    run.status = 'stopped'; // Stop pressed while the encoder was downloading: nothing trained yet
+  } else {
+    run.status = 'failed';
+    run.error = error instanceof Error ? error.message : String(error);
+    if (error instanceof TrainingDiverged) run.divergedAt = error.step;
+  }
+}
+
 async function drive(
   db: RMLabDatabase,
   run: RunRecord,
-  resume: { checkpoint: CheckpointRecord; data: TrainingData; backend?: BackendChoice } | undefined,
+  resume: Resume | undefined,
   onUpdate: (u: RunUpdate) => void,
   shouldStop: () => boolean,
   pause: PauseGate | undefined,
@@ -250,17 +337,10 @@ async function drive(
   let model: RewardModel | undefined;
   let gpuLost: { lost?: string } = {};
   const writes = new RunWrites(db, run);
-  const persist = () => writes.record();
   try {
     const start = await startingModel(db, run, resume?.checkpoint, onUpdate, shouldStop);
     const { spec, tokenizer, tokenizerFiles } = start;
-    // 'auto' times a few steps of this very model on each backend the browser offers.
-    const probeModel: ProbeModel = { transformer: probeShape(spec, config.maxLength), batchSize: config.batchSize };
-    run.backend = resume?.backend
-      ? await selectBackend(resume.backend, { model: probeModel })
-      : resume
-        ? await resumeBackend(config, resume.checkpoint, probeModel)
-        : await selectBackend(config.backend, { model: probeModel });
+    run.backend = await chooseBackend(config, resume, spec);
     gpuLost = watchDeviceLoss(run.backend.name);
     await putRun(db, run);
     onUpdate({ type: 'backend', backend: run.backend });
@@ -271,15 +351,7 @@ async function drive(
     if (coverage) data.counts.vectorCoverage = coverage;
     const fingerprint = resume?.checkpoint.data ?? dataFingerprint(data.train);
     model = await start.create();
-    const backend = run.backend.name;
-    const from: TrainState | undefined = resume && {
-      step: resume.checkpoint.step,
-      position: resume.checkpoint.position,
-      weights: resume.checkpoint.weights,
-      optimizer: resume.checkpoint.optimizer,
-      ...(resume.checkpoint.best && { best: resume.checkpoint.best }),
-    };
-
+    const context = { spec, tokenizer: tokenizerFiles, backend: run.backend.name, data: fingerprint };
     const result = await trainRewardModel(
       model,
       data,
@@ -292,60 +364,17 @@ async function drive(
           writes.event(event);
           onUpdate({ type: 'train', event });
         },
-        onCheckpoint: async (state) => {
-          const savedAt = Date.now();
-          try {
-            await writes.done; // the points up to the checkpoint are stored before it (keepPointsUpTo)
-            await putCheckpoint(db, {
-              runId: run.id,
-              ...state,
-              spec,
-              tokenizer: tokenizerFiles,
-              backend,
-              data: fingerprint,
-              savedAt,
-            });
-          } catch (error) {
-            const why = error instanceof Error ? error.message : String(error);
-            throw new Error(`could not save the checkpoint of step ${state.step} (${why})`, { cause: error });
-          }
-          run.checkpoint = { step: state.step, savedAt };
-          persist();
-        },
-        pauseGate: () => {
-          const wait = pause?.wait();
-          if (!wait) return undefined;
-          // Called once the steps so far are reported and the checkpoint is written.
-          return async () => {
-            run.paused = true;
-            persist();
-            onUpdate({ type: 'saved', run });
-            await wait;
-            run.paused = undefined;
-            persist();
-            onUpdate({ type: 'saved', run });
-          };
-        },
+        onCheckpoint: checkpointWriter(db, run, writes, context),
+        pauseGate: pauseHook(run, writes, onUpdate, pause),
       },
-      from,
+      resume && trainStateOf(resume.checkpoint),
     );
     if (gpuLost.lost !== undefined) throw new Error('the GPU was lost');
     await writes.done;
     run.status = result.stopped ? 'stopped' : 'done';
     await saveRunModels(db, run, spec, tokenizerFiles, await model.getWeights(), result.best);
   } catch (error) {
-    if (gpuLost.lost !== undefined) {
-      // Whatever failed after the GPU went failed because of it. Its weights were on the GPU: the
-      // run waits at its last checkpoint, to go on on another backend.
-      run.status = 'interrupted';
-      run.error = gpuLostMessage(gpuLost.lost, run.checkpoint?.step);
-    } else if (error instanceof LoadCancelled) {
-      run.status = 'stopped'; // Stop pressed while the encoder was downloading: nothing trained yet
-    } else {
-      run.status = 'failed';
-      run.error = error instanceof Error ? error.message : String(error);
-      if (error instanceof TrainingDiverged) run.divergedAt = error.step;
-    }
+    recordFailure(run, error, gpuLost);
   } finally {
     model?.dispose();
     run.paused = undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cyrb53, splitOf } from '../../src/core/data/split.ts';
+import { cyrb53 } from '../../src/core/data/hash.ts';
+import { splitOf } from '../../src/core/data/split.ts';
 
 /** Deterministic pseudo-random prompts (mulberry32), so that a failure can be reproduced. */
 function prompts(count: number, seed = 1): string[] {

@@ -12,9 +12,9 @@
 // A prompt left with fewer than two distinct responses is rejected, naming its lines.
 import { jsonExcerpt } from '../data/excerpt.ts';
 import type { Line } from '../data/jsonl.ts';
-import { textOf, type Pair, type RejectedLine, type Text } from '../data/pair.ts';
+import { textOf, type Pair, type PairInput, type RejectedLine, type Text } from '../data/pair.ts';
 import { parseRegressionRow } from '../eval/score-rows.ts';
-import { hash53 } from './hash.ts';
+import { cyrb53 } from '../data/hash.ts';
 import type { LabelItem } from './item.ts';
 
 export interface Candidates {
@@ -29,13 +29,21 @@ export interface Candidates {
 /** The item id: a hash of what is compared, so two files holding the same comparison agree on it. */
 export function itemId(prompt: Text, responseA: Text, responseB: Text, taskType?: string): string {
   const key = JSON.stringify([textOf(prompt), taskType ?? null, textOf(responseA), textOf(responseB)]);
-  return hash53(key).toString(36).padStart(11, '0');
+  return cyrb53(key).toString(36).padStart(11, '0');
 }
 
 export function makeItem(fields: Omit<LabelItem, 'id'>): LabelItem {
   const item: LabelItem = { id: itemId(fields.prompt, fields.responseA, fields.responseB, fields.taskType), ...fields };
   for (const key of Object.keys(item) as (keyof LabelItem)[]) if (item[key] === undefined) delete item[key];
   return item;
+}
+
+/** The item that asks about a stored or labelled pair: its prompt, responses, models and task type. */
+export function itemOfPair(
+  pair: Pick<PairInput, 'prompt' | 'responseA' | 'responseB' | 'modelA' | 'modelB' | 'taskType'>,
+): LabelItem {
+  const { prompt, responseA, responseB, modelA, modelB, taskType } = pair;
+  return makeItem({ prompt, responseA, responseB, modelA, modelB, taskType });
 }
 
 class CandidateError extends Error {}
@@ -188,16 +196,7 @@ export function itemsFromPairs(pairs: Iterable<Pair>): LabelItem[] {
   const items: LabelItem[] = [];
   for (const pair of pairs) {
     if (textOf(pair.responseA) === textOf(pair.responseB)) continue;
-    items.push(
-      makeItem({
-        prompt: pair.prompt,
-        responseA: pair.responseA,
-        responseB: pair.responseB,
-        modelA: pair.modelA,
-        modelB: pair.modelB,
-        taskType: pair.taskType,
-      }),
-    );
+    items.push(itemOfPair(pair));
   }
   return dedupeItems(items);
 }

@@ -4,7 +4,7 @@
 // fields back as they are): shown_left, guideline_version, time_taken_ms, comment, item_id.
 // Statistics, training, regression and the exports read such a file like any other.
 import type { PairInput } from '../data/pair.ts';
-import { makeItem } from './candidates.ts';
+import { itemOfPair } from './candidates.ts';
 import type { Label, LabelItem, Side } from './item.ts';
 
 /** A label as a pair, ready for a dataset or an export. */
@@ -58,14 +58,7 @@ export function labelFromPair(pair: PairInput, projectId: string, labelId: strin
   if (extra.comment !== undefined && typeof extra.comment !== 'string') {
     throw new LabelFileError('"comment" must be text');
   }
-  const item = makeItem({
-    prompt: pair.prompt,
-    responseA: pair.responseA,
-    responseB: pair.responseB,
-    modelA: pair.modelA,
-    modelB: pair.modelB,
-    taskType: pair.taskType,
-  });
+  const item = itemOfPair(pair);
   const shownLeft: Side = shown === 'response_a' ? 'a' : 'b';
   const label: Label = {
     id: labelId,

@@ -7,7 +7,8 @@
 // model yet). It is the same kind of model as the in-run "hashed bag of words" baseline; the
 // reward model itself can still rank the queue through the same interface (a P(A better) per item).
 import { textOf, type Text } from '../data/pair.ts';
-import { hash53 } from './hash.ts';
+import { cyrb53 } from '../data/hash.ts';
+import { wordAndBigramCounts, words } from '../eval/baselines/hashed-features.ts';
 
 /** Sparse features: parallel arrays of bucket indices and values. */
 export interface SparseVector {
@@ -30,26 +31,15 @@ const LENGTH_FEATURE = 0; // bucket 0 holds log(1 + words); hashed features use 
 
 /** Bag of words and bigrams, L2-normalised (long texts do not get larger weights), plus log length. */
 export function responseFeatures(text: Text, buckets = 1 << 15): SparseVector {
-  const words = textOf(text)
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean);
-  const counts = new Map<number, number>();
-  const add = (token: string) => {
-    const bucket = 1 + (hash53(token) % (buckets - 1));
-    counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
-  };
-  for (let i = 0; i < words.length; i++) {
-    add(words[i]!);
-    if (i > 0) add(`${words[i - 1]} ${words[i]}`);
-  }
+  const ws = words(textOf(text));
+  const counts = wordAndBigramCounts(ws, (feature) => 1 + (cyrb53(feature) % (buckets - 1)));
   let norm = 0;
   for (const c of counts.values()) norm += c * c;
   norm = Math.sqrt(norm) || 1;
   const index = new Uint32Array(counts.size + 1);
   const value = new Float32Array(counts.size + 1);
   index[0] = LENGTH_FEATURE;
-  value[0] = Math.log1p(words.length) / 4; // ~1 for a 50-word response: the same scale as the bag
+  value[0] = Math.log1p(ws.length) / 4; // ~1 for a 50-word response: the same scale as the bag
   let k = 1;
   for (const [bucket, c] of counts) {
     index[k] = bucket;

@@ -12,7 +12,7 @@
 //   among equals: labels go where the version comparison is still open;
 // - any of them restricted to chosen task types.
 import type { Label, LabelItem } from './item.ts';
-import { uniformOf } from './hash.ts';
+import { uniformOf } from '../data/hash.ts';
 
 export const STRATEGIES = ['random', 'uncertainty', 'versions'] as const;
 export type Strategy = (typeof STRATEGIES)[number];

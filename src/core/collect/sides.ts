@@ -1,7 +1,7 @@
 // Which response is shown on the left, drawn per item with the project's seed. Randomising the
 // side is what makes position bias measurable (and cancels it on average): a fixed A-left would
 // turn every annotator's left-preference into a preference for response A.
-import { uniformOf } from './hash.ts';
+import { uniformOf } from '../data/hash.ts';
 import type { Side } from './item.ts';
 
 /**

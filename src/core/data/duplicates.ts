@@ -7,7 +7,7 @@
 // twice (agreement checks), and the user decides what to do with them.
 
 import type { PairInput, Text } from './pair.ts';
-import { cyrb53 } from './split.ts';
+import { cyrb53 } from './hash.ts';
 
 /** Only what a turn says counts: a message's other keys (a name, tool calls) do not make a pair different. */
 function canonicalText(text: Text): unknown {

@@ -7,7 +7,6 @@ import type { PairInput, RejectedLine } from './pair.ts';
 import type { Line } from './jsonl.ts';
 import { DuplicateDetector } from './duplicates.ts';
 import { FormatError } from './formats/format-error.ts';
-import { isRecord, kindOf } from './formats/fields.ts';
 import {
   CUSTOM_FORMAT,
   type FieldMapping,
@@ -19,7 +18,7 @@ import {
   readCells,
   unknownRecordReason,
 } from './formats/index.ts';
-import { type RecordLine, jsonlRecords } from './records.ts';
+import { type RecordLine, jsonlRecords, objectOrReason } from './records.ts';
 
 /** A built-in format, or 'custom' for the user's field mapping. */
 export type ParsedFormat = FormatId | typeof CUSTOM_FORMAT;
@@ -89,13 +88,9 @@ export async function* parseRecords(
       kind: 'rejected',
       rejected: { line, reason: located(item, reason), excerpt: excerptOf(item.text) },
     });
-    if (item.error !== undefined) {
-      yield reject(item.error);
-      continue;
-    }
-    const record = item.record;
-    if (!isRecord(record)) {
-      yield reject(`expected a JSON object, got ${kindOf(record)}`);
+    const record = objectOrReason(item);
+    if (typeof record === 'string') {
+      yield reject(record);
       continue;
     }
     // The first record that looks like a known format fixes the file's format; the user is

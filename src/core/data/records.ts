@@ -8,6 +8,7 @@ import { clip, codePoint, namedInvisibles } from './excerpt.ts';
 import { readJsonRecords } from './json-records.ts';
 import { type Line, MAX_LINE_BYTES, readLines, tooLongReason } from './jsonl.ts';
 import { MAX_NESTING, nestsDeeperThan, tooDeepReason } from './nesting.ts';
+import { type JsonRecord, isRecord, kindOf } from './formats/fields.ts';
 import { UTF8_BOM, openSource, peek, startsWith } from './source.ts';
 
 export { MAX_LINE_BYTES, MAX_NESTING };
@@ -35,6 +36,12 @@ export interface RecordLine {
   index?: number;
   /** The record's values are CSV/TSV cells: all text, to be read as the format's `cells` table says. */
   cells?: true;
+}
+
+/** The JSON object a record line holds, or, as a string, why it is not one (for the line's rejection). */
+export function objectOrReason(item: RecordLine): JsonRecord | string {
+  if (item.error !== undefined) return item.error;
+  return isRecord(item.record) ? item.record : `expected a JSON object, got ${kindOf(item.record)}`;
 }
 
 export interface ContainerInfo {

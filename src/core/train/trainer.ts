@@ -146,16 +146,7 @@ export async function trainRewardModel(
   }
   const { stepsPerEpoch, totalSteps } = runLength(data.train.length, config);
   const checkpointEvery = config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-  hooks.onEvent({
-    type: 'start',
-    totalSteps,
-    stepsPerEpoch,
-    counts: data.counts,
-    heldOut: data.heldOut.map((p) => p.meta),
-    heldOutTies: data.heldOutTies.map((t) => t.meta),
-    // Once, at the run's start, on the very held-out pairs evaluated below; a resumed run has them stored.
-    baselines: !from && data.text ? computeBaselines(data.text.train, data.text.heldOut) : undefined,
-  });
+  hooks.onEvent(startEvent(data, { stepsPerEpoch, totalSteps }, from !== undefined));
 
   const vars = trainedVariables(model, config.embeddingTraining);
   const optimizer = await optimizerFor(vars, config);
@@ -212,10 +203,8 @@ export async function trainRewardModel(
       position = normalized(position, data.train.length);
       if (position.index === 0 || !order)
         order = permutation(data.train.length, epochSeed(config.seed, position.epoch));
-      const pairs = order.slice(position.index, position.index + step_).map((i) => data.train[i]!);
+      const microBatches = stepMicroBatches(data.train, order, position.index, step_, config.batchSize);
       position = { epoch: position.epoch, index: position.index + step_ };
-      const microBatches: TokenizedPair[][] = [];
-      for (let i = 0; i < pairs.length; i += config.batchSize) microBatches.push(pairs.slice(i, i + config.batchSize));
       const learningRate = learningRateAt(config, step, totalSteps);
       pending.push({
         step: step + 1,
@@ -271,6 +260,38 @@ export async function trainRewardModel(
     optimizer.dispose();
     stopping.dispose();
   }
+}
+
+/** The run's first event: its length, its data's counts and held-out pairs, and a fresh run's baselines. */
+function startEvent(
+  data: TrainingData,
+  length: { stepsPerEpoch: number; totalSteps: number },
+  resumed: boolean,
+): TrainEvent {
+  return {
+    type: 'start',
+    totalSteps: length.totalSteps,
+    stepsPerEpoch: length.stepsPerEpoch,
+    counts: data.counts,
+    heldOut: data.heldOut.map((p) => p.meta),
+    heldOutTies: data.heldOutTies.map((t) => t.meta),
+    // Once, at the run's start, on the very held-out pairs evaluated below; a resumed run has them stored.
+    baselines: !resumed && data.text ? computeBaselines(data.text.train, data.text.heldOut) : undefined,
+  };
+}
+
+/** The pairs of the step that starts at `index` of the epoch's `order`, cut into micro-batches. */
+function stepMicroBatches(
+  train: readonly TokenizedPair[],
+  order: readonly number[],
+  index: number,
+  pairsPerStep: number,
+  batchSize: number,
+): TokenizedPair[][] {
+  const pairs = order.slice(index, index + pairsPerStep).map((i) => train[i]!);
+  const microBatches: TokenizedPair[][] = [];
+  for (let i = 0; i < pairs.length; i += batchSize) microBatches.push(pairs.slice(i, i + batchSize));
+  return microBatches;
 }
 
 /** The read-back values of the pending steps as points, up to the first step whose loss or gradients are not finite. */

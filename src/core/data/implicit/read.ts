@@ -5,8 +5,8 @@
 // reads any other log by renaming its fields to RM Lab's.
 import { type RejectedLine, textOf } from '../pair.ts';
 import { FormatError } from '../formats/format-error.ts';
-import { type JsonRecord, isRecord, kindOf } from '../formats/fields.ts';
-import type { RecordLine } from '../records.ts';
+import { type JsonRecord, isRecord } from '../formats/fields.ts';
+import { objectOrReason, type RecordLine } from '../records.ts';
 import { clip } from '../excerpt.ts';
 import {
   ACTIONS,
@@ -119,13 +119,9 @@ export async function* readEvents(
       kind: 'rejected',
       rejected: { line, reason: where(reason), excerpt: clip(item.text, 120) },
     });
-    if (item.error !== undefined) {
-      yield reject(item.error);
-      continue;
-    }
-    const record = item.record;
-    if (!isRecord(record)) {
-      yield reject(`expected a JSON object, got ${kindOf(record)}`);
+    const record = objectOrReason(item);
+    if (typeof record === 'string') {
+      yield reject(record);
       continue;
     }
     format ??= detectEventFormat(record);

@@ -22,20 +22,27 @@ export function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-/** Bucket -> count of the text's words and bigrams ("w1 w2"). */
-export function hashedCounts(text: string, bits = DEFAULT_HASH_BITS): Map<number, number> {
-  const mask = 2 ** bits - 1;
+/**
+ * Bucket -> count of the words and bigrams ("w1 w2") in `ws`, each feature put in `bucketOf(feature)`.
+ * The labelling queue's preference head counts the same features under its own hash.
+ */
+export function wordAndBigramCounts(ws: readonly string[], bucketOf: (feature: string) => number): Map<number, number> {
   const counts = new Map<number, number>();
   const add = (feature: string) => {
-    const bucket = fnv1a(feature) & mask;
+    const bucket = bucketOf(feature);
     counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
   };
-  const ws = words(text);
   for (let i = 0; i < ws.length; i++) {
     add(ws[i]!);
     if (i > 0) add(`${ws[i - 1]} ${ws[i]}`);
   }
   return counts;
+}
+
+/** Bucket -> count of the text's words and bigrams ("w1 w2"). */
+export function hashedCounts(text: string, bits = DEFAULT_HASH_BITS): Map<number, number> {
+  const mask = 2 ** bits - 1;
+  return wordAndBigramCounts(words(text), (feature) => fnv1a(feature) & mask);
 }
 
 /** Features of `first` minus features of `second`, zeros left out. */

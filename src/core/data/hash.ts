@@ -1,9 +1,11 @@
-// A small, fast, seedable string hash (cyrb53, public domain, bryc on Stack Overflow): item ids
-// and the per-item draws (left side, second annotator) come from it, so they are the same on every
-// device and after every reload without storing a random state.
+// cyrb53 (bryc, public domain): a small, fast, seedable, well-mixed 53-bit string hash. 53 bits fit a
+// double exactly, and unlike a 32-bit hash it leaves no visible collisions on datasets of millions.
+// The train / held-out split, the duplicate detector, labelling item ids and the per-item draws
+// (left side, second annotator) all come from it, so they are the same on every device and after
+// every reload without storing a random state.
 
 /** A 53-bit hash of `text` under `seed`, as a non-negative integer. */
-export function hash53(text: string, seed = 0): number {
+export function cyrb53(text: string, seed = 0): number {
   let h1 = 0xdeadbeef ^ seed;
   let h2 = 0x41c6ce57 ^ seed;
   for (let i = 0; i < text.length; i++) {
@@ -20,5 +22,5 @@ export function hash53(text: string, seed = 0): number {
 
 /** A uniform draw in [0, 1) fixed by the text and the seed. */
 export function uniformOf(text: string, seed: number): number {
-  return hash53(text, seed) / 2 ** 53;
+  return cyrb53(text, seed) / 2 ** 53;
 }
