@@ -195,4 +195,72 @@ describe('implicit feedback, end to end', () => {
     await page.screenshot({ path: `${SHOTS}/feedback-3-compare.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it("sends the prompts where a model trained against the users' choices disagrees with them to a labelling project", async () => {
+    // The same twelve prompts and answers, with v1's hesitant answer marked the better one: a model
+    // trained on these prefers v1 where the users prefer v2.
+    const against = Array.from({ length: 12 }, (_, c) =>
+      JSON.stringify({
+        prompt: `Help me with ${TOPICS[c % TOPICS.length]} (#${c})`,
+        response_a: `I am not sure about ${TOPICS[c % TOPICS.length]}.`,
+        response_b: `Here is a careful, complete answer about ${TOPICS[c % TOPICS.length]}, step by step.`,
+        winner: 'response_a',
+        model_a_version: 'v1',
+        model_b_version: 'v2',
+      }),
+    ).join('\n');
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({ name: 'against-users.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(against) });
+    await page
+      .getByRole('region', { name: 'Import preview' })
+      .getByRole('button', { name: /^Import against-users/ })
+      .click();
+    await page.getByText('stored 12 pairs').first().waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /against-users/ })
+      .getByRole('radio')
+      .check();
+    await setTrainField(page, 'Max steps', '60');
+    await setTrainField(page, 'Evaluate every', '60');
+    await setTrainField(page, 'Learning rate', '0.01');
+    await page.getByRole('button', { name: /^Train on against-users/ }).click();
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+
+    await openScreen(page, 'Data');
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /chat-feedback/ })
+      .getByRole('radio')
+      .check();
+    const view = page.getByRole('region', { name: 'Feedback analysis' });
+    const model = view.getByLabel('Reward model to compare');
+    const trained = await model.locator('option', { hasText: 'against-users' }).first().getAttribute('value');
+    await model.selectOption(trained!);
+    await view.getByRole('button', { name: 'Compare with the reward model' }).click();
+    const table = view.locator('table.disagreements');
+    await table.waitFor({ timeout: 120_000 });
+    await expect(table.innerText()).resolves.toMatch(/v1\s+v2\s+\d+% of 12 prompts\s+92% of 12 pairs/);
+
+    await view.getByRole('button', { name: 'Send these prompts to labelling' }).click();
+    await view.getByText('Made the labelling project “Disagreements in chat-feedback”: 12 new items.').waitFor();
+    await page.screenshot({ path: `${SHOTS}/feedback-5-sent.png`, fullPage: true });
+    // Sent again: the project is added to, and nothing is there twice.
+    await view.getByRole('button', { name: 'Send these prompts to labelling' }).click();
+    await view
+      .getByText('Added to the labelling project “Disagreements in chat-feedback”: 0 new items, 12 already there.')
+      .waitFor();
+
+    await openScreen(page, 'Label');
+    const label = page.getByRole('region', { name: 'Label preferences' });
+    await label.getByText(/Disagreements in chat-feedback: 12 items/).waitFor();
+    await label.getByLabel(/Your annotator id/).fill('reviewer');
+    await label.getByLabel(/Your annotator id/).press('Enter');
+    await expect(label.innerText()).resolves.toMatch(/Help me with .* \(#\d+\)/);
+    await expect(label.innerText()).resolves.toContain('I am not sure about');
+    await page.screenshot({ path: `${SHOTS}/feedback-6-label.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
 });
