@@ -263,4 +263,55 @@ describe('implicit feedback, end to end', () => {
     await page.screenshot({ path: `${SHOTS}/feedback-6-label.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('reads a CSV log in its own layout through the field mapper, the bad rows rejected with line and reason', async () => {
+    // Six conversations: v1's answer disliked and regenerated, v2's answer liked. Then a row whose
+    // time does not parse and one with a signal the mapping does not name.
+    const rows = ['id,chat,when,question,answer,engine,signal'];
+    for (let c = 0; c < 6; c++) {
+      const when = new Date(Date.UTC(2026, 10, 2 + c, 10)).toISOString();
+      const q = `"How do I do ${TOPICS[c]}, please?"`;
+      rows.push(`e${c}a,chat-${c},${when},${q},"Not sure, sorry.",v1,dislike`);
+      rows.push(`e${c}b,chat-${c},${when},${q},"Not sure, sorry.",v1,regen`);
+      rows.push(`e${c}c,chat-${c},${when},${q},"A full, worked answer about ${TOPICS[c]}.",v2,like`);
+    }
+    rows.push('e7,chat-7,yesterday-ish,"Q","A",v2,like');
+    rows.push('e8,chat-8,2026-11-20T10:00:00Z,"Q","A",v2,shrug');
+    await openScreen(page, 'Data');
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({ name: 'support-log.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    await preview.getByLabel('Format').selectOption('feedback-custom');
+    // Guessed from the names: question, answer, signal; the rest chosen by hand.
+    await expect(preview.getByLabel('Event field Prompt', { exact: true }).inputValue()).resolves.toBe('question');
+    await expect(preview.getByLabel('Event field Response', { exact: true }).inputValue()).resolves.toBe('answer');
+    await expect(preview.getByLabel('Event field Action', { exact: true }).inputValue()).resolves.toBe('signal');
+    await preview.getByLabel('Event field Model version', { exact: true }).selectOption('engine');
+    await preview.getByLabel('Event field Conversation id', { exact: true }).selectOption('chat');
+    await preview.getByLabel('Event field Timestamp', { exact: true }).selectOption('when');
+    await preview.getByText(/in the first rows: dislike, regen, like\./).waitFor();
+    await preview.getByLabel('Values meaning thumbs_up', { exact: true }).fill('like');
+    await preview.getByLabel('Values meaning thumbs_down', { exact: true }).fill('dislike');
+    await preview.getByLabel('Values meaning regenerate', { exact: true }).fill('regen');
+    await expect(preview.getByRole('table').last().innerText()).resolves.toMatch(/regenerate\s+v1\s+Not sure, sorry\./);
+    await expect(preview.getByRole('table').last().innerText()).resolves.toMatch(
+      /thumbs_up\s+v2\s+A full, worked answer/,
+    );
+    await page.screenshot({ path: `${SHOTS}/feedback-7-mapped-preview.png`, fullPage: true });
+    await preview.getByRole('button', { name: 'Import support-log.csv' }).click();
+    await page.getByText('stored 6 pairs, 2 lines rejected').waitFor({ timeout: 30_000 });
+    const rejects = await page.getByRole('table', { name: 'Rejected lines' }).innerText();
+    expect(rejects).toMatch(/20\s+.*timestamp/);
+    expect(rejects).toMatch(/21\s+.*unknown action "shrug"/);
+    // The imported log is the dataset on show; its Feedback section is still open from the chat log's.
+    await page.getByText(/^Feedback of support-log/).waitFor();
+    const view = page.getByRole('region', { name: 'Feedback analysis' });
+    if (!(await view.isVisible())) await page.getByText(/^Feedback of support-log/).click();
+    await expect(view.innerText()).resolves.toMatch(/18 feedback events \(a log read through a field mapping;/);
+    await expect(view.locator('table.wins').innerText()).resolves.toMatch(/v2\s+v1\s+6\s+100%/);
+    await page.screenshot({ path: `${SHOTS}/feedback-8-mapped-analysis.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
 });
