@@ -40,7 +40,11 @@ const bert = (hiddenSize: number, numLayers: number, numHeads: number, vocabSize
   padTokenId: 0,
 });
 
-/** The default built-in model, and BERTs shaped as bert-tiny (2 x 128) and MiniLM-L6 (6 x 384). */
+/**
+ * The default built-in model (a bag of words with a length term since issue 10's measurement), the
+ * built-in transformer (the Transformer preset: 2 layers, cls pooling, the default before; the shape
+ * issue 12's targets were set on), and BERTs shaped as bert-tiny (2 x 128) and MiniLM-L6 (6 x 384).
+ */
 export function countedModels(config: TrainConfig = DEFAULT_TRAIN_CONFIG): CountedModel[] {
   const tok = builtinTokenizer();
   const s = tok.special;
@@ -58,6 +62,14 @@ export function countedModels(config: TrainConfig = DEFAULT_TRAIN_CONFIG): Count
     {
       name: 'builtin-default',
       spec: modelSpecFor(config, tok.vocabSize),
+      length: config.maxLength,
+      cls: s.cls,
+      sep: s.sep,
+      pad: s.pad,
+    },
+    {
+      name: 'builtin-transformer',
+      spec: modelSpecFor({ ...config, nLayers: 2, pooling: 'cls' }, tok.vocabSize),
       length: config.maxLength,
       cls: s.cls,
       sep: s.sep,
@@ -83,7 +95,15 @@ function pairs(m: CountedModel, n: number): TokenizedPair[] {
     ids[m.length - 1] = m.sep;
     return ids;
   };
-  return Array.from({ length: n }, () => ({ chosen: seq(), rejected: seq(), margin: 0 }));
+  // Response token counts for a length term (models without one ignore them).
+  const length = Math.floor((2 * m.length) / 3);
+  return Array.from({ length: n }, () => ({
+    chosen: seq(),
+    rejected: seq(),
+    chosenLength: length,
+    rejectedLength: length,
+    margin: 0,
+  }));
 }
 
 export interface StepCounts extends GpuCounts {

@@ -30,6 +30,8 @@ describe('a lost WebGPU device', () => {
       maxLength: 16,
       batchSize: 4,
       maxSteps: 30,
+      // Enough epochs that maxSteps ends the run (the default is 1 epoch).
+      epochs: 10,
       evalEvery: 1000,
       checkpointEvery: 2,
       maxHeldOutPairs: 4,

@@ -54,7 +54,10 @@ it('reports the gradient norm of the step, computed on the GPU', async () => {
     tokenizer.special.pad,
   );
   const { grads } = tf.variableGrads(() => {
-    const [rc, rr] = tf.split(model.rewards(first.ids, first.mask), 2) as [tf.Tensor1D, tf.Tensor1D];
+    const [rc, rr] = tf.split(model.rewards(first.ids, first.mask, first.responseLength), 2) as [
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
     return bradleyTerryLoss(rc, rr, first.margin);
   }, model.trainableVariables);
   let squares = 0;
