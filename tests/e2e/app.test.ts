@@ -128,7 +128,7 @@ describe('RM Lab, end to end', () => {
       JSON.stringify({ prompt: 'p', chosen: 'c' }),
       JSON.stringify({ prompt: 'q', chosen: 'yes', rejected: 'no' }),
     ];
-    await page.locator('input[type="file"]').setInputFiles({
+    await page.getByLabel('Import a file of your own').setInputFiles({
       name: 'my-pairs.jsonl',
       mimeType: 'application/jsonl',
       buffer: Buffer.from(lines.join('\n')),
@@ -248,7 +248,7 @@ describe('RM Lab, end to end', () => {
       'Broken row,x,y,maybe,chat',
     ].join('\r\n');
     await page
-      .locator('input[type="file"]')
+      .getByLabel('Import a file of your own')
       .setInputFiles({ name: 'survey.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     const preview = page.getByRole('region', { name: 'Import preview' });
     // No known format: the field mapper opens by itself.

@@ -82,14 +82,11 @@ function chatLog(): string {
 describe('implicit feedback, end to end', () => {
   it('recognises a feedback log in the preview and imports it as weighted pairs, the bad line reported', async () => {
     await page.goto(inject('appUrl'));
-    await page
-      .locator('input[type="file"]')
-      .first()
-      .setInputFiles({
-        name: 'chat-feedback.jsonl',
-        mimeType: 'application/jsonl',
-        buffer: Buffer.from(chatLog()),
-      });
+    await page.getByLabel('Import a file of your own').setInputFiles({
+      name: 'chat-feedback.jsonl',
+      mimeType: 'application/jsonl',
+      buffer: Buffer.from(chatLog()),
+    });
     const preview = page.getByRole('region', { name: 'Import preview' });
     await expect(preview.getByLabel('Format').locator('option:checked').innerText()).resolves.toBe(
       'feedback log: RM Lab event log',
@@ -137,14 +134,11 @@ describe('implicit feedback, end to end', () => {
   });
 
   it("recognises Open WebUI's feedback export and names the records that do not fit", async () => {
-    await page
-      .locator('input[type="file"]')
-      .first()
-      .setInputFiles({
-        name: 'feedback-history-export.json',
-        mimeType: 'application/json',
-        buffer: Buffer.from(JSON.stringify(EXPORT, null, 2)),
-      });
+    await page.getByLabel('Import a file of your own').setInputFiles({
+      name: 'feedback-history-export.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(EXPORT, null, 2)),
+    });
     const preview = page.getByRole('region', { name: 'Import preview' });
     await expect(preview.getByLabel('Format').locator('option:checked').innerText()).resolves.toBe(
       'feedback log: Open WebUI feedback export',

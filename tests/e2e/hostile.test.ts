@@ -120,7 +120,7 @@ describe('hostile files', () => {
     const path = join(dir, 'hostile.jsonl');
     await writeFile(path, lines.join('\n'));
     const { context, page, errors } = await open();
-    await page.locator('input[type=file]').setInputFiles(path);
+    await page.getByLabel('Import a file of your own').setInputFiles(path);
     await page.getByRole('button', { name: 'Import hostile.jsonl' }).click();
     await page.getByText(/stored 2 pairs, 3 lines rejected/).waitFor({ timeout: 30_000 });
     await page

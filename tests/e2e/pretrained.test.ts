@@ -117,6 +117,10 @@ describe('pretrained encoders, end to end', () => {
   });
 
   it('trains on a folder the user picks, and again after a reload from the cached copy', async () => {
+    // [CLS] pooling goes through the checkpoint's pooler, which this folder lacks: the summary says it starts
+    // fresh (mean pooling, the default, needs no pooler).
+    await showAdvanced(page);
+    await page.getByLabel('Pooling', { exact: true }).selectOption('cls');
     const [chooser] = await Promise.all([
       page.waitForEvent('filechooser'),
       picker().getByRole('button', { name: 'Choose a folder…' }).click(),

@@ -19,6 +19,18 @@ describe('niceTicks', () => {
     expect(ticks.at(-1)).toBeGreaterThanOrEqual(0.5);
   });
 
+  it('treats a span of a few ulps as flat, with a few ticks (a smoothed first point beside the raw one once hung the page)', () => {
+    const v = 0.6931471805599453; // a first step's loss
+    const next = v + v * Number.EPSILON; // the next double: one ulp above
+    expect(next).toBeGreaterThan(v);
+    const { ticks, domain } = niceTicks(v, next);
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(ticks.length).toBeLessThanOrEqual(10);
+    expect(domain[0]).toBeLessThanOrEqual(v);
+    expect(domain[1]).toBeGreaterThanOrEqual(v);
+    expect(niceTicks(1e17, 1e17 + 16).ticks.length).toBeLessThanOrEqual(10);
+  });
+
   it('never shows floating-point drift', () => {
     for (const t of niceTicks(0.1, 0.7).ticks) expect(String(t)).toMatch(/^-?\d+(\.\d)?$/);
   });

@@ -3,7 +3,10 @@
 
 /** The round step (1, 2 or 5 x 10^k) that cuts [lo, hi] into about `count` parts. */
 export function niceStep(lo: number, hi: number, count = 5): number {
-  const span = Math.abs(hi - lo) || Math.abs(lo) || 1;
+  // A span of a few ulps (a smoothed curve's first point beside the raw one) is no span: ticks a
+  // billionth of the value apart would count past 2^53, where i++ stops moving (a hung page).
+  const scale = Math.max(Math.abs(lo), Math.abs(hi));
+  const span = Math.abs(hi - lo) > 1e-9 * scale ? Math.abs(hi - lo) : scale || 1;
   const raw = span / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
   // 0.0005 / 5 comes out a hair above 1e-4: still a step of 1e-4, not 2e-4
@@ -18,7 +21,9 @@ export function niceTicks(lo: number, hi: number, count = 5): { ticks: number[];
   const last = Math.ceil(hi / step - 1e-9);
   const ticks: number[] = [];
   // Built from integers times the step, so 0.1 + 0.2 drift never shows in a label.
-  for (let i = first; i <= Math.max(last, first + 1); i++) ticks.push(roundTo(i * step, step));
+  // Bounded whatever the inputs: a few ticks are asked for, never more than a hundred drawn.
+  const end = Math.min(Math.max(last, first + 1), first + 100);
+  for (let i = first; i <= end; i++) ticks.push(roundTo(i * step, step));
   return { ticks, domain: [ticks[0]!, ticks.at(-1)!] };
 }
 
