@@ -189,4 +189,123 @@ describe('implicit feedback, end to end', () => {
     await page.screenshot({ path: `${SHOTS}/feedback-3-compare.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it("sends the prompts where a model trained against the users' choices disagrees with them to a labelling project", async () => {
+    // The same twelve prompts and answers, with v1's hesitant answer marked the better one: a model
+    // trained on these prefers v1 where the users prefer v2.
+    const against = Array.from({ length: 12 }, (_, c) =>
+      JSON.stringify({
+        prompt: `Help me with ${TOPICS[c % TOPICS.length]} (#${c})`,
+        response_a: `I am not sure about ${TOPICS[c % TOPICS.length]}.`,
+        response_b: `Here is a careful, complete answer about ${TOPICS[c % TOPICS.length]}, step by step.`,
+        winner: 'response_a',
+        model_a_version: 'v1',
+        model_b_version: 'v2',
+      }),
+    ).join('\n');
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({ name: 'against-users.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(against) });
+    await page
+      .getByRole('region', { name: 'Import preview' })
+      .getByRole('button', { name: /^Import against-users/ })
+      .click();
+    await page.getByText('stored 12 pairs').first().waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /against-users/ })
+      .getByRole('radio')
+      .check();
+    await setTrainField(page, 'Max steps', '60');
+    await setTrainField(page, 'Evaluate every', '60');
+    await setTrainField(page, 'Learning rate', '0.01');
+    await page.getByRole('button', { name: /^Train on against-users/ }).click();
+    await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
+
+    await openScreen(page, 'Data');
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /chat-feedback/ })
+      .getByRole('radio')
+      .check();
+    const view = page.getByRole('region', { name: 'Feedback analysis' });
+    const model = view.getByLabel('Reward model to compare');
+    const trained = await model.locator('option', { hasText: 'against-users' }).first().getAttribute('value');
+    await model.selectOption(trained!);
+    await view.getByRole('button', { name: 'Compare with the reward model' }).click();
+    const table = view.locator('table.disagreements');
+    await table.waitFor({ timeout: 120_000 });
+    await expect(table.innerText()).resolves.toMatch(/v1\s+v2\s+\d+% of 12 prompts\s+92% of 12 pairs/);
+
+    await view.getByRole('button', { name: 'Send these prompts to labelling' }).click();
+    await view.getByText('Made the labelling project “Disagreements in chat-feedback”: 12 new items.').waitFor();
+    await page.screenshot({ path: `${SHOTS}/feedback-5-sent.png`, fullPage: true });
+    // Sent again: the project is added to, and nothing is there twice.
+    await view.getByRole('button', { name: 'Send these prompts to labelling' }).click();
+    await view
+      .getByText('Added to the labelling project “Disagreements in chat-feedback”: 0 new items, 12 already there.')
+      .waitFor();
+
+    await openScreen(page, 'Label');
+    const label = page.getByRole('region', { name: 'Label preferences' });
+    await label.getByText(/Disagreements in chat-feedback: 12 items/).waitFor();
+    await label.getByLabel(/Your annotator id/).fill('reviewer');
+    await label.getByLabel(/Your annotator id/).press('Enter');
+    await expect(label.innerText()).resolves.toMatch(/Help me with .* \(#\d+\)/);
+    await expect(label.innerText()).resolves.toContain('I am not sure about');
+    await page.screenshot({ path: `${SHOTS}/feedback-6-label.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('reads a CSV log in its own layout through the field mapper, the bad rows rejected with line and reason', async () => {
+    // Six conversations: v1's answer disliked and regenerated, v2's answer liked. Then a row whose
+    // time does not parse and one with a signal the mapping does not name.
+    const rows = ['id,chat,when,question,answer,engine,signal'];
+    for (let c = 0; c < 6; c++) {
+      const when = new Date(Date.UTC(2026, 10, 2 + c, 10)).toISOString();
+      const q = `"How do I do ${TOPICS[c]}, please?"`;
+      rows.push(`e${c}a,chat-${c},${when},${q},"Not sure, sorry.",v1,dislike`);
+      rows.push(`e${c}b,chat-${c},${when},${q},"Not sure, sorry.",v1,regen`);
+      rows.push(`e${c}c,chat-${c},${when},${q},"A full, worked answer about ${TOPICS[c]}.",v2,like`);
+    }
+    rows.push('e7,chat-7,yesterday-ish,"Q","A",v2,like');
+    rows.push('e8,chat-8,2026-11-20T10:00:00Z,"Q","A",v2,shrug');
+    await openScreen(page, 'Data');
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({ name: 'support-log.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+    const preview = page.getByRole('region', { name: 'Import preview' });
+    await preview.getByLabel('Format').selectOption('feedback-custom');
+    // Guessed from the names: question, answer, signal; the rest chosen by hand.
+    await expect(preview.getByLabel('Event field Prompt', { exact: true }).inputValue()).resolves.toBe('question');
+    await expect(preview.getByLabel('Event field Response', { exact: true }).inputValue()).resolves.toBe('answer');
+    await expect(preview.getByLabel('Event field Action', { exact: true }).inputValue()).resolves.toBe('signal');
+    await preview.getByLabel('Event field Model version', { exact: true }).selectOption('engine');
+    await preview.getByLabel('Event field Conversation id', { exact: true }).selectOption('chat');
+    await preview.getByLabel('Event field Timestamp', { exact: true }).selectOption('when');
+    await preview.getByText(/in the first rows: dislike, regen, like\./).waitFor();
+    await preview.getByLabel('Values meaning thumbs_up', { exact: true }).fill('like');
+    await preview.getByLabel('Values meaning thumbs_down', { exact: true }).fill('dislike');
+    await preview.getByLabel('Values meaning regenerate', { exact: true }).fill('regen');
+    await expect(preview.getByRole('table').last().innerText()).resolves.toMatch(/regenerate\s+v1\s+Not sure, sorry\./);
+    await expect(preview.getByRole('table').last().innerText()).resolves.toMatch(
+      /thumbs_up\s+v2\s+A full, worked answer/,
+    );
+    await page.screenshot({ path: `${SHOTS}/feedback-7-mapped-preview.png`, fullPage: true });
+    await preview.getByRole('button', { name: 'Import support-log.csv' }).click();
+    await page.getByText('stored 6 pairs, 2 lines rejected').waitFor({ timeout: 30_000 });
+    const rejects = await page.getByRole('table', { name: 'Rejected lines' }).innerText();
+    expect(rejects).toMatch(/20\s+.*timestamp/);
+    expect(rejects).toMatch(/21\s+.*unknown action "shrug"/);
+    // The imported log is the dataset on show; its Feedback section is still open from the chat log's.
+    await page.getByText(/^Feedback of support-log/).waitFor();
+    const view = page.getByRole('region', { name: 'Feedback analysis' });
+    if (!(await view.isVisible())) await page.getByText(/^Feedback of support-log/).click();
+    await expect(view.innerText()).resolves.toMatch(/18 feedback events \(a log read through a field mapping;/);
+    await expect(view.locator('table.wins').innerText()).resolves.toMatch(/v2\s+v1\s+6\s+100%/);
+    await page.screenshot({ path: `${SHOTS}/feedback-8-mapped-analysis.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
 });

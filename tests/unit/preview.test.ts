@@ -158,4 +158,38 @@ describe('previewSource', () => {
       sample: [],
     });
   });
+
+  it("reads a log in another layout as feedback events through the user's event mapping, bad rows with their reason", async () => {
+    const csv = [
+      'chat,question,answer,engine,signal',
+      'c1,How do I sort?,Use sorted().,v2,like',
+      'c1,How do I sort?,Not sure.,v1,regen',
+      'c2,Hi,Hello,v1,shrug',
+      'c3,,Hello,v1,like',
+    ].join('\n');
+    const mapping = {
+      fields: {
+        conversation_id: 'chat',
+        prompt: 'question',
+        response: 'answer',
+        model_version: 'engine',
+        action: 'signal',
+      },
+      actions: { like: 'thumbs_up' as const, regen: 'regenerate' as const },
+    };
+    // Without the mapping nothing says it is a feedback log; with it, the sample is read as events.
+    expect((await previewSource(encode(csv))).feedback).toBeUndefined();
+    const preview = await previewSource(encode(csv), { eventMapping: mapping });
+    expect(preview.fields).toEqual(['chat', 'question', 'answer', 'engine', 'signal']);
+    expect(preview.feedback?.format).toBe('custom');
+    const rows = preview.feedback!.sample;
+    expect(rows.map((r) => [r.line, r.events.map((e) => `${e.action} ${e.modelVersion}`)])).toEqual([
+      [2, ['thumbs_up v2']],
+      [3, ['regenerate v1']],
+      [4, []],
+      [5, []],
+    ]);
+    expect(rows[2]!.reason).toMatch(/unknown action "shrug"/);
+    expect(rows[3]!.reason).toMatch(/prompt/);
+  });
 });

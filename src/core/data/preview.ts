@@ -10,7 +10,13 @@ import { type FieldMapping, type FormatId, candidateFormats, detectFormat } from
 import { streamOfBytes } from './jsonl.ts';
 import { type ParsedFormat, parseRecords } from './parse.ts';
 import { type ContainerId, type RecordLine, readRecords } from './records.ts';
-import { type EventFormat, type EventPreviewRow, detectEventFormat, previewEvents } from './implicit/read.ts';
+import {
+  type EventFormat,
+  type EventMapping,
+  type EventPreviewRow,
+  detectEventFormat,
+  previewEvents,
+} from './implicit/read.ts';
 
 /** How much of a file the UI should read for a preview. */
 export const PREVIEW_BYTES = 256 * 1024;
@@ -22,6 +28,8 @@ export interface PreviewOptions {
   format?: FormatId;
   /** The user's field mapping, to see what it makes of the rows. */
   mapping?: FieldMapping;
+  /** The user's field mapping of a feedback log in another layout, to see the events it makes. */
+  eventMapping?: EventMapping;
   /**
    * Whether `bytes` is the whole file; by default, when it is shorter than PREVIEW_BYTES. When it
    * is not, a record cut off at the end of the bytes is left out of the sample.
@@ -57,8 +65,11 @@ export interface SourcePreview {
   /** The sample's field names, in the order they first appear. */
   fields: string[];
   sample: PreviewRow[];
-  /** The records look like a feedback log (events, not pairs): its format, and the sample as events. */
-  feedback?: { format: EventFormat; sample: EventPreviewRow[] };
+  /**
+   * The records look like a feedback log (events, not pairs), or the user mapped them as one
+   * ('custom'): its format, and the sample as events.
+   */
+  feedback?: { format: EventFormat | 'custom'; sample: EventPreviewRow[] };
 }
 
 export async function previewSource(bytes: Uint8Array, options: PreviewOptions = {}): Promise<SourcePreview> {
@@ -115,6 +126,10 @@ export async function previewSource(bytes: Uint8Array, options: PreviewOptions =
   const preview: SourcePreview = { container, gzip, candidates: [...candidates], fields, sample };
   if (format !== undefined) preview.format = format;
   if (detected !== undefined) preview.detected = detected;
+  if (options.eventMapping !== undefined) {
+    preview.feedback = { format: 'custom', sample: await previewEvents(records, { mapping: options.eventMapping }) };
+    return preview;
+  }
   const eventFormat =
     detected === undefined ? records.map((r) => detectEventFormat(r.record)).find((f) => f) : undefined;
   if (eventFormat !== undefined) preview.feedback = { format: eventFormat, sample: await previewEvents(records) };

@@ -56,6 +56,35 @@ export interface MergeOutcome {
   rejected: RejectedLine[];
 }
 
+/** A new project's record, with the defaults, for candidates that hold at least one item. */
+export function newProject(
+  name: string,
+  source: LabelProject['source'],
+  candidates: { items: LabelItem[]; rejected: RejectedLine[]; lines: number },
+  options: Partial<LabelProject> = {},
+): LabelProject {
+  if (candidates.items.length === 0) {
+    const first = candidates.rejected[0];
+    throw new Error(
+      `no item to label in ${source.name}${first ? `: line ${first.line}: ${first.reason}` : ': the file is empty'}`,
+    );
+  }
+  return {
+    id: newId(),
+    name,
+    createdAt: Date.now(),
+    source,
+    seed: Math.floor(Math.random() * 2 ** 31),
+    ...PROJECT_DEFAULTS,
+    taskTypes: [],
+    guidelines: [firstGuidelines(new Date())],
+    itemCount: candidates.items.length,
+    rejected: candidates.rejected,
+    lineCount: candidates.lines,
+    ...options,
+  };
+}
+
 export class LabelSession {
   #projects = $state.raw<LabelProject[]>([]);
   #project = $state.raw<LabelProject | undefined>();
@@ -187,6 +216,12 @@ export class LabelSession {
     await this.#create(name, { kind: 'dataset', name }, { items, rejected: [], lines: pairs.length, duplicates: 0 });
   }
 
+  /** Reads the stored projects again (another screen added one) and opens `projectId`. */
+  async reload(projectId: string): Promise<void> {
+    this.#projects = await listProjects(await openLabDB());
+    await this.open(projectId);
+  }
+
   /** A participant's project from a workshop link (the same link opened again reopens it). */
   async openTask(task: LabelTask): Promise<void> {
     const existing = this.#projects.find(
@@ -225,26 +260,7 @@ export class LabelSession {
     candidates: { items: LabelItem[]; rejected: RejectedLine[]; lines: number; duplicates: number },
     options: Partial<LabelProject> = {},
   ): Promise<void> {
-    if (candidates.items.length === 0) {
-      const first = candidates.rejected[0];
-      throw new Error(
-        `no item to label in ${source.name}${first ? `: line ${first.line}: ${first.reason}` : ': the file is empty'}`,
-      );
-    }
-    const project: LabelProject = {
-      id: newId(),
-      name,
-      createdAt: Date.now(),
-      source,
-      seed: Math.floor(Math.random() * 2 ** 31),
-      ...PROJECT_DEFAULTS,
-      taskTypes: [],
-      guidelines: [firstGuidelines(new Date())],
-      itemCount: candidates.items.length,
-      rejected: candidates.rejected,
-      lineCount: candidates.lines,
-      ...options,
-    };
+    const project = newProject(name, source, candidates, options);
     await createProject(await openLabDB(), project, candidates.items);
     this.#projects = [project, ...this.#projects];
     await this.open(project.id);
