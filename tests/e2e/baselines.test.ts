@@ -32,6 +32,7 @@ async function expectBaselinesShown() {
   // The accuracy chart's legend names each reference line with its accuracy.
   const legend = await page.locator('[data-chart^="Accuracy"]').innerText();
   expect(legend).toMatch(/chance 50\.0%/);
+  expect(legend.match(/chance/g), 'one chance line, not two').toHaveLength(1);
   expect(legend).toMatch(/longer response wins \d+\.\d%/);
   expect(legend).toMatch(/shorter response wins \d+\.\d%/);
   expect(legend).toMatch(/bag of words \d+\.\d%/);
