@@ -31,11 +31,12 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   return product(x, w) as unknown as tf.Tensor2D;
 }
 
-/** x [..., in] @ w [in, out] + b [out] -> [..., out] */
-export function linear<T extends tf.Tensor>(x: T, w: tf.Tensor2D, b: tf.Tensor1D): T {
+/** x [..., in] @ w [in, out] + b [out] -> [..., out]; without b, x @ w (Llama's projections have no bias). */
+export function linear<T extends tf.Tensor>(x: T, w: tf.Tensor2D, b?: tf.Tensor1D): T {
   const inDim = w.shape[0];
   const lead = x.shape.slice(0, -1);
   const rows = tf.reshape(x, [-1, inDim]) as tf.Tensor2D; // [N, in]
-  const y = tf.getBackend() === 'webgpu' ? tf.fused.matMul({ a: rows, b: w, bias: b }) : tf.add(dense(rows, w), b); // [N, out]
+  const product = () => (b ? tf.add(dense(rows, w), b) : dense(rows, w));
+  const y = tf.getBackend() === 'webgpu' ? tf.fused.matMul({ a: rows, b: w, bias: b }) : product(); // [N, out]
   return tf.reshape(y, [...lead, w.shape[1]]) as T;
 }
