@@ -75,6 +75,8 @@ export interface DecoderRun {
   accuracy: number;
   /** Under HF's names and orientations. */
   grads: Map<string, Float32Array>;
+  /** Bytes in GPU buffers while the run's tensors were alive (WebGPU; 0 elsewhere). */
+  gpuBytes: number;
 }
 
 /** Forward, Bradley-Terry loss, accuracy and every gradient on the current backend, read with `await data()`. */
@@ -101,6 +103,7 @@ export async function runDecoderFixture(f: DecoderFixture, model = loadDecoderFi
     loss: (await loss.data())[0]!,
     accuracy: (await accuracy!.data())[0]!,
     grads: new Map(toHuggingFaceDecoderTensors(model.config, gradWeights).map((g) => [g.name, g.data])),
+    gpuBytes: (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU ?? 0,
   };
   tf.dispose([ids, mask, margin, rewards!, accuracy!, loss, ...Object.values(grads)]);
   model.dispose();
