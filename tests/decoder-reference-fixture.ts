@@ -3,19 +3,13 @@
 // compared with them. Shared by tests/unit/decoder-reference.test.ts (cpu, wasm) and
 // tests/browser/reference-decoder-webgpu.test.ts, so it imports nothing from the test runner. The
 // fixtures hold HF's *ForSequenceClassification names and orientations: the encoder and its score
-// head are loaded through readDecoderConfig and decoderEncoderWeights, and the gradients compared
-// after toHuggingFaceDecoderTensors, so the mapping table is checked both ways along with the numbers.
+// head are loaded through the registry (readModelConfig, the family's table via encoderWeights, its
+// one-label score head as the reward head) and the gradients compared after toHuggingFaceTensors, so
+// the mapping table is checked both ways along with the numbers.
 import * as tf from '@tensorflow/tfjs';
-import {
-  decoderEncoderWeights,
-  readDecoderConfig,
-  toHuggingFaceDecoderTensors,
-} from '../src/core/model/decoder-checkpoint.ts';
-import type { DecoderConfig } from '../src/core/model/encoders/decoder-config.ts';
-import type { Encoder } from '../src/core/model/encoders/encoder.ts';
-import { Gpt2Encoder } from '../src/core/model/encoders/gpt2.ts';
-import { LlamaEncoder } from '../src/core/model/encoders/llama.ts';
-import type { NamedWeight } from '../src/core/model/reward-model.ts';
+import { readModelConfig } from '../src/core/model/families/registry.ts';
+import { encoderWeights, toHuggingFaceTensors } from '../src/core/model/hf-checkpoint.ts';
+import { RewardModel, type BertModelSpec, type NamedWeight } from '../src/core/model/reward-model.ts';
 import type { SafetensorsTensor } from '../src/core/model/safetensors.ts';
 import { bradleyTerryLoss, pairwiseAccuracy } from '../src/core/train/loss.ts';
 import { compare, type Comparison, type Named } from './reference-fixture.ts';
@@ -36,37 +30,23 @@ export function decoderFixtureTensors(f: DecoderFixture): Map<string, Safetensor
   return new Map(f.weights.map((w) => [w.name, { dtype: 'F32', shape: w.shape, data: Float32Array.from(w.data) }]));
 }
 
-/** An encoder plus the score head: what a decoder reward model computes, rewards [n] from ids and mask. */
-export interface DecoderRewardModel {
-  config: DecoderConfig;
-  encoder: Encoder;
-  head: tf.Variable;
-  rewards(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D;
-  variables: tf.Variable[];
-  names: string[];
-  dispose(): void;
-}
-
-export function buildDecoder(config: DecoderConfig, weights: NamedWeight[]): Encoder {
-  const byName = new Map(weights.map((w) => [w.name, w]));
-  return config.modelType === 'gpt2' ? new Gpt2Encoder(config, 0, byName) : new LlamaEncoder(config, 0, byName);
-}
-
-export function loadDecoderFixture(f: DecoderFixture): DecoderRewardModel {
-  const config = readDecoderConfig(f.config);
-  const { weights, score } = decoderEncoderWeights(config, decoderFixtureTensors(f));
-  if (!score) throw new Error('the fixture has no score.weight');
-  const encoder = buildDecoder(config, weights);
-  const head = tf.tidy(() => tf.variable(tf.tensor2d(score.data, [config.hiddenSize, 1]), true));
+/** The spec a loaded folder of this config gets (the registry reads config.json; no tokenizer here). */
+export function decoderSpecOf(f: DecoderFixture): BertModelSpec {
   return {
-    config,
-    encoder,
-    head,
-    rewards: (ids, mask) => tf.reshape(tf.matMul(encoder.encode(ids, mask), head), [-1]) as tf.Tensor1D, // [n]
-    variables: [...encoder.params.values(), head],
-    names: [...encoder.params.keys(), 'head.weight'],
-    dispose: () => tf.dispose([...encoder.params.values(), head]),
+    encoder: 'bert',
+    tokenizer: 'embedded',
+    bert: readModelConfig(f.config, { sepTokenId: -1, padTokenId: -1 }),
+    pooling: 'last',
+    source: 'folder:fixture',
   };
+}
+
+/** The reward model, loaded as a folder's tensors are: the encoder through the family's table, score.weight as its head. */
+export function loadDecoderFixture(f: DecoderFixture): RewardModel {
+  const spec = decoderSpecOf(f);
+  const { weights, head } = encoderWeights(spec, decoderFixtureTensors(f));
+  if (!head) throw new Error('the fixture has no one-label score head');
+  return RewardModel.fromWeights(spec, [...weights, ...head]);
 }
 
 export interface DecoderRun {
@@ -86,23 +66,25 @@ export async function runDecoderFixture(f: DecoderFixture, model = loadDecoderFi
   const margin = tf.tensor1d(f.batch.margin, 'float32');
   let rewards: tf.Tensor1D | undefined;
   let accuracy: tf.Scalar | undefined;
+  const names = [...model.params.keys()];
+  const vars = model.trainableVariables;
   const { value: loss, grads } = tf.variableGrads(() => {
     const r = model.rewards(ids, mask); // [2B]
     rewards = tf.keep(r);
     const [rc, rr] = tf.split(r, 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
     accuracy = tf.keep(pairwiseAccuracy(rc, rr));
     return bradleyTerryLoss(rc, rr, margin);
-  }, model.variables);
+  }, vars);
   const gradWeights: NamedWeight[] = [];
-  for (const [i, name] of model.names.entries()) {
-    const g = grads[model.variables[i]!.name]!;
+  for (const [i, name] of names.entries()) {
+    const g = grads[vars[i]!.name]!;
     gradWeights.push({ name, shape: g.shape, data: (await g.data()) as Float32Array });
   }
   const out: DecoderRun = {
     rewards: (await rewards!.data()) as Float32Array,
     loss: (await loss.data())[0]!,
     accuracy: (await accuracy!.data())[0]!,
-    grads: new Map(toHuggingFaceDecoderTensors(model.config, gradWeights).map((g) => [g.name, g.data])),
+    grads: new Map(toHuggingFaceTensors(decoderSpecOf(f), gradWeights).map((g) => [g.name, g.data])),
     gpuBytes: (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU ?? 0,
   };
   tf.dispose([ids, mask, margin, rewards!, accuracy!, loss, ...Object.values(grads)]);
@@ -137,7 +119,7 @@ export async function decoderAdamSteps(
     const { value: loss, grads } = tf.variableGrads(() => {
       const [rc, rr] = tf.split(model.rewards(ids, mask), 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
       return bradleyTerryLoss(rc, rr, margin);
-    }, model.variables);
+    }, model.trainableVariables);
     optimizer.applyGradients(grads);
     losses.push((await loss.data())[0]!);
     tf.dispose([loss, ...Object.values(grads), ids, mask, margin]);

@@ -85,7 +85,7 @@ describe('readBertConfig', () => {
       /model_type "roberta" \(RobertaModel\)/,
     ],
     ['distilbert', { ...MINILM, model_type: 'distilbert' }, /model_type "distilbert"/],
-    ['gpt2', { model_type: 'gpt2', n_embd: 768 }, /model_type "gpt2"/],
+    ['t5', { model_type: 't5', d_model: 512 }, /model_type "t5"/],
     ['no model_type', { ...MINILM, model_type: undefined }, /config\.json has no model_type/],
     ['a missing config.json', undefined, /config\.json is missing or not a JSON object \(got nothing\)/],
     ['null', null, /not a JSON object \(got null\)/],

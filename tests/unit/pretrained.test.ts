@@ -26,7 +26,7 @@ beforeAll(async () => {
     'tiny/bert-vocab-only': { files: tinyBertFolder({ tokenizer: 'vocab' }) },
     'tiny/bert-no-pooler': { files: tinyBertFolder({ noPooler: true }) },
     'tiny/bert-pytorch': { files: tinyBertFolder({ pytorchOnly: true }) },
-    'tiny/gpt2': { files: tinyBertFolder({ modelType: 'gpt2', architectures: ['GPT2LMHeadModel'] }) },
+    'tiny/t5': { files: tinyBertFolder({ modelType: 't5', architectures: ['T5ForConditionalGeneration'] }) },
     'tiny/private': { files: tinyBertFolder(), access: 'private' },
     'tiny/gated': { files: tinyBertFolder(), access: 'gated' },
     'folders/my-bert': { files: tinyBertFolder() },
@@ -199,8 +199,8 @@ describe('a load that cannot succeed says why, in plain words', () => {
 
   it('an architecture RM Lab does not build, refused before any weight is downloaded', async () => {
     const before = hub.requests.length;
-    await expect(load(hubFolder('tiny/gpt2', 'main', hub.url))).rejects.toThrow(
-      /model_type "gpt2" \(GPT2LMHeadModel\), which RM Lab cannot build; RM Lab supports model_type 'bert'/,
+    await expect(load(hubFolder('tiny/t5', 'main', hub.url))).rejects.toThrow(
+      /model_type "t5" \(T5ForConditionalGeneration\), which RM Lab cannot build; RM Lab supports model_type 'bert'/,
     );
     expect(hub.requests.slice(before).some((p) => p.includes('safetensors'))).toBe(false);
   });

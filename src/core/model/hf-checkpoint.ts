@@ -32,7 +32,7 @@ export { bertTable };
 export function encoderWeights(
   spec: BertModelSpec,
   tensors: Map<string, SafetensorsTensor>,
-): { weights: NamedWeight[]; initialised: string[] } {
+): { weights: NamedWeight[]; initialised: string[]; head?: NamedWeight[] } {
   const family = familyOf(spec.bert);
   const table = family.table(spec.bert, spec.pooling);
   const prefix = basePrefix(family, table[0]!.hfName, tensors);
@@ -42,7 +42,7 @@ export function encoderWeights(
   const problems: string[] = [];
   for (const row of table) {
     const shape = shapes.get(row.name);
-    if (!shape) continue; // the reward head: not the encoder's
+    if (!shape) continue; // the reward head: readyHead's
     const hfShape = row.transpose ? [...shape].reverse() : shape;
     const hfName = row.part === 'encoder' ? `${prefix}${row.hfName}` : row.hfName;
     const found = tensors.get(hfName) ?? tensors.get(legacyName(hfName));
@@ -63,7 +63,29 @@ export function encoderWeights(
     const listed = problems.slice(0, 6).join('; ') + (problems.length > 6 ? `; and ${problems.length - 6} more` : '');
     throw new Error(`the checkpoint does not match its config.json: ${listed}`);
   }
-  return { weights, initialised };
+  return { weights, initialised, ...readyHead(table, tensors, spec.bert.hiddenSize) };
+}
+
+/**
+ * The reward head of a one-label *ForSequenceClassification checkpoint (a shared reward model, or
+ * RM Lab's own export): every head row of the table present with a one-output shape. A classifier
+ * with several labels, or none, leaves the head to start fresh ({}).
+ */
+function readyHead(
+  table: TensorMapping[],
+  tensors: Map<string, SafetensorsTensor>,
+  D: number,
+): { head?: NamedWeight[] } {
+  const head: NamedWeight[] = [];
+  for (const row of table.filter((r) => r.part === 'head')) {
+    const found = tensors.get(row.hfName);
+    const shape = row.name.endsWith('.weight') ? [D, 1] : [1];
+    const hfShape = row.transpose ? [...shape].reverse() : shape;
+    if (!found || found.shape.join('x') !== hfShape.join('x')) return {};
+    // [1, D] and its transpose [D, 1] hold the same values in the same order.
+    head.push({ name: row.name, shape, data: found.data });
+  }
+  return head.length > 0 ? { head } : {};
 }
 
 /** The name callers knew before the registry. */

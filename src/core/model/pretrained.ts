@@ -6,12 +6,13 @@
 import type { BertConfig } from './encoders/bert-config.ts';
 import type { Pooling } from './encoders/encoder.ts';
 import type { EncoderFamily } from './families/family.ts';
-import { familyFor, readModelConfig, supported, unsupportedType } from './families/registry.ts';
+import { familyFor, familyOf, readModelConfig, supported, unsupportedType } from './families/registry.ts';
 import { encoderWeights } from './hf-checkpoint.ts';
 import { LoadCancelled, type FolderReader } from './hub.ts';
 import type { BertModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
 import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
 import { PairTokenizer } from './tokenizer.ts';
+import { DECODER_MODEL_TYPES } from './encoders/decoder-config.ts';
 
 /** Progress of a load, for a progress bar in bytes. */
 export interface LoadProgress {
@@ -147,7 +148,8 @@ async function readTokenizer(
     );
   }
   try {
-    const pairTokenizer = new PairTokenizer(tokenizerJson, tokenizerConfig);
+    const layout = family.modelTypes.some((t) => DECODER_MODEL_TYPES.includes(t)) ? 'decoder' : 'encoder';
+    const pairTokenizer = new PairTokenizer(tokenizerJson, tokenizerConfig, layout);
     return { tokenizer: { json: tokenizerJson, config: tokenizerConfig }, tokenizerFromVocab, pairTokenizer };
   } catch (error) {
     throw new Error(`the tokenizer of ${label} cannot be used: ${(error as Error).message}`, { cause: error });
@@ -230,6 +232,8 @@ export interface EncoderSummary {
   /** Bytes of the model's files. */
   bytes: number;
   tokenizerFromVocab: boolean;
+  /** Whether the checkpoint brought its own reward head (a one-label *ForSequenceClassification). */
+  readyHead?: boolean;
 }
 
 export function summarise(
@@ -247,8 +251,11 @@ export function summarise(
     heads: folder.config.numHeads,
     vocabSize: folder.config.vocabSize,
     maxPositions: folder.config.maxPositions,
-    // The reward head: hidden -> 1, plus its bias.
-    parameters: weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) + folder.config.hiddenSize + 1,
+    // The reward head: hidden -> 1, plus its bias where the family's head has one.
+    parameters:
+      weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) +
+      folder.config.hiddenSize +
+      (familyOf(folder.config).headBias === false ? 0 : 1),
     initialised,
     bytes: [...folder.files.values()].reduce((n, b) => n + b.byteLength, 0),
     tokenizerFromVocab: folder.tokenizerFromVocab,
@@ -259,6 +266,11 @@ export function summarise(
 export interface PretrainedEncoder {
   spec: BertModelSpec;
   weights: NamedWeight[];
+  /**
+   * The reward head of a one-label *ForSequenceClassification checkpoint (a reward model, or RM
+   * Lab's own export): the model then scores as it is, and training starts from it. Absent: a fresh head.
+   */
+  head?: NamedWeight[];
   tokenizer: TokenizerFiles;
   summary: EncoderSummary;
 }
@@ -281,7 +293,10 @@ export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: s
  * field said (it travels in the spec, so a stored model says where its encoder came from).
  */
 export function pretrainedEncoder(folder: PretrainedFolder, pooling: Pooling, source: string): PretrainedEncoder {
-  const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling, source };
-  const { weights, initialised } = encoderWeights(spec, folder.tensors);
-  return { spec, weights, tokenizer: folder.tokenizer, summary: summarise(folder, weights, initialised) };
+  // A decoder reads its last token whatever the form says: no other position has seen the whole pair.
+  const pooled = familyOf(folder.config).onlyPooling ?? pooling;
+  const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling: pooled, source };
+  const { weights, initialised, head } = encoderWeights(spec, folder.tensors);
+  const summary = { ...summarise(folder, weights, initialised), readyHead: head !== undefined };
+  return { spec, weights, tokenizer: folder.tokenizer, summary, ...(head ? { head } : {}) };
 }

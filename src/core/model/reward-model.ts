@@ -93,10 +93,14 @@ export class RewardModel {
     this.params = new Map(encoder.params);
     // Small head (std 1/sqrt(D+1), as TRL's reward models start) so the first rewards sit near 0.
     const headInit = tf.randomNormal([D, 1], 0, 1 / Math.sqrt(D + 1), 'float32', seed + 7919);
-    const biasInit = tf.zeros([1]);
     this.params.set('head.weight', tf.variable(headInit));
-    this.params.set('head.bias', tf.variable(biasInit));
-    tf.dispose([headInit, biasInit]); // the variables hold their own copies
+    headInit.dispose(); // the variable holds its own copy
+    // A decoder's HF head (`score`) has no bias: none here either, so an export scores the same.
+    if (hasHeadBias(spec))
+      this.params.set(
+        'head.bias',
+        tf.tidy(() => tf.variable(tf.zeros([1]))),
+      );
     // Starts at 0: the model begins blind to length, as it does without the term.
     if (hasLengthTerm(spec)) this.params.set('length.weight', tf.variable(tf.zeros([1])));
   }
@@ -163,7 +167,9 @@ export class RewardModel {
   /** The reward's parts (see the file's head); their sum is `rewards`. */
   rewardParts(ids: tf.Tensor2D, mask: tf.Tensor2D, responseLength?: tf.Tensor1D): RewardParts {
     const pooled = this.encoder.encode(ids, mask); // [B, D]
-    const r = tf.add(tf.matMul(pooled, this.param('head.weight')), this.param('head.bias')); // [B, 1]
+    const product = tf.matMul(pooled, this.param('head.weight')); // [B, 1]
+    const bias = this.params.get('head.bias');
+    const r = bias ? tf.add(product, bias) : product; // [B, 1]
     const quality = tf.reshape(r, [-1]) as tf.Tensor1D; // [B]
     if (!hasLengthTerm(this.spec)) return { quality };
     if (!responseLength) throw new Error("this model's reward has a length term: give the responses' token counts");
@@ -189,6 +195,23 @@ export class RewardModel {
 
   setWeights(weights: NamedWeight[]): void {
     this.assign(weights, false);
+  }
+
+  /**
+   * Sets the reward head alone (head.weight, and head.bias where it has one): a checkpoint's own
+   * head. A length term, if the spec has one, keeps its start (0).
+   */
+  setHead(head: NamedWeight[]): void {
+    const names = modelParams(this.spec).filter((p) => p.name.startsWith('head.'));
+    const given = new Map(head.map((w) => [w.name, w]));
+    for (const { name, shape } of names) {
+      const w = given.get(name);
+      if (!w || w.shape.join('x') !== shape.join('x')) throw new Error(`the head needs ${name} with shape [${shape}]`);
+    }
+    for (const { name } of names) {
+      const w = given.get(name)!;
+      tf.tidy(() => this.param(name).assign(tf.tensor(w.data, w.shape, 'float32')));
+    }
   }
 
   /** Copies weights into the variables: all of them, or only the head's. */
@@ -231,6 +254,11 @@ export function hasLengthTerm(spec: ModelSpec): boolean {
   return spec.length === 'term' || spec.length === 'odin';
 }
 
+/** Whether the reward head has a bias: BERT's classifier and the built-in head do, decoders' `score` does not. */
+export function hasHeadBias(spec: ModelSpec): boolean {
+  return spec.encoder !== 'bert' || familyOf(spec.bert).headBias !== false;
+}
+
 /** Every weight a model of this spec has, by name and shape: the encoder's, then the head's. */
 export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[] {
   const encoder =
@@ -239,7 +267,7 @@ export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[
   return [
     ...encoder.map(({ name, shape }) => ({ name, shape })),
     { name: 'head.weight', shape: [D, 1] },
-    { name: 'head.bias', shape: [1] },
+    ...(hasHeadBias(spec) ? [{ name: 'head.bias', shape: [1] }] : []),
     ...(hasLengthTerm(spec) ? [{ name: 'length.weight', shape: [1] }] : []),
   ];
 }

@@ -72,7 +72,12 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
     spec,
     tokenizer: tokenizerFor(spec, encoder.tokenizer),
     tokenizerFiles: encoder.tokenizer,
-    create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed),
+    create: async () => {
+      const model = RewardModel.fromPretrained(spec, encoder.weights, config.seed);
+      // A reward model's checkpoint brings its head: training goes on from it rather than a fresh one.
+      if (encoder.head) model.setHead(encoder.head);
+      return model;
+    },
   };
 }
 

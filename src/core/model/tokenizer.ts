@@ -1,12 +1,20 @@
 // Turns (prompt, response) into the token ids a BERT-style encoder reads:
 //   [CLS] prompt [SEP] response [SEP]
+// or, for a decoder (GPT-2, Llama, Qwen2), what TRL's reward trainer feeds one, prompt + response,
+// then eos where eos is not also the pad token. With eos as pad (GPT-2's reward models), HF's
+// *ForSequenceClassification would take a final eos for padding and score the token before it; so
+// the sequence ends at the response's last token, which both RM Lab and HF then read.
 // Text is tokenized by @huggingface/tokenizers from a tokenizer.json, the same code path a
 // pretrained model's tokenizer will take. The special tokens are placed here rather than by the
 // tokenizer's post-processor because truncation must treat the two segments differently.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { specialTokenText } from './bert-tokenizer.ts';
 import builtinTokenizerJson from './builtin-tokenizer.json';
+import { DECODER_MODEL_TYPES } from './encoders/decoder-config.ts';
 import type { ModelSpec, TokenizerFiles } from './reward-model.ts';
+
+/** How a pair becomes one sequence: BERT's segments, or a decoder's prompt + response (+ eos). */
+export type PairLayout = 'encoder' | 'decoder';
 
 export interface EncodedPair {
   /** [CLS] prompt [SEP] response [SEP], unpadded. */
@@ -19,8 +27,12 @@ export interface EncodedPair {
 
 export interface SpecialTokens {
   pad: number;
+  /** -1 for a decoder, which has no [CLS]. */
   cls: number;
+  /** -1 for a decoder, which has no [SEP]. */
   sep: number;
+  /** A decoder's end of sequence (eos_token); absent for an encoder. */
+  eos?: number;
 }
 
 export class PairTokenizer {
@@ -37,15 +49,26 @@ export class PairTokenizer {
    * `tokenizerConfig` is tokenizer_config.json with special_tokens_map.json merged in: its cls_token,
    * sep_token and pad_token name the special tokens ([CLS], [SEP], [PAD] when it does not).
    */
-  constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown> = {}) {
+  constructor(
+    tokenizerJson: object,
+    tokenizerConfig: Record<string, unknown> = {},
+    readonly layout: PairLayout = 'encoder',
+  ) {
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
     this.vocabSize = this.tokenizer.get_vocab(true).size;
     const named = (key: string, fallback: string) => specialTokenText(tokenizerConfig[key]) ?? fallback;
-    this.special = {
-      pad: this.requireToken(named('pad_token', '[PAD]'), 'padding'),
-      cls: this.requireToken(named('cls_token', '[CLS]'), 'classification'),
-      sep: this.requireToken(named('sep_token', '[SEP]'), 'separator'),
-    };
+    if (layout === 'decoder') {
+      // A decoder needs only eos; its pad is pad_token, or eos where it has none (GPT-2).
+      const eos = this.requireToken(specialTokenText(tokenizerConfig.eos_token) ?? '<|endoftext|>', 'end-of-sequence');
+      const pad = specialTokenText(tokenizerConfig.pad_token);
+      this.special = { pad: pad ? this.requireToken(pad, 'padding') : eos, cls: -1, sep: -1, eos };
+    } else {
+      this.special = {
+        pad: this.requireToken(named('pad_token', '[PAD]'), 'padding'),
+        cls: this.requireToken(named('cls_token', '[CLS]'), 'classification'),
+        sep: this.requireToken(named('sep_token', '[SEP]'), 'separator'),
+      };
+    }
     this.identity = `tok-${fnv1a(JSON.stringify(tokenizerJson))}-${fnv1a(JSON.stringify(tokenizerConfig))}`;
   }
 
@@ -65,8 +88,11 @@ export class PairTokenizer {
 
   /** encodePair from the two texts' token ids (encodeText's), e.g. ids cached untruncated. */
   pairFromIds(promptIds: ArrayLike<number>, responseIds: ArrayLike<number>, maxLength: number): EncodedPair {
-    const budget = maxLength - 3; // [CLS], [SEP], [SEP]
-    if (budget < 2) throw new Error(`maxLength ${maxLength} is too short: a pair needs at least 5 tokens`);
+    const { cls, sep, eos, pad } = this.special;
+    const closing = this.layout === 'decoder' && eos !== undefined && eos !== pad ? [eos] : [];
+    const budget = maxLength - (this.layout === 'decoder' ? closing.length : 3); // [CLS], [SEP], [SEP]
+    if (budget < 2)
+      throw new Error(`maxLength ${maxLength} is too short: a pair needs at least ${maxLength - budget + 2} tokens`);
     let p = Array.from(promptIds);
     let r = Array.from(responseIds);
     const truncated = p.length + r.length > budget;
@@ -76,8 +102,8 @@ export class PairTokenizer {
       r = r.slice(0, responseBudget);
       p = p.slice(Math.max(0, p.length - (budget - r.length)));
     }
-    const { cls, sep } = this.special;
-    return { ids: Int32Array.from([cls, ...p, sep, ...r, sep]), truncated, responseTokens };
+    const ids = this.layout === 'decoder' ? [...p, ...r, ...closing] : [cls, ...p, sep, ...r, sep];
+    return { ids: Int32Array.from(ids), truncated, responseTokens };
   }
 
   /** The tokenizer's own encoding of a pair, its post-processor's special tokens included (for tests and checks). */
@@ -115,5 +141,10 @@ export function tokenizerFor(spec: ModelSpec, files?: TokenizerFiles): PairToken
       spec.encoder === 'bert' ? `its encoder came from ${spec.source}` : 'its vocabulary was built for its run';
     throw new Error(`the model's tokenizer is missing (${from})`);
   }
-  return new PairTokenizer(files.json, (files.config ?? {}) as Record<string, unknown>);
+  return new PairTokenizer(files.json, (files.config ?? {}) as Record<string, unknown>, pairLayoutOf(spec));
+}
+
+/** A decoder family's specs read pairs as prompt + response; every other model as BERT's segments. */
+export function pairLayoutOf(spec: ModelSpec): PairLayout {
+  return spec.encoder === 'bert' && DECODER_MODEL_TYPES.includes(spec.bert.modelType) ? 'decoder' : 'encoder';
 }

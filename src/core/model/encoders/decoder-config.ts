@@ -50,6 +50,12 @@ export interface LlamaConfig {
 
 export type DecoderConfig = Gpt2Config | LlamaConfig;
 
+/**
+ * The decoder model_types (families/gpt2.ts, families/llama.ts): their pairs are read as
+ * prompt + response (+ eos), not BERT's [CLS] prompt [SEP] response [SEP] (tokenizer.ts).
+ */
+export const DECODER_MODEL_TYPES: readonly string[] = ['gpt2', 'llama', 'qwen2'];
+
 type Json = Record<string, unknown>;
 
 function positiveInt(c: Json, field: string, fallback?: number): number {
@@ -78,10 +84,14 @@ function tokenId(c: Json, field: string): number | undefined {
   return raw;
 }
 
-/** pad_token_id, or eos_token_id where there is none (what HF asks of a decoder reward model's config). */
-function padAndEos(c: Json, vocabSize: number): { padTokenId: number; eosTokenId: number } {
-  const eos = tokenId(c, 'eos_token_id');
-  const pad = tokenId(c, 'pad_token_id') ?? eos;
+/**
+ * pad_token_id, else the tokenizer's pad token (`tokenizerPad`, which tokenizer.ts takes from
+ * pad_token or else eos_token), else eos_token_id: HF asks a decoder reward model's config for a
+ * pad id, and GPT-2's reward models use eos for it.
+ */
+function padAndEos(c: Json, vocabSize: number, tokenizerPad?: number): { padTokenId: number; eosTokenId: number } {
+  const eos = tokenId(c, 'eos_token_id') ?? tokenizerPad;
+  const pad = tokenId(c, 'pad_token_id') ?? (tokenizerPad !== undefined && tokenizerPad >= 0 ? tokenizerPad : eos);
   if (pad === undefined || eos === undefined) {
     throw new Error('config.json: neither pad_token_id nor eos_token_id is set; a decoder reward model needs one');
   }
@@ -105,7 +115,7 @@ function activation(c: Json, field: string, fallback: string): Gpt2Config['hidde
   return known;
 }
 
-export function readGpt2Config(c: Json): Gpt2Config {
+export function readGpt2Config(c: Json, tokenizerPad?: number): Gpt2Config {
   for (const flag of ['scale_attn_by_inverse_layer_idx', 'reorder_and_upcast_attn', 'add_cross_attention']) {
     if (c[flag] === true) throw new Error(`config.json: ${flag} is true; RM Lab builds GPT-2 without it`);
   }
@@ -127,11 +137,11 @@ export function readGpt2Config(c: Json): Gpt2Config {
     maxPositions: positiveInt(c, 'n_positions', 1024),
     layerNormEps: positiveNumber(c, 'layer_norm_epsilon', 1e-5),
     hiddenAct: activation(c, 'activation_function', 'gelu_new'),
-    ...padAndEos(c, vocabSize),
+    ...padAndEos(c, vocabSize, tokenizerPad),
   };
 }
 
-export function readLlamaConfig(c: Json): LlamaConfig {
+export function readLlamaConfig(c: Json, tokenizerPad?: number): LlamaConfig {
   const modelType = c.model_type;
   if (modelType !== 'llama' && modelType !== 'qwen2')
     throw new Error(`config.json: model_type ${JSON.stringify(modelType)} is not a Llama-family type`);
@@ -178,6 +188,6 @@ export function readLlamaConfig(c: Json): LlamaConfig {
     qkvBias: modelType === 'qwen2' || attentionBias,
     outBias: modelType === 'llama' && attentionBias,
     mlpBias: modelType === 'llama' && c.mlp_bias === true,
-    ...padAndEos(c, vocabSize),
+    ...padAndEos(c, vocabSize, tokenizerPad),
   };
 }

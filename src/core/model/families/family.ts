@@ -73,6 +73,14 @@ export interface EncoderFamily<C extends FamilyConfig = FamilyConfig> {
   readonly basePrefix: string;
   /** The pooling its *ForSequenceClassification uses: what a run from it pools by unless asked otherwise. */
   readonly defaultPooling: Pooling;
+  /**
+   * The one pooling the family builds, whatever the form asks (decoders: the last real token, the
+   * only position a causal model has read the whole pair at). Absent: every pooling.
+   */
+  readonly onlyPooling?: Pooling;
+  /** Whether its reward head has a bias (BERT's classifier does; decoders' bias-free `score` does not). Default true. */
+  readonly headBias?: boolean;
+
   /** Older tokenizer files it can read when a repository has no tokenizer.json, in order of preference. */
   readonly tokenizerFiles: readonly TokenizerFromFiles[];
   /** config.json (a parsed object, model_type already checked) -> config; throws naming the field and why. */

@@ -3,10 +3,17 @@
 // so adding a family here is what makes it supported.
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { bert } from './bert.ts';
+import { gpt2 } from './gpt2.ts';
+import { llama, qwen2 } from './llama.ts';
 import type { EncoderFamily, FamilyConfig, SpecialIds } from './family.ts';
 
 /** The families, in the order the "supported" message names them. */
-export const FAMILIES: readonly EncoderFamily[] = [bert as EncoderFamily];
+export const FAMILIES: readonly EncoderFamily[] = [
+  bert as EncoderFamily,
+  gpt2 as unknown as EncoderFamily,
+  llama as unknown as EncoderFamily,
+  qwen2 as unknown as EncoderFamily,
+];
 
 /** The family that builds a model_type, or undefined. */
 export function familyFor(modelType: string): EncoderFamily | undefined {
