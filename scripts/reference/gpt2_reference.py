@@ -112,7 +112,7 @@ def activation(name, x):
 def hidden_states(w, cfg, ids, mask, causal=True):
     """GPT2Model's last hidden states [n, T, D], after ln_f (modeling_gpt2.py, eval mode)."""
     n, T = ids.shape
-    D, H, eps = cfg['n_embd'], cfg['n_head'], cfg['layer_norm_epsilon']
+    D, H, eps = cfg['n_embd'], cfg['n_head'], cfg.get('layer_norm_epsilon', 1e-5)
     hs = D // H
     ln = lambda x, name: F.layer_norm(x, (D,), w[name + '.weight'], w[name + '.bias'], eps)
     conv = lambda x, name: x @ w[name + '.weight'] + w[name + '.bias']  # Conv1D: addmm(bias, x, weight)
@@ -124,7 +124,7 @@ def hidden_states(w, cfg, ids, mask, causal=True):
         heads = lambda t: t.view(n, T, H, hs).permute(0, 2, 1, 3)  # [n, H, T, hs]
         a = attend(heads(q), heads(k), heads(v), allowed).permute(0, 2, 1, 3).reshape(n, T, D)
         x = x + conv(a, p + 'attn.c_proj')
-        x = x + conv(activation(cfg['activation_function'], conv(ln(x, p + 'ln_2'), p + 'mlp.c_fc')), p + 'mlp.c_proj')
+        x = x + conv(activation(cfg.get('activation_function', 'gelu_new'), conv(ln(x, p + 'ln_2'), p + 'mlp.c_fc')), p + 'mlp.c_proj')
     return ln(x, 'transformer.ln_f')
 
 

@@ -1,4 +1,4 @@
-// A BERT-family reward model as a Hugging Face model folder, zipped: what
+// A reward model of one of the registry's families as a Hugging Face model folder, zipped: what
 // `AutoModelForSequenceClassification.from_pretrained(folder)` and `AutoTokenizer.from_pretrained(folder)`
 // read. The names, shapes and config come from the encoder's own mapping (hf-checkpoint.ts); this
 // file only packages them:
@@ -11,6 +11,7 @@ import { strToU8, zipSync } from 'fflate';
 import { toHuggingFaceSequenceClassification } from '../model/hf-checkpoint.ts';
 import type { ModelSpec, NamedWeight, TokenizerFiles } from '../model/reward-model.ts';
 import { writeSafetensors } from '../model/safetensors.ts';
+import { pairLayoutOf, PairTokenizer } from '../model/tokenizer.ts';
 
 export const HF_FOLDER_FILES = [
   'model.safetensors',
@@ -35,17 +36,21 @@ export function huggingFaceFiles(input: HuggingFaceExportInput): Record<string, 
   if (input.spec.encoder !== 'bert') throw new Error('only BERT-family models export as a Hugging Face checkpoint');
   if (!input.tokenizer) throw new Error("the model's tokenizer is missing, so its folder would not read text");
   const bert = input.spec.bert;
-  const tokenizerConfig = {
-    // Special tokens and casing as BERT's fast tokenizer expects; the model's own settings win.
-    tokenizer_class: 'BertTokenizerFast',
-    cls_token: '[CLS]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    unk_token: '[UNK]',
-    mask_token: '[MASK]',
-    ...(input.tokenizer.config as Record<string, unknown> | undefined),
-    model_max_length: bert.maxPositions,
-  };
+  const own = input.tokenizer.config as Record<string, unknown> | undefined;
+  const tokenizerConfig =
+    pairLayoutOf(input.spec) === 'decoder'
+      ? decoderTokenizerConfig(input.tokenizer, own, bert.maxPositions)
+      : {
+          // Special tokens and casing as BERT's fast tokenizer expects; the model's own settings win.
+          tokenizer_class: 'BertTokenizerFast',
+          cls_token: '[CLS]',
+          sep_token: '[SEP]',
+          pad_token: '[PAD]',
+          unk_token: '[UNK]',
+          mask_token: '[MASK]',
+          ...own,
+          model_max_length: bert.maxPositions,
+        };
   const json = (value: unknown) => strToU8(`${JSON.stringify(value, null, 2)}\n`);
   return {
     // "format": "pt" is what transformers' own save_pretrained writes into the header.
@@ -57,8 +62,39 @@ export function huggingFaceFiles(input: HuggingFaceExportInput): Record<string, 
   };
 }
 
+/**
+ * A decoder's tokenizer settings with a pad token always set (eos where the model has none, as
+ * GPT-2's reward models do), so `tokenizer(texts, padding=True)` batches as the config's pad_token_id says.
+ */
+function decoderTokenizerConfig(
+  tokenizer: TokenizerFiles,
+  own: Record<string, unknown> | undefined,
+  maxPositions: number,
+): Record<string, unknown> {
+  const special = new PairTokenizer(tokenizer.json, own ?? {}, 'decoder').special;
+  const text = (id: number) =>
+    ((tokenizer.json as { added_tokens?: { id: number; content: string }[] }).added_tokens ?? []).find(
+      (t) => t.id === id,
+    )?.content;
+  return {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    ...own,
+    eos_token: own?.eos_token ?? text(special.eos!),
+    pad_token: own?.pad_token ?? text(special.pad),
+    model_max_length: maxPositions,
+  };
+}
+
 export function huggingFaceZip(input: HuggingFaceExportInput): Uint8Array {
   return zipSync(huggingFaceFiles(input), { level: 6 });
+}
+
+/** Whether a decoder's pairs end with eos (tokenizer.ts: only where eos is not also the pad token). */
+function eosAppended(input: HuggingFaceExportInput): boolean {
+  if (!input.tokenizer) return false;
+  const own = (input.tokenizer.config ?? {}) as Record<string, unknown>;
+  const { eos, pad } = new PairTokenizer(input.tokenizer.json, own, 'decoder').special;
+  return eos !== pad;
 }
 
 function modelCard(input: HuggingFaceExportInput): string {
@@ -83,8 +119,13 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 tokenizer = AutoTokenizer.from_pretrained(".")
 model = AutoModelForSequenceClassification.from_pretrained(".").eval()
-# RM Lab reads [CLS] prompt [SEP] response [SEP]: a text pair.
-batch = tokenizer(["What is 2 + 2?"], ["4"], return_tensors="pt", truncation=True)
+${
+  pairLayoutOf(input.spec) === 'decoder'
+    ? `# RM Lab reads prompt + response as one text${input.spec.encoder === 'bert' && eosAppended(input) ? ', then the eos token' : ''}, scored at its last token.
+batch = tokenizer(["What is 2 + 2?" + " 4"${input.spec.encoder === 'bert' && eosAppended(input) ? ' + tokenizer.eos_token' : ''}], return_tensors="pt")`
+    : `# RM Lab reads [CLS] prompt [SEP] response [SEP]: a text pair.
+batch = tokenizer(["What is 2 + 2?"], ["4"], return_tensors="pt", truncation=True)`
+}
 with torch.no_grad():
     reward = model(**batch).logits[:, 0]
 \`\`\`
