@@ -5,7 +5,6 @@
 // fails in plain words and keeps its last good checkpoint. The same in Chromium, on WASM and the
 // real IndexedDB: tests/browser/resume.test.ts.
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
@@ -13,7 +12,7 @@ import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.
 import { epochProgress } from '../../src/core/train/run-progress.ts';
 import { deleteDataset } from '../../src/store/datasets.ts';
 import { DB_VERSION, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
-import { freshDatabases } from '../fresh-db.ts';
+import { freshDatabases, openAtVersion } from '../fresh-db.ts';
 import { deleteRun, getCheckpoint, getRun, isResumable, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { getModelRecord } from '../../src/store/models.ts';
 import { importPairs } from '../../src/worker/import.ts';
@@ -230,15 +229,7 @@ describe('resuming a run through the store', () => {
 describe('the database upgrade', () => {
   it('adds the checkpoints store to a version 1 database and keeps what it held', async () => {
     const name = 'rm-lab-checkpoint-store-v1';
-    const v1 = await openDB(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('datasets', { keyPath: 'id' });
-        db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('rejects', { keyPath: 'datasetId' });
-        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('models', { keyPath: 'runId' });
-      },
-    });
+    const v1 = await openAtVersion(name, 1);
     await v1.put('runs', { id: 'old', datasetId: 'd', status: 'interrupted', steps: [], evals: [] });
     v1.close();
     const { db } = await openTestDB(name);

@@ -2,7 +2,6 @@
 // cards) opens at version 3 with a card for each trained model; cards and weights are written and
 // deleted together.
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import type { ModelSpec } from '../../src/core/model/reward-model.ts';
@@ -15,7 +14,7 @@ import {
   saveRunModels,
 } from '../../src/store/models.ts';
 import { deleteRun, putRun } from '../../src/store/runs.ts';
-import { freshDatabases } from '../fresh-db.ts';
+import { freshDatabases, openAtVersion } from '../fresh-db.ts';
 
 const spec: ModelSpec = {
   encoder: 'builtin-transformer',
@@ -49,16 +48,7 @@ const openTestDB = freshDatabases('rm-lab-model-store');
 describe('model store', () => {
   it('gives the models trained before version 3 their cards when the database upgrades', async () => {
     const name = 'rm-lab-upgrade-v2';
-    const v2 = await openDB(name, 2, {
-      upgrade(db) {
-        db.createObjectStore('datasets', { keyPath: 'id' });
-        db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('rejects', { keyPath: 'datasetId' });
-        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('models', { keyPath: 'runId' });
-        db.createObjectStore('checkpoints', { keyPath: 'runId' });
-      },
-    });
+    const v2 = await openAtVersion(name, 2);
     await v2.put('runs', run('r1'));
     await v2.put('models', { runId: 'r1', spec, weights, savedAt: 1 } satisfies ModelRecord);
     await v2.put('runs', run('r2')); // a run that never finished: no model, no card
