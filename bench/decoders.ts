@@ -69,7 +69,7 @@ async function measure(name: string) {
     source: 'bench',
   };
   const model = RewardModel.create(spec, 1);
-  const optimizer = tf.train.adam(1e-4);
+  const optimizer: tf.Optimizer = tf.train.adam(1e-4);
   const { ids, mask } = batch();
   const margin = tf.zeros([PAIRS]) as tf.Tensor1D;
   const step = async () => {
