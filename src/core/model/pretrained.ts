@@ -234,6 +234,8 @@ export interface EncoderSummary {
   tokenizerFromVocab: boolean;
   /** Whether the checkpoint brought its own reward head (a one-label *ForSequenceClassification). */
   readyHead?: boolean;
+  /** The one pooling its family builds (decoders: 'last'), whatever the form says; absent: the form's. */
+  onlyPooling?: Pooling;
 }
 
 export function summarise(
@@ -294,9 +296,14 @@ export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: s
  */
 export function pretrainedEncoder(folder: PretrainedFolder, pooling: Pooling, source: string): PretrainedEncoder {
   // A decoder reads its last token whatever the form says: no other position has seen the whole pair.
-  const pooled = familyOf(folder.config).onlyPooling ?? pooling;
+  const { onlyPooling } = familyOf(folder.config);
+  const pooled = onlyPooling ?? pooling;
   const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling: pooled, source };
   const { weights, initialised, head } = encoderWeights(spec, folder.tensors);
-  const summary = { ...summarise(folder, weights, initialised), readyHead: head !== undefined };
+  const summary = {
+    ...summarise(folder, weights, initialised),
+    readyHead: head !== undefined,
+    ...(onlyPooling ? { onlyPooling } : {}),
+  };
   return { spec, weights, tokenizer: folder.tokenizer, summary, ...(head ? { head } : {}) };
 }
