@@ -13,10 +13,15 @@ describe('GPU operations of a default training step', () => {
   });
 
   it('stay within their bounds (dispatches, uploads, submits) and read back at most every few steps', async () => {
-    // Measured with the AdamW, LayerNorm, GELU, masked-softmax and fused-bias kernels (checked by the trainer
-    // before it starts, as in the app), the length term on: the default bag of words 87.6 dispatches and 16 uploads
-    // a step; the built-in transformer 210.6 and 15 (197 and 12 before the length term's batch input and weight).
-    const bounds = { 'builtin-default': [95, 17], 'builtin-transformer': [215, 16] } as const;
+    // Measured with every kernel on (AdamW, LayerNorm, GELU, fused bias, fused attention, the fused
+    // Bradley-Terry loss and step metrics; checked by the trainer before it starts, as in the app), the
+    // length term on: the default bag of words 45.4 dispatches and 7 uploads a step, the built-in
+    // transformer 134.4 and 6, bert-tiny-sized 182.4 and 7 (bench/results/webgpu-dispatches.json).
+    const bounds = {
+      'builtin-default': [48, 7],
+      'builtin-transformer': [138, 6],
+      'bert-tiny-sized': [186, 7],
+    } as const;
     for (const model of countedModels().filter((m) => m.name in bounds)) {
       const [dispatches, uploads] = bounds[model.name as keyof typeof bounds];
       const steps = await countSteps(model, 5);
@@ -27,7 +32,7 @@ describe('GPU operations of a default training step', () => {
       // The trainer reads its step metrics back every 5 steps, not every step.
       expect(mean.readBacks, model.name).toBeLessThanOrEqual(0.4);
       // The counter counts: a step does dispatch work.
-      expect(Math.min(...steps.map((s) => s.dispatches)), model.name).toBeGreaterThan(50);
+      expect(Math.min(...steps.map((s) => s.dispatches)), model.name).toBeGreaterThan(20);
     }
   });
 });
