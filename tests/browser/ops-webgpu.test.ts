@@ -16,6 +16,7 @@ import {
 import { geluErf, geluTanh } from '../../src/core/model/ops/gelu.ts';
 import { layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
 import { linear } from '../../src/core/model/ops/linear.ts';
+import { pool } from '../../src/core/model/ops/pool.ts';
 import { checkKernels, kernelsOn } from '../../src/core/model/ops/webgpu/program.ts';
 import { mulberry32 } from '../../src/core/train/shuffle.ts';
 
@@ -161,6 +162,15 @@ describe('RM Lab WebGPU kernels', () => {
     });
     expect(await maxRelative([a!], [b!])).toBeLessThan(1e-6);
     tf.dispose([a!, b!]);
+  });
+
+  it('mean pooling over the real tokens: value and the gradient of x, padding left out', async () => {
+    const worst = await compare(
+      (x) => pool(x as tf.Tensor3D, tf.tensor2d([1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1], [2, 6]), 'mean'),
+      [[2, 6, 40]],
+      [2, 40],
+    );
+    expect(worst).toBeLessThan(1e-5);
   });
 
   it('linear (fused bias on WebGPU): value and the gradients of x, w and b', async () => {

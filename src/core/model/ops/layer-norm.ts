@@ -1,5 +1,5 @@
 // LayerNorm over the last axis with a hand-written gradient that keeps only what it needs, and a
-// WebGPU kernel (webgpu/layer-norm.ts: 1 dispatch forward, 4 backward).
+// WebGPU kernel (webgpu/layer-norm.ts: 1 dispatch forward, 2 backward).
 //
 // Written with plain ops, a LayerNorm leaves six [N, D] tensors alive until the backward pass (the
 // centred input, its square, the normalised input, its scaled copy, ...): every op's output stays in
