@@ -14,7 +14,7 @@ import {
   packedAttention,
 } from '../../src/core/model/ops/attention.ts';
 import { geluErf, geluTanh } from '../../src/core/model/ops/gelu.ts';
-import { layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
+import { addLayerNorm, layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
 import { linear } from '../../src/core/model/ops/linear.ts';
 import { pool } from '../../src/core/model/ops/pool.ts';
 import { checkKernels, kernelsOn } from '../../src/core/model/ops/webgpu/program.ts';
@@ -85,6 +85,15 @@ describe('RM Lab WebGPU kernels', () => {
     const worst = await compare(
       (x, g, b) => layerNorm(x!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
       [[2, 5, 48], [48], [48]],
+      [2, 5, 48],
+    );
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('LayerNorm of a residual sum (BERT post-LN): value and the gradients of x, the residual, gamma and beta', async () => {
+    const worst = await compare(
+      (x, r, g, b) => addLayerNorm(x!, r!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
+      [[2, 5, 48], [2, 5, 48], [48], [48]],
       [2, 5, 48],
     );
     expect(worst).toBeLessThan(1e-4);

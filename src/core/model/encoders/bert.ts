@@ -20,7 +20,7 @@ import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
 import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
-import { layerNorm } from '../ops/layer-norm.ts';
+import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
 import type { BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
@@ -136,9 +136,9 @@ export class BertEncoder implements Encoder {
 
   /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
   private layer(input: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
-    const x = this.layerNorm(tf.add(input, this.attention(input, padding, l)), `layers.${l}.attn.ln`);
+    const x = this.addLayerNorm(input, this.attention(input, padding, l), `layers.${l}.attn.ln`);
     const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
-    return this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
+    return this.addLayerNorm(x, this.linear(h, `layers.${l}.mlp.out`), `layers.${l}.mlp.ln`);
   }
 
   private attention(x: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
@@ -174,6 +174,12 @@ export class BertEncoder implements Encoder {
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
     const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
     return layerNorm(x, gamma, beta, this.config.layerNormEps);
+  }
+
+  /** LN(x + residual): the residual sum made inside the LayerNorm's kernel on WebGPU (ops/layer-norm.ts). */
+  private addLayerNorm(x: tf.Tensor3D, residual: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
+    return addLayerNorm(x, residual, gamma, beta, this.config.layerNormEps);
   }
 
   private p(name: string): tf.Variable {

@@ -28,24 +28,43 @@ fn rowStats(r : i32) -> vec2<f32> {
   return vec2<f32>(mean, inverseSqrt(v / f32(D) + uniforms.eps));
 }`;
 
-/** x [N, D], gamma [D], beta [D] -> [N, D] */
-export function layerNormKernel(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+/**
+ * The rows' reads of x: x itself, or x + residual (a residual sum fused into the LayerNorm after it,
+ * as BERT's post-LN layers have it: the sum is made in float32 as tf.add makes it).
+ */
+function reads(code: string, residual: boolean): string {
+  const X = residual ? 'fn X(i : i32) -> f32 { return x[i] + res[i]; }' : 'fn X(i : i32) -> f32 { return x[i]; }';
+  return `${X}\n${code.replace(/\bx\[r \* D \+ j\]/g, 'X(r * D + j)')}`; // not dx[...]
+}
+
+/** x [N, D] (+ residual [N, D]), gamma [D], beta [D] -> [N, D] */
+export function layerNormKernel(
+  x: tf.Tensor2D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  residual?: tf.Tensor2D,
+): tf.Tensor2D {
   const [N, D] = x.shape;
   const p = program(
-    'layer_norm',
-    ['x', 'gamma', 'beta'],
+    residual ? 'add_layer_norm' : 'layer_norm',
+    residual ? ['x', 'res', 'gamma', 'beta'] : ['x', 'gamma', 'beta'],
     [N, D],
     N,
-    `${ROW_STATS}
+    reads(
+      `${ROW_STATS}
 fn main(r : i32) {
   if (r >= uniforms.rows) { return; }
   let st = rowStats(r);
   let D = uniforms.D;
   for (var j = 0; j < D; j++) { result[r * D + j] = (x[r * D + j] - st.x) * st.y * gamma[j] + beta[j]; }
 }`,
+      residual !== undefined,
+    ),
     UNIFORMS,
   );
-  return run(p, [x, gamma, beta], numbers(N, D, eps)) as tf.Tensor2D;
+  const inputs = residual ? [x, residual, gamma, beta] : [x, gamma, beta];
+  return run(p, inputs, numbers(N, D, eps)) as tf.Tensor2D;
 }
 
 /** One thread a row: its mean and 1/std into `stats`, and dx. */
@@ -107,7 +126,15 @@ export function layerNormGradKernel(
   x: tf.Tensor2D,
   gamma: tf.Tensor1D,
   eps: number,
+  residual?: tf.Tensor2D,
 ): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D] {
+  const fused = residual !== undefined;
+  const xs = residual
+    ? [
+        { name: 'x', tensor: x },
+        { name: 'res', tensor: residual },
+      ]
+    : [{ name: 'x', tensor: x }];
   const [N, D] = x.shape;
   const uniforms: UniformField[] = [
     ['rows', 'i32', N],
@@ -116,34 +143,26 @@ export function layerNormGradKernel(
   ];
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma
   const [dx, stats] = runMulti({
-    key: 'layer_norm_grad_rows',
-    inputs: [
-      { name: 'dy', tensor: dy },
-      { name: 'x', tensor: x },
-      { name: 'gamma', tensor: gamma },
-    ],
+    key: `layer_norm_grad_rows_${fused}`,
+    inputs: [{ name: 'dy', tensor: dy }, ...xs, { name: 'gamma', tensor: gamma }],
     outputs: [
       { name: 'dx', shape: [N, D] },
       { name: 'stats', shape: [N, 2] },
     ],
     uniforms,
-    code: ROWS_GRAD,
+    code: reads(ROWS_GRAD, fused),
     workgroupSize: WG,
     workgroups: groupsFor(N, WG),
   });
   const [dgamma, dbeta] = runMulti({
-    key: 'layer_norm_grad_columns',
-    inputs: [
-      { name: 'dy', tensor: dy },
-      { name: 'x', tensor: x },
-      { name: 'stats', tensor: stats! },
-    ],
+    key: `layer_norm_grad_columns_${fused}`,
+    inputs: [{ name: 'dy', tensor: dy }, ...xs, { name: 'stats', tensor: stats! }],
     outputs: [
       { name: 'dgamma', shape: [D] },
       { name: 'dbeta', shape: [D] },
     ],
     uniforms,
-    code: COLUMNS_GRAD,
+    code: reads(COLUMNS_GRAD, fused),
     workgroupSize: WG,
     workgroups: groupsFor(D, WG),
   });
