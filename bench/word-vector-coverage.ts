@@ -15,7 +15,7 @@ import { readPairFile } from '../src/cli/data-file.ts';
 import { readLinesFromText } from '../src/core/data/jsonl.ts';
 import { parsePairs } from '../src/core/data/parse.ts';
 import type { Pair } from '../src/core/data/pair.ts';
-import { buildRunTokenizer } from '../src/core/model/run-vocabulary.ts';
+import { buildRunTokenizer, wordSplitter } from '../src/core/model/run-vocabulary.ts';
 import { builtinTokenizer, PairTokenizer } from '../src/core/model/tokenizer.ts';
 import {
   builtinVocabulary,
@@ -63,6 +63,23 @@ function measure(texts: string[], tokenizer: PairTokenizer, vectors: WordVectors
   return { tokens, covered, share: covered / tokens, mostFrequentWithout: Object.fromEntries(top) };
 }
 
+/**
+ * The share of the running words (as the tokenizer splits them, before WordPiece) that the table
+ * holds or aliases, whatever the run's vocabulary keeps: what the table covers of the language.
+ */
+function wordsInTable(texts: string[], table: WordVectorTable) {
+  const has = new Set([...table.words, ...Object.keys(table.header.aliases)]);
+  const wordsOf = wordSplitter();
+  let words = 0;
+  let covered = 0;
+  for (const t of texts)
+    for (const w of wordsOf(t)) {
+      words++;
+      if (has.has(w)) covered++;
+    }
+  return { words, covered, share: covered / words };
+}
+
 async function main() {
   const table = await loadWordVectorTable();
   const bare: WordVectorTable = { ...table, header: { ...table.header, aliases: {} } };
@@ -87,6 +104,7 @@ async function main() {
     const row = {
       dataset: name,
       runVocabulary: runVocab.length,
+      wordsInTable: wordsInTable(texts, table),
       table: measure(texts, runTokenizer, wordVectorsFor(table, runVocab), runVocab),
       tableWithoutAliases: measure(texts, runTokenizer, wordVectorsFor(bare, runVocab), runVocab),
       earlierTable: measure(texts, runTokenizer, earlier, runVocab),
@@ -94,7 +112,8 @@ async function main() {
     };
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     console.log(
-      `${name}: ${row.table.tokens} tokens; table ${pct(row.table.share)}, without aliases ${pct(row.tableWithoutAliases.share)}, ` +
+      `${name}: ${row.table.tokens} tokens; ${pct(row.wordsInTable.share)} of its ${row.wordsInTable.words} running words in the table; ` +
+        `run vocabulary ${row.runVocabulary} tokens; table ${pct(row.table.share)}, without aliases ${pct(row.tableWithoutAliases.share)}, ` +
         `earlier table ${pct(row.earlierTable.share)}, table with the bundled vocabulary ${pct(row.tableWithBundledVocabulary.share)}\n` +
         `  most frequent without a vector: ${Object.entries(row.table.mostFrequentWithout)
           .map(([w, n]) => `${w} ${n}`)
