@@ -243,6 +243,38 @@ describe('rmlab train', () => {
     expect(moved / random.length).toBeGreaterThan(0.1);
   });
 
+  it('--validation-fraction chooses the best step on a slice of the training split and says so', async () => {
+    const run = await rmlab([
+      'train',
+      '--data',
+      pairsPath,
+      '--out',
+      'runs/validation',
+      ...TINY,
+      '--max-steps',
+      '4',
+      '--eval-every',
+      '2',
+      '--validation-fraction',
+      '0.3',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = jsonLines(run.stdout);
+    const counts = lines.find((l) => l.type === 'data')!.counts as { train: number; validation: number };
+    expect(counts.validation).toBeGreaterThan(0);
+    expect(run.stderr).toContain(`, ${counts.validation} in the validation slice (they choose the best step)`);
+    const evals = lines.filter((l) => l.type === 'eval') as unknown as { step: number; validation: { loss: number } }[];
+    expect(evals.length).toBe(2);
+    const lowest = evals.reduce((a, b) => (b.validation.loss < a.validation.loss ? b : a));
+    expect(lines.at(-1)).toMatchObject({
+      type: 'summary',
+      chosenOn: 'validation',
+      bestStep: lowest.step,
+      validationLoss: lowest.validation.loss,
+    });
+    expect(run.stderr).toMatch(/validation loss \d\.\d{4}/);
+  });
+
   it('stops after the current step on Ctrl-C and still writes the model', async () => {
     let sent = false;
     const run = await rmlab(

@@ -217,9 +217,9 @@ export async function trainRewardModel(
       const checkpointNow = step % checkpointEvery === 0;
       if (pending.length >= READ_EVERY || evalNow || checkpointNow) await flush();
       if (evalNow && data.heldOut.length > 0) {
-        lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+        lastEval = await evaluateRun(model, data, config, padId, step);
         hooks.onEvent({ type: 'eval', point: lastEval });
-        earlyStopped = stopping.observe(model, step, lastEval.loss) && step < totalSteps;
+        earlyStopped = stopping.observe(model, step, choosingLoss(lastEval)) && step < totalSteps;
         if (earlyStopped) break; // the checkpoint after the loop keeps this step
       }
       if (checkpointNow && step < totalSteps) await checkpoint();
@@ -241,9 +241,9 @@ export async function trainRewardModel(
     }
     await flush();
     if (stopped && data.heldOut.length > 0 && lastEval?.step !== step) {
-      lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+      lastEval = await evaluateRun(model, data, config, padId, step);
       hooks.onEvent({ type: 'eval', point: lastEval });
-      stopping.observe(model, step, lastEval.loss);
+      stopping.observe(model, step, choosingLoss(lastEval));
     }
     await checkpoint();
     const best = await stopping.best();
@@ -447,6 +447,34 @@ export function microBatchLoss(
     total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * batch.size) / pairCount));
   }
   return { total, rewards };
+}
+
+/**
+ * The loss that chooses the best checkpoint and stops early: the validation slice's where the run
+ * has one (then the held-out pairs choose nothing), else the held-out loss.
+ */
+function choosingLoss(point: EvalPoint): number {
+  return point.validation?.loss ?? point.loss;
+}
+
+/** An evaluation of the run: the held-out pairs (and ties) and, where there is one, the validation slice. */
+async function evaluateRun(
+  model: RewardModel,
+  data: TrainingData,
+  config: Pick<TrainConfig, 'batchSize' | 'maxLength'>,
+  padId: number,
+  step: number,
+): Promise<EvalPoint> {
+  const point = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+  const slice = data.validation ?? [];
+  if (slice.length === 0) return point;
+  const [scored] = await scoreSplit(slice, slice.length, model, config.batchSize, config.maxLength, padId);
+  const { loss, accuracy } = pairwiseMetrics(
+    scored.first,
+    scored.second,
+    slice.map((p) => p.margin),
+  );
+  return { ...point, validation: { loss, accuracy } };
 }
 
 /** Scores the held-out pairs (and ties) and reads the rewards back once. */
