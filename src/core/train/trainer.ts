@@ -242,9 +242,10 @@ class TrainingLoop {
     const checkpointNow = step % this.checkpointEvery === 0;
     if (this.pending.length >= READ_EVERY || evalNow || checkpointNow) await this.flush();
     if (evalNow && this.data.heldOut.length > 0) {
-      const { loss } = await this.evaluateHeldOut();
+      const point = await this.evaluateHeldOut();
       // The checkpoint in finish() keeps this step.
-      if (this.stopping.observe(this.model, step, loss) && step < this.length.totalSteps) return 'early-stopped';
+      const stop = this.stopping.observe(this.model, step, choosingLoss(point));
+      if (stop && step < this.length.totalSteps) return 'early-stopped';
     }
     if (checkpointNow && step < this.length.totalSteps) await this.checkpoint();
     return this.yieldToPage();
@@ -306,10 +307,10 @@ class TrainingLoop {
     if (diverged) throw diverged;
   }
 
-  /** Scores the held-out pairs at the current step and reports it. */
+  /** Scores the held-out pairs (and the validation slice, where there is one) at the current step and reports it. */
   private async evaluateHeldOut(): Promise<EvalPoint> {
     const { model, data, config, padId, step } = this;
-    this.lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+    this.lastEval = await evaluateRun(model, data, config, padId, step);
     this.hooks.onEvent({ type: 'eval', point: this.lastEval });
     return this.lastEval;
   }
@@ -334,8 +335,7 @@ class TrainingLoop {
     const { step } = this;
     await this.flush();
     if (stopped && this.data.heldOut.length > 0 && this.lastEval?.step !== step) {
-      const { loss } = await this.evaluateHeldOut();
-      this.stopping.observe(this.model, step, loss);
+      this.stopping.observe(this.model, step, choosingLoss(await this.evaluateHeldOut()));
     }
     await this.checkpoint();
     const best = await this.stopping.best();
@@ -541,6 +541,34 @@ export function microBatchLoss(
     total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * batch.size) / pairCount));
   }
   return { total, rewards };
+}
+
+/**
+ * The loss that chooses the best checkpoint and stops early: the validation slice's where the run
+ * has one (then the held-out pairs choose nothing), else the held-out loss.
+ */
+function choosingLoss(point: EvalPoint): number {
+  return point.validation?.loss ?? point.loss;
+}
+
+/** An evaluation of the run: the held-out pairs (and ties) and, where there is one, the validation slice. */
+async function evaluateRun(
+  model: RewardModel,
+  data: TrainingData,
+  config: Pick<TrainConfig, 'batchSize' | 'maxLength'>,
+  padId: number,
+  step: number,
+): Promise<EvalPoint> {
+  const point = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+  const slice = data.validation ?? [];
+  if (slice.length === 0) return point;
+  const [scored] = await scoreSplit(slice, slice.length, model, config.batchSize, config.maxLength, padId);
+  const { loss, accuracy } = pairwiseMetrics(
+    scored.first,
+    scored.second,
+    slice.map((p) => p.margin),
+  );
+  return { ...point, validation: { loss, accuracy } };
 }
 
 /** Scores the held-out pairs (and ties) and reads the rewards back once. */

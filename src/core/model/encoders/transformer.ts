@@ -9,7 +9,7 @@ import { layerNorm } from '../ops/layer-norm.ts';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
-import { wordVectorTable, type WordVectors } from '../word-vectors.ts';
+import { embeddingFromWordVectors, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 
 export interface TransformerConfig {
@@ -114,7 +114,7 @@ export class TransformerEncoder implements Encoder {
   /**
    * The word table starts from `random` (drawn first either way, so every other weight gets the
    * same numbers from the same seed), with the rows that have a pretrained vector replaced by it at
-   * the random draw's std: see wordVectorTable. Only step 0 depends on this; a resumed run's weights
+   * the random draw's std: see embeddingFromWordVectors. Only step 0 depends on this; a resumed run's weights
    * come from its checkpoint.
    */
   private wordEmbeddings(random: tf.Tensor2D, init: TransformerInit): tf.Tensor2D {
@@ -126,7 +126,7 @@ export class TransformerEncoder implements Encoder {
       throw new Error(`word vectors cover a vocabulary of ${words.vocabSize}, the encoder has ${vocabSize}`);
     }
     // Chosen on the device, not read back: dataSync() on WebGPU stalls and breaks later reads (GUIDE).
-    const { values, set } = wordVectorTable(words, dModel, init.wordVectorStd ?? INIT_STD);
+    const { values, set } = embeddingFromWordVectors(words, dModel, init.wordVectorStd ?? INIT_STD);
     return tf.tidy(() => {
       const table = tf.where(
         tf.tensor2d(set, [vocabSize, dModel], 'bool'),
