@@ -10,6 +10,7 @@
 import { strToU8, zipSync } from 'fflate';
 import { toHuggingFaceSequenceClassification } from '../model/hf-checkpoint.ts';
 import type { ModelSpec, NamedWeight, TokenizerFiles } from '../model/reward-model.ts';
+import { longestSequence } from '../model/encoders/bert-config.ts';
 import { writeSafetensors } from '../model/safetensors.ts';
 
 export const HF_FOLDER_FILES = [
@@ -44,7 +45,7 @@ export function huggingFaceFiles(input: HuggingFaceExportInput): Record<string, 
     unk_token: '[UNK]',
     mask_token: '[MASK]',
     ...(input.tokenizer.config as Record<string, unknown> | undefined),
-    model_max_length: bert.maxPositions,
+    model_max_length: longestSequence(bert),
   };
   const json = (value: unknown) => strToU8(`${JSON.stringify(value, null, 2)}\n`);
   return {

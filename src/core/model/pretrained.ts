@@ -3,7 +3,7 @@
 // RM Lab cannot use is refused before its weights are downloaded: config.json and the tokenizer
 // first, the architecture checked, then the weights. Nothing is kept from a load that fails: the
 // caller caches the files only once this returns.
-import type { BertConfig } from './encoders/bert-config.ts';
+import { longestSequence, type BertConfig } from './encoders/bert-config.ts';
 import type { Pooling } from './encoders/encoder.ts';
 import type { EncoderFamily } from './families/family.ts';
 import { familyFor, readModelConfig, supported, unsupportedType } from './families/registry.ts';
@@ -162,12 +162,21 @@ async function readTokenizer(
 function withModelType(config: Record<string, unknown>, label: string): Record<string, unknown> {
   if (typeof config.model_type === 'string') return config;
   const architectures = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
-  const byArchitecture = architectures.some((a) => /^Bert[A-Z]/.test(a)) ? 'bert' : undefined;
+  const byArchitecture = ARCHITECTURE_TYPES.find(([prefix]) => architectures.some((a) => prefix.test(a)))?.[1];
   const name = label.toLowerCase();
   const byName = KNOWN_MODEL_TYPES.find((type) => name.includes(type));
   const modelType = byArchitecture ?? byName;
   return modelType ? { ...config, model_type: modelType } : config;
 }
+
+/** Architecture class names' model types, as AutoConfig maps them (XLMRoberta before Roberta: it contains it). */
+const ARCHITECTURE_TYPES: [RegExp, string][] = [
+  [/^Bert[A-Z]/, 'bert'],
+  [/^DistilBert[A-Z]/, 'distilbert'],
+  [/^XLMRoberta[A-Z]/, 'xlm-roberta'],
+  [/^Roberta[A-Z]/, 'roberta'],
+  [/^Electra[A-Z]/, 'electra'],
+];
 
 /** Model types whose names can appear in a repository's name, longest first (a 'roberta' is not a 'bert'). */
 const KNOWN_MODEL_TYPES = [
@@ -246,7 +255,7 @@ export function summarise(
     hiddenSize: folder.config.hiddenSize,
     heads: folder.config.numHeads,
     vocabSize: folder.config.vocabSize,
-    maxPositions: folder.config.maxPositions,
+    maxPositions: longestSequence(folder.config),
     // The reward head: hidden -> 1, plus its bias.
     parameters: weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) + folder.config.hiddenSize + 1,
     initialised,
@@ -268,7 +277,7 @@ export interface PretrainedEncoder {
  * caller's user names the setting ('Max tokens' in the form, '--max-length' in the CLI).
  */
 export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: string): void {
-  const maxPositions = spec.bert.maxPositions;
+  const maxPositions = longestSequence(spec.bert);
   if (maxLength > maxPositions) {
     throw new Error(
       `${option} is ${maxLength}, but ${spec.source} reads at most ${maxPositions} tokens: set ${option} to ${maxPositions} or less`,
