@@ -205,9 +205,9 @@ describe('a load that cannot succeed says why, in plain words', () => {
     expect(hub.requests.slice(before).some((p) => p.includes('safetensors'))).toBe(false);
   });
 
-  it('weights only as pytorch_model.bin', async () => {
+  it('a pytorch_model.bin that is not what torch.save writes (real ones load: pytorch-bin.test.ts)', async () => {
     await expect(load(hubFolder('tiny/bert-pytorch', 'main', hub.url))).rejects.toThrow(
-      /tiny\/bert-pytorch has no model\.safetensors: RM Lab reads weights only in the safetensors format.*save_file/,
+      /pytorch_model\.bin cannot be read as a zip/,
     );
   });
 

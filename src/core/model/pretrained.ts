@@ -11,6 +11,7 @@ import { encoderWeights } from './hf-checkpoint.ts';
 import { LoadCancelled, type FolderReader } from './hub.ts';
 import type { BertModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
 import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
+import { readPytorchBin } from './pytorch-bin.ts';
 import { PairTokenizer } from './tokenizer.ts';
 
 /** Progress of a load, for a progress bar in bytes. */
@@ -195,29 +196,34 @@ const KNOWN_MODEL_TYPES = [
   't5',
 ].sort((a, b) => b.length - a.length);
 
+/** The weight formats RM Lab reads, in order of preference: safetensors, then torch.save's zip through the safe unpickler. */
+const WEIGHT_FORMATS = [
+  { file: 'model.safetensors', read: (bytes: Uint8Array, name: string) => readSafetensors(bytes, name).tensors },
+  { file: 'pytorch_model.bin', read: (bytes: Uint8Array, name: string) => readPytorchBin(bytes, name).tensors },
+];
+
 async function readWeights(
   label: string,
   read: (file: string) => Promise<Uint8Array | undefined>,
   json: (file: string, bytes: Uint8Array) => Record<string, unknown>,
 ): Promise<Map<string, SafetensorsTensor>> {
-  const single = await read('model.safetensors');
-  if (single) return readSafetensors(single, 'model.safetensors').tensors;
-  const indexBytes = await read('model.safetensors.index.json');
-  if (indexBytes) {
-    const index = json('model.safetensors.index.json', indexBytes);
+  for (const format of WEIGHT_FORMATS) {
+    const single = await read(format.file);
+    if (single) return format.read(single, format.file);
+    const indexName = `${format.file}.index.json`;
+    const indexBytes = await read(indexName);
+    if (!indexBytes) continue;
     const shards = [];
-    for (const name of shardFiles(index)) {
+    for (const name of shardFiles(json(indexName, indexBytes), indexName)) {
       const bytes = await read(name);
-      if (!bytes) throw new Error(`${label}: model.safetensors.index.json lists ${name}, which is missing`);
-      shards.push(readSafetensors(bytes, name));
+      if (!bytes) throw new Error(`${label}: ${indexName} lists ${name}, which is missing`);
+      shards.push({ tensors: format.read(bytes, name), metadata: {} });
     }
     return mergeShards(shards).tensors;
   }
   throw new Error(
-    `${label} has no model.safetensors: RM Lab reads weights only in the safetensors format (it never runs the ` +
-      'Python code a pytorch_model.bin can hold). Many repositories have one under "Files" on another revision ' +
-      "(e.g. refs/pr/1, the Hub bot's conversion; give it as id@revision); or convert it yourself with " +
-      "`safetensors.torch.save_file(torch.load('pytorch_model.bin'), 'model.safetensors')`",
+    `${label} has neither model.safetensors nor pytorch_model.bin (nor a sharded index of either): ` +
+      'it holds no weights RM Lab can read',
   );
 }
 
