@@ -6,8 +6,8 @@
 import { longestSequence, type BertConfig } from './encoders/bert-config.ts';
 import type { Pooling } from './encoders/encoder.ts';
 import type { EncoderFamily } from './families/family.ts';
-import { familyFor, readModelConfig, supported, unsupportedType } from './families/registry.ts';
-import { encoderWeights } from './hf-checkpoint.ts';
+import { familyFor, familyOf, readModelConfig, supported, unsupportedType } from './families/registry.ts';
+import { encoderWeights, rewardHead } from './hf-checkpoint.ts';
 import { LoadCancelled, type FolderReader } from './hub.ts';
 import type { BertModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
 import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
@@ -242,6 +242,10 @@ export interface EncoderSummary {
   parameters: number;
   /** Tensors that the checkpoint did not have and start fresh (e.g. a missing pooler). */
   initialised: string[];
+  /** Whether the checkpoint brought its own reward head (a *ForSequenceClassification with one label). */
+  readyHead?: boolean;
+  /** Why a classifier the checkpoint has is not used as the reward head. */
+  headNote?: string;
   /** Bytes of the model's files. */
   bytes: number;
   tokenizerFromVocab: boolean;
@@ -274,6 +278,8 @@ export function summarise(
 export interface PretrainedEncoder {
   spec: BertModelSpec;
   weights: NamedWeight[];
+  /** The checkpoint's own reward head (head.weight, head.bias), when it is a reward model already. */
+  head?: NamedWeight[];
   tokenizer: TokenizerFiles;
   summary: EncoderSummary;
 }
@@ -291,6 +297,11 @@ export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: s
   }
 }
 
+/** The family's own pooling for a loaded folder: what its *ForSequenceClassification reads. */
+export function familyPooling(folder: PretrainedFolder): Pooling {
+  return familyOf(folder.config).defaultPooling;
+}
+
 /**
  * The spec and encoder weights of a loaded folder, pooled as asked; `source` is what the encoder
  * field said (it travels in the spec, so a stored model says where its encoder came from).
@@ -298,5 +309,13 @@ export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: s
 export function pretrainedEncoder(folder: PretrainedFolder, pooling: Pooling, source: string): PretrainedEncoder {
   const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling, source };
   const { weights, initialised } = encoderWeights(spec, folder.tensors);
-  return { spec, weights, tokenizer: folder.tokenizer, summary: summarise(folder, weights, initialised) };
+  const { head, note } = rewardHead(spec, folder.tensors);
+  const summary = { ...summarise(folder, weights, initialised), readyHead: head !== undefined };
+  return {
+    spec,
+    weights,
+    ...(head ? { head } : {}),
+    tokenizer: folder.tokenizer,
+    summary: note ? { ...summary, headNote: note } : summary,
+  };
 }

@@ -127,12 +127,23 @@ export function bertTable(config: BertConfig, pooling: Pooling): TensorMapping[]
   return bertStyleTable(config, pooling, { pooler: { hfName: 'pooler.dense', part: 'encoder' }, head: 'classifier' });
 }
 
+/** BERT's WordPiece special tokens, which DistilBERT and ELECTRA share. */
+export const BERT_SPECIAL_TOKENS = {
+  cls_token: '[CLS]',
+  sep_token: '[SEP]',
+  pad_token: '[PAD]',
+  unk_token: '[UNK]',
+  mask_token: '[MASK]',
+};
+
 export const bert: EncoderFamily<BertConfig> = {
   modelTypes: ['bert'],
   covers: 'BERT, MiniLM, BGE-small, GTE-small and other BertModel checkpoints',
   architecture: 'BertForSequenceClassification',
   basePrefix: 'bert.',
   defaultPooling: 'cls',
+  tokenizerClass: 'BertTokenizerFast',
+  specialTokens: BERT_SPECIAL_TOKENS,
   tokenizerFiles: [
     {
       files: ['vocab.txt'],

@@ -7,7 +7,7 @@
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { BertEncoder, bertParams } from '../encoders/bert.ts';
 import type { Pooling } from '../encoders/encoder.ts';
-import { bert, linearRows, POOLED_THROUGH_CLS } from './bert.ts';
+import { bert, BERT_SPECIAL_TOKENS, linearRows, POOLED_THROUGH_CLS } from './bert.ts';
 import { checkSpecialIds, configFields, readActivation, type EncoderFamily, type TensorMapping } from './family.ts';
 
 const ARCHITECTURE = 'DistilBertForSequenceClassification';
@@ -73,6 +73,8 @@ export const distilbert: EncoderFamily<BertConfig> = {
   architecture: ARCHITECTURE,
   basePrefix: 'distilbert.',
   defaultPooling: 'cls',
+  tokenizerClass: 'DistilBertTokenizerFast',
+  specialTokens: BERT_SPECIAL_TOKENS,
   tokenizerFiles: bert.tokenizerFiles,
   readConfig,
   params: bertParams,

@@ -5,7 +5,14 @@
 // The tokenizer is BERT's WordPiece (tokenizer.json or vocab.txt), pairs "[CLS] A [SEP] B [SEP]".
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { BertEncoder, bertParams } from '../encoders/bert.ts';
-import { bert, bertStyleExport, bertStyleTable, POOLED_THROUGH_CLS, readBertStyleConfig } from './bert.ts';
+import {
+  bert,
+  BERT_SPECIAL_TOKENS,
+  bertStyleExport,
+  bertStyleTable,
+  POOLED_THROUGH_CLS,
+  readBertStyleConfig,
+} from './bert.ts';
 import { configFields, type EncoderFamily } from './family.ts';
 
 const ARCHITECTURE = 'ElectraForSequenceClassification';
@@ -16,6 +23,8 @@ export const electra: EncoderFamily<BertConfig> = {
   architecture: ARCHITECTURE,
   basePrefix: 'electra.',
   defaultPooling: 'cls',
+  tokenizerClass: 'ElectraTokenizerFast',
+  specialTokens: BERT_SPECIAL_TOKENS,
   tokenizerFiles: bert.tokenizerFiles,
   readConfig(c, special) {
     const config = readBertStyleConfig(c, special, 'electra', 'ELECTRA');

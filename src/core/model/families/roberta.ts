@@ -33,6 +33,14 @@ function family(modelType: 'roberta' | 'xlm-roberta', architecture: string, cove
     architecture,
     basePrefix: 'roberta.',
     defaultPooling: 'cls',
+    tokenizerClass: modelType === 'roberta' ? 'RobertaTokenizerFast' : 'XLMRobertaTokenizerFast',
+    specialTokens: {
+      cls_token: '<s>',
+      sep_token: '</s>',
+      pad_token: '<pad>',
+      unk_token: '<unk>',
+      mask_token: '<mask>',
+    },
     tokenizerFiles:
       modelType === 'roberta'
         ? [{ files: ['vocab.json', 'merges.txt'], build: (files, config) => byteLevelBpeTokenizerJson(files, config) }]
