@@ -4,11 +4,11 @@
 // tests/browser/reference-decoder-webgpu.test.ts, so it imports nothing from the test runner. The
 // fixtures hold HF's *ForSequenceClassification names and orientations: the encoder and its score
 // head are loaded through the registry (readModelConfig, the family's table via encoderWeights, its
-// one-label score head as the reward head) and the gradients compared after toHuggingFaceTensors, so
-// the mapping table is checked both ways along with the numbers.
+// one-label score head as the reward head via rewardHead) and the gradients compared after
+// toHuggingFaceTensors, so the mapping table is checked both ways along with the numbers.
 import * as tf from '@tensorflow/tfjs';
 import { readModelConfig } from '../src/core/model/families/registry.ts';
-import { encoderWeights, toHuggingFaceTensors } from '../src/core/model/hf-checkpoint.ts';
+import { encoderWeights, rewardHead, toHuggingFaceTensors } from '../src/core/model/hf-checkpoint.ts';
 import { RewardModel, type BertModelSpec, type NamedWeight } from '../src/core/model/reward-model.ts';
 import type { SafetensorsTensor } from '../src/core/model/safetensors.ts';
 import { bradleyTerryLoss, pairwiseAccuracy } from '../src/core/train/loss.ts';
@@ -44,7 +44,9 @@ export function decoderSpecOf(f: DecoderFixture): BertModelSpec {
 /** The reward model, loaded as a folder's tensors are: the encoder through the family's table, score.weight as its head. */
 export function loadDecoderFixture(f: DecoderFixture): RewardModel {
   const spec = decoderSpecOf(f);
-  const { weights, head } = encoderWeights(spec, decoderFixtureTensors(f));
+  const tensors = decoderFixtureTensors(f);
+  const { weights } = encoderWeights(spec, tensors);
+  const { head } = rewardHead(spec, tensors);
   if (!head) throw new Error('the fixture has no one-label score head');
   return RewardModel.fromWeights(spec, [...weights, ...head]);
 }

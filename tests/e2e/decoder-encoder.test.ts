@@ -46,7 +46,7 @@ describe('a decoder reward model from the Hub, end to end', () => {
     const text = await summary.innerText();
     expect(text).toMatch(/LlamaForSequenceClassification · 2 layers · hidden size 16 · 4 heads/);
     expect(text).toMatch(/reads each pair at its last token/);
-    expect(text).toMatch(/its own head came with it/);
+    expect(text).toMatch(/A reward model already: its own reward head/);
     await page
       .locator('fieldset')
       .first()

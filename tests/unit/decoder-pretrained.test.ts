@@ -114,8 +114,7 @@ describe.each(TYPES)('a %s checkpoint from the Hub', (type) => {
     expect(enc.summary.readyHead).toBe(true);
     expect(enc.head!.map((w) => [w.name, w.shape])).toEqual([['head.weight', [16, 1]]]); // no bias: HF's score has none
     const tok = tokenizerFor(enc.spec, enc.tokenizer);
-    const model = RewardModel.fromPretrained(enc.spec, enc.weights, 1);
-    model.setHead(enc.head!);
+    const model = RewardModel.fromPretrained(enc.spec, enc.weights, 1, enc.head);
     for (const side of ['right', 'left'] as const) {
       const b = batch(tok, side);
       const ours = await rewardsOf(model, b);
@@ -124,6 +123,20 @@ describe.each(TYPES)('a %s checkpoint from the Hub', (type) => {
       expect(new Set(ours.map((x) => x.toFixed(3))).size).toBe(3);
     }
     model.dispose();
+  });
+
+  it('a score with two labels is no reward: a fresh head, and the summary says why', async () => {
+    const folder = await loadModelFolder(hubFolder(`tiny/${type}-reward`, 'main', hub.url), {});
+    const score = folder.tensors.get('score.weight')!;
+    const D = score.shape[1]!;
+    const twoLabels = { ...score, shape: [2, D], data: new Float32Array(2 * D).fill(0.5) };
+    const enc = pretrainedEncoder(
+      { ...folder, tensors: new Map([...folder.tensors, ['score.weight', twoLabels]]) },
+      'cls',
+      type,
+    );
+    expect(enc.head).toBeUndefined();
+    expect(enc.summary.headNote).toMatch(/its classifier has 2 labels, not one reward: a fresh head/);
   });
 
   it('tokenizes a pair as prompt + response, then eos (eos is not its pad token)', async () => {

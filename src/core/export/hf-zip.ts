@@ -1,8 +1,8 @@
-// A reward model of one of the registry's families as a Hugging Face model folder, zipped: what
+// A reward model of any registry family (encoder or decoder) as a Hugging Face model folder, zipped: what
 // `AutoModelForSequenceClassification.from_pretrained(folder)` and `AutoTokenizer.from_pretrained(folder)`
 // read. The names, shapes and config come from the encoder's own mapping (hf-checkpoint.ts); this
 // file only packages them:
-//   model.safetensors       BertForSequenceClassification's state_dict, float32
+//   model.safetensors       the family's *ForSequenceClassification state_dict, float32
 //   config.json             one label: the logit is the reward
 //   tokenizer.json          the model's own tokenizer, as it was trained with
 //   tokenizer_config.json   the tokenizer's settings (special tokens, case, max length)
@@ -10,8 +10,10 @@
 import { strToU8, zipSync } from 'fflate';
 import { toHuggingFaceSequenceClassification } from '../model/hf-checkpoint.ts';
 import type { ModelSpec, NamedWeight, TokenizerFiles } from '../model/reward-model.ts';
+import { longestSequence } from '../model/encoders/bert-config.ts';
+import { familyOf } from '../model/families/registry.ts';
 import { writeSafetensors } from '../model/safetensors.ts';
-import { pairLayoutOf, PairTokenizer } from '../model/tokenizer.ts';
+import { pairReaderOf, PairTokenizer } from '../model/tokenizer.ts';
 
 export const HF_FOLDER_FILES = [
   'model.safetensors',
@@ -36,21 +38,16 @@ export function huggingFaceFiles(input: HuggingFaceExportInput): Record<string, 
   if (input.spec.encoder !== 'bert') throw new Error('only BERT-family models export as a Hugging Face checkpoint');
   if (!input.tokenizer) throw new Error("the model's tokenizer is missing, so its folder would not read text");
   const bert = input.spec.bert;
+  const family = familyOf(bert);
   const own = input.tokenizer.config as Record<string, unknown> | undefined;
-  const tokenizerConfig =
-    pairLayoutOf(input.spec) === 'decoder'
-      ? decoderTokenizerConfig(input.tokenizer, own, bert.maxPositions)
-      : {
-          // Special tokens and casing as BERT's fast tokenizer expects; the model's own settings win.
-          tokenizer_class: 'BertTokenizerFast',
-          cls_token: '[CLS]',
-          sep_token: '[SEP]',
-          pad_token: '[PAD]',
-          unk_token: '[UNK]',
-          mask_token: '[MASK]',
-          ...own,
-          model_max_length: bert.maxPositions,
-        };
+  const tokenizerConfig = {
+    // Special tokens as the family's fast tokenizer expects them; the model's own settings win.
+    tokenizer_class: family.tokenizerClass,
+    ...family.specialTokens,
+    ...own,
+    ...(pairReaderOf(input.spec) === 'decoder' ? decoderSpecialTokens(input.tokenizer, own) : {}),
+    model_max_length: longestSequence(bert),
+  };
   const json = (value: unknown) => strToU8(`${JSON.stringify(value, null, 2)}\n`);
   return {
     // "format": "pt" is what transformers' own save_pretrained writes into the header.
@@ -63,38 +60,36 @@ export function huggingFaceFiles(input: HuggingFaceExportInput): Record<string, 
 }
 
 /**
- * A decoder's tokenizer settings with a pad token always set (eos where the model has none, as
- * GPT-2's reward models do), so `tokenizer(texts, padding=True)` batches as the config's pad_token_id says.
+ * A decoder's eos and pad tokens, pad always set (eos where the model has none, as GPT-2's reward
+ * models do), so `tokenizer(texts, padding=True)` batches as the config's pad_token_id says.
  */
-function decoderTokenizerConfig(
+function decoderSpecialTokens(
   tokenizer: TokenizerFiles,
   own: Record<string, unknown> | undefined,
-  maxPositions: number,
-): Record<string, unknown> {
+): { eos_token: unknown; pad_token: unknown } {
   const special = new PairTokenizer(tokenizer.json, own ?? {}, 'decoder').special;
   const text = (id: number) =>
     ((tokenizer.json as { added_tokens?: { id: number; content: string }[] }).added_tokens ?? []).find(
       (t) => t.id === id,
     )?.content;
-  return {
-    tokenizer_class: 'PreTrainedTokenizerFast',
-    ...own,
-    eos_token: own?.eos_token ?? text(special.eos!),
-    pad_token: own?.pad_token ?? text(special.pad),
-    model_max_length: maxPositions,
-  };
+  return { eos_token: own?.eos_token ?? text(special.eos!), pad_token: own?.pad_token ?? text(special.pad) };
 }
 
 export function huggingFaceZip(input: HuggingFaceExportInput): Uint8Array {
   return zipSync(huggingFaceFiles(input), { level: 6 });
 }
 
-/** Whether a decoder's pairs end with eos (tokenizer.ts: only where eos is not also the pad token). */
-function eosAppended(input: HuggingFaceExportInput): boolean {
-  if (!input.tokenizer) return false;
+/** The model card's lines that tokenize a pair as RM Lab does: a text pair, or a decoder's one text (+ eos). */
+function scoringExample(input: HuggingFaceExportInput): string {
+  if (pairReaderOf(input.spec) !== 'decoder' || !input.tokenizer) {
+    return `# RM Lab reads (prompt, response) as a text pair, laid out as the tokenizer lays out pairs.
+batch = tokenizer(["What is 2 + 2?"], ["4"], return_tensors="pt", truncation=True)`;
+  }
   const own = (input.tokenizer.config ?? {}) as Record<string, unknown>;
-  const { eos, pad } = new PairTokenizer(input.tokenizer.json, own, 'decoder').special;
-  return eos !== pad;
+  // Pairs end with eos only where eos is not also the pad token (tokenizer.ts, decoderLayout).
+  const eos = new PairTokenizer(input.tokenizer.json, own, 'decoder').layout.end.length > 0;
+  return `# RM Lab reads prompt + response as one text${eos ? ', then the eos token' : ''}, scored at its last token.
+batch = tokenizer(["What is 2 + 2?" + " 4"${eos ? ' + tokenizer.eos_token' : ''}], return_tensors="pt")`;
 }
 
 function modelCard(input: HuggingFaceExportInput): string {
@@ -119,13 +114,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 tokenizer = AutoTokenizer.from_pretrained(".")
 model = AutoModelForSequenceClassification.from_pretrained(".").eval()
-${
-  pairLayoutOf(input.spec) === 'decoder'
-    ? `# RM Lab reads prompt + response as one text${input.spec.encoder === 'bert' && eosAppended(input) ? ', then the eos token' : ''}, scored at its last token.
-batch = tokenizer(["What is 2 + 2?" + " 4"${input.spec.encoder === 'bert' && eosAppended(input) ? ' + tokenizer.eos_token' : ''}], return_tensors="pt")`
-    : `# RM Lab reads [CLS] prompt [SEP] response [SEP]: a text pair.
-batch = tokenizer(["What is 2 + 2?"], ["4"], return_tensors="pt", truncation=True)`
-}
+${scoringExample(input)}
 with torch.no_grad():
     reward = model(**batch).logits[:, 0]
 \`\`\`

@@ -32,7 +32,7 @@ export { bertTable };
 export function encoderWeights(
   spec: BertModelSpec,
   tensors: Map<string, SafetensorsTensor>,
-): { weights: NamedWeight[]; initialised: string[]; head?: NamedWeight[] } {
+): { weights: NamedWeight[]; initialised: string[] } {
   const family = familyOf(spec.bert);
   const table = family.table(spec.bert, spec.pooling);
   const prefix = basePrefix(family, table[0]!.hfName, tensors);
@@ -42,7 +42,7 @@ export function encoderWeights(
   const problems: string[] = [];
   for (const row of table) {
     const shape = shapes.get(row.name);
-    if (!shape) continue; // the reward head: readyHead's
+    if (!shape) continue; // the reward head: rewardHead's
     const hfShape = row.transpose ? [...shape].reverse() : shape;
     const hfName = row.part === 'encoder' ? `${prefix}${row.hfName}` : row.hfName;
     const found = tensors.get(hfName) ?? tensors.get(legacyName(hfName));
@@ -63,33 +63,47 @@ export function encoderWeights(
     const listed = problems.slice(0, 6).join('; ') + (problems.length > 6 ? `; and ${problems.length - 6} more` : '');
     throw new Error(`the checkpoint does not match its config.json: ${listed}`);
   }
-  return { weights, initialised, ...readyHead(table, tensors, spec.bert.hiddenSize) };
-}
-
-/**
- * The reward head of a one-label *ForSequenceClassification checkpoint (a shared reward model, or
- * RM Lab's own export): every head row of the table present with a one-output shape. A classifier
- * with several labels, or none, leaves the head to start fresh ({}).
- */
-function readyHead(
-  table: TensorMapping[],
-  tensors: Map<string, SafetensorsTensor>,
-  D: number,
-): { head?: NamedWeight[] } {
-  const head: NamedWeight[] = [];
-  for (const row of table.filter((r) => r.part === 'head')) {
-    const found = tensors.get(row.hfName);
-    const shape = row.name.endsWith('.weight') ? [D, 1] : [1];
-    const hfShape = row.transpose ? [...shape].reverse() : shape;
-    if (!found || found.shape.join('x') !== hfShape.join('x')) return {};
-    // [1, D] and its transpose [D, 1] hold the same values in the same order.
-    head.push({ name: row.name, shape, data: found.data });
-  }
-  return head.length > 0 ? { head } : {};
+  return { weights, initialised };
 }
 
 /** The name callers knew before the registry. */
 export const bertEncoderWeights = encoderWeights;
+
+/**
+ * The reward head of a *ForSequenceClassification checkpoint with one label (a shared reward model,
+ * or a folder RM Lab exported), as RM Lab's head.weight [D, 1] and, where the family's head has one,
+ * head.bias [1] (a decoder's `score` has none); or, with no head, why not, for the page to say
+ * (undefined when the checkpoint has no classifier at all). The head reads what the family's
+ * classification head reads (an encoder's first token through its dense layer, a decoder's last
+ * token), so it is taken only under the family's own pooling.
+ */
+export function rewardHead(
+  spec: BertModelSpec,
+  tensors: Map<string, SafetensorsTensor>,
+): { head?: NamedWeight[]; note?: string } {
+  const family = familyOf(spec.bert);
+  const rows = family.table(spec.bert, family.defaultPooling);
+  const weightRow = rows.find((r) => r.name === 'head.weight')!;
+  const biasRow = rows.find((r) => r.name === 'head.bias');
+  const weight = tensors.get(weightRow.hfName);
+  const bias = biasRow && tensors.get(biasRow.hfName);
+  if (!weight || (biasRow && !bias)) return {};
+  const D = spec.bert.hiddenSize;
+  const biasFits = !bias || (bias.shape.length === 1 && bias.shape[0] === weight.shape[0]);
+  if (weight.shape.length !== 2 || weight.shape[1] !== D || !biasFits) {
+    return { note: `its ${weightRow.hfName} has shape [${weight.shape}], not [labels, ${D}]: a fresh head` };
+  }
+  if (weight.shape[0] !== 1) {
+    return { note: `its classifier has ${weight.shape[0]} labels, not one reward: a fresh head` };
+  }
+  if (spec.pooling !== family.defaultPooling) {
+    return { note: `its classifier reads ${family.defaultPooling} pooling, not ${spec.pooling}: a fresh head` };
+  }
+  // [1, D] and its transpose [D, 1] hold the same values in the same order.
+  const head: NamedWeight[] = [{ name: 'head.weight', shape: [D, 1], data: weight.data }];
+  if (bias) head.push({ name: 'head.bias', shape: [1], data: bias.data });
+  return { head };
+}
 
 /** Where the base model's tensors sit: found by the first row of the family's table (its word embeddings). */
 function basePrefix(family: EncoderFamily, first: string, tensors: Map<string, SafetensorsTensor>): string {

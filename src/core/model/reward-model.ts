@@ -118,10 +118,15 @@ export class RewardModel {
   }
 
   /**
-   * A pretrained BERT-family encoder (every encoder weight, as bertEncoderWeights gives them) under
-   * a fresh head. The encoder is built from the weights directly, never drawn at random first.
+   * A pretrained encoder of a registry family (every encoder weight, as encoderWeights gives them)
+   * under a fresh head, or under `head` when the checkpoint is a reward model already (rewardHead). The encoder is built from the weights directly, never drawn at random first.
    */
-  static fromPretrained(spec: ModelSpec, encoderWeights: NamedWeight[], seed: number): RewardModel {
+  static fromPretrained(
+    spec: ModelSpec,
+    encoderWeights: NamedWeight[],
+    seed: number,
+    head?: NamedWeight[],
+  ): RewardModel {
     if (spec.encoder !== 'bert') {
       throw new Error('only BERT-family encoders are pretrained; the built-in encoder starts from RewardModel.create');
     }
@@ -130,7 +135,17 @@ export class RewardModel {
     const extra = encoderWeights.filter((w) => !expected.has(w.name)).map((w) => w.name);
     if (extra.length > 0) throw new Error(`weights ${extra.join(', ')} are not part of this encoder`);
     const encoder = family.build(spec.bert, spec.pooling, seed, new Map(encoderWeights.map((w) => [w.name, w])));
-    return new RewardModel(spec, encoder, seed);
+    const model = new RewardModel(spec, encoder, seed);
+    // A reward model's own head (a *ForSequenceClassification checkpoint with one label) replaces the fresh one.
+    for (const w of head ?? []) {
+      const v = model.params.get(w.name);
+      if (!v || !w.name.startsWith('head.') || w.shape.join('x') !== v.shape.join('x')) {
+        model.dispose();
+        throw new Error(`the checkpoint's head tensor ${w.name} [${w.shape}] does not fit the model`);
+      }
+      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')));
+    }
+    return model;
   }
 
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */
@@ -195,23 +210,6 @@ export class RewardModel {
 
   setWeights(weights: NamedWeight[]): void {
     this.assign(weights, false);
-  }
-
-  /**
-   * Sets the reward head alone (head.weight, and head.bias where it has one): a checkpoint's own
-   * head. A length term, if the spec has one, keeps its start (0).
-   */
-  setHead(head: NamedWeight[]): void {
-    const names = modelParams(this.spec).filter((p) => p.name.startsWith('head.'));
-    const given = new Map(head.map((w) => [w.name, w]));
-    for (const { name, shape } of names) {
-      const w = given.get(name);
-      if (!w || w.shape.join('x') !== shape.join('x')) throw new Error(`the head needs ${name} with shape [${shape}]`);
-    }
-    for (const { name } of names) {
-      const w = given.get(name)!;
-      tf.tidy(() => this.param(name).assign(tf.tensor(w.data, w.shape, 'float32')));
-    }
   }
 
   /** Copies weights into the variables: all of them, or only the head's. */

@@ -80,7 +80,12 @@ export interface EncoderFamily<C extends FamilyConfig = FamilyConfig> {
   readonly onlyPooling?: Pooling;
   /** Whether its reward head has a bias (BERT's classifier does; decoders' bias-free `score` does not). Default true. */
   readonly headBias?: boolean;
-
+  /** The tokenizer class and special tokens its export's tokenizer_config.json names (the model's own settings win). */
+  readonly tokenizerClass: string;
+  /** Decoders name none here: their eos and pad come from their own tokenizer (export/hf-zip.ts). */
+  readonly specialTokens: Readonly<
+    Partial<Record<'cls_token' | 'sep_token' | 'pad_token' | 'unk_token' | 'mask_token', string>>
+  >;
   /** Older tokenizer files it can read when a repository has no tokenizer.json, in order of preference. */
   readonly tokenizerFiles: readonly TokenizerFromFiles[];
   /** config.json (a parsed object, model_type already checked) -> config; throws naming the field and why. */

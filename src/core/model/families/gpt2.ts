@@ -15,6 +15,9 @@ export const gpt2: EncoderFamily<Gpt2Config> = {
   defaultPooling: 'last',
   onlyPooling: 'last',
   headBias: false,
+  // Its eos and pad come from its own tokenizer files (export/hf-zip.ts), never a fixed name.
+  tokenizerClass: 'PreTrainedTokenizerFast',
+  specialTokens: {},
   tokenizerFiles: [],
   readConfig: (c, special) => readGpt2Config(c, special.padTokenId),
   params: (config) => encoderParams(gpt2Params(config)),

@@ -38,6 +38,9 @@ const shared = {
   defaultPooling: 'last',
   onlyPooling: 'last',
   headBias: false,
+  // Its eos and pad come from its own tokenizer files (export/hf-zip.ts), never a fixed name.
+  tokenizerClass: 'PreTrainedTokenizerFast',
+  specialTokens: {},
   tokenizerFiles: [],
   readConfig: (c: Record<string, unknown>, special: { padTokenId: number }) => readLlamaConfig(c, special.padTokenId),
   params: (config: LlamaConfig) => encoderParams(llamaParams(config)),

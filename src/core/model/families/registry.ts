@@ -3,17 +3,24 @@
 // so adding a family here is what makes it supported.
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { bert } from './bert.ts';
+import { distilbert } from './distilbert.ts';
+import { electra } from './electra.ts';
 import { gpt2 } from './gpt2.ts';
 import { llama, qwen2 } from './llama.ts';
 import type { EncoderFamily, FamilyConfig, SpecialIds } from './family.ts';
+import { roberta, xlmRoberta } from './roberta.ts';
 
-/** The families, in the order the "supported" message names them. */
+/** The families, in the order the "supported" message names them: encoders, then decoders. */
 export const FAMILIES: readonly EncoderFamily[] = [
-  bert as EncoderFamily,
-  gpt2 as unknown as EncoderFamily,
-  llama as unknown as EncoderFamily,
-  qwen2 as unknown as EncoderFamily,
-];
+  bert,
+  distilbert,
+  roberta,
+  xlmRoberta,
+  electra,
+  gpt2,
+  llama,
+  qwen2,
+] as unknown as EncoderFamily[];
 
 /** The family that builds a model_type, or undefined. */
 export function familyFor(modelType: string): EncoderFamily | undefined {
