@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../core/train/config.ts';
+import { installWasmKernels } from './wasm-kernels.ts';
 
 export interface NodeBackend {
   name: 'wasm' | 'cpu';
@@ -19,6 +20,8 @@ export async function useNodeBackend(choice: BackendChoice): Promise<NodeBackend
     throw new Error(`--backend ${choice} is a browser backend; in Node the CLI runs on wasm (or cpu)`);
   }
   const name = choice === 'cpu' ? 'cpu' : 'wasm';
+  // RM Lab's SIMD kernel for the batched and transposed matrix products (attention, gradients)
+  if (name === 'wasm') await installWasmKernels();
   if (!(await tf.setBackend(name))) throw new Error(`tfjs's ${name} backend failed to start`);
   await tf.ready();
   return name === 'wasm' ? { name, threads: getThreadsCount() } : { name };
