@@ -7,9 +7,10 @@
 // its own JavaScript, which the `tfjsWasmThreads` plugin in vite.config.ts keeps out of the
 // minifier (a minified copy throws "ReferenceError: e is not defined" in every pthread).
 //
-// It also puts RM Lab's WebAssembly matrix-product kernel in place of tfjs's (see
-// src/core/model/ops/wasm/batch-matmul.ts), before anything trains: this module awaits it, so an
-// entry point that imports it has the kernel (or, if it failed to load, one warning and tfjs's).
+// It also starts putting RM Lab's WebAssembly matrix-product kernel in place of tfjs's (see
+// src/core/model/ops/wasm/batch-matmul.ts); selectBackend awaits it before it picks a backend (or,
+// if it failed to load, tfjs's kernel runs, after one warning). Not awaited here: a module worker
+// whose imports await at the top level misses the messages the page sends it meanwhile.
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
@@ -29,7 +30,7 @@ const KERNEL_URLS: Record<WasmKernelFile, string> = {
   'batch-matmul-shared.wasm': batchMatMulSharedUrl,
 };
 
-await installWasmBatchMatMul(async (file) => {
+void installWasmBatchMatMul(async (file) => {
   const response = await fetch(KERNEL_URLS[file]);
   if (!response.ok) throw new Error(`${KERNEL_URLS[file]}: HTTP ${response.status}`);
   return response.arrayBuffer();

@@ -76,6 +76,8 @@ interface Installed {
 }
 
 let installed: Installed | undefined;
+/** The install under way or done (the worker starts it at load and awaits it when it picks a backend). */
+let installing: Promise<boolean> | undefined;
 let warned = false;
 
 function warnOnce(why: unknown): void {
@@ -89,8 +91,22 @@ function warnOnce(why: unknown): void {
  * (tfjs-backend-wasm must be imported first). Resolves to whether it did; on any failure tfjs's
  * kernel stays, with one console warning. Calling it again does nothing.
  */
-export async function installWasmBatchMatMul(load: (file: WasmKernelFile) => Promise<BufferSource>): Promise<boolean> {
-  if (installed) return true;
+export function installWasmBatchMatMul(load: (file: WasmKernelFile) => Promise<BufferSource>): Promise<boolean> {
+  if (installed) return Promise.resolve(true);
+  installing = install(load);
+  return installing;
+}
+
+/**
+ * Resolves once an install started by installWasmBatchMatMul has finished (to whether it succeeded;
+ * false if none was started). Whoever picks the wasm backend awaits it, so that the first step, and
+ * the backend probe's timing, already run on the kernel that training will use.
+ */
+export function wasmBatchMatMulReady(): Promise<boolean> {
+  return installing ?? Promise.resolve(false);
+}
+
+async function install(load: (file: WasmKernelFile) => Promise<BufferSource>): Promise<boolean> {
   try {
     const plain = tf.getKernel(tf.BatchMatMul, 'wasm');
     if (!plain) throw new Error("tfjs's wasm backend is not registered (import @tensorflow/tfjs-backend-wasm first)");
@@ -119,6 +135,7 @@ export async function installWasmBatchMatMul(load: (file: WasmKernelFile) => Pro
 
 /** Puts tfjs's own kernel back (tests compare the two). */
 export function uninstallWasmBatchMatMul(): void {
+  installing = undefined;
   if (!installed) return;
   tf.unregisterKernel(tf.BatchMatMul, 'wasm');
   tf.registerKernel(installed.plain);
