@@ -12,9 +12,9 @@
 // global gradient norm clipping, AdamW, linear decay (the trainer's defaults). PyTorch gets as many
 // threads as tfjs's WASM backend uses in Node (1: Node gets the single-threaded SIMD build); its
 // default thread count is timed too, for context.
-// RM Lab runs once per --kernels entry: `rmlab` with RM Lab's WebAssembly SIMD kernel for batched
-// and transposed matrix products (src/core/model/ops/wasm/, as the CLI runs), `tfjs` with tfjs's own
-// BatchMatMul (before that kernel): before and after in one run, under the same load.
+// RM Lab runs once per --kernels entry: `rmlab` with RM Lab's wasm kernels (src/core/model/ops/wasm/:
+// the SIMD matrix product and the Identity that shares instead of copying, as the CLI runs), `tfjs`
+// with tfjs's own BatchMatMul and Identity (before them): before and after in one run, same load.
 // Prints the ratios and appends a run to bench/results/train-vs-torch.json (earlier runs are kept).
 // It asserts nothing: figures, not tests.
 import { execFileSync } from 'node:child_process';
@@ -27,6 +27,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
 import { uninstallWasmBatchMatMul, wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
+import { uninstallWasmIdentity } from '../src/core/model/ops/wasm/identity.ts';
 import type { BertConfig } from '../src/core/model/encoders/bert-config.ts';
 import { modelSpecFor, RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
@@ -248,10 +249,12 @@ function timeTorch(m: BenchModel, pairs: TokenizedPair[]): TorchRun {
   }
 }
 
-/** Puts in place the BatchMatMul kernel a run uses: RM Lab's (as the CLI runs) or tfjs's own. */
+/** Puts in place the kernels a run uses: RM Lab's (as the CLI runs) or tfjs's own. */
 async function useKernel(kernel: 'rmlab' | 'tfjs'): Promise<void> {
-  if (kernel === 'tfjs') uninstallWasmBatchMatMul();
-  else if (!(await installWasmKernels())) throw new Error("RM Lab's WebAssembly kernel did not install");
+  if (kernel === 'tfjs') {
+    uninstallWasmBatchMatMul();
+    uninstallWasmIdentity();
+  } else if (!(await installWasmKernels())) throw new Error("RM Lab's WebAssembly kernel did not install");
   if (wasmBatchMatMulActive() !== (kernel === 'rmlab')) throw new Error(`the ${kernel} kernel is not the one running`);
 }
 
@@ -267,9 +270,9 @@ interface Row extends Partial<Ratios> {
   model: string;
   batchSize: number;
   sequenceLength: number;
-  /** With RM Lab's WebAssembly matrix-product kernel (what the CLI runs). */
+  /** With RM Lab's wasm kernels (what the CLI runs). */
   rmlab?: Figures;
-  /** With tfjs's own BatchMatMul kernel (before RM Lab's). */
+  /** With tfjs's own BatchMatMul and Identity kernels (before RM Lab's). */
   rmlabTfjsKernel?: Figures;
   torch: Figures;
   torchDefaultThreads: Figures | null;

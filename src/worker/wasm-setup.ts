@@ -18,6 +18,7 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-bac
 import { installWasmBatchMatMul, type WasmKernelFile } from '../core/model/ops/wasm/batch-matmul.ts';
 import batchMatMulUrl from '../core/model/ops/wasm/batch-matmul.wasm?url';
 import batchMatMulSharedUrl from '../core/model/ops/wasm/batch-matmul-shared.wasm?url';
+import { installWasmIdentity } from '../core/model/ops/wasm/identity.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,
@@ -30,6 +31,7 @@ const KERNEL_URLS: Record<WasmKernelFile, string> = {
   'batch-matmul-shared.wasm': batchMatMulSharedUrl,
 };
 
+installWasmIdentity(); // shares saved tensors' memory instead of copying it (see identity.ts)
 void installWasmBatchMatMul(async (file) => {
   const response = await fetch(KERNEL_URLS[file]);
   if (!response.ok) throw new Error(`${KERNEL_URLS[file]}: HTTP ${response.status}`);
