@@ -106,7 +106,7 @@ for (const x of PRODUCTS) {
   tf.dispose([a, b]);
   const k = x.transposeA ? x.a.at(-2)! : x.a.at(-1)!;
   const mflop = (2 * out.reduce((s, d) => s * d, 1) * k) / 1e6; // a multiply and an add per term
-  const gflops = (ms: number) => mflop / ms / 1e3;
+  const gflops = (ms: number) => mflop / ms; // MFLOP per ms = GFLOP/s
   const copy = copyMs(
     x,
     out.reduce((s, d) => s * d, 1),
