@@ -7,7 +7,16 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../core/train/config.ts';
+import type { CommandOption } from './options.ts';
 import { installWasmKernels } from './wasm-kernels.ts';
+
+/** The --backend option of the commands that only score (eval, score); train's comes from TRAIN_FIELDS. */
+export const BACKEND_OPTION: CommandOption = {
+  name: 'backend',
+  value: 'wasm|cpu',
+  help: 'Where the math runs.',
+  default: 'wasm',
+};
 
 export interface NodeBackend {
   name: 'wasm' | 'cpu';
@@ -20,7 +29,7 @@ export async function useNodeBackend(choice: BackendChoice): Promise<NodeBackend
     throw new Error(`--backend ${choice} is a browser backend; in Node the CLI runs on wasm (or cpu)`);
   }
   const name = choice === 'cpu' ? 'cpu' : 'wasm';
-  // RM Lab's SIMD kernel for the batched and transposed matrix products (attention, gradients)
+  // RM Lab's wasm kernels (src/core/model/ops/wasm/): the SIMD matrix product, the sharing Identity
   if (name === 'wasm') await installWasmKernels();
   if (!(await tf.setBackend(name))) throw new Error(`tfjs's ${name} backend failed to start`);
   await tf.ready();
