@@ -14,9 +14,10 @@ import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { Label, LabelItem } from '../core/collect/item.ts';
 import type { LabelProject } from '../core/collect/project.ts';
 import type { RunBaselines } from '../core/eval/baselines/index.ts';
+import type { EmbeddingRecord } from './embeddings.ts';
 
 export const DB_NAME = 'rm-lab';
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 export interface DatasetRecord {
   id: string;
@@ -201,6 +202,11 @@ export interface RMLabDB extends DBSchema {
   labelItems: { key: [string, string]; value: LabelItem & { projectId: string }; indexes: { byProject: string } };
   /** Every label, one record each, written on the key press that made it. */
   labels: { key: string; value: Label; indexes: { byProject: string } };
+  /**
+   * Frozen-encoder embeddings of a dataset's texts, per source (embeddings.ts), for quick heads.
+   * Records are checked when read: the value type is what a reader must expect, not what it gets.
+   */
+  embeddings: { key: string; value: EmbeddingRecord; indexes: { byDataset: string } };
 }
 
 export type RMLabDatabase = IDBPDatabase<RMLabDB>;
@@ -239,6 +245,9 @@ function open(name: string): Promise<RMLabDatabase> {
         db.createObjectStore('labelProjects', { keyPath: 'id' });
         db.createObjectStore('labelItems', { keyPath: ['projectId', 'id'] }).createIndex('byProject', 'projectId');
         db.createObjectStore('labels', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      }
+      if (oldVersion < 6) {
+        db.createObjectStore('embeddings', { keyPath: 'key' }).createIndex('byDataset', 'datasetId');
       }
     },
     // A tab still running older code holds the database at its old version and would stall the
