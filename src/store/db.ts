@@ -15,6 +15,7 @@ import type { Label, LabelItem } from '../core/collect/item.ts';
 import type { LabelProject } from '../core/collect/project.ts';
 import type { RunBaselines } from '../core/eval/baselines/index.ts';
 import type { EmbeddingRecord } from './embeddings.ts';
+import type { QuickHeadSummary } from '../core/quick-head/spec.ts';
 
 export const DB_NAME = 'rm-lab';
 export const DB_VERSION = 6;
@@ -112,8 +113,8 @@ export interface ModelRecord {
 export interface ModelCard {
   id: string;
   name: string;
-  /** Trained here (a run's final weights) or imported from a file or URL. */
-  origin: 'run' | 'import';
+  /** Trained here (a run's final weights), a quick head on a frozen Hub encoder, or imported from a file or URL. */
+  origin: 'run' | 'quick-head' | 'import';
   spec: ModelSpec;
   createdAt: number;
   runId?: string;
@@ -130,6 +131,8 @@ export interface ModelCard {
   trainConfig?: TrainConfig;
   /** An imported model's file name or URL. */
   importedFrom?: string;
+  /** A quick head's options and fit (its encoder is in spec.embedding). */
+  quickHead?: QuickHeadSummary;
 }
 
 /**

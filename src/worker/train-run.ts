@@ -394,6 +394,7 @@ async function drive(
  */
 function probeShape(spec: ModelSpec, maxLength: number): TransformerConfig {
   if (spec.encoder === 'builtin-transformer') return spec.transformer;
+  if (spec.encoder === 'frozen-hub') throw new Error('a quick head is not trained as a run');
   const b = spec.bert;
   return {
     vocabSize: b.vocabSize,
