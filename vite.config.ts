@@ -87,6 +87,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
+          // A Hub on 127.0.0.1 serving the tiny Transformers.js models (Node side; the tests inject its URL).
+          globalSetup: ['tests/browser/global-setup.ts'],
           // WebGPU on the software adapter compiles shaders slowly: one file at a time.
           fileParallelism: false,
           testTimeout: 120_000,

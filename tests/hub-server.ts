@@ -4,7 +4,10 @@
 // reads the answer: 401 with X-Error-Code RepoNotFound for a repository that does not exist,
 // 401/403 for a private or gated one, 404 EntryNotFound for a missing file; large files are
 // redirected to a "CDN" path, as the Hub redirects LFS files. Every request is logged, so a test can
-// see what was (not) fetched.
+// see what was (not) fetched; `/_control/offline/on` makes it fail every request as an unreachable
+// host does, until `/_control/offline/off`. hubModelFixtures() reads the tiny ONNX models that
+// scripts/onnx/make_tiny_hub_models.py writes (tests/fixtures/hub-models/) as repositories.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -27,6 +30,32 @@ export interface HubServer {
   close(): Promise<void>;
 }
 
+/** The tiny Transformers.js models (rmlab-test/tiny-generator, -embedder, -judge) as Hub repositories. */
+export const HUB_MODEL_FIXTURES = new URL('./fixtures/hub-models/', import.meta.url);
+
+export function hubModelFixtures(): Record<string, HubRepo> {
+  const repos: Record<string, HubRepo> = {};
+  for (const owner of readdirSync(HUB_MODEL_FIXTURES)) {
+    for (const name of readdirSync(new URL(`${owner}/`, HUB_MODEL_FIXTURES))) {
+      const files = new Map<string, Uint8Array>();
+      const walk = (dir: string) => {
+        for (const entry of readdirSync(new URL(`${owner}/${name}/${dir}`, HUB_MODEL_FIXTURES), {
+          withFileTypes: true,
+        })) {
+          const path = `${dir}${entry.name}`;
+          if (entry.isDirectory()) walk(`${path}/`);
+          else if (entry.name !== 'reference.json') {
+            files.set(path, new Uint8Array(readFileSync(new URL(`${owner}/${name}/${path}`, HUB_MODEL_FIXTURES))));
+          }
+        }
+      };
+      walk('');
+      repos[`${owner}/${name}`] = { files };
+    }
+  }
+  return repos;
+}
+
 const CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Expose-Headers': 'X-Error-Code, Content-Length',
@@ -35,7 +64,7 @@ const CORS = {
 };
 
 export async function startHubServer(repos: Record<string, HubRepo> = {}): Promise<HubServer> {
-  const state = { repos: new Map(Object.entries(repos)), requests: [] as string[], slowdown: 0 };
+  const state = { repos: new Map(Object.entries(repos)), requests: [] as string[], slowdown: 0, offline: false };
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     state.requests.push(path);
@@ -43,6 +72,15 @@ export async function startHubServer(repos: Record<string, HubRepo> = {}): Promi
       res.writeHead(status, { ...CORS, 'Content-Type': 'application/json', 'X-Error-Code': code });
       res.end(JSON.stringify({ error: message }));
     };
+    // The browser tests' switch for going offline (they cannot reach this object): every other
+    // request then fails as with no network at all.
+    const control = /^\/_control\/offline\/(on|off)$/.exec(path);
+    if (control) {
+      state.offline = control[1] === 'on';
+      res.writeHead(204, CORS);
+      return void res.end();
+    }
+    if (state.offline) return void res.destroy();
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...CORS, 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': '*' });
       res.end();
@@ -53,7 +91,10 @@ export async function startHubServer(repos: Record<string, HubRepo> = {}): Promi
     let cdn = false;
     const hub = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     const folder = /^\/folders\/([^/]+)\/(.+)$/.exec(path);
-    const lfs = /^\/cdn\/(.+)\/([^/]+)$/.exec(path);
+    // A CDN path is /cdn/{repo id}/{file}, where the file may sit in a folder (onnx/model.onnx).
+    const cdnPath = path.startsWith('/cdn/') ? path.slice('/cdn/'.length) : undefined;
+    const lfsRepo = cdnPath && [...state.repos.keys()].find((id) => cdnPath.startsWith(`${id}/`));
+    const lfs = lfsRepo ? [path, lfsRepo, cdnPath.slice(lfsRepo.length + 1)] : null;
     let revision = 'main';
     if (hub) [repoId, revision, file] = [hub[1], hub[2]!, hub[3]];
     else if (folder) [repoId, file] = [`folders/${folder[1]}`, folder[2]];
@@ -68,7 +109,7 @@ export async function startHubServer(repos: Record<string, HubRepo> = {}): Promi
     if (!(repo.revisions ?? ['main']).includes(revision)) return fail(404, 'RevisionNotFound', 'Invalid rev id');
     const bytes = repo.files.get(file);
     if (!bytes) return fail(404, 'EntryNotFound', 'Entry not found');
-    if (hub && file.endsWith('.safetensors') && !cdn) {
+    if (hub && /\.(safetensors|onnx|onnx_data)$/.test(file) && !cdn) {
       res.writeHead(302, { ...CORS, Location: `/cdn/${repoId}/${file}` });
       res.end();
       return;

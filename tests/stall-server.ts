@@ -1,5 +1,5 @@
 // A loopback server (127.0.0.1, port 0) that misbehaves the ways a download can (issue 13):
-//   /silent          never answers (no headers)
+//   /silent          never answers (no headers); so does every path under it (a Hub endpoint)
 //   /stall           answers 200, sends a first line, then nothing, forever
 //   /drip            answers 200 and sends one line of a valid JSONL record every `dripMs`, forever
 //   /huge-length     announces a Content-Length of 64 GB, sends a few bytes, then nothing
@@ -27,7 +27,7 @@ export async function startStallServer(dripMs = 100, files: Record<string, Uint8
   const server = createServer((req, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(path);
-    if (path === '/silent') return; // no answer at all
+    if (path === '/silent' || path.startsWith('/silent/')) return; // no answer at all (a Hub endpoint under it too)
     if (path.startsWith('/flaky/')) {
       const body = files[path.slice('/flaky/'.length)];
       if (!body) return void res.writeHead(404, CORS).end();

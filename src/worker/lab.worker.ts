@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import '@tensorflow/tfjs-backend-webgpu';
 import './wasm-setup.ts';
+import './onnx-wasm.ts';
 import { openLabDB } from '../store/db.ts';
 import { datasetsApi } from './api/datasets.ts';
 import { modelsApi } from './api/models.ts';

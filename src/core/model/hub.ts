@@ -49,25 +49,38 @@ export function hubFolder(
 ): FolderReader {
   const base = `${endpoint.replace(/\/$/, '')}/${id}/resolve/${encodeURIComponent(revision)}`;
   const label = revision === 'main' ? id : `${id}@${revision}`;
-  return httpFolder(base, label, folderOptions, (status, code, file) => {
-    if (status === 404 && code !== 'RepoNotFound' && code !== 'RevisionNotFound') return 'absent';
-    if (code === 'RevisionNotFound') {
-      return `the Hub repository ${id} has no revision "${revision}"`;
-    }
-    if (code === 'GatedRepo' || status === 403) {
-      return (
-        `the Hub repository ${id} is gated (the Hub answered ${status}): it asks you to accept its terms while ` +
-        'signed in, which RM Lab cannot do. Download its files and pick the folder instead'
-      );
-    }
-    if (status === 401 || code === 'RepoNotFound') {
-      return (
-        `the Hub has no public repository ${id} (it answered ${status}): check the spelling; a private or gated ` +
-        'model has to be downloaded and picked as a folder'
-      );
-    }
-    return `the Hub answered ${status} for ${file} of ${label}`;
-  });
+  return httpFolder(base, label, folderOptions, (status, code, file) => hubVerdict(id, revision, status, code, file));
+}
+
+/**
+ * What a Hub answer that is not 200 means: 'absent' (the repository is there, the file is not), or
+ * the message to fail with. Also used for the files Transformers.js fetches (worker/hub-pipelines.ts).
+ */
+export function hubVerdict(
+  id: string,
+  revision: string,
+  status: number,
+  code: string | null,
+  file: string,
+): 'absent' | string {
+  const label = revision === 'main' ? id : `${id}@${revision}`;
+  if (status === 404 && code !== 'RepoNotFound' && code !== 'RevisionNotFound') return 'absent';
+  if (code === 'RevisionNotFound') {
+    return `the Hub repository ${id} has no revision "${revision}"`;
+  }
+  if (code === 'GatedRepo' || status === 403) {
+    return (
+      `the Hub repository ${id} is gated (the Hub answered ${status}): it asks you to accept its terms while ` +
+      'signed in, which RM Lab cannot do. Download its files and pick the folder instead'
+    );
+  }
+  if (status === 401 || code === 'RepoNotFound') {
+    return (
+      `the Hub has no public repository ${id} (it answered ${status}): check the spelling; a private or gated ` +
+      'model has to be downloaded and picked as a folder'
+    );
+  }
+  return `the Hub answered ${status} for ${file} of ${label}`;
 }
 
 /** A model folder served at a URL: `${url}/${file}`. */
