@@ -34,7 +34,7 @@ export interface Embedder {
 
 export type OpenEmbedder = (
   source: EmbeddingSource,
-  load: { signal: AbortSignal; onProgress: (p: LoadProgress) => void },
+  load: { signal: AbortSignal; onProgress: (p: LoadProgress) => void; endpoint?: string },
 ) => Promise<Embedder>;
 
 export type QuickHeadEvent =
@@ -47,6 +47,8 @@ export interface QuickHeadRequest {
   source: EmbeddingSource;
   /** Options as the form sends them: checked here (parseQuickHeadConfig). */
   config: Partial<QuickHeadConfig>;
+  /** The Hub's address (the page's setting); the real Hub when absent. */
+  endpoint?: string;
 }
 
 export class QuickHeadSession {
@@ -93,6 +95,7 @@ export class QuickHeadSession {
     if (pairs.length === 0) throw new Error(`the dataset "${request.dataset.name}" has no pairs`);
     const embedder = await this.openEmbedder(request.source, {
       signal,
+      ...(request.endpoint ? { endpoint: request.endpoint } : {}),
       onProgress: (progress) => onEvent({ kind: 'loading', progress }),
     });
     const embedStart = performance.now();

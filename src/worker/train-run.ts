@@ -159,6 +159,10 @@ let hubEndpoint: string | undefined;
 export function setHubEndpoint(endpoint: string | undefined): void {
   hubEndpoint = endpoint?.trim() || undefined;
 }
+/** The page's Hub endpoint setting, for the Transformers.js loads (quick heads, judges). */
+export function currentHubEndpoint(): string | undefined {
+  return hubEndpoint;
+}
 
 /**
  * What a run trains (openStartingModel): a pretrained encoder is opened from the browser's cache or
