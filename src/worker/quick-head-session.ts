@@ -147,6 +147,7 @@ export class QuickHeadSession {
         embedSeconds,
         fitSeconds: fit.seconds,
         encoderRuntime: embedder.runtime,
+        identicalHeldOut: examples.identicalHeldOut,
       },
     };
     await saveModelWithCard(db, { runId: id, spec, weights: fit.weights, savedAt: Date.now() }, card);

@@ -21,6 +21,11 @@ export interface QuickHeadExamples {
   heldOutText: TextPair[];
   /** Pairs left out for having no winner (ties, both bad). */
   undecided: number;
+  /**
+   * Held-out pairs whose two texts embed to the very same vector: the encoder cut both responses off
+   * (a prompt as long as its maximum length) or cannot tell them apart. No head can order them.
+   */
+  identicalHeldOut: number;
 }
 
 /** `vectors` must hold every decisive pair (datasetEmbeddings gives them). */
@@ -53,9 +58,17 @@ export function quickHeadExamples(
       const { chosen, rejected } = chosenRejected(p);
       return { prompt: textOf(p.prompt), chosen: textOf(chosen), rejected: textOf(rejected) };
     });
+  const heldOut = embed(sides.heldout);
+  let identicalHeldOut = 0;
+  for (let i = 0; i < heldOut.count; i++) {
+    const c = heldOut.chosen.subarray(i * size, (i + 1) * size);
+    const r = heldOut.rejected.subarray(i * size, (i + 1) * size);
+    if (c.every((x, j) => x === r[j])) identicalHeldOut++;
+  }
   return {
     train: embed(sides.train),
-    heldOut: embed(sides.heldout),
+    heldOut,
+    identicalHeldOut,
     trainText: text(sides.train),
     heldOutText: text(sides.heldout),
     undecided,

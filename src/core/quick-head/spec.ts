@@ -29,6 +29,8 @@ export interface QuickHeadSummary {
   fitSeconds: number;
   /** Where the encoder ran and which ONNX weights it used (Transformers.js's device and dtype). */
   encoderRuntime?: string;
+  /** Held-out pairs whose two texts embedded identically (examples.ts identicalHeldOut). */
+  identicalHeldOut?: number;
 }
 
 export function isQuickHeadSpec(spec: { encoder: string }): spec is QuickHeadModelSpec {
@@ -106,6 +108,7 @@ export function parseQuickHeadSummary(value: unknown): QuickHeadSummary | undefi
       embedSeconds: v.embedSeconds as number,
       fitSeconds: v.fitSeconds as number,
       ...(typeof v.encoderRuntime === 'string' ? { encoderRuntime: v.encoderRuntime.slice(0, 100) } : {}),
+      ...(finite(v.identicalHeldOut) ? { identicalHeldOut: v.identicalHeldOut as number } : {}),
     };
   } catch {
     return undefined;
