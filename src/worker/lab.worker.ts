@@ -14,13 +14,21 @@ import { scoringApi } from './api/scoring.ts';
 import { trainingApi } from './api/training.ts';
 import { ScoringSession } from './scoring.ts';
 import { TrainingSession } from './training-session.ts';
+import { openHubEmbedder } from './hub-embedder.ts';
+import { QuickHeadSession } from './quick-head-session.ts';
+import { JudgeSession } from './judge-session.ts';
+import { quickHeadsApi } from './api/quick-heads.ts';
+import { judgesApi } from './api/judges.ts';
 
 export type { ImportSource } from './api/datasets.ts';
 export type { PairQueryResult } from './api/queries.ts';
 
 const training = new TrainingSession();
 // The playground's model, kept loaded between requests; scoring shares a training run's backend.
-const scoring = new ScoringSession(openLabDB, () => training.training);
+const scoring = new ScoringSession(openLabDB, () => training.training, openHubEmbedder);
+// Quick heads on a frozen Hub encoder, and reference judges from the Hub (both through Transformers.js).
+const quickHeads = new QuickHeadSession(openLabDB, openHubEmbedder, () => training.training);
+const judges = new JudgeSession();
 
 const api = {
   ...datasetsApi(),
@@ -28,6 +36,8 @@ const api = {
   ...trainingApi(training),
   ...modelsApi(),
   ...scoringApi(scoring),
+  ...quickHeadsApi(quickHeads),
+  ...judgesApi(judges),
 };
 
 export type LabWorkerApi = typeof api;
