@@ -34,6 +34,8 @@ import type { Pooling } from '../core/model/encoders/encoder.ts';
 import type { RewardPart, ScoreItem } from '../core/eval/score.ts';
 import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
+import type { GeneratedResponse } from '../core/generate/answers.ts';
+import type { GenerationEvent, GenerationRequest } from '../worker/generation.ts';
 
 export interface ImportState {
   name: string;
@@ -155,6 +157,18 @@ export class LabClient {
 
   cancelEncoderLoad(): void {
     void this.#api.cancelEncoderLoad();
+  }
+
+  /** Responses from a Hub text generator (the Hub address is this page's setting); see GenerationRun. */
+  generateResponses(
+    request: Omit<GenerationRequest, 'endpoint'>,
+    onEvent: (e: GenerationEvent) => void,
+  ): Promise<{ responses: GeneratedResponse[]; cancelled: boolean }> {
+    return this.#api.generateResponses({ ...request, endpoint: this.#hubEndpoint }, Comlink.proxy(onEvent));
+  }
+
+  cancelGeneration(): void {
+    void this.#api.cancelGeneration();
   }
 
   async init(): Promise<void> {

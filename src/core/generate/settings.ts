@@ -61,7 +61,7 @@ export const DEFAULT_GENERATION: GenerationSettings = {
 export const GENERATION_FIELDS: Record<keyof GenerationSettings, Field> = {
   model: {
     kind: 'text',
-    label: 'Model',
+    label: 'Generator',
     help: 'A Hugging Face model id with ONNX weights (e.g. HuggingFaceTB/SmolLM2-135M-Instruct or onnx-community/Qwen2.5-0.5B-Instruct). Downloaded once, then kept in this browser.',
   },
   temperature: {
