@@ -12,9 +12,9 @@
 // Results: bench/results/defaults.json (per arm: mean and sd over seeds, Wilson 95% intervals per
 // run and pooled, the per-seed differences against the reference arm, how strongly the reward tracks
 // length on held-out responses). Figures, not tests: it asserts nothing.
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { keptRuns, mean, option, pct, runChild, runQueue, runsToDo, sd } from './seed-runs.ts';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readLinesFromText } from '../src/core/data/jsonl.ts';
@@ -101,10 +101,6 @@ const ARMS: Record<string, Partial<TrainConfig>> = {
   'bag+term/1ep/vocab8000': { ...BAG, lengthReward: 'term', epochs: 1, vocabularySize: 8000 },
 };
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
 const MAX_STEPS = Number(option('max-steps', '0'));
 
 async function demoPairs(): Promise<Pair[]> {
@@ -295,24 +291,9 @@ function bowLogistic(pairs: Pair[], side: (p: Pair) => 'train' | 'heldout') {
 // ---------------------------------------------------------------------------------------------
 
 function child(arm: string, seed: number): Promise<RunResult> {
-  const script = fileURLToPath(import.meta.url);
-  const args = [...process.execArgv, script, '--one', arm, String(seed), '--max-steps', String(MAX_STEPS)];
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`run ${arm} seed ${seed} failed (exit ${code})`));
-      else resolve(JSON.parse(line) as RunResult);
-    });
-  });
+  const args = ['--one', arm, String(seed), '--max-steps', String(MAX_STEPS)];
+  return runChild(fileURLToPath(import.meta.url), args, { arm, seed });
 }
-
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const sd = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 async function main() {
   const seeds = option('seeds', '1,2,3,4,5,6,7,8,9,10').split(',').map(Number);
@@ -333,45 +314,28 @@ async function main() {
       `shorter wins ${pct(baselines.shorterWins.accuracy)}, bag-of-words LR ${pct(baselines.bagOfWordsLogistic.accuracy)}`,
   );
 
-  const done = existsSync(RUNS_FILE)
-    ? readFileSync(RUNS_FILE, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as RunResult & { maxSteps: number })
-        .filter((r) => r.maxSteps === MAX_STEPS)
-    : [];
+  const done = keptRuns<RunResult & { maxSteps: number }>(RUNS_FILE, (r) => r.maxSteps === MAX_STEPS);
   const runs: RunResult[] = [];
-  // Seed-major: every arm gets its first seeds early, so a cut-short run still pairs arms by seed.
-  const queue = seeds
-    .flatMap((seed) => arms.map((arm) => ({ arm, seed })))
-    .filter(({ arm, seed }) => {
-      const kept = done.find((r) => r.arm === arm && r.seed === seed);
-      if (kept) runs.push(kept);
-      return !kept && !SUMMARY_ONLY;
-    });
+  const toDo = runsToDo(seeds, arms, done, runs);
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: jobs }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        let r: RunResult;
-        try {
-          r = await child(next.arm, next.seed);
-        } catch (error) {
-          console.error(String(error));
-          continue;
-        }
-        const last = r.epochs.at(-1)!;
-        console.log(
-          `${r.arm.padEnd(24)} seed ${String(r.seed).padStart(2)}: held-out ${pct(last.accuracy)} (${last.correct}/${last.heldOut}), ` +
-            `by epoch ${r.epochs.map((e) => pct(e.accuracy)).join(' ')}, r(len) ${r.lengthCorrelation.toFixed(2)}` +
-            (r.quality ? `, quality ${pct(r.quality.accuracy)}` : '') +
-            ` (${r.seconds.toFixed(0)} s)`,
-        );
-        runs.push(r);
-        appendFileSync(RUNS_FILE, JSON.stringify({ ...r, maxSteps: MAX_STEPS }) + '\n');
-      }
-    }),
-  );
+  await runQueue(SUMMARY_ONLY ? [] : toDo, jobs, async (next) => {
+    let r: RunResult;
+    try {
+      r = await child(next.arm, next.seed);
+    } catch (error) {
+      console.error(String(error));
+      return;
+    }
+    const last = r.epochs.at(-1)!;
+    console.log(
+      `${r.arm.padEnd(24)} seed ${String(r.seed).padStart(2)}: held-out ${pct(last.accuracy)} (${last.correct}/${last.heldOut}), ` +
+        `by epoch ${r.epochs.map((e) => pct(e.accuracy)).join(' ')}, r(len) ${r.lengthCorrelation.toFixed(2)}` +
+        (r.quality ? `, quality ${pct(r.quality.accuracy)}` : '') +
+        ` (${r.seconds.toFixed(0)} s)`,
+    );
+    runs.push(r);
+    appendFileSync(RUNS_FILE, JSON.stringify({ ...r, maxSteps: MAX_STEPS }) + '\n');
+  });
 
   const finalOf = (r: RunResult) => r.epochs.at(-1)!;
   const summary = arms

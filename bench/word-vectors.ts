@@ -9,9 +9,9 @@
 // the same draws for every weight but the word rows that have a vector, and the same batch order.
 // Held-out accuracy (Wilson 95% interval), loss and mean margin at the end of each epoch go to
 // bench/results/word-vectors.json, with the per-seed differences. Figures, not tests: it asserts nothing.
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { keptRuns, mean, option, pct, runChild, runQueue, runsToDo, sd } from './seed-runs.ts';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readLinesFromText } from '../src/core/data/jsonl.ts';
@@ -29,11 +29,6 @@ const DATA = 'public/demo/pandalm-testset.jsonl';
 const SPLIT_SEED = 0;
 /** Each finished run, one JSON line (git-ignored: bench/results/*.tmp). */
 const RUNS_FILE = 'bench/results/word-vectors.runs.tmp';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
 
 interface EpochPoint {
   epoch: number;
@@ -119,33 +114,9 @@ async function runOne(arm: string, seed: number, heldOutFraction: number): Promi
 }
 
 function child(arm: string, seed: number, heldOutFraction: number): Promise<RunResult> {
-  const script = fileURLToPath(import.meta.url);
-  const args = [
-    ...process.execArgv,
-    script,
-    '--one',
-    arm,
-    String(seed),
-    String(heldOutFraction),
-    '--max-steps',
-    String(MAX_STEPS),
-  ];
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`run ${arm} seed ${seed} failed (exit ${code})`));
-      else resolve(JSON.parse(line) as RunResult);
-    });
-  });
+  const args = ['--one', arm, String(seed), String(heldOutFraction), '--max-steps', String(MAX_STEPS)];
+  return runChild(fileURLToPath(import.meta.url), args, { arm, seed });
 }
-
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-const sd = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 async function main() {
   const seeds = option('seeds', '1,2,3').split(',').map(Number);
@@ -154,36 +125,23 @@ async function main() {
   const heldOutFraction = Number(option('held-out', '0.25'));
   // Finished runs are kept in RUNS_FILE as they end (the machine is shared and a full set takes a
   // while): a rerun with the same held-out share and steps reuses them and trains only the rest.
-  const done = existsSync(RUNS_FILE)
-    ? readFileSync(RUNS_FILE, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as RunResult & { heldOutFraction: number; maxSteps: number })
-        .filter((r) => r.heldOutFraction === heldOutFraction && r.maxSteps === MAX_STEPS)
-    : [];
-  const runs: RunResult[] = [];
-  const queue = seeds
-    .flatMap((seed) => arms.map((arm) => ({ arm, seed })))
-    .filter(({ arm, seed }) => {
-      const kept = done.find((r) => r.arm === arm && r.seed === seed);
-      if (kept) runs.push(kept);
-      return !kept;
-    });
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: jobs }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const r = await child(next.arm, next.seed, heldOutFraction);
-        const last = r.epochs.at(-1)!;
-        console.log(
-          `${r.arm.padEnd(10)} seed ${r.seed}: held-out ${pct(last.accuracy)} (${last.correct}/${last.heldOut}), ` +
-            `loss ${last.loss.toFixed(4)}, by epoch ${r.epochs.map((e) => pct(e.accuracy)).join(' ')} (${r.seconds.toFixed(0)} s)`,
-        );
-        runs.push(r);
-        appendFileSync(RUNS_FILE, JSON.stringify({ ...r, heldOutFraction, maxSteps: MAX_STEPS }) + '\n');
-      }
-    }),
+  const done = keptRuns<RunResult & { heldOutFraction: number; maxSteps: number }>(
+    RUNS_FILE,
+    (r) => r.heldOutFraction === heldOutFraction && r.maxSteps === MAX_STEPS,
   );
+  const runs: RunResult[] = [];
+  const queue = runsToDo(seeds, arms, done, runs);
+  const t0 = performance.now();
+  await runQueue(queue, jobs, async (next) => {
+    const r = await child(next.arm, next.seed, heldOutFraction);
+    const last = r.epochs.at(-1)!;
+    console.log(
+      `${r.arm.padEnd(10)} seed ${r.seed}: held-out ${pct(last.accuracy)} (${last.correct}/${last.heldOut}), ` +
+        `loss ${last.loss.toFixed(4)}, by epoch ${r.epochs.map((e) => pct(e.accuracy)).join(' ')} (${r.seconds.toFixed(0)} s)`,
+    );
+    runs.push(r);
+    appendFileSync(RUNS_FILE, JSON.stringify({ ...r, heldOutFraction, maxSteps: MAX_STEPS }) + '\n');
+  });
   runs.sort((a, b) => a.seed - b.seed || arms.indexOf(a.arm) - arms.indexOf(b.arm));
 
   const summary = arms.map((arm) => {

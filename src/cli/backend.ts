@@ -7,6 +7,15 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../core/train/config.ts';
+import type { CommandOption } from './options.ts';
+
+/** The --backend option of the commands that only score (eval, score); train's comes from TRAIN_FIELDS. */
+export const BACKEND_OPTION: CommandOption = {
+  name: 'backend',
+  value: 'wasm|cpu',
+  help: 'Where the math runs.',
+  default: 'wasm',
+};
 
 export interface NodeBackend {
   name: 'wasm' | 'cpu';

@@ -1,12 +1,11 @@
 // What `rmlab train --model` names, opened in Node: the built-in encoder (with GloVe-style word
 // vectors under --embedding-init glove), a model folder on disk,
 // a Hugging Face Hub id or a URL of a model folder. Pretrained folders go through the same loader
-// as the app's (loadModelFolder, readBertConfig, pretrainedEncoder), so the same models are
+// as the app's (loadModelFolder and the family registry, pretrainedEncoder), so the same models are
 // accepted and refused with the same messages; the Hub is read with Node's fetch, from
 // $HF_ENDPOINT when set (the Hugging Face tools' variable: a mirror, or a test's server).
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readBertConfig } from '../core/model/hf-checkpoint.ts';
 import { diskFolder } from './folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
 import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
@@ -60,7 +59,7 @@ export async function openModel(
         reader = hubFolder(source.id, source.revision, process.env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT);
       else if (source.kind === 'url') reader = urlFolder(source.url);
       else throw new Error(`--model ${source.kind === 'folder' ? source.name : encoder}: no such folder`);
-      const folder = await loadModelFolder(reader, { readConfig: readBertConfig, onProgress });
+      const folder = await loadModelFolder(reader, { onProgress });
       return pretrainedEncoder(folder, pooling, encoder);
     },
   });

@@ -11,7 +11,7 @@ import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair
 import { planSplit } from '../core/data/split.ts';
 import { pairwiseMetrics } from '../core/eval/metrics.ts';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
-import { useNodeBackend } from './backend.ts';
+import { BACKEND_OPTION, useNodeBackend } from './backend.ts';
 import { describeRejected, readPairFile, requirePairs } from './data-file.ts';
 import { loadModelFile, type LoadedModel } from './model-file-io.ts';
 import { scoreSequences } from '../core/eval/score.ts';
@@ -37,7 +37,7 @@ const OPTIONS: CommandOption[] = [
     default: 'held-out',
   },
   { name: 'map', value: '<mapping>', help: MAP_HELP },
-  { name: 'backend', value: 'wasm|cpu', help: 'Where the math runs.', default: 'wasm' },
+  BACKEND_OPTION,
 ];
 
 export const EVAL_USAGE = 'rmlab eval --model <file> --data <file> [--split held-out|all|train] [--map <mapping>]';

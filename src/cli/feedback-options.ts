@@ -7,6 +7,7 @@ import {
   ruleSettingsProblem,
   type RuleSettings,
 } from '../core/data/implicit/derive.ts';
+import { commaList } from '../core/data/comma-list.ts';
 import { ACTIONS, type FeedbackAction } from '../core/data/implicit/events.ts';
 import { USER_ID_POLICIES, type UserIdPolicy } from '../core/data/implicit/privacy.ts';
 import { EVENT_FIELDS, eventMappingProblems, type EventField, type EventMapping } from '../core/data/implicit/read.ts';
@@ -51,15 +52,11 @@ export const FEEDBACK_OPTIONS: CommandOption[] = [
 ];
 
 function pairsOf(option: string, text: string): [string, string][] {
-  return text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '')
-    .map((item) => {
-      const at = item.indexOf('=');
-      if (at <= 0 || at === item.length - 1) throw new UsageError(`--${option}: "${item}" is not name=value`);
-      return [item.slice(0, at).trim(), item.slice(at + 1).trim()];
-    });
+  return commaList(text).map((item) => {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1) throw new UsageError(`--${option}: "${item}" is not name=value`);
+    return [item.slice(0, at).trim(), item.slice(at + 1).trim()];
+  });
 }
 
 export interface FeedbackCliChoices {
@@ -70,12 +67,7 @@ export interface FeedbackCliChoices {
 
 export function feedbackChoices(values: Record<string, string | undefined>): FeedbackCliChoices {
   const rules = defaultRuleSettings();
-  const on = new Set(
-    (values.rules ?? RULE_IDS.join(','))
-      .split(',')
-      .map((r) => r.trim())
-      .filter((r) => r !== ''),
-  );
+  const on = new Set(commaList(values.rules ?? RULE_IDS.join(',')));
   for (const id of on) {
     if (!RULE_IDS.includes(id as never))
       throw new UsageError(`--rules: unknown rule "${id}": use ${RULE_IDS.join(', ')}`);

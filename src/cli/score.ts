@@ -13,7 +13,7 @@ import type { Writable } from 'node:stream';
 import type { RejectedLine } from '../core/data/pair.ts';
 import { parseScoreRecord, scoredRecord, type ScoreRow } from '../core/eval/score-rows.ts';
 import { scoreTexts } from '../core/eval/score.ts';
-import { useNodeBackend } from './backend.ts';
+import { BACKEND_OPTION, useNodeBackend } from './backend.ts';
 import { describeRejected, fileRecords, readPairFile, requireFile, requirePairs } from './data-file.ts';
 import { loadModelFile } from './model-file-io.ts';
 import { helpText, parseCommand, UsageError, type CommandOption } from './options.ts';
@@ -35,7 +35,7 @@ const OPTIONS: CommandOption[] = [
   },
   { name: 'map', value: '<mapping>', help: `${MAP_HELP} The file is then read as pairs.` },
   { name: 'out', value: '<file>', help: 'Write the scored rows here instead of stdout.' },
-  { name: 'backend', value: 'wasm|cpu', help: 'Where the math runs.', default: 'wasm' },
+  BACKEND_OPTION,
 ];
 
 export const SCORE_USAGE = 'rmlab score --model <file> --data <file> [--out scored.jsonl]';

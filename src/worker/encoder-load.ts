@@ -1,7 +1,6 @@
 // Opens the pretrained encoder a run (or the page's encoder picker) names: from the browser's cache
 // when it is there, else from the Hub, a URL or the folder the user picked; cached once loaded and
 // accepted. Progress in bytes and cancelling go through to the reader.
-import { readBertConfig } from '../core/model/hf-checkpoint.ts';
 import {
   bytesFolder,
   DEFAULT_HUB_ENDPOINT,
@@ -67,7 +66,6 @@ export async function openEncoder(
     reader = pickedFolder(source.name, options.folderFiles);
   } else throw new Error('the built-in encoder is not loaded from files');
   const folder = await loadModelFolder(reader, {
-    readConfig: readBertConfig,
     signal: options.signal,
     onProgress: options.onProgress && ((p) => options.onProgress!({ ...p, cached: cached !== undefined })),
   });

@@ -1,21 +1,12 @@
 // A feedback log's import on the browser's real IndexedDB: the derived pairs (weight, provenance),
 // rejected lines, every unpaired event and the report are stored together or not at all.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import { getPairs, getRejectedLines, getUnpairedEvents, listDatasets } from '../../src/store/datasets.ts';
-import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
+import { freshDatabases } from '../fresh-db.ts';
 import { importPairs, ImportCancelled, NoPairsFound } from '../../src/worker/import.ts';
 
-const opened: RMLabDatabase[] = [];
-let dbCount = 0;
-async function freshDB(): Promise<RMLabDatabase> {
-  const db = await openLabDB(`rm-lab-feedback-${Date.now()}-${dbCount++}`);
-  opened.push(db);
-  return db;
-}
-afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
-});
+const openTestDB = freshDatabases('rm-lab-feedback');
 
 /** n conversations, each a regenerated v1 answer and a kept v2 answer: n sibling pairs. */
 function log(n: number, extra: string[] = []): ReadableStream<Uint8Array> {
@@ -34,7 +25,7 @@ const feedback = { userIds: 'drop' as const };
 
 describe('feedback log import into IndexedDB', () => {
   it('stores the pairs with weight and provenance, the rejected lines, the unpaired events and the report', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     const lonely = JSON.stringify({ event_id: 'x', prompt: 'alone', response: 'r', action: 'copy' });
     const result = await importPairs(
       db,
@@ -64,7 +55,7 @@ describe('feedback log import into IndexedDB', () => {
   });
 
   it('leaves no trace of a cancelled import while its pairs are written, and keeps what was there', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     await importPairs(
       db,
       log(2),
@@ -93,7 +84,7 @@ describe('feedback log import into IndexedDB', () => {
   });
 
   it('stores nothing when no event makes a pair, and says why', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     const lines = [JSON.stringify({ event_id: 'a', prompt: 'p', response: 'r', action: 'thumbs_up' })];
     const error = await importPairs(
       db,

@@ -1,5 +1,5 @@
 // The store on the browser's real IndexedDB: imports are complete or invisible, never half.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import {
   getPairs,
@@ -9,23 +9,13 @@ import {
   beginDataset,
   addPairs,
 } from '../../src/store/datasets.ts';
-import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
+import { freshDatabases } from '../fresh-db.ts';
 import { appendRunPoints, getRun, listRuns, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import { importPairs, ImportCancelled, NoPairsFound } from '../../src/worker/import.ts';
 import { holding, isHeld } from '../../src/store/liveness.ts';
 
-const opened: RMLabDatabase[] = [];
-let dbCount = 0;
-async function freshDB(): Promise<{ db: RMLabDatabase; name: string }> {
-  const name = `rm-lab-test-${Date.now()}-${dbCount++}`;
-  const db = await openLabDB(name);
-  opened.push(db);
-  return { db, name };
-}
-afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
-});
+const openTestDB = freshDatabases('rm-lab-test');
 
 const encoder = new TextEncoder();
 const record = (i: number, winner = 'response_a') =>
@@ -41,7 +31,7 @@ const jsonl = (lines: string[]) => streamOfBytes(encoder.encode(lines.join('\n')
 
 describe('import into IndexedDB', () => {
   it('stores every good line as a pair and every bad line as a numbered reject, and keeps them across a reopen', async () => {
-    const { db, name } = await freshDB();
+    const { db, name } = await openTestDB();
     const lines = [
       record(0),
       '{"prompt": "broken',
@@ -71,8 +61,7 @@ describe('import into IndexedDB', () => {
     expect(progress.at(-1)).toBe(3);
 
     db.close();
-    const again = await openLabDB(name);
-    opened.push(again);
+    const { db: again } = await openTestDB(name);
     const [dataset] = await listDatasets(again);
     expect(dataset!.name).toBe('mixed');
     const pairs = await getPairs(again, dataset!.id);
@@ -83,7 +72,7 @@ describe('import into IndexedDB', () => {
   });
 
   it('leaves no trace of a cancelled import, and what was stored before is untouched', async () => {
-    const { db } = await freshDB();
+    const { db } = await openTestDB();
     const first = await importPairs(
       db,
       jsonl([record(0), record(1)]),
@@ -109,7 +98,7 @@ describe('import into IndexedDB', () => {
   });
 
   it('leaves no trace when the file fails mid-way', async () => {
-    const { db } = await freshDB();
+    const { db } = await openTestDB();
     let sent = 0;
     const failing = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -126,7 +115,7 @@ describe('import into IndexedDB', () => {
   });
 
   it('stores nothing for a file with no pair, and says which lines failed', async () => {
-    const { db } = await freshDB();
+    const { db } = await openTestDB();
     const error = await importPairs(
       db,
       jsonl(['nope', '{"x": 1}']),
@@ -140,7 +129,7 @@ describe('import into IndexedDB', () => {
   });
 
   it('stops with a plain message when storage is full, and keeps what was stored before', async () => {
-    const { db } = await freshDB();
+    const { db } = await openTestDB();
     await importPairs(db, jsonl([record(0)]), { name: 'kept', source: { kind: 'file', name: 'k' } }, () => {});
     // The browser's quota cannot be filled in a test; a database whose pair writes fail as a
     // full quota makes them fail does the same to the importer.
@@ -167,7 +156,7 @@ describe('import into IndexedDB', () => {
   });
 
   it('removes an import a closed tab left unfinished', async () => {
-    const { db } = await freshDB();
+    const { db } = await openTestDB();
     const stale = await beginDataset(db, 'half', { kind: 'file', name: 'h' });
     await addPairs(db, [
       { id: `${stale.id}:0`, datasetId: stale.id, prompt: 'p', responseA: 'a', responseB: 'b', winner: 'a' },
@@ -180,7 +169,7 @@ describe('import into IndexedDB', () => {
 
 describe('runs in IndexedDB', () => {
   it('marks a run left running by a closed page as interrupted, keeping its curves', async () => {
-    const { db } = await freshDB();
+    const { db } = await openTestDB();
     await putRun(db, {
       id: 'r1',
       datasetId: 'd',

@@ -1,28 +1,18 @@
 // The whole app, built, in Debian's Chromium: what a first-time user does.
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { openScreen, setTrainField, showAdvanced } from './screens.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   // One context for the whole file: its IndexedDB survives reloads, as a user's profile does.
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('dialog', (d) => {
-    pageErrors.push(`unexpected dialog: ${d.message()}`);
-    void d.dismiss();
-  });
+  ({ page } = await openPage(browser, { dialogs: 'unexpected', errors: pageErrors }));
 });
 
 afterAll(async () => {

@@ -2,24 +2,19 @@
 // reference lines, held-out accuracy comes with its 95% interval and n, and the summary lists each
 // baseline on the same held-out pairs with one sentence on which the model beat. All of it is stored
 // with the run and the model, so it is still there after a reload.
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { trainTinyRun } from './tiny-run.ts';
 import { openScreen } from './screens.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchChromium();
+  ({ page } = await openPage(browser, { errors: pageErrors }));
 });
 
 afterAll(async () => {

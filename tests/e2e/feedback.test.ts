@@ -2,24 +2,19 @@
 // ratings is dropped on the Data panel, recognised as a feedback log in the preview (rules, weights,
 // user-id privacy), imported as weighted pairs with the bad line reported, and its analysis view
 // shown; a tiny reward model trained on the pairs is then compared with what the users prefer.
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { EXPORT } from '../open-webui-export.ts';
 import { openScreen, setTrainField, showAdvanced } from './screens.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchChromium();
+  ({ page } = await openPage(browser, { errors: pageErrors }));
 });
 
 afterAll(async () => {

@@ -7,16 +7,15 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeModelFile } from '../../src/core/model/model-file.ts';
 import { RewardModel, modelSpecFor } from '../../src/core/model/reward-model.ts';
 import { readSafetensors, writeSafetensors } from '../../src/core/model/safetensors.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, type OpenedPage, SHOTS } from './browser.ts';
 import { startStallServer, type StallServer } from '../stall-server.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let server: StallServer;
 let dir: string;
@@ -41,7 +40,7 @@ beforeAll(async () => {
     'rm.rmlab.safetensors': model,
   });
   dir = await mkdtemp(join(tmpdir(), 'rmlab-hostile-'));
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -49,13 +48,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function open(hash = ''): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${inject('appUrl')}${hash ? `#${hash}` : ''}`);
-  return { context, page, errors };
+async function open(hash = ''): Promise<OpenedPage> {
+  const opened = await openPage(browser);
+  await opened.page.goto(`${inject('appUrl')}${hash ? `#${hash}` : ''}`);
+  return opened;
 }
 
 describe('stalled links can be cancelled and tried again', () => {

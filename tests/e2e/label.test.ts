@@ -4,13 +4,12 @@
 // another browser's project (twice: the second time adds nothing). Screenshots at 1280 and 390 wide.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, type OpenedPage, SHOTS } from './browser.ts';
 import { openScreen } from './screens.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let server: Server;
 let origin: string;
@@ -30,9 +29,8 @@ const KEYS = ['1', '2', '3', '4'];
 const KEY_CHOICE: Record<string, string> = { '1': 'left', '2': 'right', '3': 'tie', '4': 'both_bad' };
 
 beforeAll(async () => {
-  await mkdir(SHOTS, { recursive: true });
+  browser = await launchChromium();
   await writeFile(`${SHOTS}/candidates.jsonl`, candidates);
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
   // the candidates file on another origin, as a workshop would host it (CORS allowed)
   server = createServer((req, res) => {
     if (req.url !== '/candidates.jsonl') res.writeHead(404).end('not found');
@@ -46,18 +44,16 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-async function open(width: number): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({
+async function open(width: number): Promise<OpenedPage> {
+  const opened = await openPage(browser, {
     viewport: { width, height: 900 },
     acceptDownloads: true,
     ...(width < 500 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
   });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { page } = opened;
   await page.goto(`${inject('appUrl')}#screen=label`);
   await page.getByRole('heading', { name: 'Label preferences' }).waitFor();
-  return { context, page, errors };
+  return opened;
 }
 
 async function startProject(page: Page, annotator: string) {
@@ -234,10 +230,11 @@ describe('labelling', () => {
     await context.close();
 
     // a participant opens the link in their own browser: the same items, options and guidelines
-    const other = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const participant = await other.newPage();
-    const participantErrors: string[] = [];
-    participant.on('pageerror', (e) => participantErrors.push(e.message));
+    const {
+      context: other,
+      page: participant,
+      errors: participantErrors,
+    } = await openPage(browser, { acceptDownloads: true });
     await participant.goto(link);
     await participant.getByText('Workshop A: 20 items from 20 lines').waitFor();
     await expect(participant.getByText('Prefer the answer that says <no> plainly.').count()).resolves.toBe(1);

@@ -1,32 +1,27 @@
 // Take the model away and bring it back: a model trained in the built app is exported as a file,
 // imported again as a new model, and both give bit-identical rewards on the same held-out pairs.
 // Wrong files are refused in plain words and leave the stored models as they were.
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { strFromU8, unzipSync } from 'fflate';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bertEncoderWeights, readBertConfig } from '../../src/core/model/hf-checkpoint.ts';
 import { encodeModelFile } from '../../src/core/model/model-file.ts';
 import type { BertModelSpec } from '../../src/core/model/reward-model.ts';
 import { readSafetensors, writeSafetensors } from '../../src/core/model/safetensors.ts';
 import { tinyBertFolder, TINY_VOCAB } from '../tiny-bert.ts';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { trainTinyRun } from './tiny-run.ts';
 import { openScreen, setTrainField } from './screens.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('dialog', (d) => void d.accept()); // "Delete the imported model ...?"
+  browser = await launchChromium();
+  // Dialogs accepted: "Delete the imported model ...?"
+  ({ page } = await openPage(browser, { acceptDownloads: true, dialogs: 'accept', errors: pageErrors }));
 });
 
 afterAll(async () => {

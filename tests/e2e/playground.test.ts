@@ -2,25 +2,20 @@
 // response, compares two, ranks N candidates, batch-scores an uploaded JSONL file (the download
 // holds the same rows with the same rewards the playground gives), and reports the demo data's
 // model versions against each other. Each view is screenshotted.
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { trainTinyRun } from './tiny-run.ts';
 import { openScreen } from './screens.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchChromium();
+  ({ page } = await openPage(browser, { acceptDownloads: true, errors: pageErrors }));
 });
 
 afterAll(async () => {

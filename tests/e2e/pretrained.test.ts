@@ -7,13 +7,12 @@ import { openScreen, setTrainField, showAdvanced } from './screens.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { startHubServer, type HubServer } from '../hub-server.ts';
 import { tinyBertFolder } from '../tiny-bert.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let page: Page;
 let hub: HubServer;
@@ -21,7 +20,6 @@ let folderRoot: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   // 3 MB of unused pretraining head, served slowly, so the download is long enough to be seen.
   hub = await startHubServer({ 'tiny/bert': { files: tinyBertFolder({ extraBytes: 3_000_000, prefix: 'bert.' }) } });
   folderRoot = mkdtempSync(join(tmpdir(), 'rmlab-e2e-'));
@@ -30,10 +28,8 @@ beforeAll(async () => {
   for (const [name, bytes] of tinyBertFolder({ tokenizer: 'vocab', dtype: 'F16', noPooler: true })) {
     writeFileSync(join(folder, name), bytes);
   }
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchChromium();
+  ({ page } = await openPage(browser, { errors: pageErrors }));
 });
 
 afterAll(async () => {

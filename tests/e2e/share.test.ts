@@ -7,15 +7,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encodeModelFile } from '../../src/core/model/model-file.ts';
 import { RewardModel, type BuiltinModelSpec } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
 import { compressDataset } from '../../src/core/share/inline-dataset.ts';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, type OpenedPage, SHOTS } from './browser.ts';
 
-const SHOTS = 'test-results/e2e';
 let browser: Browser;
 let server: Server;
 let origin: string;
@@ -67,7 +66,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -76,13 +75,10 @@ afterAll(async () => {
 });
 
 /** A fresh browser profile (its own IndexedDB) on a link. */
-async function open(hash: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${inject('appUrl')}#${hash}`);
-  return { context, page, errors };
+async function open(hash: string): Promise<OpenedPage> {
+  const opened = await openPage(browser, { acceptDownloads: true });
+  await opened.page.goto(`${inject('appUrl')}#${hash}`);
+  return opened;
 }
 
 const datasetRow = (page: Page, name: RegExp) =>

@@ -3,13 +3,12 @@
 // (axe-core), and the quick path (demo -> train -> see it learn -> score) by keyboard alone.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { openScreen, type ScreenName } from './screens.ts';
 import { trainTinyRun } from './tiny-run.ts';
 
-const SHOTS = 'test-results/e2e';
 const SCREENS: { name: ScreenName; hash: string; heading: string }[] = [
   { name: 'Data', hash: 'data', heading: 'Preference data' },
   { name: 'Label', hash: 'label', heading: 'Label preferences' },
@@ -21,15 +20,12 @@ const SCREENS: { name: ScreenName; hash: string; heading: string }[] = [
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchChromium();
+  ({ page } = await openPage(browser, { viewport: { width: 1280, height: 800 }, errors: pageErrors }));
 });
 
 afterAll(async () => {

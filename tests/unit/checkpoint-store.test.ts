@@ -5,29 +5,20 @@
 // fails in plain words and keeps its last good checkpoint. The same in Chromium, on WASM and the
 // real IndexedDB: tests/browser/resume.test.ts.
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { epochProgress } from '../../src/core/train/run-progress.ts';
 import { deleteDataset } from '../../src/store/datasets.ts';
-import { DB_VERSION, openLabDB, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
+import { DB_VERSION, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
+import { freshDatabases, openAtVersion } from '../fresh-db.ts';
 import { deleteRun, getCheckpoint, getRun, isResumable, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { getModelRecord } from '../../src/store/models.ts';
 import { importPairs } from '../../src/worker/import.ts';
 import { PauseGate, resumeRun, runTraining, type RunUpdate } from '../../src/worker/train-run.ts';
 
-const opened: RMLabDatabase[] = [];
-let dbCount = 0;
-async function freshDB(): Promise<RMLabDatabase> {
-  const db = await openLabDB(`rm-lab-checkpoint-store-${dbCount++}`);
-  opened.push(db);
-  return db;
-}
-afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
-});
+const openTestDB = freshDatabases('rm-lab-checkpoint-store');
 
 const topics = ['the weather', 'a recipe', 'the train times', 'my homework', 'a good book', 'the news'];
 const lines = Array.from({ length: 60 }, (_, i) => {
@@ -82,7 +73,7 @@ async function outcome(db: RMLabDatabase, run: RunRecord) {
 
 let reference: Awaited<ReturnType<typeof outcome>>;
 beforeAll(async () => {
-  const db = await freshDB();
+  const { db } = await openTestDB();
   const run = await runTraining(db, await withDataset(db), config, () => {}, never);
   expect(run.status).toBe('done');
   expect(run.stepsPerEpoch).toBeGreaterThan(0);
@@ -108,7 +99,7 @@ function freezingAfter(db: RMLabDatabase, allowed: number): RMLabDatabase {
 
 describe('resuming a run through the store', () => {
   it('after a crash between two checkpoints: marked interrupted, resumed from the last one, same weights and curves', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     const dataset = await withDataset(db);
     let runId = '';
     let reported = 0;
@@ -143,7 +134,7 @@ describe('resuming a run through the store', () => {
   });
 
   it('after a tab closed while paused: the pause wrote a checkpoint, and the run resumes from it', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     const dataset = await withDataset(db);
     const pause = new PauseGate();
     let runId = '';
@@ -173,7 +164,7 @@ describe('resuming a run through the store', () => {
   });
 
   it('after a stop: the stopped run keeps a checkpoint of its last step and can go on to the end', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     let polls = 0; // shouldStop is asked once after every step
     const stopped = await runTraining(
       db,
@@ -191,7 +182,7 @@ describe('resuming a run through the store', () => {
   });
 
   it('takes the checkpoint as the truth when the tab closed after writing it but before noting it in the run', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     let polls = 0;
     const stopped = await runTraining(
       db,
@@ -210,7 +201,7 @@ describe('resuming a run through the store', () => {
   });
 
   it('refuses, leaving the run as it was, when the dataset is gone, the run is done, or it does not exist', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     const dataset = await withDataset(db);
     let polls = 0;
     const stopped = await runTraining(
@@ -238,19 +229,10 @@ describe('resuming a run through the store', () => {
 describe('the database upgrade', () => {
   it('adds the checkpoints store to a version 1 database and keeps what it held', async () => {
     const name = 'rm-lab-checkpoint-store-v1';
-    const v1 = await openDB(name, 1, {
-      upgrade(db) {
-        db.createObjectStore('datasets', { keyPath: 'id' });
-        db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('rejects', { keyPath: 'datasetId' });
-        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('models', { keyPath: 'runId' });
-      },
-    });
+    const v1 = await openAtVersion(name, 1);
     await v1.put('runs', { id: 'old', datasetId: 'd', status: 'interrupted', steps: [], evals: [] });
     v1.close();
-    const db = await openLabDB(name);
-    opened.push(db);
+    const { db } = await openTestDB(name);
     expect(db.version).toBe(DB_VERSION);
     expect([...db.objectStoreNames]).toContain('checkpoints');
     const old = (await getRun(db, 'old'))!;
@@ -261,7 +243,7 @@ describe('the database upgrade', () => {
 
 describe('a run that diverges', () => {
   it('fails with the step and a plain remedy, keeps its last good checkpoint, and is not offered to resume', async () => {
-    const db = await freshDB();
+    const { db } = await openTestDB();
     // Far above what the form allows: Adam's first step throws the weights to about 1e38 (still
     // finite: the checkpoint of step 1 is taken), the loss of step 2 is NaN.
     const run = await runTraining(

@@ -2,7 +2,6 @@
 // cards) opens at version 3 with a card for each trained model; cards and weights are written and
 // deleted together.
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import type { ModelSpec } from '../../src/core/model/reward-model.ts';
@@ -15,6 +14,7 @@ import {
   saveRunModels,
 } from '../../src/store/models.ts';
 import { deleteRun, putRun } from '../../src/store/runs.ts';
+import { freshDatabases, openAtVersion } from '../fresh-db.ts';
 
 const spec: ModelSpec = {
   encoder: 'builtin-transformer',
@@ -43,19 +43,12 @@ function run(id: string): RunRecord {
   };
 }
 
+const openTestDB = freshDatabases('rm-lab-model-store');
+
 describe('model store', () => {
   it('gives the models trained before version 3 their cards when the database upgrades', async () => {
     const name = 'rm-lab-upgrade-v2';
-    const v2 = await openDB(name, 2, {
-      upgrade(db) {
-        db.createObjectStore('datasets', { keyPath: 'id' });
-        db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('rejects', { keyPath: 'datasetId' });
-        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('models', { keyPath: 'runId' });
-        db.createObjectStore('checkpoints', { keyPath: 'runId' });
-      },
-    });
+    const v2 = await openAtVersion(name, 2);
     await v2.put('runs', run('r1'));
     await v2.put('models', { runId: 'r1', spec, weights, savedAt: 1 } satisfies ModelRecord);
     await v2.put('runs', run('r2')); // a run that never finished: no model, no card
@@ -77,7 +70,7 @@ describe('model store', () => {
   });
 
   it('writes and deletes a model and its card together', async () => {
-    const db = await openLabDB('rm-lab-model-store');
+    const { db } = await openTestDB();
     await putRun(db, run('r1'));
     await saveModelWithCard(db, { runId: 'r1', spec, weights, savedAt: 1 }, trainedModelCard(run('r1'), spec));
     await saveModelWithCard(
@@ -94,7 +87,6 @@ describe('model store', () => {
     await deleteModel(db, 'm2');
     expect(await listModelCards(db)).toEqual([]);
     expect(await getModelRecord(db, 'r1')).toBeUndefined();
-    db.close();
   });
 });
 
@@ -120,7 +112,7 @@ describe("a run's best and final models", () => {
   const bestWeights = [{ name: 'head.bias', shape: [1], data: new Float32Array([0.25]) }];
 
   it('stores the best held-out weights as the run model and the last ones beside them, both named', async () => {
-    const db = await openLabDB('rm-lab-best-final');
+    const { db } = await openTestDB();
     const r = finished();
     await putRun(db, r);
     await saveRunModels(db, r, spec, undefined, weights, { step: 20, weights: bestWeights });
@@ -139,15 +131,13 @@ describe("a run's best and final models", () => {
     await deleteRun(db, 'r9');
     expect(await listModelCards(db)).toEqual([]);
     expect(await getModelRecord(db, finalModelId('r9'))).toBeUndefined();
-    db.close();
   });
 
   it('stores one model when the best weights are the last', async () => {
-    const db = await openLabDB('rm-lab-best-is-last');
+    const { db } = await openTestDB();
     const r = { ...finished(), best: { step: 30, loss: 0.5 } };
     await saveRunModels(db, r, spec, undefined, weights, { step: 30, weights });
     expect((await listModelCards(db)).map((c) => c.id)).toEqual(['r9']);
     expect(r.finalModelId).toBeUndefined();
-    db.close();
   });
 });

@@ -3,11 +3,11 @@
 // in order, a resume keeps the points up to its checkpoint, deleting a run deletes its chunks, and a
 // version-3 database (curves inside the record) opens at version 4 with its curves as a first chunk.
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/core/train/config.ts';
 import type { EvalPoint, StepPoint } from '../../src/core/train/events.ts';
-import { openLabDB, type RunRecord } from '../../src/store/db.ts';
+import type { RunRecord } from '../../src/store/db.ts';
+import { freshDatabases, openAtVersion } from '../fresh-db.ts';
 import { appendRunPoints, deleteRun, getRun, keepPointsUpTo, listRuns, putRun } from '../../src/store/runs.ts';
 
 const step = (s: number): StepPoint => ({ step: s, epoch: s / 10, loss: 1 / s, accuracy: 0.5, learningRate: 1e-3 });
@@ -26,8 +26,8 @@ function run(id: string, createdAt = 1): RunRecord {
   };
 }
 
-let n = 0;
-const fresh = () => openLabDB(`rm-lab-run-points-${n++}`);
+const openTestDB = freshDatabases('rm-lab-run-points');
+const fresh = async () => (await openTestDB()).db;
 
 describe('run records with appended curves', () => {
   it('stores the record without its curves and reads the appended chunks back in order', async () => {
@@ -79,21 +79,10 @@ describe('run records with appended curves', () => {
 
   it('a version-3 database opens with each stored curve as its run first chunk', async () => {
     const name = 'rm-lab-upgrade-v3-curves';
-    const v3 = await openDB(name, 3, {
-      upgrade(db) {
-        db.createObjectStore('datasets', { keyPath: 'id' });
-        db.createObjectStore('pairs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('rejects', { keyPath: 'datasetId' });
-        db.createObjectStore('runs', { keyPath: 'id' }).createIndex('byDataset', 'datasetId');
-        db.createObjectStore('models', { keyPath: 'runId' });
-        db.createObjectStore('checkpoints', { keyPath: 'runId' });
-        db.createObjectStore('modelCards', { keyPath: 'id' });
-        db.createObjectStore('tokens', { keyPath: 'key' }).createIndex('byDataset', 'datasetId');
-      },
-    });
+    const v3 = await openAtVersion(name, 3);
     await v3.put('runs', { ...run('old'), status: 'done', steps: [step(1), step(2)], evals: [evalAt(2)] });
     v3.close();
-    const db = await openLabDB(name);
+    const { db } = await openTestDB(name);
     expect((await db.get('runs', 'old'))!.steps).toEqual([]);
     const old = (await getRun(db, 'old'))!;
     expect(old.steps.map((p) => p.step)).toEqual([1, 2]);

@@ -5,8 +5,9 @@
 // caller caches the files only once this returns.
 import type { BertConfig } from './encoders/bert-config.ts';
 import type { Pooling } from './encoders/encoder.ts';
-import { bertEncoderWeights } from './hf-checkpoint.ts';
-import { bertTokenizerJson, bertTokenizerOptions, readVocabTxt } from './bert-tokenizer.ts';
+import type { EncoderFamily } from './families/family.ts';
+import { familyFor, readModelConfig, supported, unsupportedType } from './families/registry.ts';
+import { encoderWeights } from './hf-checkpoint.ts';
 import { LoadCancelled, type FolderReader } from './hub.ts';
 import type { BertModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
 import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
@@ -30,9 +31,9 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /**
    * Accepts the model's config.json for an encoder family RM Lab builds, or throws saying what is
-   * supported (readBertConfig). Called before any weight is read.
+   * supported (the registry's readModelConfig unless given). Called before any weight is read.
    */
-  readConfig: (configJson: unknown, special: { sepTokenId: number; padTokenId: number }) => BertConfig;
+  readConfig?: (configJson: unknown, special: { sepTokenId: number; padTokenId: number }) => BertConfig;
 }
 
 export interface PretrainedFolder {
@@ -45,7 +46,7 @@ export interface PretrainedFolder {
   tensors: Map<string, SafetensorsTensor>;
   /** Every file read, by name, as read: what the cache keeps. */
   files: Map<string, Uint8Array>;
-  /** Whether the tokenizer.json was built from vocab.txt. */
+  /** Whether the tokenizer.json was built from older files (vocab.txt; vocab.json and merges.txt). */
   tokenizerFromVocab: boolean;
 }
 
@@ -85,7 +86,33 @@ export async function loadModelFolder(reader: FolderReader, options: LoadOptions
     throw new Error(`${reader.label} has no config.json: it is not a Hugging Face model folder RM Lab can read`);
   }
   const configJson = withModelType(json('config.json', configBytes), reader.label);
+  // The model type decides before anything else is read: an unsupported model costs one small file.
+  const family = typeof configJson.model_type === 'string' ? familyFor(configJson.model_type) : undefined;
+  if (!family) throw new Error(`${unsupportedType(configJson)}; ${supported()}`);
 
+  const { tokenizer, tokenizerFromVocab, pairTokenizer } = await readTokenizer(reader.label, family, read, json);
+  const config = (options.readConfig ?? readModelConfig)(configJson, {
+    sepTokenId: pairTokenizer.special.sep,
+    padTokenId: pairTokenizer.special.pad,
+  });
+
+  const tensors = await readWeights(reader.label, read, json);
+  return { source: reader.label, config, configJson, tokenizer, tensors, files, tokenizerFromVocab };
+}
+
+type JsonReader = (file: string, bytes: Uint8Array) => Record<string, unknown>;
+
+/**
+ * The model's tokenizer: tokenizer.json, or one built from the family's older files (vocab.txt;
+ * vocab.json and merges.txt) as transformers' converters build it. tokenizer_config.json and
+ * special_tokens_map.json name the special tokens.
+ */
+async function readTokenizer(
+  label: string,
+  family: EncoderFamily,
+  read: (file: string) => Promise<Uint8Array | undefined>,
+  json: JsonReader,
+): Promise<{ tokenizer: TokenizerFiles; tokenizerFromVocab: boolean; pairTokenizer: PairTokenizer }> {
   const [tokenizerJsonBytes, tokenizerConfigBytes, specialMapBytes] = [
     await read(TOKENIZER_FILES[0]!),
     await read(TOKENIZER_FILES[1]!),
@@ -98,36 +125,33 @@ export async function loadModelFolder(reader: FolderReader, options: LoadOptions
   for (const [key, value] of Object.entries(specialMapBytes ? json('special_tokens_map.json', specialMapBytes) : {})) {
     tokenizerConfig[key] ??= value;
   }
-  let tokenizerJson: object;
+  let tokenizerJson: object | undefined;
   let tokenizerFromVocab = false;
   if (tokenizerJsonBytes) tokenizerJson = json('tokenizer.json', tokenizerJsonBytes);
-  else {
-    const vocabBytes = await read('vocab.txt');
-    if (!vocabBytes) {
-      throw new Error(
-        `${reader.label} has neither tokenizer.json nor vocab.txt: RM Lab needs the model's tokenizer to read text as it was trained to`,
-      );
+  for (const older of tokenizerJson ? [] : family.tokenizerFiles) {
+    const texts = new Map<string, string>();
+    for (const file of older.files) {
+      const bytes = await read(file);
+      if (!bytes) break;
+      texts.set(file, new TextDecoder().decode(bytes));
     }
-    tokenizerJson = bertTokenizerJson(
-      readVocabTxt(new TextDecoder().decode(vocabBytes)),
-      bertTokenizerOptions(tokenizerConfig),
-    );
+    if (texts.size < older.files.length) continue;
+    tokenizerJson = older.build(texts, tokenizerConfig);
     tokenizerFromVocab = true;
+    break;
   }
-  const tokenizer: TokenizerFiles = { json: tokenizerJson, config: tokenizerConfig };
-  let pairTokenizer: PairTokenizer;
+  if (!tokenizerJson) {
+    const others = family.tokenizerFiles.map((t) => t.files.join(' and ')).join(', nor ');
+    throw new Error(
+      `${label} has neither tokenizer.json${others ? ` nor ${others}` : ''}: RM Lab needs the model's tokenizer to read text as it was trained to`,
+    );
+  }
   try {
-    pairTokenizer = new PairTokenizer(tokenizerJson, tokenizerConfig);
+    const pairTokenizer = new PairTokenizer(tokenizerJson, tokenizerConfig);
+    return { tokenizer: { json: tokenizerJson, config: tokenizerConfig }, tokenizerFromVocab, pairTokenizer };
   } catch (error) {
-    throw new Error(`the tokenizer of ${reader.label} cannot be used: ${(error as Error).message}`, { cause: error });
+    throw new Error(`the tokenizer of ${label} cannot be used: ${(error as Error).message}`, { cause: error });
   }
-  const config = options.readConfig(configJson, {
-    sepTokenId: pairTokenizer.special.sep,
-    padTokenId: pairTokenizer.special.pad,
-  });
-
-  const tensors = await readWeights(reader.label, read, json);
-  return { source: reader.label, config, configJson, tokenizer, tensors, files, tokenizerFromVocab };
 }
 
 /**
@@ -258,6 +282,6 @@ export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: s
  */
 export function pretrainedEncoder(folder: PretrainedFolder, pooling: Pooling, source: string): PretrainedEncoder {
   const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling, source };
-  const { weights, initialised } = bertEncoderWeights(spec, folder.tensors);
+  const { weights, initialised } = encoderWeights(spec, folder.tensors);
   return { spec, weights, tokenizer: folder.tokenizer, summary: summarise(folder, weights, initialised) };
 }

@@ -7,8 +7,8 @@
 // alone. Under ODIN (Chen et al. 2024) the quality part is also trained to be uncorrelated with
 // length (loss.ts lengthCorrelationPenalty), so length goes through the length term only.
 import * as tf from '@tensorflow/tfjs';
-import { BertEncoder, bertParams } from './encoders/bert.ts';
 import type { BertConfig } from './encoders/bert-config.ts';
+import { familyOf } from './families/registry.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
 import {
   TransformerEncoder,
@@ -47,8 +47,10 @@ export interface BuiltinModelSpec {
 }
 
 /**
- * A pretrained BERT-family encoder. Its tokenizer (tokenizer.json and tokenizer_config.json) is
- * not bundled: it travels with the weights as TokenizerFiles (ModelRecord, checkpoints, model files).
+ * A pretrained Hugging Face encoder of one of the registry's families (families/registry.ts), found
+ * by `bert.modelType` ('bert', and the families added since: the field keeps its first name so stored
+ * models still read). Its tokenizer (tokenizer.json and tokenizer_config.json) is not bundled: it
+ * travels with the weights as TokenizerFiles (ModelRecord, checkpoints, model files).
  */
 export interface BertModelSpec {
   encoder: 'bert';
@@ -106,7 +108,7 @@ export class RewardModel {
   static create(spec: ModelSpec, seed: number, init?: TransformerInit): RewardModel {
     const encoder =
       spec.encoder === 'bert'
-        ? new BertEncoder(spec.bert, spec.pooling, seed)
+        ? familyOf(spec.bert).build(spec.bert, spec.pooling, seed)
         : new TransformerEncoder(spec.transformer, seed, init);
     return new RewardModel(spec, encoder, seed);
   }
@@ -119,10 +121,11 @@ export class RewardModel {
     if (spec.encoder !== 'bert') {
       throw new Error('only BERT-family encoders are pretrained; the built-in encoder starts from RewardModel.create');
     }
-    const expected = new Set(bertParams(spec.bert, spec.pooling).map((p) => p.name));
+    const family = familyOf(spec.bert);
+    const expected = new Set(family.params(spec.bert, spec.pooling).map((p) => p.name));
     const extra = encoderWeights.filter((w) => !expected.has(w.name)).map((w) => w.name);
     if (extra.length > 0) throw new Error(`weights ${extra.join(', ')} are not part of this encoder`);
-    const encoder = new BertEncoder(spec.bert, spec.pooling, seed, new Map(encoderWeights.map((w) => [w.name, w])));
+    const encoder = family.build(spec.bert, spec.pooling, seed, new Map(encoderWeights.map((w) => [w.name, w])));
     return new RewardModel(spec, encoder, seed);
   }
 
@@ -230,7 +233,8 @@ export function hasLengthTerm(spec: ModelSpec): boolean {
 
 /** Every weight a model of this spec has, by name and shape: the encoder's, then the head's. */
 export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[] {
-  const encoder = spec.encoder === 'bert' ? bertParams(spec.bert, spec.pooling) : transformerParams(spec.transformer);
+  const encoder =
+    spec.encoder === 'bert' ? familyOf(spec.bert).params(spec.bert, spec.pooling) : transformerParams(spec.transformer);
   const D = spec.encoder === 'bert' ? spec.bert.hiddenSize : spec.transformer.dModel;
   return [
     ...encoder.map(({ name, shape }) => ({ name, shape })),

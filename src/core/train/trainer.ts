@@ -140,125 +140,222 @@ export async function trainRewardModel(
   hooks: TrainHooks,
   from?: TrainState,
 ): Promise<TrainResult> {
-  const config = withDefaults(hyper);
-  if (data.train.length === 0) {
-    throw new Error('no training pairs: the dataset has no pair with a winner outside the held-out split');
+  const loop = await TrainingLoop.setUp(model, data, withDefaults(hyper), padId, hooks, from);
+  return loop.run();
+}
+
+type LoopConfig = ReturnType<typeof withDefaults>;
+
+/** How a run ended before its last step. */
+type EarlyEnd = 'stopped' | 'early-stopped';
+
+/**
+ * One run of the loop, its phases as methods: set up (setUp), one optimizer step (takeStep), the
+ * read-back of pending steps (flush), held-out evaluation and early stopping (evaluateHeldOut),
+ * checkpoints (checkpoint), the page's pause and stop (yieldToPage) and the end (finish). The state
+ * they share (the step, the data position, the steps not yet read back) lives in its fields.
+ */
+class TrainingLoop {
+  private readonly pending: PendingStep[] = [];
+  private readonly loss: LossOptions;
+  private readonly pairsPerStep: number;
+  private readonly checkpointEvery: number;
+  private readonly stopping: EarlyStopping;
+  private step: number;
+  private readonly firstStep: number;
+  private position: DataPosition;
+  /** The current epoch's permutation of the training pairs. */
+  private order: number[] | undefined;
+  private lastCheckpoint: number | undefined;
+  private lastEval: EvalPoint | undefined;
+  /** When training (not counting time paused) began, for the pairs-per-second rate. */
+  private started: number;
+
+  private constructor(
+    private readonly model: RewardModel,
+    private readonly data: TrainingData,
+    private readonly config: LoopConfig,
+    private readonly padId: number,
+    private readonly hooks: TrainHooks,
+    private readonly length: { stepsPerEpoch: number; totalSteps: number },
+    private readonly vars: tf.Variable[],
+    private readonly optimizer: AdamW,
+    from: TrainState | undefined,
+  ) {
+    this.loss = lossOptionsOf(config);
+    this.pairsPerStep = pairsPerStep(config);
+    this.checkpointEvery = config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    this.step = from?.step ?? 0;
+    this.firstStep = this.step;
+    this.position = { ...(from?.position ?? { epoch: 0, index: 0 }) };
+    this.lastCheckpoint = from?.step;
+    this.stopping = new EarlyStopping(config.patience);
+    this.started = performance.now();
   }
-  const { stepsPerEpoch, totalSteps } = runLength(data.train.length, config);
-  const checkpointEvery = config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-  hooks.onEvent(startEvent(data, { stepsPerEpoch, totalSteps }, from !== undefined));
 
-  const vars = trainedVariables(model, config.embeddingTraining);
-  const optimizer = await optimizerFor(vars, config);
-  const loss: LossOptions = lossOptionsOf(config);
-  const step_ = pairsPerStep(config);
-  const pending: PendingStep[] = [];
-  let lastEval: EvalPoint | undefined;
-  let step = from?.step ?? 0;
-  const firstStep = step;
-  let position: DataPosition = { ...(from?.position ?? { epoch: 0, index: 0 }) };
-  let lastCheckpoint: number | undefined = from?.step;
-  let stopped = false;
-  let earlyStopped = false;
-  const stopping = new EarlyStopping(config.patience);
-  let started = performance.now();
+  /** Checks the data, announces the run (its start event) and makes the optimizer. */
+  static async setUp(
+    model: RewardModel,
+    data: TrainingData,
+    config: LoopConfig,
+    padId: number,
+    hooks: TrainHooks,
+    from: TrainState | undefined,
+  ): Promise<TrainingLoop> {
+    if (data.train.length === 0) {
+      throw new Error('no training pairs: the dataset has no pair with a winner outside the held-out split');
+    }
+    const length = runLength(data.train.length, config);
+    hooks.onEvent(startEvent(data, length, from !== undefined));
+    const vars = trainedVariables(model, config.embeddingTraining);
+    const optimizer = await optimizerFor(vars, config);
+    const loop = new TrainingLoop(model, data, config, padId, hooks, length, vars, optimizer, from);
+    return loop.resume(from);
+  }
 
-  const flush = async () => {
+  /** Puts a checkpoint's state into the model, the optimizer and early stopping. */
+  private resume(from: TrainState | undefined): this {
+    if (!from) return this;
+    try {
+      restoreState(this.model, this.optimizer, from);
+      this.stopping.restore(from.best, this.model, from.step);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+    return this;
+  }
+
+  /** Steps until the last step, a stop or early stopping, then finishes; frees the loop's tensors whatever happens. */
+  async run(): Promise<TrainResult> {
+    try {
+      let end: EarlyEnd | undefined;
+      while (this.step < this.length.totalSteps && !end) end = await this.runStep();
+      return await this.finish(end === 'stopped', end === 'early-stopped');
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** One optimizer step and what falls due after it: a read-back, an evaluation, a checkpoint, the page's messages. */
+  private async runStep(): Promise<EarlyEnd | undefined> {
+    this.takeStep();
+    const { step } = this;
+    const evalNow = step % this.config.evalEvery === 0 || step === this.length.totalSteps;
+    const checkpointNow = step % this.checkpointEvery === 0;
+    if (this.pending.length >= READ_EVERY || evalNow || checkpointNow) await this.flush();
+    if (evalNow && this.data.heldOut.length > 0) {
+      const { loss } = await this.evaluateHeldOut();
+      // The checkpoint in finish() keeps this step.
+      if (this.stopping.observe(this.model, step, loss) && step < this.length.totalSteps) return 'early-stopped';
+    }
+    if (checkpointNow && step < this.length.totalSteps) await this.checkpoint();
+    return this.yieldToPage();
+  }
+
+  /** Reads the step's micro-batches at the data position, runs the update and queues its metrics (on the device). */
+  private takeStep(): void {
+    const train = this.data.train;
+    this.position = normalized(this.position, train.length);
+    const { epoch, index } = this.position;
+    if (index === 0 || !this.order) this.order = permutation(train.length, epochSeed(this.config.seed, epoch));
+    const microBatches = stepMicroBatches(train, this.order, index, this.pairsPerStep, this.config.batchSize);
+    this.position = { epoch, index: index + this.pairsPerStep };
+    const learningRate = learningRateAt(this.config, this.step, this.length.totalSteps);
+    const { model, optimizer, vars, config, loss, padId } = this;
+    this.pending.push({
+      step: this.step + 1,
+      epoch: (this.step + 1) / this.length.stepsPerEpoch,
+      learningRate,
+      ...trainStep(model, optimizer, vars, microBatches, learningRate, config, loss, padId),
+    });
+    this.step++;
+  }
+
+  /**
+   * Lets the page's pause or stop in: on the CPU backends no read-back ever leaves the microtask
+   * queue, and without this a message sent to the worker would wait for the end of the run.
+   */
+  private async yieldToPage(): Promise<EarlyEnd | undefined> {
+    await nextTask();
+    const pause = this.hooks.pauseGate?.();
+    if (pause) {
+      await this.flush();
+      await this.checkpoint();
+      const pausedAt = performance.now();
+      await pause();
+      this.started += performance.now() - pausedAt; // time paused is not training time
+    }
+    return this.hooks.shouldStop?.() ? 'stopped' : undefined;
+  }
+
+  /** Reads the pending steps back in one go, reports them and stops the run at a NaN or an infinity. */
+  private async flush(): Promise<void> {
+    const { pending } = this;
     if (pending.length === 0) return;
     const stacked = tf.stack(pending.flatMap(pendingTensors));
     const values = await stacked.data();
     stacked.dispose();
-    const { points, diverged } = stepPoints(pending, values, config.learningRate, lastCheckpoint);
+    const { points, diverged } = stepPoints(pending, values, this.config.learningRate, this.lastCheckpoint);
     tf.dispose(pending.flatMap(pendingTensors));
     pending.length = 0;
     if (points.length > 0) {
       const done = points.at(-1)!.step;
-      const elapsedMs = performance.now() - started;
-      const pairsPerSecond = ((done - firstStep) * step_) / (elapsedMs / 1000);
-      hooks.onEvent({ type: 'steps', points, step: done, totalSteps, pairsPerSecond, elapsedMs });
+      const elapsedMs = performance.now() - this.started;
+      const pairsPerSecond = ((done - this.firstStep) * this.pairsPerStep) / (elapsedMs / 1000);
+      const { totalSteps } = this.length;
+      this.hooks.onEvent({ type: 'steps', points, step: done, totalSteps, pairsPerSecond, elapsedMs });
     }
     if (diverged) throw diverged;
-  };
+  }
+
+  /** Scores the held-out pairs at the current step and reports it. */
+  private async evaluateHeldOut(): Promise<EvalPoint> {
+    const { model, data, config, padId, step } = this;
+    this.lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+    this.hooks.onEvent({ type: 'eval', point: this.lastEval });
+    return this.lastEval;
+  }
 
   /** Flushes (so a NaN is caught first), reads the state back and hands it over. */
-  const checkpoint = async () => {
-    if (!hooks.onCheckpoint || lastCheckpoint === step) return;
-    await flush();
-    const state = await captureState(model, optimizer, step, normalized(position, data.train.length));
-    const best = await stopping.capture(step);
+  private async checkpoint(): Promise<void> {
+    const { hooks, step } = this;
+    if (!hooks.onCheckpoint || this.lastCheckpoint === step) return;
+    await this.flush();
+    const position = normalized(this.position, this.data.train.length);
+    const state = await captureState(this.model, this.optimizer, step, position);
+    const best = await this.stopping.capture(step);
     if (best) state.best = best;
     const bad = firstNonFinite(state.weights) ?? firstNonFinite(state.optimizer.moments);
-    if (bad) throw new TrainingDiverged(step, 'weights', bad.value, config.learningRate, lastCheckpoint);
+    if (bad) throw new TrainingDiverged(step, 'weights', bad.value, this.config.learningRate, this.lastCheckpoint);
     await hooks.onCheckpoint(state);
-    lastCheckpoint = step;
-  };
+    this.lastCheckpoint = step;
+  }
 
-  try {
-    if (from) {
-      restoreState(model, optimizer, from);
-      stopping.restore(from.best, model, from.step);
+  /** Reads the last steps back, evaluates a stopped run where it stopped, writes the last checkpoint and reports the end. */
+  private async finish(stopped: boolean, earlyStopped: boolean): Promise<TrainResult> {
+    const { step } = this;
+    await this.flush();
+    if (stopped && this.data.heldOut.length > 0 && this.lastEval?.step !== step) {
+      const { loss } = await this.evaluateHeldOut();
+      this.stopping.observe(this.model, step, loss);
     }
-    let order: number[] | undefined;
-    while (step < totalSteps) {
-      position = normalized(position, data.train.length);
-      if (position.index === 0 || !order)
-        order = permutation(data.train.length, epochSeed(config.seed, position.epoch));
-      const microBatches = stepMicroBatches(data.train, order, position.index, step_, config.batchSize);
-      position = { epoch: position.epoch, index: position.index + step_ };
-      const learningRate = learningRateAt(config, step, totalSteps);
-      pending.push({
-        step: step + 1,
-        epoch: (step + 1) / stepsPerEpoch,
-        learningRate,
-        ...trainStep(model, optimizer, vars, microBatches, learningRate, config, loss, padId),
-      });
-      step++;
-      const evalNow = step % config.evalEvery === 0 || step === totalSteps;
-      const checkpointNow = step % checkpointEvery === 0;
-      if (pending.length >= READ_EVERY || evalNow || checkpointNow) await flush();
-      if (evalNow && data.heldOut.length > 0) {
-        lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
-        hooks.onEvent({ type: 'eval', point: lastEval });
-        earlyStopped = stopping.observe(model, step, lastEval.loss) && step < totalSteps;
-        if (earlyStopped) break; // the checkpoint after the loop keeps this step
-      }
-      if (checkpointNow && step < totalSteps) await checkpoint();
-      // On the CPU backends no read-back ever leaves the microtask queue: without this, a pause or a
-      // stop sent to the worker would wait for the end of the run.
-      await nextTask();
-      const pause = hooks.pauseGate?.();
-      if (pause) {
-        await flush();
-        await checkpoint();
-        const pausedAt = performance.now();
-        await pause();
-        started += performance.now() - pausedAt; // time paused is not training time
-      }
-      if (hooks.shouldStop?.()) {
-        stopped = true;
-        break;
-      }
-    }
-    await flush();
-    if (stopped && data.heldOut.length > 0 && lastEval?.step !== step) {
-      lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
-      hooks.onEvent({ type: 'eval', point: lastEval });
-      stopping.observe(model, step, lastEval.loss);
-    }
-    await checkpoint();
-    const best = await stopping.best();
-    hooks.onEvent({
+    await this.checkpoint();
+    const best = await this.stopping.best();
+    this.hooks.onEvent({
       type: 'end',
       step,
       stopped,
       earlyStopped,
       ...(best && { bestStep: best.step, bestLoss: best.loss }),
     });
-    return { steps: step, stopped, lastEval, earlyStopped, best };
-  } finally {
-    tf.dispose(pending.flatMap(pendingTensors));
-    optimizer.dispose();
-    stopping.dispose();
+    return { steps: step, stopped, lastEval: this.lastEval, earlyStopped, best };
+  }
+
+  private dispose(): void {
+    tf.dispose(this.pending.flatMap(pendingTensors));
+    this.optimizer.dispose();
+    this.stopping.dispose();
   }
 }
 

@@ -23,34 +23,27 @@ import { geluErf, geluTanh } from '../ops/gelu.ts';
 import { layerNorm } from '../ops/layer-norm.ts';
 import type { BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+import type { EncoderParam, InitialWeight } from '../families/family.ts';
 
 /** HF's initializer_range: BERT's linear and embedding weights start as N(0, 0.02^2). */
 const INIT_STD = 0.02;
 
-/** How a parameter starts when it is not loaded: HF's BertPreTrainedModel._init_weights. */
-export type BertInit = 'normal' | 'zeros' | 'ones';
-
-export interface BertParam {
-  name: string;
-  shape: number[];
-  init: BertInit;
-}
-
 /**
  * Every parameter of the encoder, by RM Lab's name, in tfjs orientation (dense weights [in, out]).
- * The pooler exists only for 'cls' pooling. hf-checkpoint.ts maps these names to HF's.
+ * The pooler exists only for 'cls' pooling. families/bert.ts maps these names to HF's. Parameters
+ * start as HF's BertPreTrainedModel._init_weights starts them.
  */
-export function bertParams(config: BertConfig, pooling: Pooling): BertParam[] {
+export function bertParams(config: BertConfig, pooling: Pooling): EncoderParam[] {
   const { vocabSize: V, hiddenSize: D, maxPositions: P, typeVocabSize: TV, intermediateSize: I } = config;
-  const linear = (name: string, inDim: number, outDim: number): BertParam[] => [
+  const linear = (name: string, inDim: number, outDim: number): EncoderParam[] => [
     { name: `${name}.weight`, shape: [inDim, outDim], init: 'normal' },
     { name: `${name}.bias`, shape: [outDim], init: 'zeros' },
   ];
-  const layerNorm = (name: string): BertParam[] => [
+  const layerNorm = (name: string): EncoderParam[] => [
     { name: `${name}.gamma`, shape: [D], init: 'ones' },
     { name: `${name}.beta`, shape: [D], init: 'zeros' },
   ];
-  const params: BertParam[] = [
+  const params: EncoderParam[] = [
     { name: 'embeddings.word', shape: [V, D], init: 'normal' },
     { name: 'embeddings.position', shape: [P, D], init: 'normal' },
     { name: 'embeddings.token_type', shape: [TV, D], init: 'normal' },
@@ -71,12 +64,6 @@ export function bertParams(config: BertConfig, pooling: Pooling): BertParam[] {
   }
   if (pooling === 'cls') params.push(...linear('pooler', D, D));
   return params;
-}
-
-/** A weight given to the encoder instead of a random start (tfjs orientation, float32). */
-export interface InitialWeight {
-  shape: number[];
-  data: Float32Array;
 }
 
 export class BertEncoder implements Encoder {

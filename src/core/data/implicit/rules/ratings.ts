@@ -13,6 +13,7 @@ import {
   pairedIds,
   promptKeyOf,
   responseOf,
+  responsePair,
 } from './rule.ts';
 
 export const RATINGS_RULE: PairRule = {
@@ -42,14 +43,7 @@ export const RATINGS_RULE: PairRule = {
         const k = Math.min(MAX_PARTNERS, above.length);
         for (let j = 0; j < k; j++) {
           const hi = above[(i * k + j) % above.length]!;
-          out.pairs.push({
-            rule: 'ratings',
-            prompt: group[0]!.prompt,
-            promptKey,
-            chosen: hi.response,
-            rejected: lo.response,
-            events: [...hi.events, ...lo.events].sort((x, y) => x.line - y.line),
-          });
+          out.pairs.push(responsePair('ratings', group[0]!.prompt, promptKey, hi, lo));
         }
       }
       const paired = pairedIds(out.pairs.slice(before));

@@ -100,6 +100,25 @@ export function byResponse(events: readonly FeedbackEvent[], key: (e: FeedbackEv
   }));
 }
 
+/** The pair `chosen` > `rejected` that a rule makes from two responses' events, the events in log order. */
+export function responsePair(
+  rule: PairRuleId,
+  prompt: Text,
+  promptKey: string,
+  chosen: Pick<ResponseEvents, 'response' | 'events'>,
+  rejected: Pick<ResponseEvents, 'response' | 'events'>,
+  keep: (event: FeedbackEvent) => boolean = () => true,
+): CandidatePair {
+  return {
+    rule,
+    prompt,
+    promptKey,
+    chosen: chosen.response,
+    rejected: rejected.response,
+    events: [...chosen.events, ...rejected.events].filter(keep).sort((a, b) => a.line - b.line),
+  };
+}
+
 export function markAll(unpaired: Map<string, string>, events: Iterable<FeedbackEvent>, reason: string): void {
   for (const e of events) unpaired.set(e.id, reason);
 }

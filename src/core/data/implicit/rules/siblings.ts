@@ -7,7 +7,16 @@
 // one response kept: a follow_up on it, or no regenerate on it when a sibling was regenerated, and
 // not rated down. Two or more such responses contradict each other: no pair.
 import type { FeedbackEvent } from '../events.ts';
-import { type PairRule, type RuleOutput, byResponse, groupBy, markAll, pairedIds, promptKeyOf } from './rule.ts';
+import {
+  type PairRule,
+  type RuleOutput,
+  byResponse,
+  groupBy,
+  markAll,
+  pairedIds,
+  promptKeyOf,
+  responsePair,
+} from './rule.ts';
 
 const ACTIONS = new Set(['thumbs_up', 'thumbs_down', 'regenerate', 'follow_up']);
 
@@ -52,16 +61,8 @@ export const SIBLINGS_RULE: PairRule = {
       const first: FeedbackEvent = group[0]!;
       for (const loser of responses) {
         if (loser === winner || loser.response.key === winner.response.key) continue;
-        out.pairs.push({
-          rule: 'siblings',
-          prompt: first.prompt,
-          promptKey: promptKeyOf(first.prompt, context.promptMatch),
-          chosen: winner.response,
-          rejected: loser.response,
-          events: [...winner.events, ...loser.events]
-            .filter((e) => ACTIONS.has(e.action))
-            .sort((a, b) => a.line - b.line),
-        });
+        const promptKey = promptKeyOf(first.prompt, context.promptMatch);
+        out.pairs.push(responsePair('siblings', first.prompt, promptKey, winner, loser, (e) => ACTIONS.has(e.action)));
       }
       // Deciding events on a sibling that made no pair (e.g. a second thumbs on the winner's twin text).
       const paired = pairedIds(out.pairs.slice(before));

@@ -17,6 +17,7 @@ import {
   markAll,
   pairedIds,
   promptKeyOf,
+  responsePair,
 } from './rule.ts';
 
 export const THUMBS_RULE: PairRule = {
@@ -52,14 +53,7 @@ export const THUMBS_RULE: PairRule = {
       liked.sort((a, b) => b.ups - b.downs - (a.ups - a.downs));
       const before = out.pairs.length;
       for (const [up, down] of boundedPairs(liked, disliked)) {
-        out.pairs.push({
-          rule: 'thumbs',
-          prompt: group[0]!.prompt,
-          promptKey,
-          chosen: up.response,
-          rejected: down.response,
-          events: [...up.events, ...down.events].sort((a, b) => a.line - b.line),
-        });
+        out.pairs.push(responsePair('thumbs', group[0]!.prompt, promptKey, up, down));
       }
       const paired = pairedIds(out.pairs.slice(before));
       for (const r of liked) {

@@ -15,15 +15,24 @@ function numbers(rows: number, T: number, rowsPerBias: number, scale: number) {
   ];
 }
 
+/**
+ * Runs `source` with one thread a row of keys over [B, H, Tq, T] (rows = B * H * Tq), on `inputs`
+ * named as the WGSL names them, the first of them giving the output's shape.
+ */
+function perRow(name: string, inputs: Record<string, tf.Tensor>, scale: number, source: string) {
+  const [first] = Object.values(inputs) as [tf.Tensor4D];
+  const [B, H, Tq, T] = first.shape;
+  const rows = B * H * Tq;
+  const p = program(name, Object.keys(inputs), first.shape, rows, source, UNIFORMS);
+  return run(p, Object.values(inputs), numbers(rows, T, H * Tq, scale)) as tf.Tensor4D;
+}
+
 /** scores [B, H, Tq, T], bias [B, 1, 1, T] -> probabilities [B, H, Tq, T] */
 export function maskedSoftmaxKernel(scores: tf.Tensor4D, bias: tf.Tensor, scale: number): tf.Tensor4D {
-  const [B, H, Tq, T] = scores.shape;
-  const rows = B * H * Tq;
-  const p = program(
+  return perRow(
     'masked_softmax',
-    ['scores', 'bias'],
-    scores.shape,
-    rows,
+    { scores, bias },
+    scale,
     `
 fn main(r : i32) {
   if (r >= uniforms.rows) { return; }
@@ -35,20 +44,15 @@ fn main(r : i32) {
   for (var j = 0; j < T; j++) { s += exp(scores[r * T + j] * uniforms.scale + bias[b + j] - top); }
   for (var j = 0; j < T; j++) { result[r * T + j] = exp(scores[r * T + j] * uniforms.scale + bias[b + j] - top) / s; }
 }`,
-    UNIFORMS,
   );
-  return run(p, [scores, bias], numbers(rows, T, H * Tq, scale)) as tf.Tensor4D;
 }
 
 /** d loss / d scores = scale * P * (dP - sum(dP * P)), from dP and P [B, H, Tq, T]. */
 export function maskedSoftmaxGradKernel(dp: tf.Tensor4D, probs: tf.Tensor4D, scale: number): tf.Tensor4D {
-  const [B, H, Tq, T] = probs.shape;
-  const rows = B * H * Tq;
-  const p = program(
+  return perRow(
     'masked_softmax_grad',
-    ['dp', 'probs'],
-    probs.shape,
-    rows,
+    { dp, probs },
+    scale,
     `
 fn main(r : i32) {
   if (r >= uniforms.rows) { return; }
@@ -57,7 +61,5 @@ fn main(r : i32) {
   for (var j = 0; j < T; j++) { s += dp[r * T + j] * probs[r * T + j]; }
   for (var j = 0; j < T; j++) { result[r * T + j] = uniforms.scale * probs[r * T + j] * (dp[r * T + j] - s); }
 }`,
-    UNIFORMS,
   );
-  return run(p, [dp, probs], numbers(rows, T, H * Tq, scale)) as tf.Tensor4D;
 }
