@@ -20,6 +20,12 @@ export interface GenerationRequest {
   version?: string;
   /** Tests shorten the stall timeout of downloads. */
   stallMs?: number;
+  /**
+   * Cancel as shared memory (the page sets [0] to 1), read between two tokens. ONNX Runtime's WASM
+   * runs resolve without leaving the worker's microtask queue, so a Cancel message would wait for
+   * the whole request; a cross-origin isolated page (as RM Lab is served) shares this instead.
+   */
+  stopFlag?: Int32Array;
 }
 
 /** What the page hears while a request runs. */
@@ -62,7 +68,7 @@ export class GenerationSession {
       for (let prompt = 0; prompt < request.prompts.length; prompt++) {
         for (let n = 0; n < settings.responses; n++) {
           const started = performance.now();
-          const result = await this.#respond(generator, request.prompts[prompt]!, settings, controller.signal, (text) =>
+          const result = await this.#respond(generator, request, prompt, settings, controller.signal, (text) =>
             onEvent({ kind: 'token', prompt, response: n, text }),
           );
           const response: GeneratedResponse = { prompt, version, ...result };
@@ -110,16 +116,25 @@ export class GenerationSession {
   /** One response, streamed; 'cancelled' when the signal stopped it (the text so far is kept). */
   async #respond(
     generator: Generator,
-    prompt: Text,
+    request: GenerationRequest,
+    prompt: number,
     settings: GenerationSettings,
     signal: AbortSignal,
     onText: (text: string) => void,
   ): Promise<Omit<GeneratedResponse, 'prompt' | 'version'>> {
     const lib = await transformersLibrary();
     const pipe = generator.pipeline;
-    const stop = new lib.InterruptableStoppingCriteria();
+    const flag = request.stopFlag;
+    // Stops when Cancel came as a message (this.cancel) or through the shared flag.
+    class CancelCriteria extends lib.InterruptableStoppingCriteria {
+      override _call(inputIds: number[][], scores: number[][]): boolean[] {
+        if (flag && Atomics.load(flag, 0) === 1) this.interrupt();
+        return super._call(inputIds, scores);
+      }
+    }
+    const stop = new CancelCriteria();
     this.#interrupt = () => stop.interrupt();
-    if (signal.aborted) stop.interrupt();
+    if (signal.aborted || (flag && Atomics.load(flag, 0) === 1)) stop.interrupt();
     let tokens = 0;
     let streamed = '';
     const streamer = new lib.TextStreamer(pipe.tokenizer, {
@@ -134,7 +149,8 @@ export class GenerationSession {
     // A chat model gets its chat template; a base model (no template) the prompt as plain text.
     const chat = Boolean((pipe.tokenizer as { chat_template?: unknown }).chat_template);
     const sampling = settings.temperature > 0;
-    const output = (await pipe(chat ? chatMessages(prompt) : textOf(prompt), {
+    const text0 = request.prompts[prompt]!;
+    const output = (await pipe(chat ? chatMessages(text0) : textOf(text0), {
       max_new_tokens: settings.maxNewTokens,
       do_sample: sampling,
       ...(sampling ? { temperature: settings.temperature, top_p: settings.topP } : {}),

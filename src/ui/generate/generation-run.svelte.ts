@@ -24,6 +24,8 @@ export class GenerationRun {
   #error = $state<string | undefined>();
   #cancelled = $state(false);
   #tokensPerSecond = $state<number | undefined>();
+  /** The shared Cancel flag of the running request (see GenerationRequest.stopFlag), where the page is isolated. */
+  #stopFlag: Int32Array | undefined;
 
   /** `lab` is read when a request starts (a component passes its prop through a closure). */
   constructor(private readonly lab: () => LabClient) {}
@@ -74,7 +76,13 @@ export class GenerationRun {
     this.#download = undefined;
     this.#total = prompts.length * (settings.responses ?? 1);
     try {
-      const request = { prompts: $state.snapshot(prompts) as Text[], settings: { ...settings }, version };
+      this.#stopFlag = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+      const request = {
+        prompts: $state.snapshot(prompts) as Text[],
+        settings: { ...settings },
+        version,
+        ...(this.#stopFlag ? { stopFlag: this.#stopFlag } : {}),
+      };
       const { responses, cancelled } = await this.lab().generateResponses(request, (e) => this.#apply(e));
       this.#cancelled = cancelled;
       this.#responses = responses.filter((r) => r.finish !== 'cancelled');
@@ -90,6 +98,7 @@ export class GenerationRun {
   }
 
   cancel(): void {
+    if (this.#stopFlag) Atomics.store(this.#stopFlag, 0, 1);
     this.lab().cancelGeneration();
   }
 
