@@ -2,7 +2,9 @@
 // tests/browser, fake-indexeddb in tests/unit), closed after the test whatever its outcome.
 import { openDB, type IDBPDatabase } from 'idb';
 import { afterEach } from 'vitest';
+import { streamOfBytes } from '../src/core/data/jsonl.ts';
 import { openLabDB, type RMLabDatabase } from '../src/store/db.ts';
+import { importPairs } from '../src/worker/import.ts';
 
 /**
  * Call at the top of a test file: returns the opener of fresh databases named `prefix-...` (or of
@@ -48,4 +50,19 @@ export function openAtVersion(name: string, version: 1 | 2 | 3): Promise<IDBPDat
       for (let v = 1; v <= version; v++) ADDED_IN[v]!(db);
     },
   });
+}
+
+/** Imports JSONL `lines` into `db` as the dataset `name` (from a file `name.jsonl`), as the app's import does. */
+export async function importLines(
+  db: RMLabDatabase,
+  lines: readonly string[],
+  name: string,
+): Promise<{ id: string; name: string }> {
+  const { dataset } = await importPairs(
+    db,
+    streamOfBytes(new TextEncoder().encode(lines.join('\n')), 512),
+    { name, source: { kind: 'file', name: `${name}.jsonl` } },
+    () => {},
+  );
+  return { id: dataset.id, name: dataset.name };
 }

@@ -120,6 +120,8 @@ export async function countSteps(
   steps: number,
   warmup = 2,
   config: TrainConfig = DEFAULT_TRAIN_CONFIG,
+  /** Called once, when the warm-up steps are done and the counted ones begin. */
+  onCounting?: () => void,
 ): Promise<StepCounts[]> {
   const total = warmup + steps;
   const train = pairs(m, total * config.batchSize);
@@ -154,6 +156,7 @@ export async function countSteps(
           const now = { ...counts };
           const t1 = performance.now();
           if (++step > warmup) out.push({ ...countsBetween(before, now), jsMs: t1 - t0 });
+          if (step === warmup) onCounting?.();
           before = now;
           t0 = t1;
           return false;

@@ -7,13 +7,12 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import '../../src/worker/wasm-setup.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { DB_NAME, openLabDB, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
+import { importLines } from '../fresh-db.ts';
 import { getCheckpoint, getRun, isResumable, markInterruptedRuns } from '../../src/store/runs.ts';
 import { getModelRecord } from '../../src/store/models.ts';
-import { importPairs } from '../../src/worker/import.ts';
 import type { LabWorkerApi } from '../../src/worker/lab.worker.ts';
 import { resumeRun, runTraining, type RunUpdate } from '../../src/worker/train-run.ts';
 
@@ -30,15 +29,7 @@ const lines = Array.from({ length: 60 }, (_, i) => {
   });
 });
 
-async function withDataset(db: RMLabDatabase): Promise<{ id: string; name: string }> {
-  const { dataset } = await importPairs(
-    db,
-    streamOfBytes(new TextEncoder().encode(lines.join('\n')), 512),
-    { name: 'polite', source: { kind: 'file', name: 'polite.jsonl' } },
-    () => {},
-  );
-  return { id: dataset.id, name: dataset.name };
-}
+const withDataset = (db: RMLabDatabase) => importLines(db, lines, 'polite');
 
 const config = parseTrainConfig({
   dModel: 16,

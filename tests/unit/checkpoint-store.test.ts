@@ -6,16 +6,14 @@
 // real IndexedDB: tests/browser/resume.test.ts.
 import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import type { NamedWeight } from '../../src/core/model/reward-model.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { epochProgress } from '../../src/core/train/run-progress.ts';
 import { deleteDataset } from '../../src/store/datasets.ts';
 import { DB_VERSION, type RMLabDatabase, type RunRecord } from '../../src/store/db.ts';
-import { freshDatabases, openAtVersion } from '../fresh-db.ts';
+import { freshDatabases, importLines, openAtVersion } from '../fresh-db.ts';
 import { deleteRun, getCheckpoint, getRun, isResumable, markInterruptedRuns, putRun } from '../../src/store/runs.ts';
 import { getModelRecord } from '../../src/store/models.ts';
-import { importPairs } from '../../src/worker/import.ts';
 import { PauseGate, resumeRun, runTraining, type RunUpdate } from '../../src/worker/train-run.ts';
 
 const openTestDB = freshDatabases('rm-lab-checkpoint-store');
@@ -33,16 +31,7 @@ const lines = Array.from({ length: 60 }, (_, i) => {
   });
 });
 
-async function withDataset(db: RMLabDatabase): Promise<{ id: string; name: string }> {
-  const bytes = new TextEncoder().encode(lines.join('\n'));
-  const { dataset } = await importPairs(
-    db,
-    streamOfBytes(bytes, 512),
-    { name: 'polite', source: { kind: 'file', name: 'polite.jsonl' } },
-    () => {},
-  );
-  return { id: dataset.id, name: dataset.name };
-}
+const withDataset = (db: RMLabDatabase) => importLines(db, lines, 'polite');
 
 // checkpointEvery is read from the run's configuration (TRAIN_FIELDS gains it separately).
 const config = {

@@ -5,14 +5,13 @@
 // model, and resumes with the Hub gone. A load that fails fails the run in plain words.
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import { readSafetensors } from '../../src/core/model/safetensors.ts';
 import { tokenizerFor } from '../../src/core/model/tokenizer.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
-import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
+import { type RMLabDatabase } from '../../src/store/db.ts';
+import { freshDatabases, importLines } from '../fresh-db.ts';
 import { getCheckpoint } from '../../src/store/runs.ts';
 import { getModelRecord } from '../../src/store/models.ts';
-import { importPairs } from '../../src/worker/import.ts';
 import { resumeRun, runTraining, setHubEndpoint, type RunUpdate } from '../../src/worker/train-run.ts';
 import { startHubServer, type HubServer } from '../hub-server.ts';
 import { tinyBertFolder } from '../tiny-bert.ts';
@@ -30,8 +29,7 @@ const lines = Array.from({ length: 40 }, (_, i) => {
 });
 
 let hub: HubServer;
-let dbCount = 0;
-const opened: RMLabDatabase[] = [];
+const openTestDB = freshDatabases('rm-lab-pretrained-run');
 const files = tinyBertFolder({ tokenizer: 'vocab', dtype: 'BF16', prefix: 'bert.' });
 
 beforeAll(async () => {
@@ -41,20 +39,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   setHubEndpoint(undefined);
-  for (const db of opened) db.close();
   await hub.close();
 });
 
 async function withDataset(): Promise<{ db: RMLabDatabase; dataset: { id: string; name: string } }> {
-  const db = await openLabDB(`rm-lab-pretrained-run-${dbCount++}`);
-  opened.push(db);
-  const { dataset } = await importPairs(
-    db,
-    streamOfBytes(new TextEncoder().encode(lines.join('\n')), 512),
-    { name: 'paris', source: { kind: 'file', name: 'paris.jsonl' } },
-    () => {},
-  );
-  return { db, dataset: { id: dataset.id, name: dataset.name } };
+  const { db } = await openTestDB();
+  return { db, dataset: await importLines(db, lines, 'paris') };
 }
 
 const config = {

@@ -3,7 +3,7 @@
 // word gets in), travels with the stored model and its checkpoints, a stopped run resumes to the
 // very weights of an uninterrupted one, and the model file carries the vocabulary bit for bit.
 import 'fake-indexeddb/auto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import { checkModelFile } from '../../src/core/model/model-check.ts';
 import { decodeModelFile, encodeModelFile } from '../../src/core/model/model-file.ts';
@@ -11,7 +11,8 @@ import { PairTokenizer } from '../../src/core/model/tokenizer.ts';
 import { builtinVocabulary } from '../../src/core/model/word-vectors.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
 import { planSplit } from '../../src/core/data/split.ts';
-import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
+import { type RMLabDatabase } from '../../src/store/db.ts';
+import { freshDatabases, importLines } from '../fresh-db.ts';
 import { getPairs } from '../../src/store/datasets.ts';
 import { getModelRecord } from '../../src/store/models.ts';
 import { importPairs } from '../../src/worker/import.ts';
@@ -31,20 +32,11 @@ const lines = Array.from({ length: 40 }, (_, i) => {
   });
 });
 
-let dbCount = 0;
-const opened: RMLabDatabase[] = [];
-afterAll(() => opened.forEach((db) => db.close()));
+const openTestDB = freshDatabases('rm-lab-run-vocabulary');
 
 async function withDataset(): Promise<{ db: RMLabDatabase; dataset: { id: string; name: string } }> {
-  const db = await openLabDB(`rm-lab-run-vocabulary-${dbCount++}`);
-  opened.push(db);
-  const { dataset } = await importPairs(
-    db,
-    streamOfBytes(new TextEncoder().encode(lines.join('\n')), 512),
-    { name: 'paris', source: { kind: 'file', name: 'paris.jsonl' } },
-    () => {},
-  );
-  return { db, dataset: { id: dataset.id, name: dataset.name } };
+  const { db } = await openTestDB();
+  return { db, dataset: await importLines(db, lines, 'paris') };
 }
 
 const config = {
@@ -146,8 +138,7 @@ describe('a built-in run with its own vocabulary', () => {
   }, 120_000);
 
   it('stops in plain words before training when the training split has no text', async () => {
-    const db = await openLabDB(`rm-lab-run-vocabulary-${dbCount++}`);
-    opened.push(db);
+    const { db } = await openTestDB();
     const empty = Array.from({ length: 8 }, (_, i) =>
       JSON.stringify({ prompt: '', response_a: ' ', response_b: '\n', winner: i % 2 ? 'response_a' : 'response_b' }),
     );

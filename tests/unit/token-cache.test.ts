@@ -5,25 +5,18 @@
 // own entries; deleting the dataset removes them.
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import { builtinTokenizer, PairTokenizer } from '../../src/core/model/tokenizer.ts';
 import builtinJson from '../../src/core/model/builtin-tokenizer.json';
 import { prepareTrainingData, type DataOptions } from '../../src/core/train/data.ts';
 import { deleteDataset, getPairs } from '../../src/store/datasets.ts';
-import { openLabDB, type RMLabDatabase } from '../../src/store/db.ts';
+import { type RMLabDatabase } from '../../src/store/db.ts';
+import { freshDatabases, importLines } from '../fresh-db.ts';
 import { CHUNK_PAIRS, datasetTokens, readTokens } from '../../src/store/token-cache.ts';
-import { importPairs } from '../../src/worker/import.ts';
 import { loadTrainingData } from '../../src/worker/training-data.ts';
 
-const opened: RMLabDatabase[] = [];
-let dbCount = 0;
-async function freshDB(): Promise<RMLabDatabase> {
-  const db = await openLabDB(`rm-lab-token-cache-${dbCount++}`);
-  opened.push(db);
-  return db;
-}
+const openTestDB = freshDatabases('rm-lab-token-cache');
+const freshDB = async () => (await openTestDB()).db;
 afterEach(() => {
-  for (const db of opened.splice(0)) db.close();
   vi.restoreAllMocks();
 });
 
@@ -39,16 +32,7 @@ function lines(n: number): string[] {
   );
 }
 
-async function withDataset(db: RMLabDatabase, n = 60): Promise<string> {
-  const bytes = new TextEncoder().encode(lines(n).join('\n'));
-  const { dataset } = await importPairs(
-    db,
-    streamOfBytes(bytes, 512),
-    { name: 'polite', source: { kind: 'file', name: 'polite.jsonl' } },
-    () => {},
-  );
-  return dataset.id;
-}
+const withDataset = async (db: RMLabDatabase, n = 60) => (await importLines(db, lines(n), 'polite')).id;
 
 const options = (maxLength: number): DataOptions => ({
   maxLength,

@@ -16,9 +16,9 @@ import { builtinTokenizer, PairTokenizer, tokenizerFor } from './tokenizer.ts';
 import { buildRunTokenizer } from './run-vocabulary.ts';
 import {
   builtinVocabulary,
-  loadBuiltinWordVectors,
+  loadWordVectorTable,
   wordVectorCoverage,
-  wordVectorsForVocabulary,
+  wordVectorsFor,
   type WordVectors,
 } from './word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../train/config.ts';
@@ -88,11 +88,9 @@ async function builtinStart(config: TrainConfig, options: StartingModelOptions):
     ...modelSpecFor(config, tokenizer.vocabSize),
     ...(tokenizerFiles ? { tokenizer: 'embedded' as const } : {}),
   };
-  const vectorsFor = async (): Promise<WordVectors> => {
-    const bundled = await loadBuiltinWordVectors();
-    if (!tokenizerFiles) return bundled;
-    return wordVectorsForVocabulary(bundled, builtinVocabulary(), builtinVocabulary(tokenizerFiles.json));
-  };
+  // The bundled table is read only here, when the model is made or its coverage counted (lazily).
+  const vectorsFor = async (): Promise<WordVectors> =>
+    wordVectorsFor(await loadWordVectorTable(), builtinVocabulary(tokenizerFiles?.json));
   return {
     spec,
     tokenizer,

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TransformerConfig } from '../model/encoders/transformer.ts';
 import { RewardModel, type ModelSpec } from '../model/reward-model.ts';
 import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
-import { bradleyTerryLoss } from './loss.ts';
+import { bradleyTerryShare } from './fused-loss.ts';
 
 /** The model a probe times: its shape, and the pairs per step. */
 export interface ProbeModel {
@@ -86,8 +86,8 @@ export async function timeTrainingSteps(model: ProbeModel, options: ProbeOptions
   const batch = makeBatch(pairs, maxLength, 0);
   const step = (): tf.Scalar => {
     const { value, grads } = tf.variableGrads(() => {
-      const [rc, rr] = tf.split(reward.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D];
-      return bradleyTerryLoss(rc, rr, batch.margin);
+      // The trainer's loss: on the fused kernel where the kernels are on (fused-loss.ts), the same mean otherwise.
+      return bradleyTerryShare(reward.rewards(batch.ids, batch.mask), batch.pairs, 0, batch.size);
     }, vars);
     optimizer.step(grads, 1e-4).dispose();
     tf.dispose(Object.values(grads));

@@ -18,9 +18,9 @@ import * as tf from '@tensorflow/tfjs';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
-import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
+import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
-import { layerNorm } from '../ops/layer-norm.ts';
+import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
 import type { BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
@@ -125,35 +125,28 @@ export class BertEncoder implements Encoder {
       bertTokenTypes(ids, mask, this.config),
     ); // [B, T, D]
     let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
-    const bias = attentionBias(mask); // [B, 1, 1, T]: 0 on tokens, MASKED on padding
+    const padding = attentionMask(mask);
     // One tidy per layer frees the layer's intermediates as soon as it is done; what the backward
     // pass needs survives, because the gradient tape keeps its own references to those tensors.
-    for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, bias, l));
+    for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, padding, l));
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
     return tf.tanh(this.linear2d(first, 'pooler'));
   }
 
   /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
-  private layer(input: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
-    const x = this.layerNorm(tf.add(input, this.attention(input, bias, l)), `layers.${l}.attn.ln`);
+  private layer(input: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
+    const x = this.addLayerNorm(input, this.attention(input, padding, l), `layers.${l}.attn.ln`);
     const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
-    return this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
+    return this.addLayerNorm(x, this.linear(h, `layers.${l}.mlp.out`), `layers.${l}.mlp.ln`);
   }
 
-  private attention(x: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    const H = this.config.numHeads;
-    const hs = D / H;
-    const heads = (name: string) =>
-      tf.transpose(tf.reshape(this.linear(x, `layers.${l}.attn.${name}`), [B, T, H, hs]), [0, 2, 1, 3]); // [B, H, T, hs]
-    const [q, k, v] = [heads('query'), heads('key'), heads('value')];
-    // q / sqrt(hs) before the product, not the [B, H, T, T] scores after it: the same numbers, one
-    // tensor of T x T per head fewer kept for the backward pass.
-    const probs = maskedSoftmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), bias, 1); // [B, H, T, T]
-    const y = tf.matMul(probs, v); // [B, H, T, hs]
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
-    return this.linear(merged, `layers.${l}.attn.out`);
+  private attention(x: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
+    const [q, k, v] = ['query', 'key', 'value'].map((name) => this.linear(x, `layers.${l}.attn.${name}`)); // [B, T, D] each
+    // q / sqrt(hs) before the product in the composition, not the [B, H, T, T] scores after it: the
+    // same numbers, one tensor of T x T per head fewer kept for the backward pass.
+    const y = multiHeadAttention(q!, k!, v!, padding, this.config.numHeads, true); // [B, T, D]
+    return this.linear(y, `layers.${l}.attn.out`);
   }
 
   private activation(x: tf.Tensor3D): tf.Tensor3D {
@@ -181,6 +174,12 @@ export class BertEncoder implements Encoder {
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
     const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
     return layerNorm(x, gamma, beta, this.config.layerNormEps);
+  }
+
+  /** LN(x + residual): the residual sum made inside the LayerNorm's kernel on WebGPU (ops/layer-norm.ts). */
+  private addLayerNorm(x: tf.Tensor3D, residual: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
+    return addLayerNorm(x, residual, gamma, beta, this.config.layerNormEps);
   }
 
   private p(name: string): tf.Variable {
