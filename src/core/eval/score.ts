@@ -8,6 +8,7 @@ import type { TrainConfig } from '../train/config.ts';
 import { bucketFor } from '../train/batch.ts';
 import type { ModelSpec, RewardModel } from '../model/reward-model.ts';
 import type { PairTokenizer } from '../model/tokenizer.ts';
+import { longestSequence } from '../model/encoders/bert-config.ts';
 
 export interface ScoreItem {
   prompt: string;
@@ -45,7 +46,7 @@ export const DEFAULT_SCORE_BATCH = 64;
 /** The sequence length a model reads: its training run's maxLength, else what its encoder allows. */
 export function maxLengthOf(spec: ModelSpec, trainConfig?: Pick<TrainConfig, 'maxLength'>): number {
   if (trainConfig) return trainConfig.maxLength;
-  return spec.encoder === 'builtin-transformer' ? spec.transformer.maxLength : spec.bert.maxPositions;
+  return spec.encoder === 'builtin-transformer' ? spec.transformer.maxLength : longestSequence(spec.bert);
 }
 
 /** Rewards of `items`, in their order. */

@@ -4,6 +4,7 @@
 // token id it gives has a row in the embedding table). Each refusal names the file and the field
 // or tensor, and what was expected.
 import { checkWeightsFit, type ModelSpec } from './reward-model.ts';
+import { supportedModelTypes } from './families/registry.ts';
 import type { RewardModelFile } from './model-file.ts';
 import { tokenizerFor, type PairTokenizer } from './tokenizer.ts';
 
@@ -56,20 +57,21 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
     }
   } else if (s.encoder === 'bert') {
     const b = section('bert');
-    for (const key of [
-      'vocabSize',
-      'hiddenSize',
-      'numLayers',
-      'numHeads',
-      'intermediateSize',
-      'maxPositions',
-      'typeVocabSize',
-    ]) {
+    for (const key of ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions']) {
       whole(b, 'bert', key);
     }
+    whole(b, 'bert', 'typeVocabSize', 0); // 0: DistilBERT has no segment embeddings
     whole(b, 'bert', 'sepTokenId', 0);
     whole(b, 'bert', 'padTokenId', 0);
+    // The family the encoder is built by (models stored before the other families all say 'bert').
+    oneOf(b.modelType, 'bert.modelType', supportedModelTypes());
     oneOf(b.hiddenAct, 'bert.hiddenAct', BERT_ACTIVATIONS);
+    if (b.positionOffset !== undefined) whole(b, 'bert', 'positionOffset', 0);
+    if (b.embeddingSize !== undefined) whole(b, 'bert', 'embeddingSize');
+    if (b.poolerActivation !== undefined) oneOf(b.poolerActivation, 'bert.poolerActivation', ['tanh', 'gelu', 'relu']);
+    if (((b.positionOffset as number | undefined) ?? 0) >= (b.maxPositions as number)) {
+      throw new Error(`${where}: the spec's bert.positionOffset leaves no position in its ${b.maxPositions}`);
+    }
     if (typeof b.layerNormEps !== 'number' || !(b.layerNormEps > 0)) {
       throw new Error(`${where}: the spec's bert.layerNormEps must be a positive number, got ${shown(b.layerNormEps)}`);
     }

@@ -114,10 +114,15 @@ export class RewardModel {
   }
 
   /**
-   * A pretrained BERT-family encoder (every encoder weight, as bertEncoderWeights gives them) under
-   * a fresh head. The encoder is built from the weights directly, never drawn at random first.
+   * A pretrained encoder of a registry family (every encoder weight, as encoderWeights gives them)
+   * under a fresh head, or under `head` when the checkpoint is a reward model already (rewardHead). The encoder is built from the weights directly, never drawn at random first.
    */
-  static fromPretrained(spec: ModelSpec, encoderWeights: NamedWeight[], seed: number): RewardModel {
+  static fromPretrained(
+    spec: ModelSpec,
+    encoderWeights: NamedWeight[],
+    seed: number,
+    head?: NamedWeight[],
+  ): RewardModel {
     if (spec.encoder !== 'bert') {
       throw new Error('only BERT-family encoders are pretrained; the built-in encoder starts from RewardModel.create');
     }
@@ -126,7 +131,17 @@ export class RewardModel {
     const extra = encoderWeights.filter((w) => !expected.has(w.name)).map((w) => w.name);
     if (extra.length > 0) throw new Error(`weights ${extra.join(', ')} are not part of this encoder`);
     const encoder = family.build(spec.bert, spec.pooling, seed, new Map(encoderWeights.map((w) => [w.name, w])));
-    return new RewardModel(spec, encoder, seed);
+    const model = new RewardModel(spec, encoder, seed);
+    // A reward model's own head (a *ForSequenceClassification checkpoint with one label) replaces the fresh one.
+    for (const w of head ?? []) {
+      const v = model.params.get(w.name);
+      if (!v || !w.name.startsWith('head.') || w.shape.join('x') !== v.shape.join('x')) {
+        model.dispose();
+        throw new Error(`the checkpoint's head tensor ${w.name} [${w.shape}] does not fit the model`);
+      }
+      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')));
+    }
+    return model;
   }
 
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */

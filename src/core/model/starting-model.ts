@@ -72,7 +72,8 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
     spec,
     tokenizer: tokenizerFor(spec, encoder.tokenizer),
     tokenizerFiles: encoder.tokenizer,
-    create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed),
+    // A reward model from the Hub trains further from its own head; any other starts a fresh one.
+    create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed, encoder.head),
   };
 }
 

@@ -1,15 +1,25 @@
-// A BERT-family encoder (BERT, MiniLM, BGE-small, GTE-small: every model_type 'bert' checkpoint),
-// computing what Hugging Face's BertModel computes, written with tfjs core ops like transformer.ts
-// so every weight is a named variable. Shapes: B sequences, T tokens, D hidden, H heads, hs = D / H,
-// I intermediate.
+// A BERT-style encoder, computing what Hugging Face's BertModel computes (every model_type 'bert'
+// checkpoint: BERT, MiniLM, BGE-small, GTE-small), and with the config's optional fields what
+// DistilBertModel, RobertaModel / XLMRobertaModel and ElectraModel compute: they share BERT's
+// post-LayerNorm layers. Written with tfjs core ops like transformer.ts so every weight is a named
+// variable. Shapes: B sequences, T tokens, E embedding width (ELECTRA's embedding_size; D elsewhere),
+// D hidden, H heads, hs = D / H, I intermediate, o the position offset (RoBERTa: padding_idx + 1).
 //
-//   x      = LN(E_word[ids] + E_pos[0:T] + E_type[token types])         post-LayerNorm, as BERT
+//   e      = LN(E_word[ids] + E_pos[o:o+T] + E_type[token types])  [B, T, E]; no E_type when typeVocabSize 0
+//   x      = e W_proj + b_proj  (ELECTRA with E != D)  else e          [B, T, D]
 //   per layer:
 //     x    = LN(x + SelfAttention(x) W_o + b_o)       separate query, key and value Linear layers
 //     x    = LN(x + act(x W_i + b_i) W_out + b_out)
-//   'cls'  -> tanh(x[:, 0] W_pool + b_pool)            HF's BertPooler, what BertForSequenceClassification
-//                                                      feeds its classifier, so an export scores the same
+//   'cls'  -> f(x[:, 0] W_pool + b_pool)               the dense layer each family's *ForSequenceClassification
+//                                                      puts on the first token before its output: f = tanh
+//                                                      (BERT's pooler, RoBERTa's classifier.dense), gelu
+//                                                      (ELECTRA's classifier.dense), relu (DistilBERT's
+//                                                      pre_classifier); so an export scores the same
 //   'mean' / 'last' -> pool() over x                   no pooler (sentence-transformers' way)
+//
+// RoBERTa numbers positions from padding_idx + 1 (create_position_ids_from_input_ids counts the
+// non-padding tokens); with padding on the right, as here, that is o + t for every real token t.
+// What a padding position reads does not matter: it is masked as a key and never pooled.
 //
 // No dropout anywhere: RM Lab fine-tunes reward models with dropout off (HF's BertModel in eval
 // mode), which keeps a training step deterministic and a reward the same function of the weights
@@ -21,7 +31,7 @@ import { embeddingLookup } from '../embedding.ts';
 import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
 import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
-import type { BertConfig } from './bert-config.ts';
+import { longestSequence, type BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
 
@@ -35,19 +45,21 @@ const INIT_STD = 0.02;
  */
 export function bertParams(config: BertConfig, pooling: Pooling): EncoderParam[] {
   const { vocabSize: V, hiddenSize: D, maxPositions: P, typeVocabSize: TV, intermediateSize: I } = config;
+  const E = config.embeddingSize ?? D;
   const linear = (name: string, inDim: number, outDim: number): EncoderParam[] => [
     { name: `${name}.weight`, shape: [inDim, outDim], init: 'normal' },
     { name: `${name}.bias`, shape: [outDim], init: 'zeros' },
   ];
-  const layerNorm = (name: string): EncoderParam[] => [
-    { name: `${name}.gamma`, shape: [D], init: 'ones' },
-    { name: `${name}.beta`, shape: [D], init: 'zeros' },
+  const layerNorm = (name: string, width = D): EncoderParam[] => [
+    { name: `${name}.gamma`, shape: [width], init: 'ones' },
+    { name: `${name}.beta`, shape: [width], init: 'zeros' },
   ];
   const params: EncoderParam[] = [
-    { name: 'embeddings.word', shape: [V, D], init: 'normal' },
-    { name: 'embeddings.position', shape: [P, D], init: 'normal' },
-    { name: 'embeddings.token_type', shape: [TV, D], init: 'normal' },
-    ...layerNorm('embeddings.ln'),
+    { name: 'embeddings.word', shape: [V, E], init: 'normal' },
+    { name: 'embeddings.position', shape: [P, E], init: 'normal' },
+    ...(TV > 0 ? [{ name: 'embeddings.token_type', shape: [TV, E], init: 'normal' as const }] : []),
+    ...layerNorm('embeddings.ln', E),
+    ...(E !== D ? linear('embeddings.project', E, D) : []),
   ];
   for (let l = 0; l < config.numLayers; l++) {
     const p = `layers.${l}`;
@@ -115,23 +127,35 @@ export class BertEncoder implements Encoder {
   encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = ids.shape;
     const D = this.hiddenSize;
-    if (T > this.config.maxPositions) {
-      throw new Error(`sequence length ${T} exceeds the encoder's ${this.config.maxPositions} positions`);
+    if (T > longestSequence(this.config)) {
+      throw new Error(`sequence length ${T} exceeds the encoder's ${longestSequence(this.config)} positions`);
     }
-    const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
-    const position = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
-    const type = embeddingLookup(
-      this.p('embeddings.token_type') as tf.Tensor2D,
-      bertTokenTypes(ids, mask, this.config),
-    ); // [B, T, D]
-    let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
+    let x = this.embed(ids, mask); // [B, T, D]
     const padding = attentionMask(mask);
     // One tidy per layer frees the layer's intermediates as soon as it is done; what the backward
     // pass needs survives, because the gradient tape keeps its own references to those tensors.
     for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, padding, l));
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
-    return tf.tanh(this.linear2d(first, 'pooler'));
+    const pooled = this.linear2d(first, 'pooler'); // [B, D]
+    const act = this.config.poolerActivation ?? 'tanh';
+    return act === 'tanh' ? tf.tanh(pooled) : act === 'gelu' ? geluErf(pooled) : tf.relu(pooled);
+  }
+
+  /** Word + position (+ segment) embeddings, LayerNorm, and ELECTRA's projection: [B, T] -> [B, T, D]. */
+  private embed(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
+    const T = ids.shape[1];
+    const E = this.config.embeddingSize ?? this.hiddenSize;
+    const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, E]
+    const offset = this.config.positionOffset ?? 0;
+    const position = tf.slice(this.p('embeddings.position'), [offset, 0], [T, E]); // [T, E]
+    let sum = tf.add(word, position) as tf.Tensor3D; // [B, T, E]
+    if (this.config.typeVocabSize > 0) {
+      const types = bertTokenTypes(ids, mask, this.config); // [B, T]
+      sum = tf.add(sum, embeddingLookup(this.p('embeddings.token_type') as tf.Tensor2D, types)); // [B, T, E]
+    }
+    const e = this.layerNorm(sum, 'embeddings.ln'); // [B, T, E]
+    return this.params.has('embeddings.project.weight') ? this.linear(e, 'embeddings.project') : e; // [B, T, D]
   }
 
   /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
