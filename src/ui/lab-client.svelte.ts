@@ -38,6 +38,8 @@ import type { EmbeddingSource, QuickHeadConfig } from '../core/quick-head/config
 import type { QuickHeadEvent } from '../worker/quick-head-session.ts';
 import type { JudgeWorker } from './playground/judge-state.svelte.ts';
 import { applyQuickHeadEvent, type QuickHeadState } from './train/quick-head-progress.ts';
+import type { GeneratedResponse } from '../core/generate/answers.ts';
+import type { GenerationEvent, GenerationRequest } from '../worker/generation.ts';
 
 export interface ImportState {
   name: string;
@@ -164,6 +166,18 @@ export class LabClient {
 
   cancelEncoderLoad(): void {
     void this.#api.cancelEncoderLoad();
+  }
+
+  /** Responses from a Hub text generator (the Hub address is this page's setting); see GenerationRun. */
+  generateResponses(
+    request: Omit<GenerationRequest, 'endpoint'>,
+    onEvent: (e: GenerationEvent) => void,
+  ): Promise<{ responses: GeneratedResponse[]; cancelled: boolean }> {
+    return this.#api.generateResponses({ ...request, endpoint: this.#hubEndpoint }, Comlink.proxy(onEvent));
+  }
+
+  cancelGeneration(): void {
+    void this.#api.cancelGeneration();
   }
 
   async init(): Promise<void> {

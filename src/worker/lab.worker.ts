@@ -8,10 +8,12 @@ import './wasm-setup.ts';
 import './onnx-wasm.ts';
 import { openLabDB } from '../store/db.ts';
 import { datasetsApi } from './api/datasets.ts';
+import { generationApi } from './api/generation.ts';
 import { modelsApi } from './api/models.ts';
 import { queriesApi } from './api/queries.ts';
 import { scoringApi } from './api/scoring.ts';
 import { trainingApi } from './api/training.ts';
+import { GenerationSession } from './generation.ts';
 import { ScoringSession } from './scoring.ts';
 import { TrainingSession } from './training-session.ts';
 import { openHubEmbedder } from './hub-embedder.ts';
@@ -38,6 +40,8 @@ const api = {
   ...scoringApi(scoring),
   ...quickHeadsApi(quickHeads),
   ...judgesApi(judges),
+  // Hub text generators (Transformers.js, loaded on first use).
+  ...generationApi(new GenerationSession()),
 };
 
 export type LabWorkerApi = typeof api;
