@@ -1,12 +1,15 @@
-// The BERT PyTorch reference fixtures (tests/fixtures/reference-bert-*.json, written by
-// scripts/reference/bert_reference.py) and how a backend's numbers are compared with them. Shared by
-// tests/unit/bert-reference.test.ts (cpu, wasm) and tests/browser/reference-bert-webgpu.test.ts, so it
-// imports nothing from the test runner. The fixtures hold HF's tensor names and orientations: the model
-// is loaded through readBertConfig and bertEncoderWeights, and its gradients are compared after
-// toHuggingFaceTensors, so the mapping table is checked in both directions along with the numbers.
+// The PyTorch reference fixtures of every encoder family (tests/fixtures/reference-bert-*.json from
+// scripts/reference/bert_reference.py; reference-{distilbert,roberta,xlm-roberta,electra}-*.json from
+// scripts/reference/<family>_reference.py) and how a backend's numbers are compared with them. Shared
+// by tests/unit/bert-reference.test.ts, tests/unit/family-reference.test.ts (cpu, wasm) and
+// tests/browser/reference-bert-webgpu.test.ts, so it imports nothing from the test runner. The
+// fixtures hold HF's tensor names and orientations: the model is loaded through the registry's
+// config reader and the family's table (encoderWeights), its head from the table's head rows, and its
+// gradients are compared after toHuggingFaceTensors, so each table is checked both ways with the numbers.
 // Tolerance and comparison: tests/reference-fixture.ts (compare, RTOL 1e-4 of each tensor's scale).
 import * as tf from '@tensorflow/tfjs';
 import type { Pooling } from '../src/core/model/encoders/encoder.ts';
+import { familyOf } from '../src/core/model/families/registry.ts';
 import { bertEncoderWeights, readBertConfig, toHuggingFaceTensors } from '../src/core/model/hf-checkpoint.ts';
 import { RewardModel, type BertModelSpec, type NamedWeight } from '../src/core/model/reward-model.ts';
 import type { SafetensorsTensor } from '../src/core/model/safetensors.ts';
@@ -42,12 +45,16 @@ export function fixtureTensors(f: BertFixture): Map<string, SafetensorsTensor> {
 }
 
 /** Every weight of the fixture under RM Lab's names: the encoder through the mapping table, the classifier as the head. */
-export function fixtureModelWeights(f: BertFixture): NamedWeight[] {
+export function fixtureModelWeights(f: BertFixture, spec = bertSpecOf(f)): NamedWeight[] {
   const tensors = fixtureTensors(f);
-  const { weights, initialised } = bertEncoderWeights(bertSpecOf(f), tensors);
+  const { weights, initialised } = bertEncoderWeights(spec, tensors);
   if (initialised.length > 0) throw new Error(`fixture lacks ${initialised.join(', ')}`);
-  const classifier = tensors.get('classifier.weight')!; // [1, D]: its transpose [D, 1] has the same values in order
-  const bias = tensors.get('classifier.bias')!;
+  const head = (name: string) =>
+    familyOf(spec.bert)
+      .table(spec.bert, spec.pooling)
+      .find((r) => r.name === name)!.hfName;
+  const classifier = tensors.get(head('head.weight'))!; // [1, D]: its transpose [D, 1] has the same values in order
+  const bias = tensors.get(head('head.bias'))!;
   return [
     ...weights,
     { name: 'head.weight', shape: [classifier.shape[1]!, 1], data: classifier.data },
@@ -55,8 +62,9 @@ export function fixtureModelWeights(f: BertFixture): NamedWeight[] {
   ];
 }
 
-export function loadBertModel(f: BertFixture): RewardModel {
-  return RewardModel.fromWeights(bertSpecOf(f), fixtureModelWeights(f));
+/** The fixture's model; `spec` (a changed config) plants a bug to show the comparison catches it. */
+export function loadBertModel(f: BertFixture, spec = bertSpecOf(f)): RewardModel {
+  return RewardModel.fromWeights(spec, fixtureModelWeights(f, spec));
 }
 
 export interface BertRun {
@@ -94,7 +102,7 @@ export async function runBertFixture(f: BertFixture, model = loadBertModel(f)): 
     rewards: (await rewards!.data()) as Float32Array,
     loss: (await loss.data())[0]!,
     accuracy: (await accuracy!.data())[0]!,
-    grads: new Map(toHuggingFaceTensors(bertSpecOf(f), gradWeights).map((g) => [g.name, g.data])),
+    grads: new Map(toHuggingFaceTensors(model.spec as BertModelSpec, gradWeights).map((g) => [g.name, g.data])),
     gpuBytes: (tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }).numBytesInGPU ?? 0,
   };
   tf.dispose([ids, mask, margin, rewards!, accuracy!, loss, ...Object.values(grads)]);

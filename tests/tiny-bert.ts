@@ -25,7 +25,7 @@ export interface TinyBertOptions {
   architectures?: string[];
   /** Leave the pooler out, as some sentence-embedding checkpoints do. */
   noPooler?: boolean;
-  /** Write pytorch_model.bin instead of safetensors. */
+  /** Write a pytorch_model.bin of 4 bytes (a zip's magic, nothing more) instead of safetensors. */
   pytorchOnly?: boolean;
   seed?: number;
   /**

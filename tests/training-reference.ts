@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RewardModel } from '../src/core/model/reward-model.ts';
 import type { Outcome, TokenizedPair } from '../src/core/train/batch.ts';
 import type { ScheduleChoice, TieChoice } from '../src/core/train/config.ts';
+import { bradleyTerryShare } from '../src/core/train/fused-loss.ts';
 import { pairLosses, weightedLossShare, type LossOptions } from '../src/core/train/loss.ts';
 import { AdamW } from '../src/core/train/optimizer.ts';
 import { learningRateAt } from '../src/core/train/schedule.ts';
@@ -102,6 +103,35 @@ export async function lossOf(c: (typeof lossCases)[number] & { weights?: number[
   return out;
 }
 
+/**
+ * A Bradley-Terry case's loss and gradients through the fused loss (fused-loss.ts bradleyTerryShare,
+ * on the WebGPU kernel where the kernels are on): the pairs packed as batch.ts packs them, divided by
+ * the pair count (the plain mean) or by the weights' sum.
+ */
+export async function fusedLossOf(c: (typeof lossCases)[number] & { weights?: number[] }) {
+  const { rewards } = fixture.losses;
+  const B = rewards.chosen.length;
+  const weights = c.weights ?? rewards.chosen.map(() => 1);
+  const rows = [
+    rewards.margin,
+    c.outcome.map((o) => o.chosen),
+    c.outcome.map((o) => o.rejected),
+    c.outcome.map((o) => o.tie),
+    c.outcome.map((o) => (o.tie === 1 ? 0 : 1)),
+    weights,
+  ];
+  const pairs = tf.tensor2d(rows.flat(), [rows.length, B]);
+  const both = tf.tensor1d([...rewards.chosen, ...rewards.rejected]);
+  const total = c.weights ? weights.reduce((x, y) => x + y, 0) : B;
+  const { value, grad } = tf.valueAndGrad((r: tf.Tensor) =>
+    bradleyTerryShare(r as tf.Tensor1D, pairs, c.centerRewards, total),
+  )(both);
+  const g = await grad.data();
+  const out = { loss: (await value.data())[0]!, gradChosen: g.slice(0, B), gradRejected: g.slice(B) };
+  tf.dispose([pairs, both, value, grad]);
+  return out;
+}
+
 /** Under Bradley-Terry a tie share counts half for each side (data.ts's votesOutcome does the same). */
 const forBradleyTerry = (o: Outcome): Outcome => ({
   chosen: o.chosen + o.tie / 2,
@@ -109,8 +139,12 @@ const forBradleyTerry = (o: Outcome): Outcome => ({
   tie: 0,
 });
 
-/** The fixture's steps through the trainer's own step: per-step numbers and the final weights. */
-export async function runSteps(c: OptimizerCase) {
+/**
+ * The fixture's steps through the trainer's own step: per-step numbers and the final weights. With
+ * `oneBatch`, each step's micro-batches as one batch: the same loss, gradients and update (the
+ * trainer divides by the step's pair count either way), through the fused loss where it applies.
+ */
+export async function runSteps(c: OptimizerCase, oneBatch = false) {
   const model = RewardModel.create(
     {
       encoder: 'builtin-transformer',
@@ -137,14 +171,15 @@ export async function runSteps(c: OptimizerCase) {
       model,
       optimizer,
       model.trainableVariables,
-      micro.map((indices) => indices.map((i) => pairs[i]!)),
+      (oneBatch ? [micro.flat()] : micro).map((indices) => indices.map((i) => pairs[i]!)),
       learningRate,
       { maxLength: fixture.model.maxLength },
       loss,
       fixture.padId,
     );
-    log.push({ loss: (await out.loss.data())[0]!, gradNorm: (await out.gradNorm.data())[0]!, learningRate });
-    tf.dispose([out.loss, out.gradNorm, out.accuracy, out.rewardMean, out.rewardStd]);
+    const metrics = await out.metrics.data(); // [loss, accuracy, gradNorm, rewardMean, rewardStd]
+    log.push({ loss: metrics[0]!, gradNorm: metrics[2]!, learningRate });
+    out.metrics.dispose();
   }
   const weights = new Map((await model.getWeights()).map((w) => [w.name, w.data]));
   optimizer.dispose();

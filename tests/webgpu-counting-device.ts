@@ -48,6 +48,9 @@ export function countsBetween(a: GpuCounts, b: GpuCounts): GpuCounts {
 /** The counters, live: read a copy with `{ ...counts }`. */
 export const counts: GpuCounts = zeroCounts();
 
+/** Dispatches by the label of the pipeline they ran (tfjs labels a pipeline with its program's class name). */
+export const dispatchesByLabel: Record<string, number> = {};
+
 // The WebGPU flag constants (WebGPU spec values); Node has none of these globals.
 const BUFFER_USAGE = {
   MAP_READ: 0x0001,
@@ -109,14 +112,18 @@ class CountingBuffer {
   destroy(): void {}
 }
 
-const pipeline = () => ({ getBindGroupLayout: () => ({}) });
+const pipeline = (d: { label?: string }) => ({ label: d.label ?? '', getBindGroupLayout: () => ({}) });
 
 function countingDevice() {
+  let label = '';
   const pass = {
-    setPipeline() {},
+    setPipeline(p: { label: string }) {
+      label = p.label;
+    },
     setBindGroup() {},
     dispatchWorkgroups() {
       counts.dispatches++;
+      dispatchesByLabel[label] = (dispatchesByLabel[label] ?? 0) + 1;
     },
     end() {},
   };
@@ -136,13 +143,13 @@ function countingDevice() {
     createBuffer: (d: { size: number; usage: number; mappedAtCreation?: boolean }) =>
       new CountingBuffer(d.size, d.usage, d.mappedAtCreation ?? false),
     createShaderModule: () => ({}),
-    createComputePipeline: () => {
+    createComputePipeline: (d: { label?: string }) => {
       counts.pipelines++;
-      return pipeline();
+      return pipeline(d);
     },
-    createComputePipelineAsync: async () => {
+    createComputePipelineAsync: async (d: { label?: string }) => {
       counts.pipelines++;
-      return pipeline();
+      return pipeline(d);
     },
     createBindGroup: () => {
       counts.bindGroups++;

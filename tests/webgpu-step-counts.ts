@@ -81,6 +81,7 @@ export function countedModels(config: TrainConfig = DEFAULT_TRAIN_CONFIG): Count
 }
 
 function vocabOf(spec: ModelSpec): number {
+  if (spec.encoder === 'frozen-hub') throw new Error('not an RM Lab encoder');
   return spec.encoder === 'bert' ? spec.bert.vocabSize : spec.transformer.vocabSize;
 }
 
@@ -120,6 +121,8 @@ export async function countSteps(
   steps: number,
   warmup = 2,
   config: TrainConfig = DEFAULT_TRAIN_CONFIG,
+  /** Called once, when the warm-up steps are done and the counted ones begin. */
+  onCounting?: () => void,
 ): Promise<StepCounts[]> {
   const total = warmup + steps;
   const train = pairs(m, total * config.batchSize);
@@ -154,6 +157,7 @@ export async function countSteps(
           const now = { ...counts };
           const t1 = performance.now();
           if (++step > warmup) out.push({ ...countsBetween(before, now), jsMs: t1 - t0 });
+          if (step === warmup) onCounting?.();
           before = now;
           t0 = t1;
           return false;

@@ -8,10 +8,11 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { diskFolder } from './folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
-import { loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
-import type { ModelSpec, RewardModel, TokenizerFiles } from '../core/model/reward-model.ts';
+import { familyPooling, loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
+import { RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
 import { openStartingModel } from '../core/model/starting-model.ts';
-import type { PairTokenizer } from '../core/model/tokenizer.ts';
+import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
+import { longestSequence } from '../core/model/encoders/bert-config.ts';
 import { parseEncoderSource, type TrainConfig } from '../core/train/config.ts';
 
 export interface OpenedModel {
@@ -41,6 +42,42 @@ export function encoderField(model: string): { encoder: string; folderPath?: str
   return { encoder: model };
 }
 
+/** Where a --model that is not the built-in encoder is read from: a folder on disk, the Hub ($HF_ENDPOINT) or a URL. */
+async function folderReader(encoder: string, folderPath: string | undefined): Promise<FolderReader> {
+  const source = parseEncoderSource(encoder);
+  if (folderPath !== undefined) return diskFolder(folderPath);
+  if (source.kind === 'hub')
+    return hubFolder(source.id, source.revision, process.env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT);
+  if (source.kind === 'url') return urlFolder(source.url);
+  throw new Error(`--model ${source.kind === 'folder' ? source.name : encoder}: no such folder`);
+}
+
+/**
+ * A reward model shared as a Hugging Face folder (a *ForSequenceClassification checkpoint with one
+ * label, e.g. OpenAssistant's, or a folder RM Lab exported), opened to score as it is: its family's
+ * pooling, its own head. It reads at most its position table's tokens, and 512 at most.
+ */
+export async function openReadyRewardModel(
+  model: string,
+  onProgress: (p: LoadProgress) => void = () => {},
+): Promise<{ model: RewardModel; tokenizer: PairTokenizer; maxLength: number }> {
+  const { encoder, folderPath } = encoderField(model);
+  const folder = await loadModelFolder(await folderReader(encoder, folderPath), { onProgress });
+  const opened = pretrainedEncoder(folder, familyPooling(folder), encoder);
+  if (!opened.head) {
+    throw new Error(
+      `--model ${model} has no reward head (a *ForSequenceClassification classifier with one label)` +
+        `${opened.summary.headNote ? `: ${opened.summary.headNote.replace(/: a fresh head$/, '')}` : ''}; ` +
+        `train one first: rmlab train --model ${model} --data <pairs>`,
+    );
+  }
+  return {
+    model: RewardModel.fromPretrained(opened.spec, opened.weights, 0, opened.head),
+    tokenizer: tokenizerFor(opened.spec, opened.tokenizer),
+    maxLength: Math.min(longestSequence(opened.spec.bert), 512),
+  };
+}
+
 /** The reward model a run starts from, with its tokenizer; `onProgress` hears a download's bytes. */
 export async function openModel(
   config: TrainConfig,
@@ -52,14 +89,7 @@ export async function openModel(
     maxLengthName: '--max-length',
     ...(trainingTexts ? { trainingTexts } : {}),
     openPretrained: async (encoder, pooling) => {
-      const source = parseEncoderSource(encoder);
-      let reader: FolderReader;
-      if (folderPath !== undefined) reader = await diskFolder(folderPath);
-      else if (source.kind === 'hub')
-        reader = hubFolder(source.id, source.revision, process.env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT);
-      else if (source.kind === 'url') reader = urlFolder(source.url);
-      else throw new Error(`--model ${source.kind === 'folder' ? source.name : encoder}: no such folder`);
-      const folder = await loadModelFolder(reader, { onProgress });
+      const folder = await loadModelFolder(await folderReader(encoder, folderPath), { onProgress });
       return pretrainedEncoder(folder, pooling, encoder);
     },
   });

@@ -8,7 +8,7 @@
 // too: both responses of every pair, out as one JSON line a pair with reward_a, reward_b and
 // p_a_better = sigmoid(reward_a - reward_b); stderr says how often the model agrees with the label.
 import type { FieldMapping } from '../core/data/formats/mapping.ts';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { RejectedLine } from '../core/data/pair.ts';
 import { parseScoreRecord, scoredRecord, type ScoreRow } from '../core/eval/score-rows.ts';
@@ -16,6 +16,7 @@ import { scoreTexts } from '../core/eval/score.ts';
 import { BACKEND_OPTION, useNodeBackend } from './backend.ts';
 import { describeRejected, fileRecords, readPairFile, requireFile, requirePairs } from './data-file.ts';
 import { loadModelFile } from './model-file-io.ts';
+import { openReadyRewardModel } from './encoder.ts';
 import { helpText, parseCommand, UsageError, type CommandOption } from './options.ts';
 import { MAP_HELP, parseFieldMap } from './field-map.ts';
 import { textOf, type Pair } from '../core/data/pair.ts';
@@ -24,7 +25,14 @@ import type { RewardModel } from '../core/model/reward-model.ts';
 import type { PairTokenizer } from '../core/model/tokenizer.ts';
 
 const OPTIONS: CommandOption[] = [
-  { name: 'model', value: '<file>', help: 'A model file (.rmlab.safetensors).', required: true },
+  {
+    name: 'model',
+    value: '<file|folder|hub id>',
+    help:
+      'A model file (.rmlab.safetensors), or a reward model as a Hugging Face folder or Hub id ' +
+      '(a *ForSequenceClassification checkpoint with one label, e.g. a folder RM Lab exported).',
+    required: true,
+  },
   {
     name: 'data',
     value: '<file>',
@@ -38,7 +46,23 @@ const OPTIONS: CommandOption[] = [
   BACKEND_OPTION,
 ];
 
-export const SCORE_USAGE = 'rmlab score --model <file> --data <file> [--out scored.jsonl]';
+export const SCORE_USAGE = 'rmlab score --model <file|folder|hub id> --data <file> [--out scored.jsonl]';
+
+/** A model file when --model is a file; otherwise a reward model's Hugging Face folder (disk, Hub, URL). */
+async function loadScoringModel(
+  model: string,
+): Promise<{ model: RewardModel; tokenizer: PairTokenizer; maxLength: number }> {
+  if (isFile(model)) return loadModelFile(model);
+  return openReadyRewardModel(model);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export function scoreHelp(): string {
   return helpText(
@@ -67,14 +91,14 @@ export async function score(argv: string[]): Promise<number> {
   await useNodeBackend(backendChoice);
   const mapping = parsed.values.map !== undefined ? parseFieldMap(parsed.values.map) : undefined;
   if (mapping || (await readsAsPairs(dataPath))) {
-    const { model, tokenizer, maxLength } = loadModelFile(parsed.values.model!);
+    const { model, tokenizer, maxLength } = await loadScoringModel(parsed.values.model!);
     try {
       return await scorePairs(dataPath, mapping, model, tokenizer, maxLength, parsed.values.out);
     } finally {
       model.dispose();
     }
   }
-  const { model, tokenizer, maxLength } = loadModelFile(parsed.values.model!);
+  const { model, tokenizer, maxLength } = await loadScoringModel(parsed.values.model!);
   const out: Writable = parsed.values.out ? createWriteStream(parsed.values.out) : process.stdout;
   const rejected: RejectedLine[] = [];
   let scored = 0;

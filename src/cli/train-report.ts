@@ -42,8 +42,10 @@ export class TrainReport {
       const c = event.counts;
       const tiesLeftOut = c.ties - (c.tiesTrained ?? 0);
       const hint = tiesLeftOut > 0 && this.config.ties === 'drop' ? ' (--ties davidson trains on them)' : '';
+      const slice =
+        c.validation !== undefined ? `, ${c.validation} in the validation slice (they choose the best step)` : '';
       this.progress.note(
-        `training on ${c.train} pairs, ${c.heldOutScored} held out: ${event.totalSteps} steps; ` +
+        `training on ${c.train} pairs, ${c.heldOutScored} held out${slice}: ${event.totalSteps} steps; ` +
           `left out of training: ${tiesLeftOut} ties${hint}, ${c.bothBad} both-bad`,
       );
       if (event.baselines) {
@@ -58,11 +60,13 @@ export class TrainReport {
       this.progress.steps(event.points.at(-1)!, event.totalSteps, event.pairsPerSecond, event.elapsedMs);
     } else if (event.type === 'eval') {
       this.evals.push(event.point);
-      const { step, loss, accuracy, meanMargin } = event.point;
-      this.emit({ type: 'eval', step, loss, accuracy, meanMargin, heldOutPairs: event.point.chosenRewards.length });
+      const { step, loss, accuracy, meanMargin, validation } = event.point;
+      const heldOutPairs = event.point.chosenRewards.length;
+      this.emit({ type: 'eval', step, loss, accuracy, meanMargin, heldOutPairs, ...(validation && { validation }) });
       this.progress.note(
         `held-out at step ${step}: accuracy ${(100 * accuracy).toFixed(1)}%, loss ${loss.toFixed(4)}, ` +
-          `mean margin ${meanMargin.toFixed(3)}`,
+          `mean margin ${meanMargin.toFixed(3)}` +
+          (validation ? `; validation loss ${validation.loss.toFixed(4)}` : ''),
       );
     }
   };
@@ -86,7 +90,9 @@ export class TrainReport {
       heldOutAccuracy: held?.accuracy ?? null,
       heldOutInterval: held ? [held.interval.lower, held.interval.upper] : null,
       heldOutPairs: held?.n ?? 0,
-      heldOutLoss: result.best?.loss ?? this.evals.at(-1)?.loss ?? null,
+      heldOutLoss: this.evals.filter((e) => e.step === (result.best?.step ?? result.steps)).at(-1)?.loss ?? null,
+      chosenOn: this.#chosenOn(),
+      ...(result.best && this.#chosenOn() === 'validation' && { validationLoss: result.best.loss }),
       baselines: this.baselines ?? null,
       counts,
       model: modelPath,
@@ -94,13 +100,14 @@ export class TrainReport {
     });
     const memorising = detectMemorising(this.steps, this.evals, this.config.patience || 4);
     if (memorising) this.progress.note(memorisingMessage(memorising));
+    const on = this.#chosenOn();
     const how = result.stopped
       ? 'stopped'
       : result.earlyStopped
-        ? 'stopped early (held-out loss stopped improving)'
+        ? `stopped early (${on} loss stopped improving)`
         : 'done';
     const both = best
-      ? ` (the weights of step ${best.step}, the lowest held-out loss) and ${finalPath} (the last weights)`
+      ? ` (the weights of step ${best.step}, the lowest ${on} loss) and ${finalPath} (the last weights)`
       : '';
     this.progress.note(`${how} at step ${result.steps}: wrote ${modelPath}${both}`);
     this.progress.note(
@@ -108,6 +115,11 @@ export class TrainReport {
         ? summaryLine(`held-out, step ${held.step}`, held, this.baselines)
         : 'no held-out pairs: held-out accuracy and baselines cannot be measured (raise --held-out-fraction)',
     );
+  }
+
+  /** Which pairs' loss chose the best step: the validation slice's, or (without one) the held-out pairs'. */
+  #chosenOn(): 'validation' | 'held-out' {
+    return this.evals.some((e) => e.validation) ? 'validation' : 'held-out';
   }
 
   #writeModel(path: string, files: RunFiles, weights: NamedWeight[], step: number, kept?: 'best' | 'final'): void {

@@ -62,6 +62,12 @@ function noteData(progress: Progress, file: DataFile, dataPath: string): void {
   );
 }
 
+/** The run details' coverage sentence, as the app says it. */
+function describeCoverage({ tokens, covered }: { tokens: number; covered: number }): string {
+  const share = ((100 * covered) / Math.max(1, tokens)).toFixed(1);
+  return `word vectors: ${share}% of the training split's ${tokens} tokens (${covered}) start from a bundled GloVe vector`;
+}
+
 /** A feedback log's counts for the data line (its unpaired events are in rmlab feedback's report). */
 function feedbackCounts(file: DataFile): { feedback?: object } {
   if (!file.feedback) return {};
@@ -167,7 +173,10 @@ export async function train(argv: string[]): Promise<number> {
   noteData(progress, file, dataPath);
 
   const data = prepareTrainingData(file.pairs, tokenizer, config);
-  if (vectorCoverage) data.counts.vectorCoverage = await vectorCoverage();
+  if (vectorCoverage) {
+    const coverage = (data.counts.vectorCoverage = await vectorCoverage());
+    progress.note(describeCoverage(coverage));
+  }
   requireTrainable(data, file, dataPath, config);
   const folder = openRunFolder(outDir, config);
   folder.emit(dataLine(file, data, backend));

@@ -6,10 +6,17 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { attentionBias, maskedSoftmax } from '../../src/core/model/ops/attention.ts';
+import {
+  attentionBias,
+  attentionMask,
+  maskedSoftmax,
+  multiHeadAttention,
+  packedAttention,
+} from '../../src/core/model/ops/attention.ts';
 import { geluErf, geluTanh } from '../../src/core/model/ops/gelu.ts';
-import { layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
+import { addLayerNorm, layerNorm, layerNormPlain } from '../../src/core/model/ops/layer-norm.ts';
 import { linear } from '../../src/core/model/ops/linear.ts';
+import { pool } from '../../src/core/model/ops/pool.ts';
 import { checkKernels, kernelsOn } from '../../src/core/model/ops/webgpu/program.ts';
 import { mulberry32 } from '../../src/core/train/shuffle.ts';
 
@@ -83,6 +90,15 @@ describe('RM Lab WebGPU kernels', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
+  it('LayerNorm of a residual sum (BERT post-LN): value and the gradients of x, the residual, gamma and beta', async () => {
+    const worst = await compare(
+      (x, r, g, b) => addLayerNorm(x!, r!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-12),
+      [[2, 5, 48], [2, 5, 48], [48], [48]],
+      [2, 5, 48],
+    );
+    expect(worst).toBeLessThan(1e-4);
+  });
+
   it('LayerNorm on the kernel equals the plain composition on the same backend', async () => {
     await tf.setBackend('webgpu');
     const [a, b] = tf.tidy(() => {
@@ -111,6 +127,57 @@ describe('RM Lab WebGPU kernels', () => {
         maskedSoftmax(s as tf.Tensor4D, attentionBias(tf.tensor2d([1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1], [2, 6])), 0.35),
       [[2, 3, 6, 6]],
       [2, 3, 6, 6],
+    );
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  // The fused attention kernel against the composition, both from the same inputs: the mask is made
+  // inside f so each backend builds it its own way (attentionMask picks the kernel on WebGPU only).
+  const padded = () => tf.tensor2d([1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1], [2, 6]);
+
+  it('attention (separate q, k, v; 3 heads of 8): value and the gradients of q, k and v, padding masked', async () => {
+    const worst = await compare(
+      (q, k, v) =>
+        multiHeadAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, attentionMask(padded()), 3, true),
+      [
+        [2, 6, 24],
+        [2, 6, 24],
+        [2, 6, 24],
+      ],
+      [2, 6, 24],
+    );
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('packed attention (one [B, T, 3D] projection; 2 heads of 16): value and the gradient of qkv', async () => {
+    const worst = await compare(
+      (qkv) => packedAttention(qkv as tf.Tensor3D, attentionMask(padded()), 2),
+      [[2, 6, 96]],
+      [2, 6, 32],
+    );
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('attention on the kernel writes nothing into padded keys: a padded key changes no output', async () => {
+    await tf.setBackend('webgpu');
+    const [a, b] = tf.tidy(() => {
+      const qkv = random([2, 6, 48], 3, 2) as tf.Tensor3D;
+      // Change every value of the padded tokens (positions 3..5 of the first sequence).
+      const keep = tf.reshape(tf.tensor1d([1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1]), [2, 6, 1]);
+      const other = tf.add(tf.mul(qkv, keep), tf.mul(tf.sub(1, keep), random([2, 6, 48], 4, 5)));
+      const first = (x: tf.Tensor) =>
+        tf.slice(packedAttention(x as tf.Tensor3D, attentionMask(padded()), 2), [0, 0, 0], [1, 3, 16]);
+      return [first(qkv), first(other)];
+    });
+    expect(await maxRelative([a!], [b!])).toBeLessThan(1e-6);
+    tf.dispose([a!, b!]);
+  });
+
+  it('mean pooling over the real tokens: value and the gradient of x, padding left out', async () => {
+    const worst = await compare(
+      (x) => pool(x as tf.Tensor3D, tf.tensor2d([1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1], [2, 6]), 'mean'),
+      [[2, 6, 40]],
+      [2, 40],
     );
     expect(worst).toBeLessThan(1e-5);
   });

@@ -1,5 +1,6 @@
 // The BERT-family reward model on WebGPU (Chromium, Dawn's software adapter here) against the float64
-// PyTorch reference (tests/fixtures/reference-bert-tiny-*.json, from scripts/reference/bert_reference.py)
+// PyTorch reference (tests/fixtures/reference-bert-tiny-*.json, from scripts/reference/bert_reference.py,
+// and the DistilBERT, RoBERTa and ELECTRA tiny fixtures from their own reference scripts)
 // and against tfjs's cpu backend on the same weights: rewards, loss, the token types computed on the
 // device (Cumsum) and the gradient of every weight, including exact GELU's erf and the pooler's tanh.
 // Results are read with `await data()` only: dataSync/arraySync break WebGPU in headless Chromium.
@@ -24,10 +25,23 @@ import {
 } from '../bert-reference-fixture.ts';
 import tinyClsGelu from '../fixtures/reference-bert-tiny-cls-gelu.json';
 import tinyLastGeluNew from '../fixtures/reference-bert-tiny-last-gelu_new.json';
+import distilbertTiny from '../fixtures/reference-distilbert-tiny-cls-gelu.json';
+import robertaTiny from '../fixtures/reference-roberta-tiny-cls-gelu.json';
+import electraTiny from '../fixtures/reference-electra-tiny-cls-gelu.json';
 
 const FIXTURES: [string, BertFixture][] = [
   ['tiny-cls-gelu', tinyClsGelu],
   ['tiny-last-gelu_new', tinyLastGeluNew],
+];
+/**
+ * The other families' tiny fixtures (scripts/reference/{distilbert,roberta,electra}_reference.py):
+ * what they add on top of BERT's ops (RoBERTa's offset position slice, ELECTRA's projection, each
+ * head's activation) runs as shaders, WEBGPU_CPU_FORWARD off only (the software adapter is slow).
+ */
+const FAMILY_FIXTURES: [string, BertFixture][] = [
+  ['distilbert-tiny-cls-gelu', distilbertTiny],
+  ['roberta-tiny-cls-gelu', robertaTiny],
+  ['electra-tiny-cls-gelu', electraTiny],
 ];
 
 async function use(backend: string): Promise<void> {
@@ -63,11 +77,12 @@ describe('the BERT reward model on WebGPU', () => {
   // WEBGPU_CPU_FORWARD (on by default) runs an op on the cpu kernels when all its inputs are small and
   // not yet on the GPU. Off, every op is a WebGPU shader: the check of the kernels (erf, cumsum, tanh
   // included). On, the app's own setting is checked as well.
-  it.each(
-    FIXTURES.flatMap(([label, f]) =>
+  it.each([
+    ...FIXTURES.flatMap(([label, f]) =>
       [false, true].map((forward): [string, boolean, BertFixture] => [label, forward, f]),
     ),
-  )(
+    ...FAMILY_FIXTURES.map(([label, f]): [string, boolean, BertFixture] => [label, false, f]),
+  ])(
     '%s, WEBGPU_CPU_FORWARD %s: rewards, loss and every gradient match the PyTorch reference and the cpu backend',
     async (label, forward, f) => {
       if (!cpuRuns.has(label)) {

@@ -8,7 +8,18 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkKernels } from '../../src/core/model/ops/webgpu/program.ts';
-import { compareWeights, lossCases, lossOf, optimizerCases, relativeError, runSteps } from '../training-reference.ts';
+import { kernelsOn } from '../../src/core/model/ops/webgpu/program.ts';
+import { fusedLossApplies } from '../../src/core/train/fused-loss.ts';
+import {
+  compareWeights,
+  fusedLossOf,
+  lossCases,
+  lossOf,
+  optimizerCases,
+  relativeError,
+  runSteps,
+  weightedLossCases,
+} from '../training-reference.ts';
 
 describe('the training core on WebGPU', () => {
   let previous: boolean;
@@ -35,6 +46,36 @@ describe('the training core on WebGPU', () => {
       expect(relativeError(got.gradRejected, c.gradRejected), 'gradient, rejected').toBeLessThanOrEqual(1e-5);
     },
   );
+
+  // The fused Bradley-Terry kernel (one dispatch forward, one backward) on the same cases.
+  const bradleyTerry = [...lossCases, ...weightedLossCases].filter((c) => c.ties === 'drop');
+  it.each(bradleyTerry.map((c) => [c.name, c] as const))(
+    'fused loss %s (WebGPU kernel): value and gradient w.r.t. every reward',
+    async (_, c) => {
+      expect(kernelsOn()).toBe(true);
+      const got = await fusedLossOf(c);
+      expect(relativeError([got.loss], [c.loss]), 'loss').toBeLessThanOrEqual(1e-5);
+      expect(relativeError(got.gradChosen, c.gradChosen), 'gradient, chosen').toBeLessThanOrEqual(1e-5);
+      expect(relativeError(got.gradRejected, c.gradRejected), 'gradient, rejected').toBeLessThanOrEqual(1e-5);
+    },
+  );
+
+  // A Bradley-Terry case with each step's micro-batches as one batch: the trainer's fused loss and
+  // metrics kernels, against the same reference (accumulation gives the one-batch numbers).
+  const bt = optimizerCases.find((o) => o.name === 'adamw-linear-weighted-bt')!;
+  it(`optimizer ${bt.name}, one batch a step (fused loss): five steps give the reference's losses, norms and weights`, async () => {
+    expect(fusedLossApplies({ ties: 'drop', tieNu: 1, centerRewards: 0 }, 1, false)).toBe(true);
+    const { log, weights } = await runSteps(bt, true);
+    for (const [s, expected] of bt.log.entries()) {
+      expect(Math.abs(log[s]!.loss - expected.loss), `step ${s} loss`).toBeLessThanOrEqual(1e-5 * expected.loss);
+      expect(Math.abs(log[s]!.gradNorm - expected.gradNorm), `step ${s} norm`).toBeLessThanOrEqual(
+        1e-4 * expected.gradNorm,
+      );
+    }
+    const { worst, noGradientMoves } = compareWeights(bt, weights);
+    expect(noGradientMoves).toEqual([]);
+    expect(worst.error, worst.name).toBeLessThanOrEqual(2e-3);
+  });
 
   // One case: the software adapter is slow. The cosine one has Davidson ties, centering, decay and clipping.
   const c = optimizerCases.find((o) => o.name === 'adamw-cosine-davidson-centered')!;

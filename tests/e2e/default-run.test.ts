@@ -34,10 +34,11 @@ describe('the default run on the demo data', () => {
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
     await page.locator('.live [data-status="done"]').waitFor({ timeout: 600_000 });
     // The run's own vocabulary (Vocabulary size) and how much of its text starts from a word vector.
-    const coverage = /Word vectors cover (\d+\.\d)% of the training split's \d+\s+tokens\./;
+    const coverage = /Bundled GloVe word vectors cover (\d+\.\d)% of the training split's [\d,]+\s+tokens\./;
     const said = (await page.locator('.live').innerText()).match(coverage);
     expect(said, 'the run view states the word-vector coverage').not.toBeNull();
-    expect(Number(said![1])).toBeGreaterThan(50);
+    // bench/results/word-vector-coverage.json: 95.4% of the demo's training split with the bundled table.
+    expect(Number(said![1])).toBeGreaterThanOrEqual(95);
     await page.locator('.live').screenshot({ path: `${SHOTS}/default-run-coverage.png` });
 
     const accuracy = Number.parseFloat(await page.locator('[data-metric="accuracy"]').innerText());

@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, openPage, SHOTS } from './browser.ts';
 import { startHubServer, type HubServer } from '../hub-server.ts';
 import { tinyBertFolder } from '../tiny-bert.ts';
+import { fixtureFolder } from '../fixture-folder.ts';
+import type { BertFixture } from '../bert-reference-fixture.ts';
+import robertaCls from '../fixtures/reference-roberta-cls-gelu.json';
 
 let browser: Browser;
 let page: Page;
@@ -125,7 +128,7 @@ describe('pretrained encoders, end to end', () => {
     await summary().waitFor({ timeout: 60_000 });
     await expect(page.getByLabel('Encoder', { exact: true }).inputValue()).resolves.toBe('folder:my-bert');
     const text = await summary().innerText();
-    expect(text).toMatch(/Tokenizer built from vocab\.txt/);
+    expect(text).toMatch(/Tokenizer built from its older tokenizer files \(vocab\.txt/);
     expect(text).toMatch(/initialised fresh: pooler\.dense\.weight, pooler\.dense\.bias/);
     await page
       .locator('fieldset')
@@ -141,6 +144,23 @@ describe('pretrained encoders, end to end', () => {
     await page.locator('.live [data-status]').waitFor({ timeout: 240_000 });
     await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
     await expect(summary().innerText()).resolves.toMatch(/BertModel · 2 layers/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('opens a RoBERTa reward model from the Hub with its own head, and says so', async () => {
+    hub.repos.set('tiny/roberta-rm', { files: fixtureFolder(robertaCls as BertFixture, { withHead: true }) });
+    await showAdvanced(page);
+    await page.getByLabel('Pooling', { exact: true }).selectOption('cls');
+    await setField('Encoder', 'tiny/roberta-rm');
+    await picker().getByRole('button', { name: 'Load', exact: true }).click();
+    await summary().waitFor({ timeout: 60_000 });
+    const text = await summary().innerText();
+    expect(text).toMatch(/RobertaForSequenceClassification · 2 layers · hidden size 8/);
+    expect(text).toMatch(/A reward model already: its own reward head/);
+    await page
+      .locator('fieldset')
+      .first()
+      .screenshot({ path: `${SHOTS}/pretrained-5-reward-model.png` });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import { RewardModel, type ModelSpec, type NamedWeight } from '../../src/core/mo
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
 import { captureState, restoreState, type TrainState } from '../../src/core/train/checkpoint.ts';
 import { prepareTrainingData, type TrainingData } from '../../src/core/train/data.ts';
-import type { StepPoint } from '../../src/core/train/events.ts';
+import type { EvalPoint, StepPoint } from '../../src/core/train/events.ts';
 import { learningRateAt } from '../../src/core/train/schedule.ts';
 import { AdamW } from '../../src/core/train/optimizer.ts';
 import { trainRewardModel, TrainingDiverged, type TrainHooks } from '../../src/core/train/trainer.ts';
@@ -465,6 +465,61 @@ describe('early stopping and the best checkpoint, resumed', () => {
     expect(resumed.result).toMatchObject({ steps: whole.result.steps, earlyStopped: true });
     expect(resumed.result.best!.step).toBe(best.step);
     expect(bits(resumed.result.best!.weights)).toEqual(bits(best.weights));
+    expect(bits(resumed.weights)).toEqual(bits(whole.weights));
+  }, 300_000);
+
+  it('on a validation slice: the slice chooses the step and stops the run, and a resumed run keeps both, bit for bit', async () => {
+    const sliced: TrainingData = prepareTrainingData(politePairs(60), tokenizer, {
+      maxLength: 32,
+      heldOutFraction: 0.2,
+      splitSeed: 1,
+      stratify: 'none',
+      maxHeldOutPairs: 100,
+      ties: 'davidson',
+      softTargets: 'votes',
+      validationFraction: 0.25,
+    });
+    expect(sliced.validation!.length).toBeGreaterThan(3);
+    expect(sliced.heldOut.map((p) => p.meta.pairId)).toEqual(data.heldOut.map((p) => p.meta.pairId));
+    const go = async (from?: TrainState, stopAt?: number) => {
+      const model = RewardModel.create(spec, from ? 99 : 5);
+      const evals: EvalPoint[] = [];
+      let kept: TrainState | undefined;
+      let steps = 0;
+      const result = await trainRewardModel(
+        model,
+        sliced,
+        { ...stopping, patience: 2, checkpointEvery: stopAt ?? 1000 },
+        pad,
+        {
+          onEvent: (e) => e.type === 'eval' && evals.push(e.point),
+          onCheckpoint: async (s) => {
+            kept = structuredClone(s);
+          },
+          pauseGate: () => void steps++,
+          shouldStop: () => steps === stopAt,
+        },
+        from,
+      );
+      const weights = await model.getWeights();
+      model.dispose();
+      return { result, evals, kept: kept!, weights };
+    };
+    const whole = await go();
+    // Every evaluation scores the slice; the best step is the one with the lowest slice loss, which is its loss.
+    expect(whole.evals.every((e) => e.validation && Number.isFinite(e.validation.loss))).toBe(true);
+    const lowest = whole.evals.reduce((a, b) => (b.validation!.loss < a.validation!.loss ? b : a));
+    expect(whole.result.best).toMatchObject({ step: lowest.step, loss: lowest.validation!.loss });
+    if (whole.result.earlyStopped) expect(whole.result.steps - lowest.step).toBe(2 * stopping.evalEvery);
+    // The loss kept is the slice's, not the held-out pairs' at that step.
+    expect(whole.result.best!.loss).not.toBe(lowest.loss);
+
+    const cut = Math.min(lowest.step + 1, whole.result.steps - 1);
+    const first = await go(undefined, cut);
+    const resumed = await go(first.kept);
+    expect(resumed.result).toMatchObject({ steps: whole.result.steps, earlyStopped: whole.result.earlyStopped });
+    expect(resumed.result.best!.step).toBe(lowest.step);
+    expect(bits(resumed.result.best!.weights)).toEqual(bits(whole.result.best!.weights));
     expect(bits(resumed.weights)).toEqual(bits(whole.weights));
   }, 300_000);
 

@@ -225,13 +225,56 @@ describe('rmlab train', () => {
       ]);
       expect(run.code, run.stderr).toBe(0);
       const file = decodeModelFile(new Uint8Array(readFileSync(join(dir, out, 'model.rmlab.safetensors'))));
-      return file.weights.find((w) => w.name === 'embeddings.word')!.data;
+      return { run, data: file.weights.find((w) => w.name === 'embeddings.word')!.data };
     };
-    const random = await embeddings('random');
-    const glove = await embeddings('glove');
+    const { data: random, run: randomRun } = await embeddings('random');
+    const { data: glove, run: gloveRun } = await embeddings('glove');
+    // The coverage, said in the readable lines and kept in the data line, only where vectors are used.
+    const counts = jsonLines(gloveRun.stdout).find((l) => l.type === 'data')!.counts as {
+      vectorCoverage: { tokens: number; covered: number };
+    };
+    const { tokens, covered } = counts.vectorCoverage;
+    expect(covered).toBeGreaterThan(0);
+    expect(covered).toBeLessThanOrEqual(tokens);
+    expect(gloveRun.stderr).toContain(
+      `word vectors: ${((100 * covered) / tokens).toFixed(1)}% of the training split's ${tokens} tokens (${covered}) start from a bundled GloVe vector`,
+    );
+    expect(randomRun.stderr).not.toContain('word vectors:');
     // one step at lr 1e-6 moves a weight by about 1e-6: a larger difference is the initialisation's
     const moved = random.reduce((n, r, i) => n + (Math.abs(r - glove[i]!) > 1e-3 ? 1 : 0), 0);
     expect(moved / random.length).toBeGreaterThan(0.1);
+  });
+
+  it('--validation-fraction chooses the best step on a slice of the training split and says so', async () => {
+    const run = await rmlab([
+      'train',
+      '--data',
+      pairsPath,
+      '--out',
+      'runs/validation',
+      ...TINY,
+      '--max-steps',
+      '4',
+      '--eval-every',
+      '2',
+      '--validation-fraction',
+      '0.3',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = jsonLines(run.stdout);
+    const counts = lines.find((l) => l.type === 'data')!.counts as { train: number; validation: number };
+    expect(counts.validation).toBeGreaterThan(0);
+    expect(run.stderr).toContain(`, ${counts.validation} in the validation slice (they choose the best step)`);
+    const evals = lines.filter((l) => l.type === 'eval') as unknown as { step: number; validation: { loss: number } }[];
+    expect(evals.length).toBe(2);
+    const lowest = evals.reduce((a, b) => (b.validation.loss < a.validation.loss ? b : a));
+    expect(lines.at(-1)).toMatchObject({
+      type: 'summary',
+      chosenOn: 'validation',
+      bestStep: lowest.step,
+      validationLoss: lowest.validation.loss,
+    });
+    expect(run.stderr).toMatch(/validation loss \d\.\d{4}/);
   });
 
   it('stops after the current step on Ctrl-C and still writes the model', async () => {

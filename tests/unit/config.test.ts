@@ -146,7 +146,13 @@ describe('side lists as field attributes', () => {
       'nLayers',
       'vocabularySize',
     ]);
-    expect(flagged('keptByPresets')).toEqual(['backend', 'heldOutFraction', 'splitSeed', 'stratify']);
+    expect(flagged('keptByPresets')).toEqual([
+      'backend',
+      'heldOutFraction',
+      'splitSeed',
+      'stratify',
+      'validationFraction',
+    ]);
     expect(flagged('inNode')).toEqual(['backend', 'checkpointEvery']);
   });
 });

@@ -80,11 +80,11 @@ describe('readBertConfig', () => {
   const supported = /RM Lab supports model_type 'bert' \(BERT, MiniLM, BGE-small, GTE-small/;
   it.each([
     [
-      'roberta',
-      { ...MINILM, model_type: 'roberta', architectures: ['RobertaModel'] },
-      /model_type "roberta" \(RobertaModel\)/,
+      'deberta-v2',
+      { ...MINILM, model_type: 'deberta-v2', architectures: ['DebertaV2Model'] },
+      /model_type "deberta-v2" \(DebertaV2Model\)/,
     ],
-    ['distilbert', { ...MINILM, model_type: 'distilbert' }, /model_type "distilbert"/],
+    ['mpnet', { ...MINILM, model_type: 'mpnet' }, /model_type "mpnet"/],
     ['gpt2', { model_type: 'gpt2', n_embd: 768 }, /model_type "gpt2"/],
     ['no model_type', { ...MINILM, model_type: undefined }, /config\.json has no model_type/],
     ['a missing config.json', undefined, /config\.json is missing or not a JSON object \(got nothing\)/],
@@ -94,6 +94,10 @@ describe('readBertConfig', () => {
   ])('refuses %s in one message naming what it got and what is supported', (_, config, got) => {
     expect(() => readBertConfig(config, SPECIAL)).toThrow(got);
     expect(() => readBertConfig(config, SPECIAL)).toThrow(supported);
+    // Every family of the registry is named, by model_type.
+    for (const type of ['distilbert', 'roberta', 'xlm-roberta', 'electra']) {
+      expect(() => readBertConfig(config, SPECIAL)).toThrow(`'${type}' (`);
+    }
   });
 
   it.each([

@@ -10,7 +10,13 @@ import {
   VocabularyError,
 } from '../../src/core/model/run-vocabulary.ts';
 import { PairTokenizer } from '../../src/core/model/tokenizer.ts';
-import { wordVectorCoverage, wordVectorsForVocabulary, type WordVectors } from '../../src/core/model/word-vectors.ts';
+import { buildWordVectorAsset } from '../../scripts/build-word-vectors.ts';
+import {
+  parseWordVectorTable,
+  wordVectorCoverage,
+  wordVectorsFor,
+  type WordVectors,
+} from '../../src/core/model/word-vectors.ts';
 import { trainingSplitTexts } from '../../src/core/train/data.ts';
 import { planSplit } from '../../src/core/data/split.ts';
 import type { Pair } from '../../src/core/data/pair.ts';
@@ -95,19 +101,22 @@ describe('the training split text', () => {
 });
 
 describe('word vectors for a run vocabulary', () => {
-  it('moves each vector to the same word in the new vocabulary and drops words it lacks', () => {
-    const from = ['[PAD]', 'cat', 'dog', 'bird'];
-    const words: WordVectors = {
-      ids: Uint16Array.from([1, 2, 3]),
-      vectors: Float32Array.from([1, 1, 2, 2, 3, 3]),
-      dims: 2,
-      vocabSize: 4,
+  it("gives each token of any vocabulary its word's row of the table, by text, and nothing to words it lacks", () => {
+    const { header, bin } = buildWordVectorAsset(
+      { dimensions: 2, words: ['cat', 'dog', 'bird'], vectors: { cat: [1, 1], dog: [2, 0], bird: [3, 3] } },
+      'three words',
+    );
+    const table = parseWordVectorTable(header, bin);
+    const row = (words: WordVectors, id: number) => {
+      const i = words.ids.indexOf(id);
+      return Array.from(words.vectors.subarray(i * 2, i * 2 + 2));
     };
-    const to = ['[PAD]', '[UNK]', 'bird', 'fish', 'cat'];
-    const moved = wordVectorsForVocabulary(words, from, to);
-    expect(moved.vocabSize).toBe(5);
-    expect([...moved.ids]).toEqual([4, 2]);
-    expect([...moved.vectors]).toEqual([1, 1, 3, 3]);
+    const one = wordVectorsFor(table, ['[PAD]', 'cat', 'dog', 'bird']);
+    const other = wordVectorsFor(table, ['[PAD]', '[UNK]', 'bird', 'fish', 'cat', '##cat']);
+    expect(other.vocabSize).toBe(6);
+    expect([...other.ids]).toEqual([2, 4]);
+    expect(row(other, 4)).toEqual(row(one, 1));
+    expect(row(other, 2)).toEqual(row(one, 3));
   });
 });
 

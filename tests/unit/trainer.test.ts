@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Pair } from '../../src/core/data/pair.ts';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
-import { prepareTrainingData, votesOutcome } from '../../src/core/train/data.ts';
+import { inValidationSlice, splitOf } from '../../src/core/data/split.ts';
+import { prepareTrainingData, trainingSplitTexts, votesOutcome } from '../../src/core/train/data.ts';
 import type { EvalPoint, TrainEvent } from '../../src/core/train/events.ts';
 import { makeBatch } from '../../src/core/train/batch.ts';
 import { trainRewardModel } from '../../src/core/train/trainer.ts';
@@ -141,6 +142,52 @@ describe('preparing training data', () => {
     const long = 'word '.repeat(200);
     const pairs: Pair[] = [{ id: 'l', datasetId: 'd', prompt: long, responseA: long, responseB: 'short', winner: 'a' }];
     expect(prepareTrainingData(pairs, tokenizer, dataOptions).counts.truncated).toBe(1);
+  });
+});
+
+describe('a validation slice', () => {
+  const pairs = politePairs(120);
+  const without = prepareTrainingData(pairs, tokenizer, dataOptions);
+
+  it('is carved from training-side prompts only, grouped by prompt; the held-out split does not move', () => {
+    const sliced = prepareTrainingData(pairs, tokenizer, { ...dataOptions, validationFraction: 0.3 });
+    expect(sliced.heldOut).toEqual(without.heldOut);
+    const validation = sliced.validation!;
+    expect(validation.length).toBeGreaterThan(10);
+    expect(sliced.train.length + validation.length).toBe(without.train.length);
+    expect(sliced.counts).toMatchObject({ train: sliced.train.length, validation: validation.length });
+    // The same prompts as inValidationSlice picks, and never a held-out one.
+    const slice = { seed: dataOptions.splitSeed, fraction: 0.3 };
+    const heldOutIds = new Set(without.heldOut.map((p) => p.meta.pairId));
+    const expected = pairs.filter((p) => !heldOutIds.has(p.id) && inValidationSlice(p.prompt, slice));
+    expect(validation.length).toBe(expected.length);
+    // The vocabulary's text leaves the slice out too.
+    const texts = new Set(trainingSplitTexts(pairs, { ...dataOptions, validationFraction: 0.3 }));
+    for (const p of pairs) expect(texts.has(String(p.prompt))).toBe(!heldOutIds.has(p.id) && !expected.includes(p));
+  });
+
+  it('at 0 (the default) changes nothing', () => {
+    const zero = prepareTrainingData(pairs, tokenizer, { ...dataOptions, validationFraction: 0 });
+    expect(zero).toEqual(without);
+    expect(zero.validation).toBeUndefined();
+    expect(zero.counts.validation).toBeUndefined();
+  });
+
+  it("takes about its share of prompts, independently of the held-out split's hash", () => {
+    const slice = { seed: 4, fraction: 0.5 };
+    const share =
+      Array.from({ length: 2000 }, (_, i) => inValidationSlice(`p${i}`, slice)).filter(Boolean).length / 2000;
+    expect(share).toBeGreaterThan(0.45);
+    expect(share).toBeLessThan(0.55);
+    // Independent of the held-out split's hash: the same seed does not pick the held-out prompts.
+    const agree =
+      Array.from(
+        { length: 2000 },
+        (_, i) =>
+          inValidationSlice(`p${i}`, slice) === (splitOf(`p${i}`, { seed: 4, heldOutFraction: 0.5 }) === 'heldout'),
+      ).filter(Boolean).length / 2000;
+    expect(agree).toBeGreaterThan(0.45);
+    expect(agree).toBeLessThan(0.55);
   });
 });
 

@@ -28,6 +28,7 @@ import { makeBatch } from '../../src/core/train/batch.ts';
 import {
   compareWeights,
   fixture,
+  fusedLossOf,
   lossCases,
   weightedLossCases,
   lossOf,
@@ -60,6 +61,17 @@ describe.each(['cpu', 'wasm'])('the training core against the PyTorch reference 
       console.log(`${backend} loss ${c.name}: relative errors ${JSON.stringify(errors)}`);
       for (const [what, e] of Object.entries(errors))
         expect(e, `${c.name} ${what}`).toBeLessThanOrEqual(LOSS_TOLERANCE);
+    },
+  );
+
+  // The fused loss's entry point off WebGPU: its plain composition, read from the packed pair rows.
+  it.each([...lossCases, ...weightedLossCases].filter((c) => c.ties === 'drop').map((c) => [c.name, c] as const))(
+    'packed-pairs Bradley-Terry %s (fused-loss.ts, plain path): value and gradient w.r.t. every reward',
+    async (_, c) => {
+      const got = await fusedLossOf(c);
+      expect(relativeError([got.loss], [c.loss]), 'loss').toBeLessThanOrEqual(LOSS_TOLERANCE);
+      expect(relativeError(got.gradChosen, c.gradChosen), 'chosen').toBeLessThanOrEqual(LOSS_TOLERANCE);
+      expect(relativeError(got.gradRejected, c.gradRejected), 'rejected').toBeLessThanOrEqual(LOSS_TOLERANCE);
     },
   );
 

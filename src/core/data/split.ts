@@ -65,6 +65,16 @@ export function stratifiedSplit(
   return { sideOf: (pair) => (heldOut.has(textOf(pair.prompt)) ? 'heldout' : 'train') };
 }
 
+/**
+ * Whether a training-side prompt is in the validation slice (the pairs that choose the best
+ * checkpoint): a hash of the prompt with its own salt, so the slice is independent of the held-out
+ * split and, like it, grouped by prompt and stable when pairs are added.
+ */
+export function inValidationSlice(prompt: Text, options: { seed: number; fraction: number }): boolean {
+  if (!(options.fraction > 0)) return false;
+  return cyrb53(`validation:${options.seed}:${textOf(prompt)}`) / 2 ** 53 < options.fraction;
+}
+
 export type Stratify = 'none' | 'task_type';
 
 export interface SplitSettings extends SplitOptions {

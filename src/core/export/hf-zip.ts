@@ -1,8 +1,8 @@
-// A BERT-family reward model as a Hugging Face model folder, zipped: what
+// A reward model of any registry family as a Hugging Face model folder, zipped: what
 // `AutoModelForSequenceClassification.from_pretrained(folder)` and `AutoTokenizer.from_pretrained(folder)`
 // read. The names, shapes and config come from the encoder's own mapping (hf-checkpoint.ts); this
 // file only packages them:
-//   model.safetensors       BertForSequenceClassification's state_dict, float32
+//   model.safetensors       the family's *ForSequenceClassification state_dict, float32
 //   config.json             one label: the logit is the reward
 //   tokenizer.json          the model's own tokenizer, as it was trained with
 //   tokenizer_config.json   the tokenizer's settings (special tokens, case, max length)
@@ -10,6 +10,8 @@
 import { strToU8, zipSync } from 'fflate';
 import { toHuggingFaceSequenceClassification } from '../model/hf-checkpoint.ts';
 import type { ModelSpec, NamedWeight, TokenizerFiles } from '../model/reward-model.ts';
+import { longestSequence } from '../model/encoders/bert-config.ts';
+import { familyOf } from '../model/families/registry.ts';
 import { writeSafetensors } from '../model/safetensors.ts';
 
 export const HF_FOLDER_FILES = [
@@ -35,16 +37,13 @@ export function huggingFaceFiles(input: HuggingFaceExportInput): Record<string, 
   if (input.spec.encoder !== 'bert') throw new Error('only BERT-family models export as a Hugging Face checkpoint');
   if (!input.tokenizer) throw new Error("the model's tokenizer is missing, so its folder would not read text");
   const bert = input.spec.bert;
+  const family = familyOf(bert);
   const tokenizerConfig = {
-    // Special tokens and casing as BERT's fast tokenizer expects; the model's own settings win.
-    tokenizer_class: 'BertTokenizerFast',
-    cls_token: '[CLS]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    unk_token: '[UNK]',
-    mask_token: '[MASK]',
+    // Special tokens as the family's fast tokenizer expects them; the model's own settings win.
+    tokenizer_class: family.tokenizerClass,
+    ...family.specialTokens,
     ...(input.tokenizer.config as Record<string, unknown> | undefined),
-    model_max_length: bert.maxPositions,
+    model_max_length: longestSequence(bert),
   };
   const json = (value: unknown) => strToU8(`${JSON.stringify(value, null, 2)}\n`);
   return {
@@ -83,7 +82,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 tokenizer = AutoTokenizer.from_pretrained(".")
 model = AutoModelForSequenceClassification.from_pretrained(".").eval()
-# RM Lab reads [CLS] prompt [SEP] response [SEP]: a text pair.
+# RM Lab reads (prompt, response) as a text pair, laid out as the tokenizer lays out pairs.
 batch = tokenizer(["What is 2 + 2?"], ["4"], return_tensors="pt", truncation=True)
 with torch.no_grad():
     reward = model(**batch).logits[:, 0]

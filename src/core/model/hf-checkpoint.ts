@@ -69,6 +69,45 @@ export function encoderWeights(
 /** The name callers knew before the registry. */
 export const bertEncoderWeights = encoderWeights;
 
+/**
+ * The reward head of a *ForSequenceClassification checkpoint with one label (a shared reward model,
+ * or a folder RM Lab exported), as RM Lab's head.weight [D, 1] and head.bias [1]; or, with no head,
+ * why not, for the page to say (undefined when the checkpoint has no classifier at all). The head
+ * reads what the family's classification head reads (the first token, through its dense layer), so
+ * it is taken only under the family's own pooling.
+ */
+export function rewardHead(
+  spec: BertModelSpec,
+  tensors: Map<string, SafetensorsTensor>,
+): { head?: NamedWeight[]; note?: string } {
+  const family = familyOf(spec.bert);
+  const rows = family.table(spec.bert, family.defaultPooling).filter((r) => r.name.startsWith('head.'));
+  const [weight, bias] = [tensors.get(rows[0]!.hfName), tensors.get(rows[1]!.hfName)];
+  if (!weight || !bias) return {};
+  const D = spec.bert.hiddenSize;
+  if (
+    weight.shape.length !== 2 ||
+    weight.shape[1] !== D ||
+    bias.shape.length !== 1 ||
+    bias.shape[0] !== weight.shape[0]
+  ) {
+    return { note: `its ${rows[0]!.hfName} has shape [${weight.shape}], not [labels, ${D}]: a fresh head` };
+  }
+  if (weight.shape[0] !== 1) {
+    return { note: `its classifier has ${weight.shape[0]} labels, not one reward: a fresh head` };
+  }
+  if (spec.pooling !== family.defaultPooling) {
+    return { note: `its classifier reads ${family.defaultPooling} pooling, not ${spec.pooling}: a fresh head` };
+  }
+  // [1, D] and its transpose [D, 1] hold the same values in the same order.
+  return {
+    head: [
+      { name: 'head.weight', shape: [D, 1], data: weight.data },
+      { name: 'head.bias', shape: [1], data: bias.data },
+    ],
+  };
+}
+
 /** Where the base model's tensors sit: found by the first row of the family's table (its word embeddings). */
 function basePrefix(family: EncoderFamily, first: string, tensors: Map<string, SafetensorsTensor>): string {
   const prefix = ['', family.basePrefix].find((p) => tensors.has(`${p}${first}`));

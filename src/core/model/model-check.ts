@@ -4,8 +4,10 @@
 // token id it gives has a row in the embedding table). Each refusal names the file and the field
 // or tensor, and what was expected.
 import { checkWeightsFit, type ModelSpec } from './reward-model.ts';
+import { supportedModelTypes } from './families/registry.ts';
 import type { RewardModelFile } from './model-file.ts';
 import { tokenizerFor, type PairTokenizer } from './tokenizer.ts';
+import { checkQuickHeadSpec, checkQuickHeadWeights } from '../quick-head/spec.ts';
 
 const POOLINGS = ['cls', 'mean', 'last'];
 const BERT_ACTIVATIONS = ['gelu', 'gelu_new', 'relu'];
@@ -56,20 +58,21 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
     }
   } else if (s.encoder === 'bert') {
     const b = section('bert');
-    for (const key of [
-      'vocabSize',
-      'hiddenSize',
-      'numLayers',
-      'numHeads',
-      'intermediateSize',
-      'maxPositions',
-      'typeVocabSize',
-    ]) {
+    for (const key of ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions']) {
       whole(b, 'bert', key);
     }
+    whole(b, 'bert', 'typeVocabSize', 0); // 0: DistilBERT has no segment embeddings
     whole(b, 'bert', 'sepTokenId', 0);
     whole(b, 'bert', 'padTokenId', 0);
+    // The family the encoder is built by (models stored before the other families all say 'bert').
+    oneOf(b.modelType, 'bert.modelType', supportedModelTypes());
     oneOf(b.hiddenAct, 'bert.hiddenAct', BERT_ACTIVATIONS);
+    if (b.positionOffset !== undefined) whole(b, 'bert', 'positionOffset', 0);
+    if (b.embeddingSize !== undefined) whole(b, 'bert', 'embeddingSize');
+    if (b.poolerActivation !== undefined) oneOf(b.poolerActivation, 'bert.poolerActivation', ['tanh', 'gelu', 'relu']);
+    if (((b.positionOffset as number | undefined) ?? 0) >= (b.maxPositions as number)) {
+      throw new Error(`${where}: the spec's bert.positionOffset leaves no position in its ${b.maxPositions}`);
+    }
     if (typeof b.layerNormEps !== 'number' || !(b.layerNormEps > 0)) {
       throw new Error(`${where}: the spec's bert.layerNormEps must be a positive number, got ${shown(b.layerNormEps)}`);
     }
@@ -77,8 +80,13 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
       throw new Error(`${where}: the spec's hiddenSize ${b.hiddenSize} is not divisible by its numHeads ${b.numHeads}`);
     }
     oneOf(s.pooling, 'pooling', POOLINGS);
+  } else if (s.encoder === 'frozen-hub') {
+    checkQuickHeadSpec(s, where);
+    return spec as ModelSpec;
   } else {
-    throw new Error(`${where}: its encoder ${shown(s.encoder)} is not one RM Lab builds (builtin-transformer or bert)`);
+    throw new Error(
+      `${where}: its encoder ${shown(s.encoder)} is not one RM Lab builds (builtin-transformer, bert or frozen-hub)`,
+    );
   }
   oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
   if (s.length !== undefined) oneOf(s.length, 'length', ['off', 'term', 'odin']);
@@ -87,6 +95,7 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
 
 /** The rows of the model's word embedding table: the most token ids it can look up. */
 function embeddedTokens(spec: ModelSpec): number {
+  if (spec.encoder === 'frozen-hub') return 0; // its encoder's tokenizer is not RM Lab's to check
   return spec.encoder === 'bert' ? spec.bert.vocabSize : spec.transformer.vocabSize;
 }
 
@@ -94,9 +103,13 @@ function embeddedTokens(spec: ModelSpec): number {
  * A model file checked whole (spec, tensors, tokenizer) before anything is allocated from it;
  * returns the tokenizer it reads with. `where` names the file in every message.
  */
-export function checkModelFile(file: RewardModelFile, where: string): PairTokenizer {
+export function checkModelFile(file: RewardModelFile, where: string): PairTokenizer | undefined {
   const spec = checkSpec(file.spec, where);
   checkWeightsFit(spec, file.weights, where);
+  if (spec.encoder === 'frozen-hub') {
+    checkQuickHeadWeights(spec, file.weights, where);
+    return undefined; // it reads with its Hub encoder's tokenizer, fetched with the encoder
+  }
   let tokenizer: PairTokenizer;
   try {
     tokenizer = tokenizerFor(spec, file.tokenizer);

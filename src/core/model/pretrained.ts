@@ -3,14 +3,15 @@
 // RM Lab cannot use is refused before its weights are downloaded: config.json and the tokenizer
 // first, the architecture checked, then the weights. Nothing is kept from a load that fails: the
 // caller caches the files only once this returns.
-import type { BertConfig } from './encoders/bert-config.ts';
+import { longestSequence, type BertConfig } from './encoders/bert-config.ts';
 import type { Pooling } from './encoders/encoder.ts';
 import type { EncoderFamily } from './families/family.ts';
-import { familyFor, readModelConfig, supported, unsupportedType } from './families/registry.ts';
-import { encoderWeights } from './hf-checkpoint.ts';
+import { familyFor, familyOf, readModelConfig, supported, unsupportedType } from './families/registry.ts';
+import { encoderWeights, rewardHead } from './hf-checkpoint.ts';
 import { LoadCancelled, type FolderReader } from './hub.ts';
 import type { BertModelSpec, NamedWeight, TokenizerFiles } from './reward-model.ts';
 import { mergeShards, readSafetensors, shardFiles, type SafetensorsTensor } from './safetensors.ts';
+import { readPytorchBin } from './pytorch-bin.ts';
 import { PairTokenizer } from './tokenizer.ts';
 
 /** Progress of a load, for a progress bar in bytes. */
@@ -162,12 +163,21 @@ async function readTokenizer(
 function withModelType(config: Record<string, unknown>, label: string): Record<string, unknown> {
   if (typeof config.model_type === 'string') return config;
   const architectures = Array.isArray(config.architectures) ? config.architectures.map(String) : [];
-  const byArchitecture = architectures.some((a) => /^Bert[A-Z]/.test(a)) ? 'bert' : undefined;
+  const byArchitecture = ARCHITECTURE_TYPES.find(([prefix]) => architectures.some((a) => prefix.test(a)))?.[1];
   const name = label.toLowerCase();
   const byName = KNOWN_MODEL_TYPES.find((type) => name.includes(type));
   const modelType = byArchitecture ?? byName;
   return modelType ? { ...config, model_type: modelType } : config;
 }
+
+/** Architecture class names' model types, as AutoConfig maps them (XLMRoberta before Roberta: it contains it). */
+const ARCHITECTURE_TYPES: [RegExp, string][] = [
+  [/^Bert[A-Z]/, 'bert'],
+  [/^DistilBert[A-Z]/, 'distilbert'],
+  [/^XLMRoberta[A-Z]/, 'xlm-roberta'],
+  [/^Roberta[A-Z]/, 'roberta'],
+  [/^Electra[A-Z]/, 'electra'],
+];
 
 /** Model types whose names can appear in a repository's name, longest first (a 'roberta' is not a 'bert'). */
 const KNOWN_MODEL_TYPES = [
@@ -186,29 +196,34 @@ const KNOWN_MODEL_TYPES = [
   't5',
 ].sort((a, b) => b.length - a.length);
 
+/** The weight formats RM Lab reads, in order of preference: safetensors, then torch.save's zip through the safe unpickler. */
+const WEIGHT_FORMATS = [
+  { file: 'model.safetensors', read: (bytes: Uint8Array, name: string) => readSafetensors(bytes, name).tensors },
+  { file: 'pytorch_model.bin', read: (bytes: Uint8Array, name: string) => readPytorchBin(bytes, name).tensors },
+];
+
 async function readWeights(
   label: string,
   read: (file: string) => Promise<Uint8Array | undefined>,
   json: (file: string, bytes: Uint8Array) => Record<string, unknown>,
 ): Promise<Map<string, SafetensorsTensor>> {
-  const single = await read('model.safetensors');
-  if (single) return readSafetensors(single, 'model.safetensors').tensors;
-  const indexBytes = await read('model.safetensors.index.json');
-  if (indexBytes) {
-    const index = json('model.safetensors.index.json', indexBytes);
+  for (const format of WEIGHT_FORMATS) {
+    const single = await read(format.file);
+    if (single) return format.read(single, format.file);
+    const indexName = `${format.file}.index.json`;
+    const indexBytes = await read(indexName);
+    if (!indexBytes) continue;
     const shards = [];
-    for (const name of shardFiles(index)) {
+    for (const name of shardFiles(json(indexName, indexBytes), indexName)) {
       const bytes = await read(name);
-      if (!bytes) throw new Error(`${label}: model.safetensors.index.json lists ${name}, which is missing`);
-      shards.push(readSafetensors(bytes, name));
+      if (!bytes) throw new Error(`${label}: ${indexName} lists ${name}, which is missing`);
+      shards.push({ tensors: format.read(bytes, name), metadata: {} });
     }
     return mergeShards(shards).tensors;
   }
   throw new Error(
-    `${label} has no model.safetensors: RM Lab reads weights only in the safetensors format (it never runs the ` +
-      'Python code a pytorch_model.bin can hold). Many repositories have one under "Files" on another revision ' +
-      "(e.g. refs/pr/1, the Hub bot's conversion; give it as id@revision); or convert it yourself with " +
-      "`safetensors.torch.save_file(torch.load('pytorch_model.bin'), 'model.safetensors')`",
+    `${label} has neither model.safetensors nor pytorch_model.bin (nor a sharded index of either): ` +
+      'it holds no weights RM Lab can read',
   );
 }
 
@@ -227,6 +242,10 @@ export interface EncoderSummary {
   parameters: number;
   /** Tensors that the checkpoint did not have and start fresh (e.g. a missing pooler). */
   initialised: string[];
+  /** Whether the checkpoint brought its own reward head (a *ForSequenceClassification with one label). */
+  readyHead?: boolean;
+  /** Why a classifier the checkpoint has is not used as the reward head. */
+  headNote?: string;
   /** Bytes of the model's files. */
   bytes: number;
   tokenizerFromVocab: boolean;
@@ -246,7 +265,7 @@ export function summarise(
     hiddenSize: folder.config.hiddenSize,
     heads: folder.config.numHeads,
     vocabSize: folder.config.vocabSize,
-    maxPositions: folder.config.maxPositions,
+    maxPositions: longestSequence(folder.config),
     // The reward head: hidden -> 1, plus its bias.
     parameters: weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0) + folder.config.hiddenSize + 1,
     initialised,
@@ -259,6 +278,8 @@ export function summarise(
 export interface PretrainedEncoder {
   spec: BertModelSpec;
   weights: NamedWeight[];
+  /** The checkpoint's own reward head (head.weight, head.bias), when it is a reward model already. */
+  head?: NamedWeight[];
   tokenizer: TokenizerFiles;
   summary: EncoderSummary;
 }
@@ -268,12 +289,17 @@ export interface PretrainedEncoder {
  * caller's user names the setting ('Max tokens' in the form, '--max-length' in the CLI).
  */
 export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: string): void {
-  const maxPositions = spec.bert.maxPositions;
+  const maxPositions = longestSequence(spec.bert);
   if (maxLength > maxPositions) {
     throw new Error(
       `${option} is ${maxLength}, but ${spec.source} reads at most ${maxPositions} tokens: set ${option} to ${maxPositions} or less`,
     );
   }
+}
+
+/** The family's own pooling for a loaded folder: what its *ForSequenceClassification reads. */
+export function familyPooling(folder: PretrainedFolder): Pooling {
+  return familyOf(folder.config).defaultPooling;
 }
 
 /**
@@ -283,5 +309,13 @@ export function checkMaxLength(spec: BertModelSpec, maxLength: number, option: s
 export function pretrainedEncoder(folder: PretrainedFolder, pooling: Pooling, source: string): PretrainedEncoder {
   const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: folder.config, pooling, source };
   const { weights, initialised } = encoderWeights(spec, folder.tensors);
-  return { spec, weights, tokenizer: folder.tokenizer, summary: summarise(folder, weights, initialised) };
+  const { head, note } = rewardHead(spec, folder.tensors);
+  const summary = { ...summarise(folder, weights, initialised), readyHead: head !== undefined };
+  return {
+    spec,
+    weights,
+    ...(head ? { head } : {}),
+    tokenizer: folder.tokenizer,
+    summary: note ? { ...summary, headNote: note } : summary,
+  };
 }

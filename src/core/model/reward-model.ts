@@ -8,6 +8,8 @@
 // length (loss.ts lengthCorrelationPenalty), so length goes through the length term only.
 import * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './encoders/bert-config.ts';
+import { isQuickHeadSpec, type QuickHeadModelSpec } from '../quick-head/spec.ts';
+import { quickHeadParams } from '../quick-head/head.ts';
 import { familyOf } from './families/registry.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
 import {
@@ -18,7 +20,9 @@ import {
 } from './encoders/transformer.ts';
 
 /** Everything needed to rebuild a model's shape; its weights travel separately. */
-export type ModelSpec = BuiltinModelSpec | BertModelSpec;
+export type ModelSpec = BuiltinModelSpec | BertModelSpec | QuickHeadModelSpec;
+const QUICK_HEAD_IS_NOT_AN_ENCODER =
+  'a quick head runs on its frozen Hub encoder (src/core/quick-head/), not as an RM Lab encoder and head';
 
 /**
  * How response length enters the reward: 'off' (only through what the encoder reads), 'term' (a
@@ -106,6 +110,7 @@ export class RewardModel {
    * embeddings start from), or a BERT initialised as HF does (N(0, 0.02^2), LayerNorm 1 and 0).
    */
   static create(spec: ModelSpec, seed: number, init?: TransformerInit): RewardModel {
+    if (isQuickHeadSpec(spec)) throw new Error(QUICK_HEAD_IS_NOT_AN_ENCODER);
     const encoder =
       spec.encoder === 'bert'
         ? familyOf(spec.bert).build(spec.bert, spec.pooling, seed)
@@ -114,10 +119,15 @@ export class RewardModel {
   }
 
   /**
-   * A pretrained BERT-family encoder (every encoder weight, as bertEncoderWeights gives them) under
-   * a fresh head. The encoder is built from the weights directly, never drawn at random first.
+   * A pretrained encoder of a registry family (every encoder weight, as encoderWeights gives them)
+   * under a fresh head, or under `head` when the checkpoint is a reward model already (rewardHead). The encoder is built from the weights directly, never drawn at random first.
    */
-  static fromPretrained(spec: ModelSpec, encoderWeights: NamedWeight[], seed: number): RewardModel {
+  static fromPretrained(
+    spec: ModelSpec,
+    encoderWeights: NamedWeight[],
+    seed: number,
+    head?: NamedWeight[],
+  ): RewardModel {
     if (spec.encoder !== 'bert') {
       throw new Error('only BERT-family encoders are pretrained; the built-in encoder starts from RewardModel.create');
     }
@@ -126,11 +136,22 @@ export class RewardModel {
     const extra = encoderWeights.filter((w) => !expected.has(w.name)).map((w) => w.name);
     if (extra.length > 0) throw new Error(`weights ${extra.join(', ')} are not part of this encoder`);
     const encoder = family.build(spec.bert, spec.pooling, seed, new Map(encoderWeights.map((w) => [w.name, w])));
-    return new RewardModel(spec, encoder, seed);
+    const model = new RewardModel(spec, encoder, seed);
+    // A reward model's own head (a *ForSequenceClassification checkpoint with one label) replaces the fresh one.
+    for (const w of head ?? []) {
+      const v = model.params.get(w.name);
+      if (!v || !w.name.startsWith('head.') || w.shape.join('x') !== v.shape.join('x')) {
+        model.dispose();
+        throw new Error(`the checkpoint's head tensor ${w.name} [${w.shape}] does not fit the model`);
+      }
+      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')));
+    }
+    return model;
   }
 
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */
   static fromWeights(spec: ModelSpec, weights: NamedWeight[]): RewardModel {
+    if (isQuickHeadSpec(spec)) throw new Error(QUICK_HEAD_IS_NOT_AN_ENCODER);
     checkWeightsFit(spec, weights, 'the model');
     const isHead = (w: NamedWeight) => isOwnWeight(w.name);
     // A BERT's encoder is built straight from its weights (no random draw of a large model to overwrite).
@@ -233,6 +254,7 @@ export function hasLengthTerm(spec: ModelSpec): boolean {
 
 /** Every weight a model of this spec has, by name and shape: the encoder's, then the head's. */
 export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[] {
+  if (isQuickHeadSpec(spec)) return quickHeadParams(spec.head);
   const encoder =
     spec.encoder === 'bert' ? familyOf(spec.bert).params(spec.bert, spec.pooling) : transformerParams(spec.transformer);
   const D = spec.encoder === 'bert' ? spec.bert.hiddenSize : spec.transformer.dModel;
@@ -246,6 +268,7 @@ export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[
 
 /** The layers a spec asks for. */
 function layerCount(spec: ModelSpec): number {
+  if (isQuickHeadSpec(spec)) return 0;
   return spec.encoder === 'bert' ? spec.bert.numLayers : spec.transformer.nLayers;
 }
 

@@ -58,6 +58,19 @@ export function wordPieceTokenizerJson(tokens: readonly string[]): object {
 }
 
 /**
+ * The words of a text as this tokenizer finds them before WordPiece (lower-cased, accents stripped,
+ * split at spaces and punctuation): the tokenizer's own normalizer and pre-tokenizer, so a
+ * vocabulary built from them matches exactly what encoding will produce.
+ */
+export function wordSplitter(): (text: string) => string[] {
+  const splitter = new Tokenizer(wordPieceTokenizerJson(['[UNK]']), {});
+  return (text) => {
+    const normalized = splitter.normalizer ? splitter.normalizer.normalize(text) : text;
+    return splitter.pre_tokenizer ? (splitter.pre_tokenizer.pre_tokenize_text(normalized, {}) as string[]) : [];
+  };
+}
+
+/**
  * The vocabulary's tokens in id order: special tokens, the printable ASCII characters and every
  * character of the text (sorted, bare then as '##' pieces), then the words seen at least minCount
  * times, most frequent first (ties in code-unit order), at most maxWords. Deterministic: the same
@@ -65,17 +78,13 @@ export function wordPieceTokenizerJson(tokens: readonly string[]): object {
  */
 export function buildVocabulary(texts: Iterable<string>, options: VocabularyOptions): string[] {
   const { maxWords, minCount = 2 } = options;
-  // The tokenizer's own normalizer and pre-tokenizer find the words, so the vocabulary matches
-  // exactly what encoding will produce.
-  const splitter = new Tokenizer(wordPieceTokenizerJson(['[UNK]']), {});
+  const wordsOf = wordSplitter();
   const wordCounts = new Map<string, number>();
   const chars = new Set<string>();
   let words = 0;
   for (const text of texts) {
     if (!text) continue;
-    const normalized = splitter.normalizer ? splitter.normalizer.normalize(text) : text;
-    const found = splitter.pre_tokenizer ? (splitter.pre_tokenizer.pre_tokenize_text(normalized, {}) as string[]) : [];
-    for (const w of found) {
+    for (const w of wordsOf(text)) {
       words++;
       wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
       for (const ch of w) chars.add(ch);

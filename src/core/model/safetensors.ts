@@ -124,7 +124,8 @@ export function readSafetensors(bytes: Uint8Array, fileName = 'model.safetensors
   return { tensors, metadata };
 }
 
-function decode(dtype: SafetensorsDtype, raw: Uint8Array, count: number): Float32Array {
+/** Raw little-endian tensor bytes of a dtype -> float32 values (pytorch-bin.ts decodes its storages with it too). */
+export function decode(dtype: SafetensorsDtype, raw: Uint8Array, count: number): Float32Array {
   // Copy first: the tensor's bytes need not be aligned to their element size inside the file.
   // new Uint8Array(view) copies; view.slice() would not for a Node Buffer (its slice is a view of
   // Node's shared pool), and the read would take in the whole pool.

@@ -16,9 +16,9 @@ import { builtinTokenizer, PairTokenizer, tokenizerFor } from './tokenizer.ts';
 import { buildRunTokenizer } from './run-vocabulary.ts';
 import {
   builtinVocabulary,
-  loadBuiltinWordVectors,
+  loadWordVectorTable,
   wordVectorCoverage,
-  wordVectorsForVocabulary,
+  wordVectorsFor,
   type WordVectors,
 } from './word-vectors.ts';
 import { parseEncoderSource, type TrainConfig } from '../train/config.ts';
@@ -72,7 +72,8 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
     spec,
     tokenizer: tokenizerFor(spec, encoder.tokenizer),
     tokenizerFiles: encoder.tokenizer,
-    create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed),
+    // A reward model from the Hub trains further from its own head; any other starts a fresh one.
+    create: async () => RewardModel.fromPretrained(spec, encoder.weights, config.seed, encoder.head),
   };
 }
 
@@ -88,11 +89,9 @@ async function builtinStart(config: TrainConfig, options: StartingModelOptions):
     ...modelSpecFor(config, tokenizer.vocabSize),
     ...(tokenizerFiles ? { tokenizer: 'embedded' as const } : {}),
   };
-  const vectorsFor = async (): Promise<WordVectors> => {
-    const bundled = await loadBuiltinWordVectors();
-    if (!tokenizerFiles) return bundled;
-    return wordVectorsForVocabulary(bundled, builtinVocabulary(), builtinVocabulary(tokenizerFiles.json));
-  };
+  // The bundled table is read only here, when the model is made or its coverage counted (lazily).
+  const vectorsFor = async (): Promise<WordVectors> =>
+    wordVectorsFor(await loadWordVectorTable(), builtinVocabulary(tokenizerFiles?.json));
   return {
     spec,
     tokenizer,

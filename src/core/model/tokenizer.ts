@@ -1,8 +1,11 @@
-// Turns (prompt, response) into the token ids a BERT-style encoder reads:
-//   [CLS] prompt [SEP] response [SEP]
+// Turns (prompt, response) into the token ids an encoder reads, laid out as the tokenizer's own
+// post-processor lays out a text pair:
+//   [CLS] prompt [SEP] response [SEP]        BERT, DistilBERT, ELECTRA, the built-in encoder
+//   <s> prompt </s></s> response </s>        RoBERTa, XLM-RoBERTa
 // Text is tokenized by @huggingface/tokenizers from a tokenizer.json, the same code path a
 // pretrained model's tokenizer will take. The special tokens are placed here rather than by the
-// tokenizer's post-processor because truncation must treat the two segments differently.
+// tokenizer's post-processor because truncation must treat the two segments differently; the
+// layout is read from the post-processor (pairLayout), so the two agree.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { specialTokenText } from './bert-tokenizer.ts';
 import builtinTokenizerJson from './builtin-tokenizer.json';
@@ -23,9 +26,17 @@ export interface SpecialTokens {
   sep: number;
 }
 
+/** The special tokens around a pair: before the prompt, between prompt and response, after the response. */
+export interface PairLayout {
+  start: number[];
+  middle: number[];
+  end: number[];
+}
+
 export class PairTokenizer {
   readonly vocabSize: number;
   readonly special: SpecialTokens;
+  readonly layout: PairLayout;
   /**
    * A stable name for what this tokenizer does (a hash of its tokenizer.json and config): token ids
    * cached under one identity are valid for every tokenizer with the same identity.
@@ -40,12 +51,25 @@ export class PairTokenizer {
   constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown> = {}) {
     this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
     this.vocabSize = this.tokenizer.get_vocab(true).size;
-    const named = (key: string, fallback: string) => specialTokenText(tokenizerConfig[key]) ?? fallback;
-    this.special = {
-      pad: this.requireToken(named('pad_token', '[PAD]'), 'padding'),
-      cls: this.requireToken(named('cls_token', '[CLS]'), 'classification'),
-      sep: this.requireToken(named('sep_token', '[SEP]'), 'separator'),
+    const processor = postProcessorTokens(tokenizerJson);
+    const padding = (tokenizerJson as { padding?: { pad_token?: unknown } | null }).padding?.pad_token;
+    // tokenizer_config.json names them; else the post-processor and padding of tokenizer.json do;
+    // else BERT's names, then RoBERTa's, whichever the vocabulary has.
+    const named = (key: string, ...fallbacks: (string | undefined)[]) => {
+      const given = specialTokenText(tokenizerConfig[key]);
+      if (given !== undefined) return given;
+      const known = fallbacks.filter((t): t is string => t !== undefined);
+      return known.find((t) => this.tokenizer.token_to_id(t) !== undefined) ?? known[0]!;
     };
+    this.special = {
+      pad: this.requireToken(
+        named('pad_token', typeof padding === 'string' ? padding : undefined, '[PAD]', '<pad>'),
+        'padding',
+      ),
+      cls: this.requireToken(named('cls_token', processor.cls, '[CLS]', '<s>'), 'classification'),
+      sep: this.requireToken(named('sep_token', processor.sep, '[SEP]', '</s>'), 'separator'),
+    };
+    this.layout = pairLayout(tokenizerJson, this.special);
     this.identity = `tok-${fnv1a(JSON.stringify(tokenizerJson))}-${fnv1a(JSON.stringify(tokenizerConfig))}`;
   }
 
@@ -65,8 +89,12 @@ export class PairTokenizer {
 
   /** encodePair from the two texts' token ids (encodeText's), e.g. ids cached untruncated. */
   pairFromIds(promptIds: ArrayLike<number>, responseIds: ArrayLike<number>, maxLength: number): EncodedPair {
-    const budget = maxLength - 3; // [CLS], [SEP], [SEP]
-    if (budget < 2) throw new Error(`maxLength ${maxLength} is too short: a pair needs at least 5 tokens`);
+    const { start, middle, end } = this.layout;
+    const specials = start.length + middle.length + end.length;
+    const budget = maxLength - specials; // [CLS], [SEP], [SEP] for BERT
+    if (budget < 2) {
+      throw new Error(`maxLength ${maxLength} is too short: a pair needs at least ${specials + 2} tokens`);
+    }
     let p = Array.from(promptIds);
     let r = Array.from(responseIds);
     const truncated = p.length + r.length > budget;
@@ -76,8 +104,7 @@ export class PairTokenizer {
       r = r.slice(0, responseBudget);
       p = p.slice(Math.max(0, p.length - (budget - r.length)));
     }
-    const { cls, sep } = this.special;
-    return { ids: Int32Array.from([cls, ...p, sep, ...r, sep]), truncated, responseTokens };
+    return { ids: Int32Array.from([...start, ...p, ...middle, ...r, ...end]), truncated, responseTokens };
   }
 
   /** The tokenizer's own encoding of a pair, its post-processor's special tokens included (for tests and checks). */
@@ -90,6 +117,56 @@ export class PairTokenizer {
     if (id === undefined) throw new Error(`tokenizer has no ${token} token (its ${role} token)`);
     return id;
   }
+}
+
+interface ProcessorJson {
+  type?: string;
+  cls?: [string, number];
+  sep?: [string, number];
+  pair?: ({ SpecialToken?: { id: string } } | { Sequence?: { id: string } })[];
+  special_tokens?: Record<string, { ids?: number[] }>;
+  processors?: ProcessorJson[];
+}
+
+/** The post-processor that places special tokens (inside a Sequence of processors, when it is one). */
+function placingProcessor(tokenizerJson: object): ProcessorJson | undefined {
+  const top = (tokenizerJson as { post_processor?: ProcessorJson | null }).post_processor ?? undefined;
+  const placing = (p: ProcessorJson | undefined) =>
+    p && ['BertProcessing', 'RobertaProcessing', 'TemplateProcessing'].includes(p.type ?? '');
+  if (top?.type === 'Sequence') return top.processors?.find(placing);
+  return placing(top) ? top : undefined;
+}
+
+/** The classification and separator tokens a Bert/Roberta post-processor names. */
+function postProcessorTokens(tokenizerJson: object): { cls?: string; sep?: string } {
+  const p = placingProcessor(tokenizerJson);
+  return { cls: p?.cls?.[0], sep: p?.sep?.[0] };
+}
+
+/**
+ * Where the special tokens go around a pair, as the tokenizer's post-processor puts them:
+ * BertProcessing [CLS] A [SEP] B [SEP]; RobertaProcessing <s> A </s></s> B </s>; TemplateProcessing
+ * as its pair template says. A tokenizer without one (the built-in encoder's) takes BERT's.
+ */
+export function pairLayout(tokenizerJson: object, special: SpecialTokens): PairLayout {
+  const p = placingProcessor(tokenizerJson);
+  const { cls, sep } = special;
+  if (p?.type === 'RobertaProcessing') return { start: [cls], middle: [sep, sep], end: [sep] };
+  if (p?.type !== 'TemplateProcessing' || !p.pair) return { start: [cls], middle: [sep], end: [sep] };
+  const parts: number[][] = [[], [], []];
+  let part = 0;
+  for (const piece of p.pair) {
+    if ('Sequence' in piece && piece.Sequence) {
+      part = piece.Sequence.id === 'A' ? 1 : 2;
+      continue;
+    }
+    const id = 'SpecialToken' in piece ? piece.SpecialToken?.id : undefined;
+    const ids = id === undefined ? undefined : p.special_tokens?.[id]?.ids;
+    if (!ids)
+      throw new Error(`tokenizer.json's pair template names a special token ${JSON.stringify(id)} it does not define`);
+    parts[part]!.push(...ids);
+  }
+  return { start: parts[0]!, middle: parts[1]!, end: parts[2]! };
 }
 
 /** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits: a cache key, not a checksum against tampering. */
@@ -110,6 +187,11 @@ export function builtinTokenizer(): PairTokenizer {
 /** The tokenizer a model reads with: the bundled one, or the files that travel with the model. */
 export function tokenizerFor(spec: ModelSpec, files?: TokenizerFiles): PairTokenizer {
   if (spec.tokenizer === 'builtin') return builtinTokenizer();
+  if (spec.tokenizer === 'hub') {
+    throw new Error(
+      `a quick head reads with its encoder's own tokenizer (${spec.embedding.model}), through Transformers.js`,
+    );
+  }
   if (!files) {
     const from =
       spec.encoder === 'bert' ? `its encoder came from ${spec.source}` : 'its vocabulary was built for its run';

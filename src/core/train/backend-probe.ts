@@ -9,12 +9,13 @@
 // all); they are queued and the time runs until the last loss is read back, the GPU's queue
 // included. Every tensor made here is freed before returning.
 import { checkKernels } from '../model/ops/webgpu/program.ts';
+import { wasmBatchMatMulReady } from '../model/ops/wasm/batch-matmul.ts';
 import { AdamW } from './optimizer.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { TransformerConfig } from '../model/encoders/transformer.ts';
 import { RewardModel, type ModelSpec } from '../model/reward-model.ts';
 import { disposeBatch, makeBatch, type TokenizedPair } from './batch.ts';
-import { bradleyTerryLoss } from './loss.ts';
+import { bradleyTerryShare } from './fused-loss.ts';
 
 /** The model a probe times: its shape, and the pairs per step. */
 export interface ProbeModel {
@@ -86,8 +87,8 @@ export async function timeTrainingSteps(model: ProbeModel, options: ProbeOptions
   const batch = makeBatch(pairs, maxLength, 0);
   const step = (): tf.Scalar => {
     const { value, grads } = tf.variableGrads(() => {
-      const [rc, rr] = tf.split(reward.rewards(batch.ids, batch.mask), 2) as [tf.Tensor1D, tf.Tensor1D];
-      return bradleyTerryLoss(rc, rr, batch.margin);
+      // The trainer's loss: on the fused kernel where the kernels are on (fused-loss.ts), the same mean otherwise.
+      return bradleyTerryShare(reward.rewards(batch.ids, batch.mask), batch.pairs, 0, batch.size);
     }, vars);
     optimizer.step(grads, 1e-4).dispose();
     tf.dispose(Object.values(grads));
@@ -130,6 +131,7 @@ export async function probeBackends(
   options: ProbeOptions = {},
 ): Promise<ProbeFigure[]> {
   const figures: ProbeFigure[] = [];
+  await wasmBatchMatMulReady(); // time the kernels a run would use
   for (const backend of backends) {
     try {
       if (!(await tf.setBackend(backend))) {

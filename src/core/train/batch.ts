@@ -58,13 +58,33 @@ export interface PairBatch {
   decisive: tf.Tensor1D;
   /** [B]: each pair's sample weight (1 unless the pair has one). */
   weight: tf.Tensor1D;
+  /**
+   * The rows above in one [PAIR_ROWS, B] tensor (margin, chosen, rejected, tie, decisive, weight):
+   * one upload a batch for the fused loss (fused-loss.ts). A tensor is uploaded to a GPU only when
+   * an op reads it, so the separate rows cost nothing where this one is used, and the reverse.
+   */
+  pairs: tf.Tensor2D;
   size: number;
 }
+
+/** The rows of PairBatch.pairs. */
+export const PAIR_ROWS = 6;
 
 export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: number): PairBatch {
   const sequences = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)];
   const outcomes = pairs.map((p) => p.outcome ?? CHOSEN_WINS);
   const T = bucketFor(Math.max(...sequences.map((s) => s.length)), maxLength);
+  const B = pairs.length;
+  const rows = [
+    pairs.map((p) => p.margin),
+    outcomes.map((o) => o.chosen),
+    outcomes.map((o) => o.rejected),
+    outcomes.map((o) => o.tie),
+    outcomes.map((o) => (o.tie === 1 ? 0 : 1)),
+    pairs.map((p) => p.weight ?? 1),
+  ];
+  const packed = new Float32Array(PAIR_ROWS * B);
+  rows.forEach((row, r) => packed.set(row, r * B));
   const ids = new Int32Array(sequences.length * T).fill(padId);
   const mask = new Float32Array(sequences.length * T);
   sequences.forEach((s, row) => {
@@ -108,6 +128,7 @@ export function makeBatch(pairs: TokenizedPair[], maxLength: number, padId: numb
       pairs.map((p) => p.weight ?? 1),
       'float32',
     ),
+    pairs: tf.tensor2d(packed, [PAIR_ROWS, B]),
     size: pairs.length,
   };
 }
@@ -123,5 +144,6 @@ export function disposeBatch(b: PairBatch): void {
     b.outcome.tie,
     b.decisive,
     b.weight,
+    b.pairs,
   ]);
 }

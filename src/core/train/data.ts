@@ -10,7 +10,7 @@
 // (loss.ts). Under Bradley-Terry a tie vote counts half for each side; under Davidson it is the tie
 // outcome's own weight. Both-bad votes say nothing about the order and are not counted.
 import { chosenRejected, isDecisive, textOf, type Pair, type Votes } from '../data/pair.ts';
-import { planSplit, type Stratify } from '../data/split.ts';
+import { inValidationSlice, planSplit, type Stratify } from '../data/split.ts';
 import type { EncodedPair, PairTokenizer } from '../model/tokenizer.ts';
 import type { Outcome, TokenizedPair } from './batch.ts';
 import type { TieModel } from './loss.ts';
@@ -36,6 +36,11 @@ export interface TrainingData {
   /** Scored at every evaluation, in this order (EvalPoint's rewards are aligned with it). */
   heldOut: HeldOutPair[];
   heldOutTies: HeldOutTie[];
+  /**
+   * The validation slice (validationFraction > 0): decisive pairs of training-side prompts kept out of
+   * training, whose loss chooses the best checkpoint and stops early instead of the held-out loss.
+   */
+  validation?: TokenizedPair[];
   counts: DataCounts;
   /**
    * The texts of the decisive training pairs and of the held-out pairs (aligned with heldOut), for the
@@ -56,6 +61,8 @@ export interface DataOptions {
   softTargets?: 'off' | 'votes';
   /** Train with each pair's sample weight ('pair', the default) or every pair at 1 ('off'). */
   sampleWeights?: 'pair' | 'off';
+  /** The share of training-side prompts kept out as the validation slice; 0 or omitted: none. */
+  validationFraction?: number;
 }
 
 /**
@@ -74,7 +81,7 @@ export function votesOutcome(votes: Votes, chosen: 'a' | 'b', ties: TieModel): O
 
 const TIE: Outcome = Object.freeze({ chosen: 0, rejected: 0, tie: 1 });
 
-function emptyCounts(): Required<Omit<DataCounts, 'vectorCoverage'>> {
+function emptyCounts(): Required<Omit<DataCounts, 'vectorCoverage' | 'validation'>> & Pick<DataCounts, 'validation'> {
   return {
     total: 0,
     train: 0,
@@ -146,13 +153,16 @@ export function prepareTrainingData(
   const ties = options.ties ?? 'drop';
   const soft = options.softTargets === 'votes';
   const counts = emptyCounts();
+  const slice = { seed: options.splitSeed, fraction: options.validationFraction ?? 0 };
+  const validation: TokenizedPair[] = [];
   for (const pair of pairs) {
     counts.total++;
     if (!isDecisive(pair)) {
       if (pair.winner === 'tie') {
         counts.ties++;
         const heldOutSide = split.sideOf(pair) === 'heldout';
-        if (!heldOutSide && ties !== 'davidson') continue;
+        // A tie of a validation prompt is neither trained on nor scored (the slice's loss is Bradley-Terry's).
+        if (!heldOutSide && (ties !== 'davidson' || inValidationSlice(pair.prompt, slice))) continue;
         const a = encode(pair, 'a');
         const b = encode(pair, 'b');
         if (heldOutSide) {
@@ -183,6 +193,8 @@ export function prepareTrainingData(
       if (pair.votes) meta.votes = pair.votes;
       heldOut.push({ ...tokenized, meta });
       text.heldOut.push(asText);
+    } else if (inValidationSlice(pair.prompt, slice)) {
+      validation.push(tokenized);
     } else {
       if (outcome) {
         tokenized.outcome = outcome;
@@ -192,22 +204,41 @@ export function prepareTrainingData(
       text.train.push(asText);
     }
   }
+  const sliced = slice.fraction > 0 ? validation : undefined;
+  return finished({ train, heldOut, heldOutTies, validation: sliced, text }, counts, options.maxHeldOutPairs);
+}
+
+/** The data with its counts filled in, the held-out pairs and ties cut to the first maxHeldOutPairs. */
+function finished(
+  parts: Omit<TrainingData, 'counts' | 'text'> & { text: NonNullable<TrainingData['text']> },
+  counts: DataCounts,
+  maxHeldOutPairs: number,
+): TrainingData {
+  const { train, heldOut, heldOutTies, validation, text } = parts;
   counts.train = train.length;
   counts.weighted = train.filter((p) => p.weight !== undefined).length;
   counts.heldOut = heldOut.length;
-  const scored = heldOut.slice(0, options.maxHeldOutPairs);
+  const scored = heldOut.slice(0, maxHeldOutPairs);
   counts.heldOutScored = scored.length;
-  text.heldOut = text.heldOut.slice(0, options.maxHeldOutPairs);
-  return { train, heldOut: scored, heldOutTies: heldOutTies.slice(0, options.maxHeldOutPairs), counts, text };
+  if (validation) counts.validation = validation.length;
+  return {
+    train,
+    heldOut: scored,
+    heldOutTies: heldOutTies.slice(0, maxHeldOutPairs),
+    ...(validation && { validation }),
+    counts,
+    text: { train: text.train, heldOut: text.heldOut.slice(0, maxHeldOutPairs) },
+  };
 }
 
 /**
- * The prompts and responses of the pairs on the training side of the run's split (the same split
- * prepareTrainingData makes): what a run's own vocabulary is built from, so held-out text stays unseen.
+ * The prompts and responses of the pairs trained on (the training side of the run's split, less its
+ * validation slice: the same split prepareTrainingData makes): what a run's own vocabulary is built
+ * from, so held-out and validation text stays unseen.
  */
 export function trainingSplitTexts(
   pairs: readonly Pair[],
-  options: Pick<DataOptions, 'heldOutFraction' | 'splitSeed' | 'stratify'>,
+  options: Pick<DataOptions, 'heldOutFraction' | 'splitSeed' | 'stratify' | 'validationFraction'>,
 ): string[] {
   const split = planSplit(pairs, {
     seed: options.splitSeed,
@@ -215,8 +246,9 @@ export function trainingSplitTexts(
     stratify: options.stratify,
   });
   const texts: string[] = [];
+  const slice = { seed: options.splitSeed, fraction: options.validationFraction ?? 0 };
   for (const pair of pairs) {
-    if (split.sideOf(pair) === 'heldout') continue;
+    if (split.sideOf(pair) === 'heldout' || inValidationSlice(pair.prompt, slice)) continue;
     texts.push(textOf(pair.prompt), textOf(pair.responseA), textOf(pair.responseB));
   }
   return texts;

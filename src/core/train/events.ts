@@ -10,6 +10,8 @@ export interface DataCounts {
   heldOut: number;
   /** Held-out pairs actually scored at each evaluation (at most maxHeldOutPairs). */
   heldOutScored: number;
+  /** Decisive pairs of the validation slice (validationFraction > 0 only), which choose the best checkpoint. */
+  validation?: number;
   /** Pairs labelled a tie (held-out ones included); trained on only under Davidson's model. */
   ties: number;
   /** Training-side ties trained with Davidson's tie-aware loss (0 when ties are left out). Absent in older runs. */
@@ -76,6 +78,8 @@ export interface EvalPoint {
   rejectedRewards: number[];
   /** Rewards of the held-out ties' two responses, aligned with the run's heldOutTies. */
   tieRewards: { a: number[]; b: number[] };
+  /** The validation slice's Bradley-Terry loss and accuracy (validationFraction > 0 only): what chooses the best step. */
+  validation?: { loss: number; accuracy: number };
 }
 
 export type TrainEvent =

@@ -21,6 +21,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
 import { decisiveCorrect, lengthCorrelationPenalty, pairLosses, weightedLossShare, type LossOptions } from './loss.ts';
+import { bradleyTerryShare, fusedLossApplies, stepMetrics, stepMetricsPlain } from './fused-loss.ts';
 import { checkKernels } from '../model/ops/webgpu/program.ts';
 import { AdamW } from './optimizer.ts';
 import { type FreezeChoice, trainedNames } from './freezing.ts';
@@ -118,15 +119,11 @@ interface PendingStep {
   epoch: number;
   /** The scheduled learning rate this step's update used. */
   learningRate: number;
-  /** On the device until the next read-back. */
-  loss: tf.Scalar;
-  accuracy: tf.Scalar;
-  gradNorm: tf.Scalar;
-  rewardMean: tf.Scalar;
-  rewardStd: tf.Scalar;
+  /** [loss, accuracy, gradNorm, rewardMean, rewardStd], on the device until the next read-back. */
+  metrics: tf.Tensor1D;
 }
 
-const pendingTensors = (p: PendingStep) => [p.loss, p.accuracy, p.gradNorm, p.rewardMean, p.rewardStd];
+const pendingTensors = (p: PendingStep) => [p.metrics];
 
 /**
  * Trains `model` from its current weights, or, given `from` (a checkpoint's state), puts that state
@@ -246,9 +243,10 @@ class TrainingLoop {
     const checkpointNow = step % this.checkpointEvery === 0;
     if (this.pending.length >= READ_EVERY || evalNow || checkpointNow) await this.flush();
     if (evalNow && this.data.heldOut.length > 0) {
-      const { loss } = await this.evaluateHeldOut();
+      const point = await this.evaluateHeldOut();
       // The checkpoint in finish() keeps this step.
-      if (this.stopping.observe(this.model, step, loss) && step < this.length.totalSteps) return 'early-stopped';
+      const stop = this.stopping.observe(this.model, step, choosingLoss(point));
+      if (stop && step < this.length.totalSteps) return 'early-stopped';
     }
     if (checkpointNow && step < this.length.totalSteps) await this.checkpoint();
     return this.yieldToPage();
@@ -294,7 +292,7 @@ class TrainingLoop {
   private async flush(): Promise<void> {
     const { pending } = this;
     if (pending.length === 0) return;
-    const stacked = tf.stack(pending.flatMap(pendingTensors));
+    const stacked = tf.concat(pending.flatMap(pendingTensors));
     const values = await stacked.data();
     stacked.dispose();
     const { points, diverged } = stepPoints(pending, values, this.config.learningRate, this.lastCheckpoint);
@@ -310,10 +308,10 @@ class TrainingLoop {
     if (diverged) throw diverged;
   }
 
-  /** Scores the held-out pairs at the current step and reports it. */
+  /** Scores the held-out pairs (and the validation slice, where there is one) at the current step and reports it. */
   private async evaluateHeldOut(): Promise<EvalPoint> {
     const { model, data, config, padId, step } = this;
-    this.lastEval = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+    this.lastEval = await evaluateRun(model, data, config, padId, step);
     this.hooks.onEvent({ type: 'eval', point: this.lastEval });
     return this.lastEval;
   }
@@ -338,8 +336,7 @@ class TrainingLoop {
     const { step } = this;
     await this.flush();
     if (stopped && this.data.heldOut.length > 0 && this.lastEval?.step !== step) {
-      const { loss } = await this.evaluateHeldOut();
-      this.stopping.observe(this.model, step, loss);
+      this.stopping.observe(this.model, step, choosingLoss(await this.evaluateHeldOut()));
     }
     await this.checkpoint();
     const best = await this.stopping.best();
@@ -445,9 +442,10 @@ function normalized(position: DataPosition, trainPairs: number): DataPosition {
 }
 
 /**
- * One optimizer step over its micro-batches. Returns the step's loss and accuracy, the gradients'
- * global norm (before clipping, as the HF Trainer logs it) and the mean and spread of the step's
- * rewards, as device scalars (not read back).
+ * One optimizer step over its micro-batches. Returns the step's metrics as one device tensor (not
+ * read back): [loss, accuracy, the gradients' global norm (before clipping, as the HF Trainer logs
+ * it), mean reward, reward std]. On WebGPU with RM Lab's kernels, a Bradley-Terry step of one
+ * micro-batch takes the fused loss and metrics (fused-loss.ts).
  */
 export function trainStep(
   model: RewardModel,
@@ -463,10 +461,13 @@ export function trainStep(
   // every weight 1 (the default) it is the plain mean.
   const weightTotal = microBatches.reduce((n, b) => n + b.reduce((m, p) => m + (p.weight ?? 1), 0), 0);
   const pairCount = microBatches.reduce((n, b) => n + b.length, 0);
+  const odin = model.spec.length === 'odin' && (loss.odinWeight ?? 0) > 0;
+  const fused = fusedLossApplies(loss, microBatches.length, odin);
   let grads: tf.NamedTensorMap | undefined;
   let lossSum: tf.Scalar | undefined;
   let correct: tf.Tensor1D | undefined; // [correct, decisive pairs]
   const rewardParts: tf.Tensor1D[] = [];
+  const batches: PairBatch[] = [];
   const add = <T extends tf.Tensor>(sum: T | undefined, x: T): T => {
     if (!sum) return x;
     const out = tf.add(sum, x) as T;
@@ -476,38 +477,31 @@ export function trainStep(
   try {
     for (const pairs of microBatches) {
       const batch = makeBatch(pairs, config.maxLength, padId);
-      try {
-        let microCorrect: tf.Tensor1D | undefined;
-        const { value, grads: microGrads } = tf.variableGrads(() => {
-          const { total, rewards } = microBatchLoss(model, batch, loss, pairCount, weightTotal);
-          rewardParts.push(tf.keep(rewards));
-          const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
-          microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
-          return total;
-        }, vars);
-        lossSum = add(lossSum, value);
-        correct = add(correct, microCorrect!);
-        if (!grads) grads = microGrads;
-        else for (const [name, g] of Object.entries(microGrads)) grads[name] = add(grads[name], g);
-      } finally {
-        disposeBatch(batch);
-      }
+      batches.push(batch);
+      let microCorrect: tf.Tensor1D | undefined;
+      const { value, grads: microGrads } = tf.variableGrads(() => {
+        const { total, rewards } = microBatchLoss(model, batch, loss, pairCount, weightTotal, fused);
+        rewardParts.push(tf.keep(rewards));
+        if (fused) return total; // the metrics kernel counts the correct pairs
+        const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
+        microCorrect = tf.keep(decisiveCorrect(rc, rr, batch.decisive));
+        return total;
+      }, vars);
+      lossSum = add(lossSum, value);
+      if (microCorrect) correct = add(correct, microCorrect);
+      if (!grads) grads = microGrads;
+      else for (const [name, g] of Object.entries(microGrads)) grads[name] = add(grads[name], g);
     }
     // Clipped by global norm (the norm returned is the one before clipping) and applied, in one go.
     const norm = optimizer.step(grads!, learningRate);
-    const stats = tf.tidy(() => {
-      const rewards = tf.concat(rewardParts);
-      const { mean, variance } = tf.moments(rewards);
-      const [right, decisive] = tf.unstack(correct!) as [tf.Scalar, tf.Scalar];
-      return {
-        accuracy: tf.div(right, tf.maximum(decisive, 1)) as tf.Scalar,
-        rewardMean: mean as tf.Scalar,
-        rewardStd: tf.sqrt(variance) as tf.Scalar,
-      };
-    });
-    return { loss: lossSum!, gradNorm: norm, ...stats };
+    const metrics = fused
+      ? stepMetrics(lossSum!, norm, rewardParts[0]!, batches[0]!.pairs)
+      : tf.tidy(() => stepMetricsPlain(lossSum!, norm, tf.concat(rewardParts), correct!));
+    tf.dispose([lossSum!, norm]);
+    return { metrics };
   } finally {
     tf.dispose([...rewardParts, ...(correct ? [correct] : []), ...Object.values(grads ?? {})]);
+    batches.forEach(disposeBatch);
   }
 }
 
@@ -527,7 +521,8 @@ function trainedVariables(model: RewardModel, choice: FreezeChoice): tf.Variable
  * A micro-batch's share of its step's loss, and the rewards [2b] (chosen rows, then rejected rows).
  * The pair losses are weighted by their sample weights, summed and divided by the whole step's
  * weight (`weightTotal`; with every weight 1, the step's pair count `pairCount`), so micro-batches add
- * up to the weighted mean over the effective batch (loss.ts weightedLossShare). A model whose
+ * up to the weighted mean over the effective batch (loss.ts weightedLossShare; `fused`: the same on the
+ * WebGPU kernel, fused-loss.ts, for a Bradley-Terry loss without ODIN's penalty). A model whose
  * length term is 'odin' adds odinWeight x ODIN's penalty (lengthCorrelationPenalty) on the quality
  * part of this micro-batch's rewards, weighted by its share of the step's pairs.
  */
@@ -537,9 +532,11 @@ export function microBatchLoss(
   loss: LossOptions,
   pairCount: number,
   weightTotal = pairCount,
+  fused = false,
 ): { total: tf.Scalar; rewards: tf.Tensor1D } {
   const parts = model.rewardParts(batch.ids, batch.mask, batch.responseLength); // [2b] each
   const rewards = parts.length ? (tf.add(parts.quality, parts.length) as tf.Tensor1D) : parts.quality;
+  if (fused) return { total: bradleyTerryShare(rewards, batch.pairs, loss.centerRewards, weightTotal), rewards };
   const [rc, rr] = tf.split(rewards, 2) as [tf.Tensor1D, tf.Tensor1D]; // [b], [b]
   let total = weightedLossShare(pairLosses(rc, rr, batch.margin, batch.outcome, loss), batch.weight, weightTotal);
   if (model.spec.length === 'odin' && (loss.odinWeight ?? 0) > 0 && batch.responseLength) {
@@ -547,6 +544,34 @@ export function microBatchLoss(
     total = tf.add(total, tf.mul(penalty, (loss.odinWeight! * batch.size) / pairCount));
   }
   return { total, rewards };
+}
+
+/**
+ * The loss that chooses the best checkpoint and stops early: the validation slice's where the run
+ * has one (then the held-out pairs choose nothing), else the held-out loss.
+ */
+function choosingLoss(point: EvalPoint): number {
+  return point.validation?.loss ?? point.loss;
+}
+
+/** An evaluation of the run: the held-out pairs (and ties) and, where there is one, the validation slice. */
+async function evaluateRun(
+  model: RewardModel,
+  data: TrainingData,
+  config: Pick<TrainConfig, 'batchSize' | 'maxLength'>,
+  padId: number,
+  step: number,
+): Promise<EvalPoint> {
+  const point = await evaluate(model, data, config.batchSize, config.maxLength, padId, step);
+  const slice = data.validation ?? [];
+  if (slice.length === 0) return point;
+  const [scored] = await scoreSplit(slice, slice.length, model, config.batchSize, config.maxLength, padId);
+  const { loss, accuracy } = pairwiseMetrics(
+    scored.first,
+    scored.second,
+    slice.map((p) => p.margin),
+  );
+  return { ...point, validation: { loss, accuracy } };
 }
 
 /** Scores the held-out pairs (and ties) and reads the rewards back once. */

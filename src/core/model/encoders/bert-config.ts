@@ -1,18 +1,23 @@
-// The shape of a BERT-family encoder (BERT, MiniLM, BGE-small, GTE-small), as read from a
-// checkpoint's config.json. Filled by readBertConfig (hf-checkpoint.ts), which refuses
-// architectures it cannot build.
+// The shape of a BERT-style encoder, as read from a checkpoint's config.json by its family
+// (families/: BERT, MiniLM, BGE-small, GTE-small; DistilBERT; RoBERTa and XLM-RoBERTa; ELECTRA).
+// They share BERT's post-LayerNorm layers and differ in their embeddings and in the head their
+// *ForSequenceClassification puts on the first token; the optional fields below say how, and are
+// absent for BERT (so models stored before the other families read as BERT still).
 
 export interface BertConfig {
-  /** config.json's model_type, e.g. 'bert'. */
+  /** config.json's model_type, e.g. 'bert', 'roberta': the family (families/registry.ts) is found by it. */
   modelType: string;
   vocabSize: number;
   hiddenSize: number;
   numLayers: number;
   numHeads: number;
   intermediateSize: number;
-  /** max_position_embeddings: the longest sequence the position table covers. */
+  /** max_position_embeddings: the rows of the position table (see positionOffset for the longest sequence). */
   maxPositions: number;
-  /** type_vocab_size: segment (token type) embeddings; 2 for BERT, prompt = 0 and response = 1. */
+  /**
+   * type_vocab_size: segment (token type) embeddings; 2 for BERT, prompt = 0 and response = 1;
+   * 1 for RoBERTa (every token type 0); 0 for DistilBERT, which has no such table.
+   */
   typeVocabSize: number;
   layerNormEps: number;
   /** 'gelu' is the exact erf form (BERT's), 'gelu_new' the tanh approximation. */
@@ -20,4 +25,26 @@ export interface BertConfig {
   /** The tokenizer's [SEP] id: token type ids are 0 up to the first [SEP] and 1 after it. */
   sepTokenId: number;
   padTokenId: number;
+  /**
+   * The first position id (RoBERTa, XLM-RoBERTa: padding_idx + 1, as create_position_ids_from_input_ids
+   * numbers tokens after the padding row). A sequence reads at most maxPositions - positionOffset
+   * tokens. Absent: 0.
+   */
+  positionOffset?: number;
+  /**
+   * ELECTRA's embedding_size when it differs from hidden_size: the embeddings are that wide and
+   * embeddings_project maps them to the hidden size. Absent: hiddenSize.
+   */
+  embeddingSize?: number;
+  /**
+   * The activation on the first token's dense layer that *ForSequenceClassification puts before its
+   * output: tanh (BERT's pooler, RoBERTa's classifier.dense), gelu (ELECTRA's), relu (DistilBERT's
+   * pre_classifier). Absent: tanh.
+   */
+  poolerActivation?: 'tanh' | 'gelu' | 'relu';
+}
+
+/** The longest sequence an encoder of this config reads: its position table less the offset. */
+export function longestSequence(config: BertConfig): number {
+  return config.maxPositions - (config.positionOffset ?? 0);
 }

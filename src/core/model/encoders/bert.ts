@@ -1,15 +1,25 @@
-// A BERT-family encoder (BERT, MiniLM, BGE-small, GTE-small: every model_type 'bert' checkpoint),
-// computing what Hugging Face's BertModel computes, written with tfjs core ops like transformer.ts
-// so every weight is a named variable. Shapes: B sequences, T tokens, D hidden, H heads, hs = D / H,
-// I intermediate.
+// A BERT-style encoder, computing what Hugging Face's BertModel computes (every model_type 'bert'
+// checkpoint: BERT, MiniLM, BGE-small, GTE-small), and with the config's optional fields what
+// DistilBertModel, RobertaModel / XLMRobertaModel and ElectraModel compute: they share BERT's
+// post-LayerNorm layers. Written with tfjs core ops like transformer.ts so every weight is a named
+// variable. Shapes: B sequences, T tokens, E embedding width (ELECTRA's embedding_size; D elsewhere),
+// D hidden, H heads, hs = D / H, I intermediate, o the position offset (RoBERTa: padding_idx + 1).
 //
-//   x      = LN(E_word[ids] + E_pos[0:T] + E_type[token types])         post-LayerNorm, as BERT
+//   e      = LN(E_word[ids] + E_pos[o:o+T] + E_type[token types])  [B, T, E]; no E_type when typeVocabSize 0
+//   x      = e W_proj + b_proj  (ELECTRA with E != D)  else e          [B, T, D]
 //   per layer:
 //     x    = LN(x + SelfAttention(x) W_o + b_o)       separate query, key and value Linear layers
 //     x    = LN(x + act(x W_i + b_i) W_out + b_out)
-//   'cls'  -> tanh(x[:, 0] W_pool + b_pool)            HF's BertPooler, what BertForSequenceClassification
-//                                                      feeds its classifier, so an export scores the same
+//   'cls'  -> f(x[:, 0] W_pool + b_pool)               the dense layer each family's *ForSequenceClassification
+//                                                      puts on the first token before its output: f = tanh
+//                                                      (BERT's pooler, RoBERTa's classifier.dense), gelu
+//                                                      (ELECTRA's classifier.dense), relu (DistilBERT's
+//                                                      pre_classifier); so an export scores the same
 //   'mean' / 'last' -> pool() over x                   no pooler (sentence-transformers' way)
+//
+// RoBERTa numbers positions from padding_idx + 1 (create_position_ids_from_input_ids counts the
+// non-padding tokens); with padding on the right, as here, that is o + t for every real token t.
+// What a padding position reads does not matter: it is masked as a key and never pooled.
 //
 // No dropout anywhere: RM Lab fine-tunes reward models with dropout off (HF's BertModel in eval
 // mode), which keeps a training step deterministic and a reward the same function of the weights
@@ -18,10 +28,10 @@ import * as tf from '@tensorflow/tfjs';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
-import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
+import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
-import { layerNorm } from '../ops/layer-norm.ts';
-import type { BertConfig } from './bert-config.ts';
+import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
+import { longestSequence, type BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
 
@@ -35,19 +45,21 @@ const INIT_STD = 0.02;
  */
 export function bertParams(config: BertConfig, pooling: Pooling): EncoderParam[] {
   const { vocabSize: V, hiddenSize: D, maxPositions: P, typeVocabSize: TV, intermediateSize: I } = config;
+  const E = config.embeddingSize ?? D;
   const linear = (name: string, inDim: number, outDim: number): EncoderParam[] => [
     { name: `${name}.weight`, shape: [inDim, outDim], init: 'normal' },
     { name: `${name}.bias`, shape: [outDim], init: 'zeros' },
   ];
-  const layerNorm = (name: string): EncoderParam[] => [
-    { name: `${name}.gamma`, shape: [D], init: 'ones' },
-    { name: `${name}.beta`, shape: [D], init: 'zeros' },
+  const layerNorm = (name: string, width = D): EncoderParam[] => [
+    { name: `${name}.gamma`, shape: [width], init: 'ones' },
+    { name: `${name}.beta`, shape: [width], init: 'zeros' },
   ];
   const params: EncoderParam[] = [
-    { name: 'embeddings.word', shape: [V, D], init: 'normal' },
-    { name: 'embeddings.position', shape: [P, D], init: 'normal' },
-    { name: 'embeddings.token_type', shape: [TV, D], init: 'normal' },
-    ...layerNorm('embeddings.ln'),
+    { name: 'embeddings.word', shape: [V, E], init: 'normal' },
+    { name: 'embeddings.position', shape: [P, E], init: 'normal' },
+    ...(TV > 0 ? [{ name: 'embeddings.token_type', shape: [TV, E], init: 'normal' as const }] : []),
+    ...layerNorm('embeddings.ln', E),
+    ...(E !== D ? linear('embeddings.project', E, D) : []),
   ];
   for (let l = 0; l < config.numLayers; l++) {
     const p = `layers.${l}`;
@@ -115,45 +127,50 @@ export class BertEncoder implements Encoder {
   encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = ids.shape;
     const D = this.hiddenSize;
-    if (T > this.config.maxPositions) {
-      throw new Error(`sequence length ${T} exceeds the encoder's ${this.config.maxPositions} positions`);
+    if (T > longestSequence(this.config)) {
+      throw new Error(`sequence length ${T} exceeds the encoder's ${longestSequence(this.config)} positions`);
     }
-    const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
-    const position = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
-    const type = embeddingLookup(
-      this.p('embeddings.token_type') as tf.Tensor2D,
-      bertTokenTypes(ids, mask, this.config),
-    ); // [B, T, D]
-    let x = this.layerNorm(tf.add(tf.add(word, position), type), 'embeddings.ln'); // [B, T, D]
-    const bias = attentionBias(mask); // [B, 1, 1, T]: 0 on tokens, MASKED on padding
+    let x = this.embed(ids, mask); // [B, T, D]
+    const padding = attentionMask(mask);
     // One tidy per layer frees the layer's intermediates as soon as it is done; what the backward
     // pass needs survives, because the gradient tape keeps its own references to those tensors.
-    for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, bias, l));
+    for (let l = 0; l < this.config.numLayers; l++) x = tf.tidy(() => this.layer(x, padding, l));
     if (this.pooling !== 'cls') return pool(x, mask, this.pooling);
     const first = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]) as tf.Tensor2D; // [B, D]: the [CLS] token
-    return tf.tanh(this.linear2d(first, 'pooler'));
+    const pooled = this.linear2d(first, 'pooler'); // [B, D]
+    const act = this.config.poolerActivation ?? 'tanh';
+    return act === 'tanh' ? tf.tanh(pooled) : act === 'gelu' ? geluErf(pooled) : tf.relu(pooled);
+  }
+
+  /** Word + position (+ segment) embeddings, LayerNorm, and ELECTRA's projection: [B, T] -> [B, T, D]. */
+  private embed(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
+    const T = ids.shape[1];
+    const E = this.config.embeddingSize ?? this.hiddenSize;
+    const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, E]
+    const offset = this.config.positionOffset ?? 0;
+    const position = tf.slice(this.p('embeddings.position'), [offset, 0], [T, E]); // [T, E]
+    let sum = tf.add(word, position) as tf.Tensor3D; // [B, T, E]
+    if (this.config.typeVocabSize > 0) {
+      const types = bertTokenTypes(ids, mask, this.config); // [B, T]
+      sum = tf.add(sum, embeddingLookup(this.p('embeddings.token_type') as tf.Tensor2D, types)); // [B, T, E]
+    }
+    const e = this.layerNorm(sum, 'embeddings.ln'); // [B, T, E]
+    return this.params.has('embeddings.project.weight') ? this.linear(e, 'embeddings.project') : e; // [B, T, D]
   }
 
   /** One post-LayerNorm transformer layer: [B, T, D] -> [B, T, D]. */
-  private layer(input: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
-    const x = this.layerNorm(tf.add(input, this.attention(input, bias, l)), `layers.${l}.attn.ln`);
+  private layer(input: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
+    const x = this.addLayerNorm(input, this.attention(input, padding, l), `layers.${l}.attn.ln`);
     const h = this.activation(this.linear(x, `layers.${l}.mlp.in`)); // [B, T, I]
-    return this.layerNorm(tf.add(x, this.linear(h, `layers.${l}.mlp.out`)), `layers.${l}.mlp.ln`);
+    return this.addLayerNorm(x, this.linear(h, `layers.${l}.mlp.out`), `layers.${l}.mlp.ln`);
   }
 
-  private attention(x: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    const H = this.config.numHeads;
-    const hs = D / H;
-    const heads = (name: string) =>
-      tf.transpose(tf.reshape(this.linear(x, `layers.${l}.attn.${name}`), [B, T, H, hs]), [0, 2, 1, 3]); // [B, H, T, hs]
-    const [q, k, v] = [heads('query'), heads('key'), heads('value')];
-    // q / sqrt(hs) before the product, not the [B, H, T, T] scores after it: the same numbers, one
-    // tensor of T x T per head fewer kept for the backward pass.
-    const probs = maskedSoftmax(tf.matMul(tf.mul(q, 1 / Math.sqrt(hs)), k, false, true), bias, 1); // [B, H, T, T]
-    const y = tf.matMul(probs, v); // [B, H, T, hs]
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
-    return this.linear(merged, `layers.${l}.attn.out`);
+  private attention(x: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
+    const [q, k, v] = ['query', 'key', 'value'].map((name) => this.linear(x, `layers.${l}.attn.${name}`)); // [B, T, D] each
+    // q / sqrt(hs) before the product in the composition, not the [B, H, T, T] scores after it: the
+    // same numbers, one tensor of T x T per head fewer kept for the backward pass.
+    const y = multiHeadAttention(q!, k!, v!, padding, this.config.numHeads, true); // [B, T, D]
+    return this.linear(y, `layers.${l}.attn.out`);
   }
 
   private activation(x: tf.Tensor3D): tf.Tensor3D {
@@ -181,6 +198,12 @@ export class BertEncoder implements Encoder {
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
     const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
     return layerNorm(x, gamma, beta, this.config.layerNormEps);
+  }
+
+  /** LN(x + residual): the residual sum made inside the LayerNorm's kernel on WebGPU (ops/layer-norm.ts). */
+  private addLayerNorm(x: tf.Tensor3D, residual: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
+    return addLayerNorm(x, residual, gamma, beta, this.config.layerNormEps);
   }
 
   private p(name: string): tf.Variable {

@@ -3,13 +3,13 @@
 // reference and later export. Shapes follow nanoGPT's names: B batch, T tokens, D model width,
 // H heads, hs = D / H.
 import * as tf from '@tensorflow/tfjs';
-import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
+import { attentionMask, packedAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluTanh } from '../ops/gelu.ts';
 import { layerNorm } from '../ops/layer-norm.ts';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
 import { embeddingLookup } from '../embedding.ts';
-import { wordVectorTable, type WordVectors } from '../word-vectors.ts';
+import { embeddingFromWordVectors, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
 
 export interface TransformerConfig {
@@ -114,7 +114,7 @@ export class TransformerEncoder implements Encoder {
   /**
    * The word table starts from `random` (drawn first either way, so every other weight gets the
    * same numbers from the same seed), with the rows that have a pretrained vector replaced by it at
-   * the random draw's std: see wordVectorTable. Only step 0 depends on this; a resumed run's weights
+   * the random draw's std: see embeddingFromWordVectors. Only step 0 depends on this; a resumed run's weights
    * come from its checkpoint.
    */
   private wordEmbeddings(random: tf.Tensor2D, init: TransformerInit): tf.Tensor2D {
@@ -126,7 +126,7 @@ export class TransformerEncoder implements Encoder {
       throw new Error(`word vectors cover a vocabulary of ${words.vocabSize}, the encoder has ${vocabSize}`);
     }
     // Chosen on the device, not read back: dataSync() on WebGPU stalls and breaks later reads (GUIDE).
-    const { values, set } = wordVectorTable(words, dModel, init.wordVectorStd ?? INIT_STD);
+    const { values, set } = embeddingFromWordVectors(words, dModel, init.wordVectorStd ?? INIT_STD);
     return tf.tidy(() => {
       const table = tf.where(
         tf.tensor2d(set, [vocabSize, dModel], 'bool'),
@@ -146,27 +146,19 @@ export class TransformerEncoder implements Encoder {
     const tok = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
     const pos = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
     let x: tf.Tensor3D = tf.add(tok, pos);
-    const bias = attentionBias(mask); // [B, 1, 1, T]: 0 on tokens, MASKED on padding
+    const padding = attentionMask(mask);
     for (let l = 0; l < nLayers; l++) {
-      x = tf.add(x, this.attention(this.layerNorm(x, `layers.${l}.ln1`), bias, l));
+      x = tf.add(x, this.attention(this.layerNorm(x, `layers.${l}.ln1`), padding, l));
       x = tf.add(x, this.mlp(this.layerNorm(x, `layers.${l}.ln2`), l));
     }
     x = this.layerNorm(x, 'ln_f');
     return pool(x, mask, this.config.pooling);
   }
 
-  private attention(x: tf.Tensor3D, bias: tf.Tensor4D, l: number): tf.Tensor3D {
-    const [B, T, D] = x.shape;
-    const H = this.config.nHeads;
-    const hs = D / H;
-    const qkv = this.linear(x, `layers.${l}.attn.qkv`); // [B, T, 3D]
-    const [q, k, v] = tf.split(qkv, 3, 2).map(
-      (t) => tf.transpose(tf.reshape(t, [B, T, H, hs]), [0, 2, 1, 3]) as tf.Tensor4D, // [B, H, T, hs]
-    ) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const probs = maskedSoftmax(tf.matMul(q, k, false, true), bias, 1 / Math.sqrt(hs)); // [B, H, T, T]
-    const y = tf.matMul(probs, v); // [B, H, T, hs]
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, D]) as tf.Tensor3D; // [B, T, D]
-    return this.linear(merged, `layers.${l}.attn.out`);
+  private attention(x: tf.Tensor3D, padding: AttentionMask, l: number): tf.Tensor3D {
+    const qkv = this.linear(x, `layers.${l}.attn.qkv`); // [B, T, 3D]: q, k, v side by side (packed QKV)
+    const y = packedAttention(qkv, padding, this.config.nHeads); // [B, T, D]
+    return this.linear(y, `layers.${l}.attn.out`);
   }
 
   private mlp(x: tf.Tensor3D, l: number): tf.Tensor3D {

@@ -73,6 +73,11 @@ export interface EncoderFamily<C extends FamilyConfig = FamilyConfig> {
   readonly basePrefix: string;
   /** The pooling its *ForSequenceClassification uses: what a run from it pools by unless asked otherwise. */
   readonly defaultPooling: Pooling;
+  /** The tokenizer class and special tokens its export's tokenizer_config.json names (the model's own settings win). */
+  readonly tokenizerClass: string;
+  readonly specialTokens: Readonly<
+    Record<'cls_token' | 'sep_token' | 'pad_token' | 'unk_token' | 'mask_token', string>
+  >;
   /** Older tokenizer files it can read when a repository has no tokenizer.json, in order of preference. */
   readonly tokenizerFiles: readonly TokenizerFromFiles[];
   /** config.json (a parsed object, model_type already checked) -> config; throws naming the field and why. */

@@ -3,10 +3,13 @@
 // so adding a family here is what makes it supported.
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { bert } from './bert.ts';
+import { distilbert } from './distilbert.ts';
+import { electra } from './electra.ts';
 import type { EncoderFamily, FamilyConfig, SpecialIds } from './family.ts';
+import { roberta, xlmRoberta } from './roberta.ts';
 
 /** The families, in the order the "supported" message names them. */
-export const FAMILIES: readonly EncoderFamily[] = [bert as EncoderFamily];
+export const FAMILIES: readonly EncoderFamily[] = [bert, distilbert, roberta, xlmRoberta, electra] as EncoderFamily[];
 
 /** The family that builds a model_type, or undefined. */
 export function familyFor(modelType: string): EncoderFamily | undefined {

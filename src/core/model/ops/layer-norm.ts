@@ -1,5 +1,5 @@
 // LayerNorm over the last axis with a hand-written gradient that keeps only what it needs, and a
-// WebGPU kernel (webgpu/layer-norm.ts: 1 dispatch forward, 4 backward).
+// WebGPU kernel (webgpu/layer-norm.ts: 1 dispatch forward, 2 backward).
 //
 // Written with plain ops, a LayerNorm leaves six [N, D] tensors alive until the backward pass (the
 // centred input, its square, the normalised input, its scaled copy, ...): every op's output stays in
@@ -48,6 +48,47 @@ export function layerNormPlain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, be
   return norm(x, gamma, beta) as T;
 }
 
+/**
+ * LayerNorm(x + residual): a residual connection and the LayerNorm after it (BERT's post-LN layers).
+ * On the kernel the sum is made inside the LayerNorm's dispatches (one forward dispatch fewer, and
+ * no [N, D] sum kept); elsewhere it is tf.add then layerNorm.
+ */
+export function addLayerNorm<T extends tf.Tensor>(
+  x: T,
+  residual: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): T {
+  if (!kernelsOn()) return layerNormPlain(tf.add(x, residual) as T, gamma, beta, eps);
+  return addLayerNormOnKernel(x, residual, gamma, beta, eps);
+}
+
+function addLayerNormOnKernel<T extends tf.Tensor>(
+  x: T,
+  residual: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): T {
+  const D = x.shape[x.rank - 1]!;
+  const norm = tf.customGrad((xIn, rIn, gIn, bIn, save) => {
+    const rows = tf.reshape(xIn as tf.Tensor, [-1, D]) as tf.Tensor2D; // [N, D]
+    const res = tf.reshape(rIn as tf.Tensor, [-1, D]) as tf.Tensor2D; // [N, D]
+    (save as tf.GradSaveFunc)([rows, res, gIn as tf.Tensor1D]);
+    return {
+      value: tf.reshape(layerNormKernel(rows, gIn as tf.Tensor1D, bIn as tf.Tensor1D, eps, res), x.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sr, sg] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const [dx, dgamma, dbeta] = layerNormGradKernel(tf.reshape(dy, [-1, D]) as tf.Tensor2D, sx, sg, eps, sr);
+        const d = tf.reshape(dx, dy.shape);
+        return [d, tf.clone(d), dgamma, dbeta]; // the sum's gradient, to both terms (a clone: no copy)
+      },
+    };
+  });
+  return norm(x, residual, gamma, beta) as T;
+}
+
 function layerNormOnKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T {
   const D = x.shape[x.rank - 1]!;
   const norm = tf.customGrad((xIn, gIn, bIn, save) => {
@@ -88,5 +129,27 @@ registerProbe(() =>
       ),
       tolerance: 1e-4,
     };
+  }),
+);
+
+registerProbe(() =>
+  tf.tidy(() => {
+    const x = tf.reshape(tf.sin(tf.linspace(0, 40, 5 * 24)), [5, 24]) as tf.Tensor2D;
+    const r = tf.reshape(tf.cos(tf.linspace(0, 23, 5 * 24)), [5, 24]) as tf.Tensor2D;
+    const gamma = tf.linspace(0.5, 1.5, 24) as tf.Tensor1D;
+    const beta = tf.linspace(-0.2, 0.3, 24) as tf.Tensor1D;
+    const dy = tf.reshape(tf.sin(tf.linspace(0, 17, 5 * 24)), [5, 24]) as tf.Tensor2D;
+    type F = (a: tf.Tensor2D, b: tf.Tensor2D, g: tf.Tensor1D, be: tf.Tensor1D, eps: number) => tf.Tensor2D;
+    const both = (f: F) =>
+      tf.concat(
+        [
+          f(x, r, gamma, beta, 1e-12),
+          ...tf.grads((a, b, g, be) =>
+            tf.sum(tf.mul(f(a as tf.Tensor2D, b as tf.Tensor2D, g as tf.Tensor1D, be as tf.Tensor1D, 1e-12), dy)),
+          )([x, r, gamma, beta]),
+        ].map((t) => tf.reshape(t, [-1])),
+      );
+    const plain: F = (a, b, g, be, eps) => layerNormPlain(tf.add(a, b), g, be, eps);
+    return { name: 'add + layer norm', kernel: both(addLayerNormOnKernel), plain: both(plain), tolerance: 1e-4 };
   }),
 );

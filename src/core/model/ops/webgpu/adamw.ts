@@ -235,8 +235,9 @@ export class AdamWKernel {
     maxGradNorm: number,
   ): Promise<AdamWKernel> {
     const device = backend.device;
-    const pipeline = (code: string) =>
+    const pipeline = (label: string, code: string) =>
       device.createComputePipelineAsync({
+        label: `rmlab_adamw_${label}`,
         layout: 'auto',
         compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
       });
@@ -244,9 +245,9 @@ export class AdamWKernel {
     const sumsqKs = new Set(chunks([...params.keys()], SUMSQ_PER_DISPATCH).map((c) => c.length));
     const updateKs = new Set(chunks([...params.keys()], UPDATE_PER_DISPATCH).map((c) => c.length));
     const [finish, ...rest] = await Promise.all([
-      pipeline(FINISH_SHADER),
-      ...[...sumsqKs].map((k) => pipeline(sumsqShader(k))),
-      ...[...updateKs].map((k) => pipeline(updateShader(k))),
+      pipeline('finish', FINISH_SHADER),
+      ...[...sumsqKs].map((k) => pipeline(`sumsq_${k}`, sumsqShader(k))),
+      ...[...updateKs].map((k) => pipeline(`update_${k}`, updateShader(k))),
     ]);
     const sumsq = new Map([...sumsqKs].map((k, i) => [k, rest[i]!]));
     const update = new Map([...updateKs].map((k, i) => [k, rest[sumsqKs.size + i]!]));
