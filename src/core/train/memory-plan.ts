@@ -95,6 +95,9 @@ function shapeOf(spec: ModelSpec): Shape {
     const params = [...transformerParams(t), ...head];
     return { params, D: t.dModel, F: t.dFF, H: t.nHeads, L: t.nLayers, kept: KEPT.builtin };
   }
+  if (spec.encoder !== 'bert') {
+    throw new Error('a quick head trains on a frozen Hub encoder outside RM Lab: it has no memory plan here');
+  }
   const c = spec.bert;
   head[0]!.shape[0] = c.hiddenSize;
   const params = [...familyOf(c).params(c, spec.pooling), ...head];
