@@ -79,7 +79,7 @@ export default defineConfig({
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
-          setupFiles: ['tests/quiet-tfjs.ts'],
+          setupFiles: ['tests/quiet-tfjs.ts', 'tests/wasm-kernels-setup.ts'],
         },
       },
       {

@@ -81,6 +81,7 @@ export function countedModels(config: TrainConfig = DEFAULT_TRAIN_CONFIG): Count
 }
 
 function vocabOf(spec: ModelSpec): number {
+  if (spec.encoder === 'frozen-hub') throw new Error('not an RM Lab encoder');
   return spec.encoder === 'bert' ? spec.bert.vocabSize : spec.transformer.vocabSize;
 }
 

@@ -54,6 +54,10 @@ PIECES = ["##s", "##ing", "##ed", "##er", "##ly"]
 CHARS = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?;:'\"()-/")
 VOCAB = list(dict.fromkeys(SPECIALS + CHARS + WORDS + PIECES + ["##" + c for c in CHARS[:36]]))
 ID = {t: i for i, t in enumerate(VOCAB)}
+# The generator's vocabulary has no "##" continuations: a response is whole words and characters,
+# so text streamed a token at a time decodes as the whole response does (a lone "##s" would not).
+GEN_VOCAB = [t for t in VOCAB if not t.startswith("##")]
+GEN_ID = {t: i for i, t in enumerate(GEN_VOCAB)}
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|{{ message['role'] }}|> {{ message['content'] }} {% endfor %}"
@@ -61,7 +65,7 @@ CHAT_TEMPLATE = (
 )
 
 
-def tokenizer_json(post_processor):
+def tokenizer_json(post_processor, ids=ID):
     """A BERT-style WordPiece tokenizer.json (lower-casing normalizer, WordPiece decoder)."""
     return {
         "version": "1.0",
@@ -69,7 +73,7 @@ def tokenizer_json(post_processor):
         "padding": None,
         "added_tokens": [
             {
-                "id": ID[t],
+                "id": ids[t],
                 "content": t,
                 "single_word": False,
                 "lstrip": False,
@@ -94,12 +98,12 @@ def tokenizer_json(post_processor):
             "unk_token": "[UNK]",
             "continuing_subword_prefix": "##",
             "max_input_chars_per_word": 100,
-            "vocab": ID,
+            "vocab": ids,
         },
     }
 
 
-def template(single, pair=None):
+def template(single, pair=None, ids=ID):
     def pieces(spec):
         out = []
         for item in spec:
@@ -113,26 +117,26 @@ def template(single, pair=None):
         "type": "TemplateProcessing",
         "single": pieces(single),
         "pair": pieces(pair or single),
-        "special_tokens": {t: {"id": t, "ids": [ID[t]], "tokens": [t]} for t in dict.fromkeys(single + (pair or [])) if t[0] != "$"},
+        "special_tokens": {t: {"id": t, "ids": [ids[t]], "tokens": [t]} for t in dict.fromkeys(single + (pair or [])) if t[0] != "$"},
     }
 
 
-def encode(text):
+def encode(text, ids=ID):
     """WordPiece on lower-cased, punctuation-split words (what tokenizer.json above does)."""
-    ids = []
+    out = []
     for word in "".join(c if c.isalnum() else f" {c} " for c in text.lower()).split():
         start, pieces = 0, []
         while start < len(word):
             end = len(word)
-            while end > start and (("##" if start else "") + word[start:end]) not in ID:
+            while end > start and (("##" if start else "") + word[start:end]) not in ids:
                 end -= 1
             if end == start:
-                pieces = [ID["[UNK]"]]
+                pieces = [ids["[UNK]"]]
                 break
-            pieces.append(ID[("##" if start else "") + word[start:end]])
+            pieces.append(ids[("##" if start else "") + word[start:end]])
             start = end
-        ids += pieces
-    return ids
+        out += pieces
+    return out
 
 
 # ---- The generator: a tiny Llama -------------------------------------------------------------
@@ -197,10 +201,10 @@ class LlamaBlock(nn.Module):
 class TinyLlama(nn.Module):
     def __init__(self):
         super().__init__()
-        self.embed_tokens = nn.Embedding(len(VOCAB), LLAMA["hidden_size"])
+        self.embed_tokens = nn.Embedding(len(GEN_VOCAB), LLAMA["hidden_size"])
         self.layers = nn.ModuleList([LlamaBlock() for _ in range(LLAMA["num_hidden_layers"])])
         self.norm = RMSNorm(LLAMA["hidden_size"])
-        self.lm_head = nn.Linear(LLAMA["hidden_size"], len(VOCAB), bias=False)
+        self.lm_head = nn.Linear(LLAMA["hidden_size"], len(GEN_VOCAB), bias=False)
 
     def forward(self, input_ids, attention_mask, position_ids, *past):
         B, S = input_ids.shape
@@ -237,7 +241,7 @@ def write_generator(out):
     present_names = [f"present.{i}.{kv}" for i in range(n) for kv in ("key", "value")]
     B, S, P = 2, 3, 4
     dummy = (
-        torch.randint(8, len(VOCAB), (B, S)),
+        torch.randint(8, len(GEN_VOCAB), (B, S)),
         torch.ones(B, P + S, dtype=torch.int64),
         torch.arange(P, P + S).unsqueeze(0).expand(B, S).contiguous(),
         *[torch.randn(B, nkv, P, HEAD_DIM) for _ in past_names],
@@ -254,25 +258,25 @@ def write_generator(out):
     config = {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
-        "vocab_size": len(VOCAB),
+        "vocab_size": len(GEN_VOCAB),
         **LLAMA,
         "head_dim": HEAD_DIM,
         "hidden_act": "silu",
         "max_position_embeddings": 256,
         "rms_norm_eps": RMS_EPS,
         "rope_theta": ROPE_THETA,
-        "bos_token_id": ID["<s>"],
-        "eos_token_id": ID["</s>"],
-        "pad_token_id": ID["[PAD]"],
+        "bos_token_id": GEN_ID["<s>"],
+        "eos_token_id": GEN_ID["</s>"],
+        "pad_token_id": GEN_ID["[PAD]"],
         "tie_word_embeddings": False,
         "torch_dtype": "float32",
     }
     write_json(out / "config.json", config)
     write_json(
         out / "generation_config.json",
-        {"bos_token_id": ID["<s>"], "eos_token_id": ID["</s>"], "pad_token_id": ID["[PAD]"]},
+        {"bos_token_id": GEN_ID["<s>"], "eos_token_id": GEN_ID["</s>"], "pad_token_id": GEN_ID["[PAD]"]},
     )
-    write_json(out / "tokenizer.json", tokenizer_json(template(["<s>", "$A"])))
+    write_json(out / "tokenizer.json", tokenizer_json(template(["<s>", "$A"], ids=GEN_ID), ids=GEN_ID))
     write_json(
         out / "tokenizer_config.json",
         {
@@ -290,7 +294,7 @@ def write_generator(out):
     prompts = ["what is the capital of france?", "write a poem about the sea"]
     cases = []
     for prompt in prompts:
-        ids = [ID["<s>"]] + encode(prompt)
+        ids = [GEN_ID["<s>"]] + encode(prompt, GEN_ID)
         cases.append({"prompt": prompt, "input_ids": ids, "greedy_new_ids": greedy(model, ids, 12)})
     write_json(out / "reference.json", {"cases": cases})
 
@@ -312,7 +316,7 @@ def greedy(model, ids, new_tokens):
             out.append(nxt)
             seq.append(nxt)
             fresh = [nxt]
-            if nxt == ID["</s>"]:
+            if nxt == GEN_ID["</s>"]:
                 break
     return out
 

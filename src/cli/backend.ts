@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../core/train/config.ts';
 import type { CommandOption } from './options.ts';
+import { installWasmKernels } from './wasm-kernels.ts';
 
 /** The --backend option of the commands that only score (eval, score); train's comes from TRAIN_FIELDS. */
 export const BACKEND_OPTION: CommandOption = {
@@ -28,6 +29,8 @@ export async function useNodeBackend(choice: BackendChoice): Promise<NodeBackend
     throw new Error(`--backend ${choice} is a browser backend; in Node the CLI runs on wasm (or cpu)`);
   }
   const name = choice === 'cpu' ? 'cpu' : 'wasm';
+  // RM Lab's wasm kernels (src/core/model/ops/wasm/): the SIMD matrix product, the sharing Identity
+  if (name === 'wasm') await installWasmKernels();
   if (!(await tf.setBackend(name))) throw new Error(`tfjs's ${name} backend failed to start`);
   await tf.ready();
   return name === 'wasm' ? { name, threads: getThreadsCount() } : { name };

@@ -27,6 +27,12 @@ export function loadModelFile(path: string): LoadedModel {
   const file = decodeModelFile(bytes, path);
   // Spec, tensors and tokenizer checked before anything is allocated from the spec.
   const tokenizer = checkModelFile(file, path);
+  if (!tokenizer) {
+    throw new Error(
+      `${path} is a quick head on a frozen Hub encoder (${file.spec.encoder === 'frozen-hub' ? file.spec.embedding.model : ''}); ` +
+        'score it in the app (Playground), which loads its encoder through Transformers.js',
+    );
+  }
   const model = RewardModel.fromWeights(file.spec, file.weights);
   const trained = file.meta.trainConfig?.maxLength;
   const maxLength = maxLengthOf(file.spec, typeof trained === 'number' ? { maxLength: trained } : undefined);

@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData, trainingSplitTexts, type TrainingData } from '../core/train/data.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
+import { describePlan, limitsFor, memoryPlan } from '../core/train/memory-plan.ts';
 import { useNodeBackend, type NodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs, type DataFile } from './data-file.ts';
@@ -165,6 +166,8 @@ export async function train(argv: string[]): Promise<number> {
     async () => trainingSplitTexts((await readData()).pairs, config),
   );
   progress.endBar();
+  // What the run will hold, against the backend's limit (the page shows it before the download too).
+  for (const line of describePlan(memoryPlan(model.spec, config, config, limitsFor(backend.name)))) progress.note(line);
 
   const file = await readData();
   noteData(progress, file, dataPath);

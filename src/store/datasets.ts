@@ -72,7 +72,7 @@ export async function getRejectedLines(db: RMLabDatabase, datasetId: string): Pr
 
 /** Removes a dataset, its pairs, its rejected lines and its cached token ids. */
 export async function deleteDataset(db: RMLabDatabase, datasetId: string): Promise<void> {
-  const tx = db.transaction(['datasets', 'pairs', 'rejects', 'tokens'], 'readwrite');
+  const tx = db.transaction(['datasets', 'pairs', 'rejects', 'tokens', 'embeddings'], 'readwrite');
   const pairs = tx.objectStore('pairs');
   let cursor = await pairs.index('byDataset').openKeyCursor(IDBKeyRange.only(datasetId));
   while (cursor) {
@@ -84,6 +84,12 @@ export async function deleteDataset(db: RMLabDatabase, datasetId: string): Promi
   while (cached) {
     await tokens.delete(cached.primaryKey);
     cached = await cached.continue();
+  }
+  const embeddings = tx.objectStore('embeddings');
+  let embedded = await embeddings.index('byDataset').openKeyCursor(IDBKeyRange.only(datasetId));
+  while (embedded) {
+    await embeddings.delete(embedded.primaryKey);
+    embedded = await embedded.continue();
   }
   await tx.objectStore('rejects').delete(datasetId);
   await tx.objectStore('datasets').delete(datasetId);

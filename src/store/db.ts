@@ -14,9 +14,11 @@ import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { Label, LabelItem } from '../core/collect/item.ts';
 import type { LabelProject } from '../core/collect/project.ts';
 import type { RunBaselines } from '../core/eval/baselines/index.ts';
+import type { EmbeddingRecord } from './embeddings.ts';
+import type { QuickHeadSummary } from '../core/quick-head/spec.ts';
 
 export const DB_NAME = 'rm-lab';
-export const DB_VERSION = 5;
+export const DB_VERSION = 6;
 
 export interface DatasetRecord {
   id: string;
@@ -111,8 +113,8 @@ export interface ModelRecord {
 export interface ModelCard {
   id: string;
   name: string;
-  /** Trained here (a run's final weights) or imported from a file or URL. */
-  origin: 'run' | 'import';
+  /** Trained here (a run's final weights), a quick head on a frozen Hub encoder, or imported from a file or URL. */
+  origin: 'run' | 'quick-head' | 'import';
   spec: ModelSpec;
   createdAt: number;
   runId?: string;
@@ -129,6 +131,8 @@ export interface ModelCard {
   trainConfig?: TrainConfig;
   /** An imported model's file name or URL. */
   importedFrom?: string;
+  /** A quick head's options and fit (its encoder is in spec.embedding). */
+  quickHead?: QuickHeadSummary;
 }
 
 /**
@@ -201,6 +205,11 @@ export interface RMLabDB extends DBSchema {
   labelItems: { key: [string, string]; value: LabelItem & { projectId: string }; indexes: { byProject: string } };
   /** Every label, one record each, written on the key press that made it. */
   labels: { key: string; value: Label; indexes: { byProject: string } };
+  /**
+   * Frozen-encoder embeddings of a dataset's texts, per source (embeddings.ts), for quick heads.
+   * Records are checked when read: the value type is what a reader must expect, not what it gets.
+   */
+  embeddings: { key: string; value: EmbeddingRecord; indexes: { byDataset: string } };
 }
 
 export type RMLabDatabase = IDBPDatabase<RMLabDB>;
@@ -239,6 +248,9 @@ function open(name: string): Promise<RMLabDatabase> {
         db.createObjectStore('labelProjects', { keyPath: 'id' });
         db.createObjectStore('labelItems', { keyPath: ['projectId', 'id'] }).createIndex('byProject', 'projectId');
         db.createObjectStore('labels', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      }
+      if (oldVersion < 6) {
+        db.createObjectStore('embeddings', { keyPath: 'key' }).createIndex('byDataset', 'datasetId');
       }
     },
     // A tab still running older code holds the database at its old version and would stall the

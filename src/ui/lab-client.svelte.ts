@@ -34,6 +34,12 @@ import type { Pooling } from '../core/model/encoders/encoder.ts';
 import type { RewardPart, ScoreItem } from '../core/eval/score.ts';
 import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
+import type { EmbeddingSource, QuickHeadConfig } from '../core/quick-head/config.ts';
+import type { QuickHeadEvent } from '../worker/quick-head-session.ts';
+import type { JudgeWorker } from './playground/judge-state.svelte.ts';
+import { applyQuickHeadEvent, type QuickHeadState } from './train/quick-head-progress.ts';
+import type { GeneratedResponse } from '../core/generate/answers.ts';
+import type { GenerationEvent, GenerationRequest } from '../worker/generation.ts';
 
 export interface ImportState {
   name: string;
@@ -66,6 +72,7 @@ export class LabClient {
   #modelDownload = $state<{ url: string; bytesRead: number; totalBytes?: number } | undefined>();
   #encoderLoad = $state.raw<EncoderLoadState | undefined>();
   #hubEndpoint = $state(readHubEndpoint());
+  #quickHead = $state.raw<QuickHeadState | undefined>();
 
   get datasets(): DatasetRecord[] {
     return this.#datasets;
@@ -104,6 +111,10 @@ export class LabClient {
   /** Where Hub model ids download from; kept in this browser (tests point it at 127.0.0.1). */
   get hubEndpoint(): string {
     return this.#hubEndpoint;
+  }
+  /** The quick head being trained or last trained in this tab (Train screen). */
+  get quickHead(): QuickHeadState | undefined {
+    return this.#quickHead;
   }
   get training(): boolean {
     return this.#liveRun?.status === 'running';
@@ -155,6 +166,18 @@ export class LabClient {
 
   cancelEncoderLoad(): void {
     void this.#api.cancelEncoderLoad();
+  }
+
+  /** Responses from a Hub text generator (the Hub address is this page's setting); see GenerationRun. */
+  generateResponses(
+    request: Omit<GenerationRequest, 'endpoint'>,
+    onEvent: (e: GenerationEvent) => void,
+  ): Promise<{ responses: GeneratedResponse[]; cancelled: boolean }> {
+    return this.#api.generateResponses({ ...request, endpoint: this.#hubEndpoint }, Comlink.proxy(onEvent));
+  }
+
+  cancelGeneration(): void {
+    void this.#api.cancelGeneration();
   }
 
   async init(): Promise<void> {
@@ -468,6 +491,52 @@ export class LabClient {
 
   cancelScoring(): void {
     void this.#api.cancelScoring();
+  }
+
+  /** The worker's judge calls, for the playground's JudgeState (src/ui/playground/judge-state.svelte.ts). */
+  get judgeWorker(): JudgeWorker {
+    const api = this.#api;
+    return {
+      loadJudge: (model, onProgress) =>
+        api.loadJudge(
+          model,
+          Comlink.proxy((p: LoadProgress) => {
+            onProgress(p);
+          }),
+        ),
+      cancelJudgeLoad: () => api.cancelJudgeLoad(),
+      unloadJudge: () => api.unloadJudge(),
+      judgeResponses: (items) => api.judgeResponses(items),
+    };
+  }
+
+  /** Trains a quick head on a frozen Hub encoder (src/worker/quick-head-session.ts); the result is a stored model. */
+  async trainQuickHead(
+    dataset: DatasetRecord,
+    source: EmbeddingSource,
+    config: Partial<QuickHeadConfig>,
+  ): Promise<ModelCard | undefined> {
+    this.#quickHead = { phase: 'loading', epochs: [] };
+    const request = { dataset: { id: dataset.id, name: dataset.name }, source, config, endpoint: this.#hubEndpoint };
+    try {
+      const card = await this.#api.trainQuickHead(
+        request,
+        Comlink.proxy((event: QuickHeadEvent) => {
+          if (this.#quickHead) this.#quickHead = applyQuickHeadEvent(this.#quickHead, event);
+        }),
+      );
+      this.#quickHead = { ...this.#quickHead, phase: 'done', card };
+      await this.refresh();
+      return card;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#quickHead = { ...this.#quickHead, phase: 'failed', error: message };
+      return undefined;
+    }
+  }
+
+  cancelQuickHead(): void {
+    void this.#api.cancelQuickHead();
   }
 }
 

@@ -134,7 +134,8 @@ async function hubFetch(input: string | URL, init?: RequestInit): Promise<Respon
   }
   const { response, body } = answer;
   if (!response.ok) {
-    const verdict = hubVerdict(load.id, load.revision, response.status, response.headers.get('X-Error-Code'), file);
+    const code = response.headers.get('X-Error-Code');
+    const verdict = hubVerdict(load.id, load.revision, response.status, code, file, false);
     if (verdict !== 'absent' && response.status !== 416) {
       await body?.cancel().catch(() => {});
       throw new Error(verdict);

@@ -1,6 +1,8 @@
 // Models in and out of the browser, run by the lab worker: a stored model as RM Lab's one-file
 // format and back (a fresh card, the same weights), a run continued on TRL ("train bigger"), and
 // held-out rewards of a model, to check that what came back scores exactly as what left.
+import { QuickHead } from '../core/quick-head/head.ts';
+import { describeQuickHead, isQuickHeadSpec, parseQuickHeadSummary } from '../core/quick-head/spec.ts';
 import * as tf from '@tensorflow/tfjs';
 import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair.ts';
 import { planSplit } from '../core/data/split.ts';
@@ -44,6 +46,12 @@ export async function exportModelFile(db: RMLabDatabase, id: string): Promise<{ 
     ...(card.heldOutPairs !== undefined ? { heldOutPairs: card.heldOutPairs } : {}),
     ...(card.baselines ? { baselines: card.baselines } : {}),
     ...(card.checkpoint ? { checkpoint: card.checkpoint } : {}),
+    ...(isQuickHeadSpec(model.spec)
+      ? {
+          quickHead: card.quickHead,
+          needs: `${describeQuickHead(model.spec)}: a Transformers.js feature-extraction model`,
+        }
+      : {}),
   };
   const bytes = encodeModelFile({
     spec: model.spec,
@@ -84,15 +92,18 @@ export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, sour
   // Spec, tensors and tokenizer checked before anything is allocated from the spec.
   checkModelFile(file, source);
   await ensureBackend();
-  let model: RewardModel;
   try {
-    model = RewardModel.fromWeights(file.spec, file.weights);
+    // A quick head's encoder is fetched when it is used; its head is built here, as a model's is.
+    const spec = file.spec;
+    const model = isQuickHeadSpec(spec)
+      ? QuickHead.fromWeights(spec.head, file.weights)
+      : RewardModel.fromWeights(spec, file.weights);
+    model.dispose();
   } catch (error) {
     throw new Error(`${source} does not hold a model RM Lab can run: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  model.dispose();
   let trainConfig: TrainConfig | undefined;
   try {
     trainConfig = file.meta.trainConfig ? parseTrainConfig(file.meta.trainConfig) : undefined;
@@ -100,11 +111,13 @@ export async function importModelFile(db: RMLabDatabase, bytes: Uint8Array, sour
     trainConfig = undefined; // a config from another version of RM Lab: the model still scores
   }
   const baselines = parseRunBaselines(file.meta.baselines);
+  const quickHead = isQuickHeadSpec(file.spec) ? parseQuickHeadSummary(file.meta.quickHead) : undefined;
   const id = newId();
   const card: ModelCard = {
     id,
     name: file.meta.name || source,
     origin: 'import',
+    ...(quickHead ? { quickHead } : {}),
     spec: file.spec,
     createdAt: Date.now(),
     ...(file.meta.runId ? { runId: file.meta.runId } : {}),

@@ -26,6 +26,11 @@ import { selectBackend } from '../core/train/backend.ts';
 import { scanPairs } from '../store/datasets.ts';
 import type { ModelCard, ModelRecord, RMLabDatabase } from '../store/db.ts';
 import { getModelRecord } from '../store/models.ts';
+import type { LoadProgress } from '../core/model/pretrained.ts';
+import { QuickHead } from '../core/quick-head/head.ts';
+import { isQuickHeadSpec } from '../core/quick-head/spec.ts';
+import type { Embedder, OpenEmbedder } from './quick-head-session.ts';
+import { scoreWithQuickHead } from './quick-head-scoring.ts';
 
 /** Responses scored per read-back while batch scoring a file: bounds memory, and progress moves. */
 const RESPONSES_PER_CHUNK = 512;
@@ -77,8 +82,10 @@ export interface RegressionResult {
 interface Held {
   card: Pick<ModelCard, 'id' | 'name' | 'trainConfig'>;
   record: ModelRecord;
-  model: RewardModel;
-  tokenizer: PairTokenizer;
+  /** An RM Lab encoder and head with its tokenizer, or a quick head with its frozen Hub encoder. */
+  scorer:
+    | { kind: 'model'; model: RewardModel; tokenizer: PairTokenizer }
+    | { kind: 'quick-head'; head: QuickHead; embedder: Embedder };
   maxLength: number;
   /** The tfjs backend the weights live on: a run started since may have switched it. */
   backend: string;
@@ -88,33 +95,66 @@ export class ScoringSession {
   #held: Held | undefined;
   /** What score() returns, unless told: the whole reward, or its quality part (without the length term). */
   #part: RewardPart = 'reward';
+  #loading: AbortController | undefined;
 
   constructor(
     private readonly db: () => Promise<RMLabDatabase>,
     /** Whether a run is training in this worker: scoring then shares its backend, never switches it. */
     private readonly training: () => boolean,
+    /** Loads a quick head's frozen encoder (hub-embedder.ts in the worker). */
+    private readonly openEmbedder?: OpenEmbedder,
   ) {}
 
   /** Loads a stored model (disposing the one held before); a second load of the same model is free. */
-  async load(card: Pick<ModelCard, 'id' | 'name' | 'trainConfig'>): Promise<LoadedModel> {
+  async load(
+    card: Pick<ModelCard, 'id' | 'name' | 'trainConfig'>,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<LoadedModel> {
     if (this.#held?.card.id === card.id && this.#held.backend === tf.getBackend()) return this.info(this.#held);
     const record = await getModelRecord(await this.db(), card.id);
     if (!record) throw new Error(`the model "${card.name}" is no longer stored`);
     await this.ensureBackend();
+    const scorer = await this.scorerOf(record, onProgress);
     this.unload();
     this.#held = {
       card,
       record,
-      model: RewardModel.fromWeights(record.spec, record.weights),
-      tokenizer: tokenizerFor(record.spec, record.tokenizer),
+      scorer,
       maxLength: maxLengthOf(record.spec, card.trainConfig),
       backend: tf.getBackend(),
     };
     return this.info(this.#held);
   }
 
+  private async scorerOf(record: ModelRecord, onProgress?: (p: LoadProgress) => void): Promise<Held['scorer']> {
+    const spec = record.spec;
+    if (!isQuickHeadSpec(spec)) {
+      const model = RewardModel.fromWeights(spec, record.weights);
+      return { kind: 'model', model, tokenizer: tokenizerFor(spec, record.tokenizer) };
+    }
+    if (!this.openEmbedder) throw new Error('quick heads cannot be scored here: no Hub encoder loader');
+    this.#loading?.abort();
+    const loading = (this.#loading = new AbortController());
+    try {
+      const embedder = await this.openEmbedder(spec.embedding, {
+        signal: loading.signal,
+        onProgress: onProgress ?? (() => {}),
+      });
+      return { kind: 'quick-head', head: QuickHead.fromWeights(spec.head, record.weights), embedder };
+    } finally {
+      if (this.#loading === loading) this.#loading = undefined;
+    }
+  }
+
+  /** Stops the download of a quick head's encoder in progress. */
+  cancelLoad(): void {
+    this.#loading?.abort();
+  }
+
   unload(): void {
-    this.#held?.model.dispose();
+    const scorer = this.#held?.scorer;
+    if (scorer?.kind === 'model') scorer.model.dispose();
+    else scorer?.head.dispose();
     this.#held = undefined;
   }
 
@@ -131,7 +171,10 @@ export class ScoringSession {
     part?: RewardPart,
   ): Promise<number[]> {
     const held = await this.current();
-    const rewards = await scoreTexts(held.model, held.tokenizer, items, {
+    const { scorer } = held;
+    if (scorer.kind === 'quick-head')
+      return scoreWithQuickHead(scorer.head, scorer.embedder, items, onProgress, shouldStop);
+    const rewards = await scoreTexts(scorer.model, scorer.tokenizer, items, {
       maxLength: held.maxLength,
       onProgress,
       shouldStop,

@@ -159,6 +159,10 @@ let hubEndpoint: string | undefined;
 export function setHubEndpoint(endpoint: string | undefined): void {
   hubEndpoint = endpoint?.trim() || undefined;
 }
+/** The page's Hub endpoint setting, for the Transformers.js loads (quick heads, judges). */
+export function currentHubEndpoint(): string | undefined {
+  return hubEndpoint;
+}
 
 /**
  * What a run trains (openStartingModel): a pretrained encoder is opened from the browser's cache or
@@ -394,6 +398,7 @@ async function drive(
  */
 function probeShape(spec: ModelSpec, maxLength: number): TransformerConfig {
   if (spec.encoder === 'builtin-transformer') return spec.transformer;
+  if (spec.encoder === 'frozen-hub') throw new Error('a quick head is not trained as a run');
   const b = spec.bert;
   return {
     vocabSize: b.vocabSize,

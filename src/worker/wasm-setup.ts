@@ -6,15 +6,36 @@
 // otherwise the single-threaded SIMD build. The threaded build starts its pthreads from a copy of
 // its own JavaScript, which the `tfjsWasmThreads` plugin in vite.config.ts keeps out of the
 // minifier (a minified copy throws "ReferenceError: e is not defined" in every pthread).
+//
+// It also starts putting RM Lab's WebAssembly matrix-product kernel in place of tfjs's (see
+// src/core/model/ops/wasm/batch-matmul.ts); selectBackend awaits it before it picks a backend (or,
+// if it failed to load, tfjs's kernel runs, after one warning). Not awaited here: a module worker
+// whose imports await at the top level misses the messages the page sends it meanwhile.
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { installWasmBatchMatMul, type WasmKernelFile } from '../core/model/ops/wasm/batch-matmul.ts';
+import batchMatMulUrl from '../core/model/ops/wasm/batch-matmul.wasm?url';
+import batchMatMulSharedUrl from '../core/model/ops/wasm/batch-matmul-shared.wasm?url';
+import { installWasmIdentity } from '../core/model/ops/wasm/identity.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,
   'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+});
+
+const KERNEL_URLS: Record<WasmKernelFile, string> = {
+  'batch-matmul.wasm': batchMatMulUrl,
+  'batch-matmul-shared.wasm': batchMatMulSharedUrl,
+};
+
+installWasmIdentity(); // shares saved tensors' memory instead of copying it (see identity.ts)
+void installWasmBatchMatMul(async (file) => {
+  const response = await fetch(KERNEL_URLS[file]);
+  if (!response.ok) throw new Error(`${KERNEL_URLS[file]}: HTTP ${response.status}`);
+  return response.arrayBuffer();
 });
 
 /** Threads the WASM backend's kernels run on, once it has started; undefined before. */

@@ -28,8 +28,12 @@ describe('WASM threads in a module worker', () => {
     const report = await inWorker({ model: TINY });
     expect(report.error).toBeUndefined();
     expect(report).toMatchObject({ isolated: true, backend: 'wasm', multithreadSupport: true, simdSupport: true });
-    expect(report.threads).toBe(Math.min(8, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))));
+    const threads = Math.min(8, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2)));
+    expect(report.threads).toBe(threads);
     expect(report.matmulError).toBeLessThan(1e-3);
+    // RM Lab's kernel, built for a shared memory, bound to the threaded build's
+    expect(report.rmlabMatMul).toBe(threads > 1 ? 'batched-or-transposed' : 'all');
+    expect(report.batchedError).toBeLessThan(1e-4);
     expect(Number.isFinite(report.trainingMsPerStep)).toBe(true);
     expect(report.numTensors).toBe(0);
   });
@@ -40,6 +44,9 @@ describe('WASM threads in a module worker', () => {
     expect(report.error).toBeUndefined();
     expect(report.threads).toBe(2);
     expect(report.matmulError).toBeLessThan(1e-3);
+    // 2-D products stay with XNNPACK's threads; RM Lab's kernel takes the batched and transposed ones
+    expect(report.rmlabMatMul).toBe('batched-or-transposed');
+    expect(report.batchedError).toBeLessThan(1e-4);
     expect(Number.isFinite(report.trainingMsPerStep)).toBe(true);
     expect(report.numTensors).toBe(0);
   });

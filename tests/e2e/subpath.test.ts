@@ -90,6 +90,16 @@ describe('the built site under a sub-path of a static host', () => {
     await page.getByText('stored 999 pairs, no line rejected').waitFor({ timeout: 60_000 });
     await trainTinyRun(page, { steps: 2, heldOutPairs: 16 });
     await expect(page.locator('[data-backend]').getAttribute('data-backend')).resolves.toBe('wasm');
+    // RM Lab's matrix-product kernel loaded in the worker (both its builds are fetched; the shared-memory
+    // one binds to the threaded build's memory) and ran the products: 'none' would mean tfjs's kernel.
+    await expect(page.locator('[data-wasm-matmul]').getAttribute('data-wasm-matmul')).resolves.toMatch(
+      /^(all|batched-or-transposed)$/,
+    );
+    expect(requested.some((p) => /\/batch-matmul-(?!shared-)[\w-]+\.wasm$/.test(p))).toBe(true);
+    expect(requested.some((p) => /\/batch-matmul-shared-[\w-]+\.wasm$/.test(p))).toBe(true);
+    await page.getByText('Backend details').click();
+    await expect(page.locator('.backend-details').innerText()).resolves.toMatch(/RM Lab's WebAssembly SIMD kernel/);
+    await page.locator('.backend-details').screenshot({ path: 'test-results/e2e/subpath-backend-details.png' });
 
     expect(notFound).toEqual([]);
     expect(requested.every((p) => p.startsWith(SUB_PATH))).toBe(true);

@@ -148,6 +148,8 @@ describe('rmlab train', () => {
     expect(upper).toBeGreaterThanOrEqual(summary.heldOutAccuracy as number);
     // The readable lines: ties left out, then the summary with interval, n and baselines.
     expect(trained.stderr).toMatch(/left out of training: 0 ties, 0 both-bad/);
+    // The memory plan, printed before the data is read.
+    expect(trained.stderr).toMatch(/memory plan on \w+: parameters [\d.]+ [KMG]B, gradients .*total [\d.]+ [KMG]B/);
     const last = trained.stderr.trim().split('\n').at(-1)!;
     expect(last).toMatch(
       new RegExp(`^held-out, step \\d+: accuracy [\\d.]+% \\(95% interval [\\d.]+%–[\\d.]+%, n = ${n}\\)`),

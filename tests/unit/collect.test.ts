@@ -1,5 +1,6 @@
 // Labelling projects in core: candidates in, the left/right draw, labels as pairs and back, agreement
 // against scikit-learn, merging annotators' files, the queue's order, the workshop link.
+import { ensembleJudgements } from '../../src/core/quick-head/ensemble.ts';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { annotatorSummaries, overlapKappas } from '../../src/core/collect/agreement.ts';
@@ -231,6 +232,37 @@ describe('the queue', () => {
       probabilityA,
     });
     expect(order.map((i) => items.indexOf(i))).toEqual([3, 1, 2, 0, 4, 5]);
+  });
+
+  it("with an ensemble's disagreement, the most disputed items first, P(A better) breaking ties", () => {
+    const gaps = Float32Array.of(
+      // member 0's r(A) - r(B) on items 0..4, then member 1's
+      2,
+      0.1,
+      -1,
+      0.5,
+      -3,
+      2,
+      0.1,
+      1,
+      0.5,
+      -3.2,
+    );
+    const judged = ensembleJudgements(gaps, 2, 5);
+    expect(judged[2]!.disagreement).toBeCloseTo(1, 6);
+    expect(judged[0]!.disagreement).toBe(0);
+    expect(judged[1]!.probabilityA).toBeCloseTo(1 / (1 + Math.exp(-0.1)), 6);
+    const ids = items.slice(0, 5).map((i) => i.id);
+    const order = queueOrder(items, [], {
+      strategy: 'uncertainty',
+      seed: 1,
+      annotatorId: 'a',
+      overlapShare: 0,
+      probabilityA: new Map(ids.map((id, i) => [id, judged[i]!.probabilityA])),
+      disagreement: new Map(ids.map((id, i) => [id, judged[i]!.disagreement])),
+    });
+    // item 2 disputed (members say opposite things), item 4 a little; then the agreed ones by doubt
+    expect(order.map((i) => items.indexOf(i))).toEqual([2, 4, 1, 3, 0, 5]);
   });
 
   it('random order is a fixed shuffle; labelled items leave the queue', () => {

@@ -114,7 +114,7 @@ describe('crafted specs are refused before anything is allocated', () => {
   it('an unknown encoder is refused, not taken as the built-in one', () => {
     const bytes = crafted((f) => ({ ...f, spec: { ...spec, encoder: 'gpt-9' } as unknown as BuiltinModelSpec }));
     expect(refusal(() => open(bytes)).message).toMatch(
-      /crafted\.rmlab\.safetensors: its encoder "gpt-9" is not one RM Lab builds \(builtin-transformer or bert\)/,
+      /crafted\.rmlab\.safetensors: its encoder "gpt-9" is not one RM Lab builds \(builtin-transformer, bert or frozen-hub\)/,
     );
   });
 

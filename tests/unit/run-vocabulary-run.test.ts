@@ -132,7 +132,7 @@ describe('a built-in run with its own vocabulary', () => {
     expect(file.spec).toEqual(model.spec);
     expect(file.tokenizer).toEqual(model.tokenizer);
     file.weights.forEach((w, i) => expect(bits(w.data)).toEqual(bits(model.weights[i]!.data)));
-    const tokenizer = checkModelFile(file, 'run.rmlab.safetensors');
+    const tokenizer = checkModelFile(file, 'run.rmlab.safetensors')!;
     expect(tokenizer.identity).toBe(new PairTokenizer(model.tokenizer!.json).identity);
     expect(tokenizer.encodeText('the capital of paris')).toHaveLength(4);
   }, 120_000);

@@ -6,7 +6,8 @@
 //
 // In which order (the project's strategy):
 // - random: a seeded shuffle, the same after a reload;
-// - uncertainty: the current model's P(A better) nearest 1/2 first (where a label teaches most);
+// - uncertainty: the current model's P(A better) nearest 1/2 first (where a label teaches most); with
+//   an ensemble, the items its members disagree on most first;
 // - versions: the model-version pair whose win rate so far (from the labels, ties half, with one
 //   pseudo-win each way so an unlabelled pair starts at 1/2) is nearest 1/2, least-labelled first
 //   among equals: labels go where the version comparison is still open;
@@ -33,6 +34,12 @@ export interface QueueOptions {
   taskTypes?: readonly string[];
   /** The model's P(A better) by item id (uncertainty); items it has not scored go last, in random order. */
   probabilityA?: ReadonlyMap<string, number>;
+  /**
+   * An ensemble's disagreement by item id (uncertainty), e.g. a quick head's spread of its members'
+   * reward gaps (src/core/quick-head/ensemble.ts): where given, the most disputed items come first
+   * (query by committee), P(A better) nearest 1/2 breaking ties.
+   */
+  disagreement?: ReadonlyMap<string, number>;
   /** Win rates of modelA over modelB by version pair (versions); from the labels when not given. */
   versionWinRates?: ReadonlyMap<string, { rate: number; n: number }>;
 }
@@ -88,7 +95,8 @@ export function queueOrder(items: readonly LabelItem[], labels: readonly Label[]
     const random = uniformOf(`order:${item.id}`, options.seed);
     if (options.strategy === 'uncertainty') {
       const p = options.probabilityA?.get(item.id);
-      return [waiting, p === undefined ? 1 : 0, p === undefined ? 0 : Math.abs(p - 0.5), random];
+      const spread = options.disagreement?.get(item.id) ?? 0;
+      return [waiting, p === undefined ? 1 : 0, -spread, p === undefined ? 0 : Math.abs(p - 0.5), random];
     }
     if (options.strategy === 'versions') {
       if (!item.modelA || !item.modelB) return [waiting, 1, 0, 0, random];

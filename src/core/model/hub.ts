@@ -62,8 +62,11 @@ export function hubVerdict(
   status: number,
   code: string | null,
   file: string,
+  /** Whether the user can pick the model's folder instead (encoders can; Hub-only models cannot). */
+  folderAdvice = true,
 ): 'absent' | string {
   const label = revision === 'main' ? id : `${id}@${revision}`;
+  const noLogin = 'RM Lab cannot sign in to the Hub';
   if (status === 404 && code !== 'RepoNotFound' && code !== 'RevisionNotFound') return 'absent';
   if (code === 'RevisionNotFound') {
     return `the Hub repository ${id} has no revision "${revision}"`;
@@ -71,13 +74,15 @@ export function hubVerdict(
   if (code === 'GatedRepo' || status === 403) {
     return (
       `the Hub repository ${id} is gated (the Hub answered ${status}): it asks you to accept its terms while ` +
-      'signed in, which RM Lab cannot do. Download its files and pick the folder instead'
+      (folderAdvice
+        ? 'signed in, which RM Lab cannot do. Download its files and pick the folder instead'
+        : `signed in; ${noLogin}`)
     );
   }
   if (status === 401 || code === 'RepoNotFound') {
     return (
-      `the Hub has no public repository ${id} (it answered ${status}): check the spelling; a private or gated ` +
-      'model has to be downloaded and picked as a folder'
+      `the Hub has no public repository ${id} (it answered ${status}): check the spelling` +
+      (folderAdvice ? '; a private or gated model has to be downloaded and picked as a folder' : `; ${noLogin}`)
     );
   }
   return `the Hub answered ${status} for ${file} of ${label}`;

@@ -7,6 +7,7 @@ import { checkWeightsFit, type ModelSpec } from './reward-model.ts';
 import { supportedModelTypes } from './families/registry.ts';
 import type { RewardModelFile } from './model-file.ts';
 import { tokenizerFor, type PairTokenizer } from './tokenizer.ts';
+import { checkQuickHeadSpec, checkQuickHeadWeights } from '../quick-head/spec.ts';
 
 const POOLINGS = ['cls', 'mean', 'last'];
 const BERT_ACTIVATIONS = ['gelu', 'gelu_new', 'relu'];
@@ -79,8 +80,13 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
       throw new Error(`${where}: the spec's hiddenSize ${b.hiddenSize} is not divisible by its numHeads ${b.numHeads}`);
     }
     oneOf(s.pooling, 'pooling', POOLINGS);
+  } else if (s.encoder === 'frozen-hub') {
+    checkQuickHeadSpec(s, where);
+    return spec as ModelSpec;
   } else {
-    throw new Error(`${where}: its encoder ${shown(s.encoder)} is not one RM Lab builds (builtin-transformer or bert)`);
+    throw new Error(
+      `${where}: its encoder ${shown(s.encoder)} is not one RM Lab builds (builtin-transformer, bert or frozen-hub)`,
+    );
   }
   oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
   if (s.length !== undefined) oneOf(s.length, 'length', ['off', 'term', 'odin']);
@@ -89,6 +95,7 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
 
 /** The rows of the model's word embedding table: the most token ids it can look up. */
 function embeddedTokens(spec: ModelSpec): number {
+  if (spec.encoder === 'frozen-hub') return 0; // its encoder's tokenizer is not RM Lab's to check
   return spec.encoder === 'bert' ? spec.bert.vocabSize : spec.transformer.vocabSize;
 }
 
@@ -96,9 +103,13 @@ function embeddedTokens(spec: ModelSpec): number {
  * A model file checked whole (spec, tensors, tokenizer) before anything is allocated from it;
  * returns the tokenizer it reads with. `where` names the file in every message.
  */
-export function checkModelFile(file: RewardModelFile, where: string): PairTokenizer {
+export function checkModelFile(file: RewardModelFile, where: string): PairTokenizer | undefined {
   const spec = checkSpec(file.spec, where);
   checkWeightsFit(spec, file.weights, where);
+  if (spec.encoder === 'frozen-hub') {
+    checkQuickHeadWeights(spec, file.weights, where);
+    return undefined; // it reads with its Hub encoder's tokenizer, fetched with the encoder
+  }
   let tokenizer: PairTokenizer;
   try {
     tokenizer = tokenizerFor(spec, file.tokenizer);

@@ -28,6 +28,9 @@ export interface ModelMeta {
   baselines?: unknown;
   /** Which of the run's weights: its lowest held-out loss, or its last. */
   checkpoint?: 'best' | 'final';
+  /** A quick head's fit (src/core/quick-head/spec.ts), and in words the frozen encoder it needs. */
+  quickHead?: unknown;
+  needs?: string;
 }
 
 export interface RewardModelFile {

@@ -8,6 +8,8 @@
 // length (loss.ts lengthCorrelationPenalty), so length goes through the length term only.
 import * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './encoders/bert-config.ts';
+import { isQuickHeadSpec, type QuickHeadModelSpec } from '../quick-head/spec.ts';
+import { quickHeadParams } from '../quick-head/head.ts';
 import { familyOf } from './families/registry.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
 import {
@@ -18,7 +20,9 @@ import {
 } from './encoders/transformer.ts';
 
 /** Everything needed to rebuild a model's shape; its weights travel separately. */
-export type ModelSpec = BuiltinModelSpec | BertModelSpec;
+export type ModelSpec = BuiltinModelSpec | BertModelSpec | QuickHeadModelSpec;
+const QUICK_HEAD_IS_NOT_AN_ENCODER =
+  'a quick head runs on its frozen Hub encoder (src/core/quick-head/), not as an RM Lab encoder and head';
 
 /**
  * How response length enters the reward: 'off' (only through what the encoder reads), 'term' (a
@@ -110,6 +114,7 @@ export class RewardModel {
    * embeddings start from), or a BERT initialised as HF does (N(0, 0.02^2), LayerNorm 1 and 0).
    */
   static create(spec: ModelSpec, seed: number, init?: TransformerInit): RewardModel {
+    if (isQuickHeadSpec(spec)) throw new Error(QUICK_HEAD_IS_NOT_AN_ENCODER);
     const encoder =
       spec.encoder === 'bert'
         ? familyOf(spec.bert).build(spec.bert, spec.pooling, seed)
@@ -150,6 +155,7 @@ export class RewardModel {
 
   /** A stored or imported model: its shape from the spec, every weight from `weights`. */
   static fromWeights(spec: ModelSpec, weights: NamedWeight[]): RewardModel {
+    if (isQuickHeadSpec(spec)) throw new Error(QUICK_HEAD_IS_NOT_AN_ENCODER);
     checkWeightsFit(spec, weights, 'the model');
     const isHead = (w: NamedWeight) => isOwnWeight(w.name);
     // A BERT's encoder is built straight from its weights (no random draw of a large model to overwrite).
@@ -259,6 +265,7 @@ export function hasHeadBias(spec: ModelSpec): boolean {
 
 /** Every weight a model of this spec has, by name and shape: the encoder's, then the head's. */
 export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[] {
+  if (isQuickHeadSpec(spec)) return quickHeadParams(spec.head);
   const encoder =
     spec.encoder === 'bert' ? familyOf(spec.bert).params(spec.bert, spec.pooling) : transformerParams(spec.transformer);
   const D = spec.encoder === 'bert' ? spec.bert.hiddenSize : spec.transformer.dModel;
@@ -272,6 +279,7 @@ export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[
 
 /** The layers a spec asks for. */
 function layerCount(spec: ModelSpec): number {
+  if (isQuickHeadSpec(spec)) return 0;
   return spec.encoder === 'bert' ? spec.bert.numLayers : spec.transformer.nLayers;
 }
 

@@ -218,6 +218,11 @@ export function builtinTokenizer(): PairTokenizer {
 /** The tokenizer a model reads with: the bundled one, or the files that travel with the model. */
 export function tokenizerFor(spec: ModelSpec, files?: TokenizerFiles): PairTokenizer {
   if (spec.tokenizer === 'builtin') return builtinTokenizer();
+  if (spec.tokenizer === 'hub') {
+    throw new Error(
+      `a quick head reads with its encoder's own tokenizer (${spec.embedding.model}), through Transformers.js`,
+    );
+  }
   if (!files) {
     const from =
       spec.encoder === 'bert' ? `its encoder came from ${spec.source}` : 'its vocabulary was built for its run';

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_TRAIN_CONFIG, type BackendChoice } from './config.ts';
 import { builtinTokenizer } from '../model/tokenizer.ts';
+import { wasmBatchMatMulMode, wasmBatchMatMulReady, type WasmMatMulMode } from '../model/ops/wasm/batch-matmul.ts';
 import {
   probeBackends,
   wasmThreadsInUse,
@@ -40,6 +41,12 @@ export interface BackendInfo {
   probe?: ProbeFigure[];
   /** The WASM backend only: threads its kernels run on (more than 1 needs a cross-origin isolated page). */
   threads?: number;
+  /**
+   * The WASM backend only: which matrix products RM Lab's SIMD kernel runs (model/ops/wasm/): 'all',
+   * 'batched-or-transposed' (tfjs's XNNPACK keeps the 2-D ones for its threads), or 'none' (it did not
+   * load; tfjs's own kernel runs).
+   */
+  wasmMatMul?: WasmMatMulMode;
 }
 
 export interface SelectOptions {
@@ -143,6 +150,7 @@ export async function probeCandidates(
 const probeCache = new Map<string, ProbeFigure[]>();
 
 export async function selectBackend(choice: BackendChoice, options: SelectOptions = {}): Promise<BackendInfo> {
+  await wasmBatchMatMulReady(); // the kernels the probe times and the run uses
   const adapter = await describeWebGPUAdapter();
   let name: string;
   let reason: string;
@@ -179,5 +187,12 @@ export async function selectBackend(choice: BackendChoice, options: SelectOption
   if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend could not start in this browser`);
   await tf.ready();
   const threads = wasmThreadsInUse();
-  return { name, adapter, reason, ...(probe ? { probe } : {}), ...(threads !== undefined ? { threads } : {}) };
+  return {
+    name,
+    adapter,
+    reason,
+    ...(probe ? { probe } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(name === 'wasm' ? { wasmMatMul: wasmBatchMatMulMode() } : {}),
+  };
 }

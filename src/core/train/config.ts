@@ -38,6 +38,7 @@ export interface TrainConfig {
   pooling: PoolingChoice;
   lengthReward: LengthRewardChoice;
   embeddingTraining: EmbeddingTraining;
+  frozenLayers: number;
   // data
   heldOutFraction: number;
   splitSeed: number;
@@ -238,6 +239,15 @@ export const TRAIN_FIELDS: FieldTable = {
     builtinOnly: true,
     label: 'Word embeddings',
     help: 'Built-in encoder only: train the word embeddings with the rest, or keep them as they start (frozen GloVe vectors cannot memorise the training pairs).',
+  },
+  frozenLayers: {
+    group: 'model',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 64,
+    label: 'Frozen layers',
+    help: "Keep the embeddings and this many of the encoder's lowest layers at their starting weights: they get no gradients and no optimizer state, so a large model needs far less memory. The model's layer count or more trains the reward head alone. 0: train everything.",
   },
   heldOutFraction: {
     group: 'data',

@@ -24,6 +24,7 @@ import { decisiveCorrect, lengthCorrelationPenalty, pairLosses, weightedLossShar
 import { bradleyTerryShare, fusedLossApplies, stepMetrics, stepMetricsPlain } from './fused-loss.ts';
 import { checkKernels } from '../model/ops/webgpu/program.ts';
 import { AdamW } from './optimizer.ts';
+import { type FreezeChoice, trainedNames } from './freezing.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
 import { pairsPerStep, runLength } from './run-progress.ts';
@@ -77,7 +78,7 @@ type Hyper = Pick<
   Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
 
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
-type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining' | 'patience';
+type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining' | 'frozenLayers' | 'patience';
 
 /** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
@@ -204,7 +205,7 @@ class TrainingLoop {
     }
     const length = runLength(data.train.length, config);
     hooks.onEvent(startEvent(data, length, from !== undefined));
-    const vars = trainedVariables(model, config.embeddingTraining);
+    const vars = trainedVariables(model, config);
     const optimizer = await optimizerFor(vars, config);
     const loop = new TrainingLoop(model, data, config, padId, hooks, length, vars, optimizer, from);
     return loop.resume(from);
@@ -508,10 +509,12 @@ function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainCon
   return { ties, tieNu, centerRewards, odinWeight };
 }
 
-/** The variables the optimizer updates: frozen word embeddings keep their starting vectors (and get no Adam state). */
-function trainedVariables(model: RewardModel, embeddings: TrainConfig['embeddingTraining']): tf.Variable[] {
-  const frozen = embeddings === 'freeze' ? new Set(['embeddings.word']) : new Set<string>();
-  return [...model.params].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
+/**
+ * The variables the optimizer updates (freezing.ts): frozen ones keep their starting weights and get
+ * no gradient and no Adam state.
+ */
+function trainedVariables(model: RewardModel, choice: FreezeChoice): tf.Variable[] {
+  return trainedNames([...model.params.keys()], choice).map((name) => model.params.get(name)!);
 }
 
 /**

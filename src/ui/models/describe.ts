@@ -1,6 +1,7 @@
 // A model's encoder in a few words, for the model list.
 import type { ModelSpec } from '../../core/model/reward-model.ts';
 import type { ModelCard } from '../../store/db.ts';
+import { describeQuickHead } from '../../core/quick-head/spec.ts';
 import { BASELINE_LABELS, compactAccuracy, heldOutAccuracy } from '../../core/eval/baselines/index.ts';
 
 export function describeEncoder(spec: ModelSpec): string {
@@ -11,6 +12,7 @@ export function describeEncoder(spec: ModelSpec): string {
     const shape = t.nLayers === 0 ? `bag of words, ${t.dModel} wide` : `transformer, ${t.nLayers} × ${t.dModel}`;
     return `built-in ${shape}, ${t.pooling} pooling${length}`;
   }
+  if (spec.encoder === 'frozen-hub') return describeQuickHead(spec);
   return `${spec.source} (${spec.bert.modelType}, ${spec.bert.numLayers} × ${spec.bert.hiddenSize}), ${spec.pooling} pooling${length}`;
 }
 

@@ -1,6 +1,7 @@
 // The backend a run trains on, in one plain sentence for the progress area; the adapter, the
 // timings and the full reason go in the folded details (TrainPanel).
 import type { BackendInfo } from '../../core/train/backend.ts';
+import type { WasmMatMulMode } from '../../core/model/ops/wasm/batch-matmul.ts';
 
 const NAMES: Record<string, string> = {
   webgpu: 'WebGPU (the graphics card)',
@@ -22,4 +23,13 @@ export function backendSummary(info: BackendInfo): string {
         ? 'the only backend worth timing here'
         : 'no backend could be timed, so the fallback';
   return `Training on ${where}${software}${threads}: ${why}.`;
+}
+
+/** Which kernel runs the WASM backend's matrix products, for the backend details. */
+export function wasmMatMulWords(mode: WasmMatMulMode): string {
+  if (mode === 'all') return "matrix products on RM Lab's WebAssembly SIMD kernel";
+  if (mode === 'batched-or-transposed') {
+    return "attention's and the gradients' matrix products on RM Lab's WebAssembly SIMD kernel, the rest on tfjs's threads";
+  }
+  return "matrix products on tfjs's own kernel (RM Lab's did not load; see the console)";
 }

@@ -11,13 +11,18 @@
 // transposeA/transposeB flags). tfjs-backend-wasm 4.22 runs those through a slow path that skips
 // its fast (XNNPACK, threaded) kernel: [4096,64]ᵀ·[4096,256] took 72 ms against 5.6 ms for an
 // explicit transpose followed by a plain product. Transposing explicitly is exact (a copy), so the
-// numbers do not change; bench/train-node.ts measures the step time.
+// numbers do not change; bench/train-node.ts measures the step time. RM Lab's own wasm kernel
+// (wasm/batch-matmul.ts) reads either operand transposed in place, at the same speed, and sums in
+// the same order: where it runs every product, dense is tf.matMul and its gradient tfjs's, without
+// the copies.
 import * as tf from '@tensorflow/tfjs';
 import { columnSumKernel } from './webgpu/pool.ts';
 import { kernelsOn, registerProbe } from './webgpu/program.ts';
+import { wasmBatchMatMulMode } from './wasm/batch-matmul.ts';
 
 /** x [N, in] @ w [in, out] -> [N, out] */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() === 'wasm' && wasmBatchMatMulMode() === 'all') return tf.matMul(x, w);
   const product = tf.customGrad((a, b, save) => {
     const xa = a as tf.Tensor2D;
     const wb = b as tf.Tensor2D;

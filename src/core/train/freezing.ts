@@ -1,0 +1,55 @@
+// Which of a reward model's parameters train, and which keep their starting weights (frozen).
+//
+// Freezing the lower layers of a pretrained encoder is the cheap half of parameter-efficient
+// training: a frozen weight gets no gradient (variableGrads is not asked for it), no Adam moments
+// and no update, so a frozen 100M encoder costs its weights and its activations, not 3x more for
+// gradients and optimizer state. Every family names its parameters RM Lab's way (families/*.ts,
+// encoders/transformer.ts): `embeddings.*`, then `layers.<l>.*` from the bottom, then what sits on top
+// (BERT's pooler, the built-in encoder's final LayerNorm), then the reward head (`head.*`, `length.*`).
+// So the rule needs no list per family:
+//   frozenLayers = 0          nothing frozen (word embeddings by embeddingTraining alone)
+//   0 < k < layers            the embeddings and layers 0 .. k-1
+//   k >= layers               the whole encoder: the head alone trains (the linear probe)
+
+/** The reward model's own weights, which always train. */
+function isHead(name: string): boolean {
+  return name.startsWith('head.') || name.startsWith('length.');
+}
+
+/** The layer a parameter belongs to, or undefined for one outside the layer stack. */
+function layerOf(name: string): number | undefined {
+  const m = /^layers\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** How many layers an encoder has, from its parameter names. */
+export function layerCount(names: Iterable<string>): number {
+  let n = 0;
+  for (const name of names) n = Math.max(n, (layerOf(name) ?? -1) + 1);
+  return n;
+}
+
+export interface FreezeChoice {
+  /** Lower layers to freeze (with the embeddings); the layer count or more freezes the whole encoder. */
+  frozenLayers: number;
+  /** 'freeze' keeps the word embeddings as they start whatever frozenLayers says. */
+  embeddingTraining: 'train' | 'freeze';
+}
+
+/** Whether a parameter is frozen under `choice` in an encoder of `layers` layers. */
+export function isFrozen(name: string, layers: number, choice: FreezeChoice): boolean {
+  if (isHead(name)) return false;
+  if (name === 'embeddings.word' && choice.embeddingTraining === 'freeze') return true;
+  const k = choice.frozenLayers;
+  if (k <= 0) return false;
+  if (k >= layers) return true; // all but the head
+  if (name.startsWith('embeddings.')) return true;
+  const l = layerOf(name);
+  return l !== undefined && l < k;
+}
+
+/** The names that train, in the model's order. */
+export function trainedNames(names: readonly string[], choice: FreezeChoice): string[] {
+  const layers = layerCount(names);
+  return names.filter((name) => !isFrozen(name, layers, choice));
+}

@@ -1,0 +1,180 @@
+// A memory plan before a run: how many bytes the chosen model, batch, length and freezing need on the
+// chosen backend, against what that backend can give, so a run that cannot fit says so before
+// anything downloads or starts (the page needs only config.json; the CLI prints the same plan).
+//
+//   parameters   4 bytes x every weight (float32)
+//   gradients    4 bytes x every trained weight (freezing.ts: a frozen one gets none)
+//   optimizer    8 bytes x every trained weight (AdamW's two moments)
+//   activations  the tensors tfjs's gradient tape keeps from the forward pass of one micro-batch of
+//                S = 2 x batch sequences (chosen and rejected) of T tokens: per layer
+//                a S T D + f S T F + h S H T T floats, plus e S T D for the embeddings.
+// The per-layer counts were measured with tf.memory() on tfjs 4.22 (fitted over ten shapes of each
+// encoder: within 5% of every one; tests/unit/memory-plan.test.ts checks fresh shapes within 25%).
+// They differ by encoder because the built-in one composes its LayerNorm and GELU from more small
+// ops than the BERT family's kernels. Freezing does not shrink them: the tape keeps the forward
+// tensors of frozen layers too. Accumulation does: only one micro-batch is alive at a time.
+import type { ModelSpec } from '../model/reward-model.ts';
+import { transformerParams } from '../model/encoders/transformer.ts';
+import { familyOf } from '../model/families/registry.ts';
+import { trainedNames, type FreezeChoice } from './freezing.ts';
+
+const FLOAT = 4;
+/** Floats kept per S T D, S T F and S H T T per layer, and per S T D for the embeddings (measured, see above). */
+const KEPT = {
+  builtin: { perD: 66, perF: 10, perScores: 8, embeddings: 8 },
+  family: { perD: 38, perF: 5, perScores: 3, embeddings: 10 },
+} as const;
+
+/** What a backend can give, as far as the page can know it before a run. */
+export interface BackendLimits {
+  backend: string;
+  /** Total bytes the run may hold: WASM's 4 GiB heap, a guess of a GPU's memory; undefined: no known limit. */
+  totalBytes?: number;
+  /** What totalBytes is, in words ("the WASM heap"). */
+  totalIs?: string;
+  /** WebGPU's maxStorageBufferBindingSize (and maxBufferSize): the largest single tensor. */
+  maxBufferBytes?: number;
+}
+
+/** WebAssembly's 32-bit address space: the most a WASM heap can grow to. */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+/** A laptop GPU's share of memory when the browser cannot say (WebGPU tells no device memory). */
+export const GPU_MEMORY_GUESS_BYTES = 4 * 2 ** 30;
+
+export function limitsFor(
+  backend: string,
+  adapter?: { maxBufferSize: number; maxStorageBufferBindingSize: number },
+): BackendLimits {
+  if (backend === 'wasm') return { backend, totalBytes: WASM_HEAP_BYTES, totalIs: "WebAssembly's 4 GB heap" };
+  if (backend === 'webgpu') {
+    const maxBufferBytes = adapter ? Math.min(adapter.maxBufferSize, adapter.maxStorageBufferBindingSize) : undefined;
+    return { backend, totalBytes: GPU_MEMORY_GUESS_BYTES, totalIs: 'a guess of 4 GB of GPU memory', maxBufferBytes };
+  }
+  return { backend };
+}
+
+export interface RunShape {
+  batchSize: number;
+  maxLength: number;
+  gradAccumulation: number;
+}
+
+export interface MemoryPlan {
+  parameters: number;
+  gradients: number;
+  optimizer: number;
+  activations: number;
+  total: number;
+  /** The largest single tensor (a weight or an attention score matrix), in bytes. */
+  largestTensor: number;
+  trainedWeights: number;
+  allWeights: number;
+  limits: BackendLimits;
+  /** Plain words when it does not fit; undefined when it does. */
+  over?: string;
+  suggestions: string[];
+}
+
+interface Shape {
+  params: { name: string; shape: number[] }[];
+  D: number;
+  F: number;
+  H: number;
+  L: number;
+  kept: (typeof KEPT)[keyof typeof KEPT];
+}
+
+function shapeOf(spec: ModelSpec): Shape {
+  const head = [
+    { name: 'head.weight', shape: [0, 1] },
+    { name: 'head.bias', shape: [1] },
+  ];
+  if (spec.encoder === 'builtin-transformer') {
+    const t = spec.transformer;
+    head[0]!.shape[0] = t.dModel;
+    const params = [...transformerParams(t), ...head];
+    return { params, D: t.dModel, F: t.dFF, H: t.nHeads, L: t.nLayers, kept: KEPT.builtin };
+  }
+  if (spec.encoder !== 'bert') {
+    throw new Error('a quick head trains on a frozen Hub encoder outside RM Lab: it has no memory plan here');
+  }
+  const c = spec.bert;
+  head[0]!.shape[0] = c.hiddenSize;
+  const params = [...familyOf(c).params(c, spec.pooling), ...head];
+  const F = (c as { intermediateSize?: number }).intermediateSize ?? 4 * c.hiddenSize;
+  return { params, D: c.hiddenSize, F, H: c.numHeads, L: c.numLayers, kept: KEPT.family };
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The plan for one run: bytes by kind, the largest tensor, and whether it fits `limits`. */
+export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: FreezeChoice, limits: BackendLimits): MemoryPlan {
+  const { params, D, F, H, L, kept } = shapeOf(spec);
+  const trained = new Set(
+    trainedNames(
+      params.map((p) => p.name),
+      freeze,
+    ),
+  );
+  const allWeights = params.reduce((n, p) => n + size(p.shape), 0);
+  const trainedWeights = params.filter((p) => trained.has(p.name)).reduce((n, p) => n + size(p.shape), 0);
+  const S = 2 * run.batchSize;
+  const T = run.maxLength;
+  const perLayer = kept.perD * S * T * D + kept.perF * S * T * F + kept.perScores * S * H * T * T;
+  const activations = FLOAT * (L * perLayer + kept.embeddings * S * T * D);
+  const parts = {
+    parameters: FLOAT * allWeights,
+    gradients: FLOAT * trainedWeights,
+    optimizer: 2 * FLOAT * trainedWeights,
+    activations,
+  };
+  const total = parts.parameters + parts.gradients + parts.optimizer + parts.activations;
+  const largestTensor = FLOAT * Math.max(...params.map((p) => size(p.shape)), L > 0 ? S * H * T * T : 0);
+  const plan: MemoryPlan = { ...parts, total, largestTensor, trainedWeights, allWeights, limits, suggestions: [] };
+  return withVerdict(plan, run, freeze, L);
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MB`;
+  return `${(n / 2 ** 10).toFixed(0)} KB`;
+}
+
+/** Whether it fits, in plain words, and what would make it fit. */
+function withVerdict(plan: MemoryPlan, run: RunShape, freeze: FreezeChoice, layers: number): MemoryPlan {
+  const { limits } = plan;
+  const reasons: string[] = [];
+  if (limits.totalBytes !== undefined && plan.total > limits.totalBytes) {
+    reasons.push(`the run needs about ${formatBytes(plan.total)}, more than ${limits.totalIs}`);
+  }
+  if (limits.maxBufferBytes !== undefined && plan.largestTensor > limits.maxBufferBytes) {
+    reasons.push(
+      `its largest tensor (${formatBytes(plan.largestTensor)}) is more than this GPU's largest buffer (${formatBytes(limits.maxBufferBytes)})`,
+    );
+  }
+  if (reasons.length === 0) return plan;
+  const suggestions: string[] = [];
+  if (run.batchSize > 1) {
+    const half = Math.max(1, Math.floor(run.batchSize / 2));
+    suggestions.push(
+      `halve the batch size to ${half} and double accumulation steps to ${run.gradAccumulation * 2}: the same step in about half the activation memory`,
+    );
+  }
+  if (freeze.frozenLayers < layers) {
+    suggestions.push(
+      'freeze lower layers (Frozen layers): frozen weights need no gradients and no optimizer state, 3x their size',
+    );
+  }
+  if (run.maxLength > 64) suggestions.push(`shorten max tokens from ${run.maxLength} to ${run.maxLength / 2}`);
+  return { ...plan, over: `This run will not fit: ${reasons.join('; ')}.`, suggestions };
+}
+
+/** The plan as lines of text, for the CLI. */
+export function describePlan(plan: MemoryPlan): string[] {
+  const lines = [
+    `memory plan on ${plan.limits.backend}: parameters ${formatBytes(plan.parameters)}, gradients ${formatBytes(plan.gradients)}, optimizer state ${formatBytes(plan.optimizer)}, activations ${formatBytes(plan.activations)}; total ${formatBytes(plan.total)}` +
+      (plan.limits.totalBytes ? ` of ${formatBytes(plan.limits.totalBytes)} (${plan.limits.totalIs})` : ''),
+  ];
+  if (plan.over) lines.push(plan.over, ...plan.suggestions.map((s) => `  - ${s}`));
+  return lines;
+}

@@ -1,0 +1,75 @@
+// The memory plan on the Train screen: it is there before any run, follows the form (batch, length,
+// width, frozen layers) and says plainly, with suggestions, when a run will not fit the WASM heap.
+// Screenshots at laptop and phone width.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, openPage, SHOTS } from './browser.ts';
+import { openScreen, setTrainField } from './screens.ts';
+
+let browser: Browser;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function planText(page: Page) {
+  return page.getByRole('region', { name: 'Memory plan' }).innerText();
+}
+
+describe('the memory plan on the Train screen', () => {
+  it('is shown before a run and warns, with suggestions, when the run is over the WASM heap', async () => {
+    const { page } = await openPage(browser, { errors: pageErrors });
+    await page.goto(inject('appUrl'));
+    await openScreen(page, 'Train');
+    const plan = page.getByRole('region', { name: 'Memory plan' });
+    await plan.waitFor();
+    expect(await planText(page)).toMatch(/Total\s+[\d.]+ [KM]B of 4\.00 GB/);
+    await plan.screenshot({ path: `${SHOTS}/memory-plan.png` });
+    await setTrainField(page, 'Model width', '512');
+    await setTrainField(page, 'Layers', '12');
+    await setTrainField(page, 'Attention heads', '8');
+    await setTrainField(page, 'Max tokens', '512');
+    await setTrainField(page, 'Batch size', '64');
+    await expect.poll(() => planText(page)).toMatch(/This run will not fit: the run needs about [\d.]+ GB/);
+    const text = await planText(page);
+    expect(text).toMatch(/halve the batch size to 32 and double accumulation steps to 2/);
+    expect(text).toMatch(/freeze lower layers/);
+    expect(text).toMatch(/shorten max tokens from 512 to 256/);
+    await plan.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/memory-plan-over.png` });
+    // Freezing all but the head takes gradients and optimizer state away.
+    const before = await planText(page);
+    await setTrainField(page, 'Frozen layers', '12');
+    await expect.poll(() => planText(page)).not.toBe(before);
+    expect(await planText(page)).toMatch(/Gradients\s+[\d.]+ KB/);
+    await page.getByLabel('Frozen layers', { exact: true }).screenshot({ path: `${SHOTS}/frozen-layers-field.png` });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('fits a phone screen', async () => {
+    const { page } = await openPage(browser, {
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      errors: pageErrors,
+    });
+    await page.goto(inject('appUrl'));
+    await openScreen(page, 'Train');
+    await setTrainField(page, 'Max tokens', '512');
+    await setTrainField(page, 'Batch size', '256');
+    await setTrainField(page, 'Model width', '512');
+    await setTrainField(page, 'Layers', '12');
+    await setTrainField(page, 'Attention heads', '8');
+    const plan = page.getByRole('region', { name: 'Memory plan' });
+    await expect.poll(() => plan.innerText()).toMatch(/will not fit/);
+    await plan.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/memory-plan-phone.png` });
+    const width = await page.evaluate(() => document.scrollingElement!.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,114 @@
+// The memory plan (src/core/train/memory-plan.ts) against tf.memory() around a real training step
+// on the cpu backend: parameters, the forward tensors the tape keeps, the gradients and AdamW's
+// moments, for shapes other than those its counts were fitted on, with and without freezing. Each
+// part within 25%, and the verdicts against the WASM heap and a WebGPU buffer limit.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bert } from '../../src/core/model/families/bert.ts';
+import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
+import { trainedNames, type FreezeChoice } from '../../src/core/train/freezing.ts';
+import { limitsFor, memoryPlan, WASM_HEAP_BYTES } from '../../src/core/train/memory-plan.ts';
+import { AdamW } from '../../src/core/train/optimizer.ts';
+
+/** One step's bytes by kind, as tf.memory() counts them. */
+async function measured(spec: ModelSpec, batch: number, T: number, freeze: FreezeChoice) {
+  const start = tf.memory().numBytes;
+  const model = RewardModel.create(spec, 1);
+  const parameters = tf.memory().numBytes - start;
+  const names = trainedNames([...model.params.keys()], freeze);
+  const vars = names.map((n) => model.params.get(n)!);
+  const optimizer = await AdamW.create(vars, 0, 1);
+  const ids = tf.ones([2 * batch, T], 'int32') as tf.Tensor2D;
+  const mask = tf.ones([2 * batch, T], 'float32') as tf.Tensor2D;
+  const before = tf.memory().numBytes;
+  let activations = 0;
+  const { value, grads } = tf.variableGrads(() => {
+    const r = model.rewards(ids, mask);
+    activations = tf.memory().numBytes - before;
+    return tf.sum(r) as tf.Scalar;
+  }, vars);
+  const gradients = Object.values(grads).reduce((n, g) => n + 4 * g.size, 0);
+  const beforeStep = tf.memory().numBytes;
+  optimizer.step(grads, 1e-3).dispose();
+  const optimizerBytes = tf.memory().numBytes - beforeStep;
+  tf.dispose([value, ids, mask, ...Object.values(grads)]);
+  optimizer.dispose();
+  model.dispose();
+  return { parameters, activations, gradients, optimizer: optimizerBytes };
+}
+
+const builtin: ModelSpec = {
+  encoder: 'builtin-transformer',
+  tokenizer: 'builtin',
+  transformer: { vocabSize: 300, maxLength: 64, dModel: 48, nLayers: 2, nHeads: 3, dFF: 96, pooling: 'mean' },
+};
+const bertSpec: ModelSpec = {
+  encoder: 'bert',
+  tokenizer: 'embedded',
+  pooling: 'cls',
+  source: 'test',
+  bert: bert.readConfig(
+    {
+      model_type: 'bert',
+      vocab_size: 300,
+      hidden_size: 40,
+      num_hidden_layers: 3,
+      num_attention_heads: 4,
+      intermediate_size: 80,
+      max_position_embeddings: 64,
+    },
+    { sepTokenId: 1, padTokenId: 0 },
+  ),
+};
+
+describe('the memory plan against tf.memory() on the cpu backend', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it.each([
+    ['built-in', builtin, 3, 40, { frozenLayers: 0, embeddingTraining: 'train' }],
+    ['built-in, 1 layer frozen', builtin, 5, 24, { frozenLayers: 1, embeddingTraining: 'train' }],
+    ['bert', bertSpec, 3, 40, { frozenLayers: 0, embeddingTraining: 'train' }],
+    ['bert, head only', bertSpec, 2, 56, { frozenLayers: 3, embeddingTraining: 'train' }],
+  ] as const)(
+    '%s: every part within 25%%',
+    async (_, spec, batch, T, freeze) => {
+      const real = await measured(spec, batch, T, freeze);
+      const plan = memoryPlan(spec, { batchSize: batch, maxLength: T, gradAccumulation: 1 }, freeze, limitsFor('cpu'));
+      for (const part of ['parameters', 'activations', 'gradients', 'optimizer'] as const) {
+        expect(
+          Math.abs(plan[part] / real[part] - 1),
+          `${part}: plan ${plan[part]}, measured ${real[part]}`,
+        ).toBeLessThan(0.25);
+      }
+      expect(plan.over).toBeUndefined(); // no known limit on the cpu backend
+    },
+    60_000,
+  );
+
+  it('says plainly when a run is over the WASM heap or a GPU buffer, and what would help', () => {
+    const big = {
+      ...builtin,
+      transformer: { ...builtin.transformer, dModel: 768, nHeads: 12, dFF: 3072, nLayers: 12 },
+    };
+    const run = { batchSize: 32, maxLength: 512, gradAccumulation: 1 };
+    const none = { frozenLayers: 0, embeddingTraining: 'train' } as const;
+    const wasm = memoryPlan(big, run, none, limitsFor('wasm'));
+    expect(wasm.total).toBeGreaterThan(WASM_HEAP_BYTES);
+    expect(wasm.over).toMatch(/will not fit: the run needs about [\d.]+ GB, more than WebAssembly's 4 GB heap/);
+    expect(wasm.suggestions.join('\n')).toMatch(/batch size to 16 and double accumulation steps to 2/);
+    expect(wasm.suggestions.join('\n')).toMatch(/freeze lower layers/);
+    expect(wasm.suggestions.join('\n')).toMatch(/shorten max tokens from 512 to 256/);
+    const gpu = memoryPlan(
+      big,
+      run,
+      none,
+      limitsFor('webgpu', { maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27 }),
+    );
+    expect(gpu.over).toMatch(/largest tensor \([\d.]+ MB\) is more than this GPU's largest buffer \(128.0 MB\)/);
+    const small = memoryPlan(builtin, { batchSize: 4, maxLength: 32, gradAccumulation: 1 }, none, limitsFor('wasm'));
+    expect(small.over).toBeUndefined();
+    expect(small.suggestions).toEqual([]);
+  });
+});
