@@ -67,7 +67,7 @@ describe('quick heads on a frozen Hub encoder, end to end', () => {
     await quick().getByLabel('Embedding model').fill('rmlab-test/tiny-embedder');
     await quick().getByLabel('Ensemble members').fill('3');
     await quick().getByLabel('Members differ by').selectOption('bootstrap');
-    await quick().getByLabel('Epochs').fill('12');
+    await quick().getByLabel('Head epochs').fill('12');
     hub.slowdown = 20; // the download long enough to see the bar
     await quick()
       .getByRole('button', { name: /^Train a quick head on PandaLM/ })
