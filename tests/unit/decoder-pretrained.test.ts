@@ -17,7 +17,9 @@ import { streamOfBytes } from '../../src/core/data/jsonl.ts';
 import { huggingFaceFiles } from '../../src/core/export/hf-zip.ts';
 import { hubFolder } from '../../src/core/model/hub.ts';
 import { loadModelFolder, pretrainedEncoder } from '../../src/core/model/pretrained.ts';
-import { RewardModel } from '../../src/core/model/reward-model.ts';
+import { checkModelFile } from '../../src/core/model/model-check.ts';
+import { decodeModelFile, encodeModelFile } from '../../src/core/model/model-file.ts';
+import { RewardModel, type BertModelSpec } from '../../src/core/model/reward-model.ts';
 import { readSafetensors } from '../../src/core/model/safetensors.ts';
 import { tokenizerFor, type PairTokenizer } from '../../src/core/model/tokenizer.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/core/train/config.ts';
@@ -122,6 +124,26 @@ describe.each(TYPES)('a %s checkpoint from the Hub', (type) => {
       theirs.forEach((t, i) => expect(ours[i], `${side} padding, pair ${i}`).toBeCloseTo(t, 4));
       expect(new Set(ours.map((x) => x.toFixed(3))).size).toBe(3);
     }
+    // RM Lab's own model file: checked whole (model-check.ts reads the decoder's config fields),
+    // it opens again as the same model, scoring the same.
+    const name = `${type}.rmlab.safetensors`;
+    const file = decodeModelFile(
+      encodeModelFile({
+        spec: model.spec,
+        tokenizer: enc.tokenizer,
+        weights: await model.getWeights(),
+        meta: { name: type, createdAt: '2026-12-06T00:00:00Z' },
+      }),
+      name,
+    );
+    checkModelFile(file, name);
+    const again = RewardModel.fromWeights(file.spec, file.weights);
+    const b = batch(tok, 'right');
+    expect(await rewardsOf(again, b)).toEqual(await rewardsOf(model, b));
+    const spec = file.spec as BertModelSpec;
+    const broken = { ...file, spec: { ...spec, bert: { ...spec.bert, eosTokenId: -1 } } };
+    expect(() => checkModelFile(broken, name)).toThrow(/bert\.eosTokenId must be a whole number, got -1/);
+    again.dispose();
     model.dispose();
   });
 

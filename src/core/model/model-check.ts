@@ -20,66 +20,71 @@ function describe(value: unknown): string {
 
 const shown = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 60));
 
+/** Field checks that name the file and the field in every refusal. */
+class SpecFields {
+  constructor(readonly where: string) {}
+
+  section(s: Record<string, unknown>, key: string): Record<string, unknown> {
+    const v = s[key];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      throw new Error(`${this.where}: its spec's ${key} is not an object (got ${describe(v)})`);
+    }
+    return v as Record<string, unknown>;
+  }
+
+  whole(fields: Record<string, unknown>, path: string, key: string, min = 1): number {
+    const v = fields[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      const kind = min === 0 ? 'a whole number' : 'a positive whole number';
+      throw new Error(`${this.where}: the spec's ${path}.${key} must be ${kind}, got ${shown(v)}`);
+    }
+    return v;
+  }
+
+  positive(fields: Record<string, unknown>, path: string, key: string): void {
+    const v = fields[key];
+    if (typeof v !== 'number' || !(v > 0)) {
+      throw new Error(`${this.where}: the spec's ${path}.${key} must be a positive number, got ${shown(v)}`);
+    }
+  }
+
+  flag(fields: Record<string, unknown>, path: string, key: string): void {
+    if (typeof fields[key] !== 'boolean') {
+      throw new Error(`${this.where}: the spec's ${path}.${key} must be true or false, got ${shown(fields[key])}`);
+    }
+  }
+
+  oneOf(value: unknown, path: string, allowed: readonly string[]): void {
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      throw new Error(
+        `${this.where}: the spec's ${path} must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${shown(value)}`,
+      );
+    }
+  }
+
+  divisible(a: string, av: unknown, b: string, bv: unknown): void {
+    if ((av as number) % (bv as number) !== 0) {
+      throw new Error(`${this.where}: the spec's ${a} ${av} is not divisible by its ${b} ${bv}`);
+    }
+  }
+}
+
 /** Checks a spec's shape as data (the file's JSON): throws naming the field; returns it typed. */
 export function checkSpec(spec: unknown, where: string): ModelSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new Error(`${where}: its spec is not an object (got ${describe(spec)})`);
   }
   const s = spec as Record<string, unknown>;
-  const section = (key: string): Record<string, unknown> => {
-    const v = s[key];
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      throw new Error(`${where}: its spec's ${key} is not an object (got ${describe(v)})`);
-    }
-    return v as Record<string, unknown>;
-  };
-  const whole = (fields: Record<string, unknown>, path: string, key: string, min = 1): number => {
-    const v = fields[key];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      const kind = min === 0 ? 'a whole number' : 'a positive whole number';
-      throw new Error(`${where}: the spec's ${path}.${key} must be ${kind}, got ${shown(v)}`);
-    }
-    return v;
-  };
-  const oneOf = (value: unknown, path: string, allowed: readonly string[]) => {
-    if (typeof value !== 'string' || !allowed.includes(value)) {
-      throw new Error(
-        `${where}: the spec's ${path} must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${shown(value)}`,
-      );
-    }
-  };
+  const f = new SpecFields(where);
   if (s.encoder === 'builtin-transformer') {
-    const t = section('transformer');
-    for (const key of ['vocabSize', 'maxLength', 'dModel', 'nHeads', 'dFF']) whole(t, 'transformer', key);
-    whole(t, 'transformer', 'nLayers', 0); // 0: a bag of words, the default built-in model
-    oneOf(t.pooling, 'transformer.pooling', POOLINGS);
-    if ((t.dModel as number) % (t.nHeads as number) !== 0) {
-      throw new Error(`${where}: the spec's dModel ${t.dModel} is not divisible by its nHeads ${t.nHeads}`);
-    }
+    const t = f.section(s, 'transformer');
+    for (const key of ['vocabSize', 'maxLength', 'dModel', 'nHeads', 'dFF']) f.whole(t, 'transformer', key);
+    f.whole(t, 'transformer', 'nLayers', 0); // 0: a bag of words, the default built-in model
+    f.oneOf(t.pooling, 'transformer.pooling', POOLINGS);
+    f.divisible('dModel', t.dModel, 'nHeads', t.nHeads);
   } else if (s.encoder === 'bert') {
-    const b = section('bert');
-    for (const key of ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions']) {
-      whole(b, 'bert', key);
-    }
-    whole(b, 'bert', 'typeVocabSize', 0); // 0: DistilBERT has no segment embeddings
-    whole(b, 'bert', 'sepTokenId', 0);
-    whole(b, 'bert', 'padTokenId', 0);
-    // The family the encoder is built by (models stored before the other families all say 'bert').
-    oneOf(b.modelType, 'bert.modelType', supportedModelTypes());
-    oneOf(b.hiddenAct, 'bert.hiddenAct', BERT_ACTIVATIONS);
-    if (b.positionOffset !== undefined) whole(b, 'bert', 'positionOffset', 0);
-    if (b.embeddingSize !== undefined) whole(b, 'bert', 'embeddingSize');
-    if (b.poolerActivation !== undefined) oneOf(b.poolerActivation, 'bert.poolerActivation', ['tanh', 'gelu', 'relu']);
-    if (((b.positionOffset as number | undefined) ?? 0) >= (b.maxPositions as number)) {
-      throw new Error(`${where}: the spec's bert.positionOffset leaves no position in its ${b.maxPositions}`);
-    }
-    if (typeof b.layerNormEps !== 'number' || !(b.layerNormEps > 0)) {
-      throw new Error(`${where}: the spec's bert.layerNormEps must be a positive number, got ${shown(b.layerNormEps)}`);
-    }
-    if ((b.hiddenSize as number) % (b.numHeads as number) !== 0) {
-      throw new Error(`${where}: the spec's hiddenSize ${b.hiddenSize} is not divisible by its numHeads ${b.numHeads}`);
-    }
-    oneOf(s.pooling, 'pooling', POOLINGS);
+    checkFamilySection(f, f.section(s, 'bert'));
+    f.oneOf(s.pooling, 'pooling', POOLINGS);
   } else if (s.encoder === 'frozen-hub') {
     checkQuickHeadSpec(s, where);
     return spec as ModelSpec;
@@ -88,9 +93,47 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
       `${where}: its encoder ${shown(s.encoder)} is not one RM Lab builds (builtin-transformer, bert or frozen-hub)`,
     );
   }
-  oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
-  if (s.length !== undefined) oneOf(s.length, 'length', ['off', 'term', 'odin']);
+  f.oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
+  if (s.length !== undefined) f.oneOf(s.length, 'length', ['off', 'term', 'odin']);
   return spec as ModelSpec;
+}
+
+/**
+ * The spec's `bert` section: a Hugging Face family's config (encoders/bert-config.ts for the
+ * encoders, encoders/decoder-config.ts for GPT-2 and Llama/Qwen2), checked by its model type.
+ */
+function checkFamilySection(f: SpecFields, b: Record<string, unknown>): void {
+  for (const key of ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions']) {
+    f.whole(b, 'bert', key);
+  }
+  f.whole(b, 'bert', 'padTokenId', 0);
+  // The family the encoder is built by (models stored before the other families all say 'bert').
+  f.oneOf(b.modelType, 'bert.modelType', supportedModelTypes());
+  if (b.modelType === 'gpt2') {
+    f.whole(b, 'bert', 'eosTokenId', 0);
+    f.oneOf(b.hiddenAct, 'bert.hiddenAct', BERT_ACTIVATIONS);
+    f.positive(b, 'bert', 'layerNormEps');
+    f.divisible('hiddenSize', b.hiddenSize, 'numHeads', b.numHeads);
+  } else if (b.modelType === 'llama' || b.modelType === 'qwen2') {
+    for (const key of ['numKvHeads', 'headDim']) f.whole(b, 'bert', key);
+    f.whole(b, 'bert', 'eosTokenId', 0);
+    for (const key of ['rmsNormEps', 'ropeTheta']) f.positive(b, 'bert', key);
+    for (const key of ['qkvBias', 'outBias', 'mlpBias']) f.flag(b, 'bert', key);
+    f.divisible('numHeads', b.numHeads, 'numKvHeads', b.numKvHeads);
+  } else {
+    f.whole(b, 'bert', 'typeVocabSize', 0); // 0: DistilBERT has no segment embeddings
+    f.whole(b, 'bert', 'sepTokenId', 0);
+    f.oneOf(b.hiddenAct, 'bert.hiddenAct', BERT_ACTIVATIONS);
+    if (b.positionOffset !== undefined) f.whole(b, 'bert', 'positionOffset', 0);
+    if (b.embeddingSize !== undefined) f.whole(b, 'bert', 'embeddingSize');
+    if (b.poolerActivation !== undefined)
+      f.oneOf(b.poolerActivation, 'bert.poolerActivation', ['tanh', 'gelu', 'relu']);
+    if (((b.positionOffset as number | undefined) ?? 0) >= (b.maxPositions as number)) {
+      throw new Error(`${f.where}: the spec's bert.positionOffset leaves no position in its ${b.maxPositions}`);
+    }
+    f.positive(b, 'bert', 'layerNormEps');
+    f.divisible('hiddenSize', b.hiddenSize, 'numHeads', b.numHeads);
+  }
 }
 
 /** The rows of the model's word embedding table: the most token ids it can look up. */
