@@ -320,11 +320,14 @@ describe('RM Lab, end to end', () => {
     await showAdvanced(page);
     await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
-    await page.locator('.live [data-status]').waitFor({ timeout: 240_000 });
-    await expect(page.locator('.live [data-status]').getAttribute('data-status')).resolves.toBe('done');
-    await expect(page.locator('[data-backend]').innerText()).resolves.toBe(
-      'Training on WebGPU (the graphics card), a software adapter: chosen in the settings.',
-    );
+    // The previous test's run stays on show until this one has started: wait for this run's own
+    // backend line, then for it to finish.
+    await expect
+      .poll(() => page.locator('[data-backend]').innerText(), { timeout: 240_000 })
+      .toBe('Training on WebGPU (the graphics card), a software adapter: chosen in the settings.');
+    await expect
+      .poll(() => page.locator('.live [data-status]').getAttribute('data-status'), { timeout: 240_000 })
+      .toBe('done');
     await expect(page.locator('.backend-details').textContent()).resolves.toMatch(/swiftshader/i);
     expect(Number.isFinite(Number.parseFloat(await page.locator('[data-metric="loss"]').innerText()))).toBe(true);
     await expect(page.getByText('Held-out rewards at step 3').isVisible()).resolves.toBe(true);
