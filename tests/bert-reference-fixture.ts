@@ -110,8 +110,17 @@ export async function runBertFixture(f: BertFixture, model = loadBertModel(f)): 
   return out;
 }
 
+/** What a fixture of any family expects: rewards, loss and each gradient by HF name. */
+export interface ExpectedRun {
+  expected: { rewards: number[]; loss: number };
+  grads: { name: string; data: number[] }[];
+}
+
 /** Every comparison of a run with the fixture: rewards, loss, then each gradient by HF name. */
-export function bertComparisons(f: BertFixture, r: BertRun): [string, Comparison][] {
+export function runComparisons(
+  f: ExpectedRun,
+  r: { rewards: ArrayLike<number>; loss: number; grads: Map<string, ArrayLike<number>> },
+): [string, Comparison][] {
   return [
     ['rewards', compare(r.rewards, f.expected.rewards)],
     ['loss', compare([r.loss], [f.expected.loss])],
@@ -119,21 +128,26 @@ export function bertComparisons(f: BertFixture, r: BertRun): [string, Comparison
   ];
 }
 
-/** A few Adam steps on the fixture's batch, counting live tensors after each (none may leak). */
-export async function bertAdamSteps(
-  f: BertFixture,
+export function bertComparisons(f: BertFixture, r: BertRun): [string, Comparison][] {
+  return runComparisons(f, r);
+}
+
+/** A few Adam steps of `load()`'s model on a fixture's batch, counting live tensors after each (none may leak). */
+export async function adamSteps(
+  load: () => RewardModel,
+  batch: { ids: number[][]; mask: number[][]; margin: number[] },
   learningRate: number,
-  steps = 3,
+  steps: number,
 ): Promise<{ start: number; counts: number[]; end: number; losses: number[] }> {
   const start = tf.memory().numTensors;
-  const model = loadBertModel(f);
+  const model = load();
   const optimizer: tf.Optimizer = tf.train.adam(learningRate);
   const counts: number[] = [];
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
-    const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
-    const mask = tf.tensor2d(f.batch.mask, undefined, 'float32');
-    const margin = tf.tensor1d(f.batch.margin, 'float32');
+    const ids = tf.tensor2d(batch.ids, undefined, 'int32');
+    const mask = tf.tensor2d(batch.mask, undefined, 'float32');
+    const margin = tf.tensor1d(batch.margin, 'float32');
     const { value: loss, grads } = tf.variableGrads(() => {
       const [rc, rr] = tf.split(model.rewards(ids, mask), 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
       return bradleyTerryLoss(rc, rr, margin);
@@ -146,4 +160,8 @@ export async function bertAdamSteps(
   optimizer.dispose();
   model.dispose();
   return { start, counts, end: tf.memory().numTensors, losses };
+}
+
+export function bertAdamSteps(f: BertFixture, learningRate: number, steps = 3) {
+  return adamSteps(() => loadBertModel(f), f.batch, learningRate, steps);
 }

@@ -12,7 +12,8 @@ import { encoderWeights, rewardHead, toHuggingFaceTensors } from '../src/core/mo
 import { RewardModel, type BertModelSpec, type NamedWeight } from '../src/core/model/reward-model.ts';
 import type { SafetensorsTensor } from '../src/core/model/safetensors.ts';
 import { bradleyTerryLoss, pairwiseAccuracy } from '../src/core/train/loss.ts';
-import { compare, type Comparison, type Named } from './reference-fixture.ts';
+import type { Comparison, Named } from './reference-fixture.ts';
+import { adamSteps, runComparisons } from './bert-reference-fixture.ts';
 
 export interface DecoderFixture {
   /** config.json as transformers writes it for a one-label *ForSequenceClassification. */
@@ -94,40 +95,11 @@ export async function runDecoderFixture(f: DecoderFixture, model = loadDecoderFi
   return out;
 }
 
-/** Every comparison of a run with the fixture: rewards, loss, then each gradient by HF name. */
 export function decoderComparisons(f: DecoderFixture, r: DecoderRun): [string, Comparison][] {
-  return [
-    ['rewards', compare(r.rewards, f.expected.rewards)],
-    ['loss', compare([r.loss], [f.expected.loss])],
-    ...f.grads.map((g): [string, Comparison] => [`grad ${g.name}`, compare(r.grads.get(g.name) ?? [], g.data)]),
-  ];
+  return runComparisons(f, r);
 }
 
 /** A few Adam steps on the fixture's batch, counting live tensors after each (none may leak). */
-export async function decoderAdamSteps(
-  f: DecoderFixture,
-  learningRate: number,
-  steps = 4,
-): Promise<{ start: number; counts: number[]; end: number; losses: number[] }> {
-  const start = tf.memory().numTensors;
-  const model = loadDecoderFixture(f);
-  const optimizer: tf.Optimizer = tf.train.adam(learningRate);
-  const counts: number[] = [];
-  const losses: number[] = [];
-  for (let step = 0; step < steps; step++) {
-    const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
-    const mask = tf.tensor2d(f.batch.mask, undefined, 'float32');
-    const margin = tf.tensor1d(f.batch.margin, 'float32');
-    const { value: loss, grads } = tf.variableGrads(() => {
-      const [rc, rr] = tf.split(model.rewards(ids, mask), 2) as [tf.Tensor1D, tf.Tensor1D]; // [B], [B]
-      return bradleyTerryLoss(rc, rr, margin);
-    }, model.trainableVariables);
-    optimizer.applyGradients(grads);
-    losses.push((await loss.data())[0]!);
-    tf.dispose([loss, ...Object.values(grads), ids, mask, margin]);
-    counts.push(tf.memory().numTensors);
-  }
-  optimizer.dispose();
-  model.dispose();
-  return { start, counts, end: tf.memory().numTensors, losses };
+export function decoderAdamSteps(f: DecoderFixture, learningRate: number, steps = 4) {
+  return adamSteps(() => loadDecoderFixture(f), f.batch, learningRate, steps);
 }
