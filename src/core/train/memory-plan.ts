@@ -2,7 +2,8 @@
 // chosen backend, against what that backend can give, so a run that cannot fit says so before
 // anything downloads or starts (the page needs only config.json; the CLI prints the same plan).
 //
-//   parameters   4 bytes x every weight (float32)
+//   parameters   4 bytes x every weight (float32); on WebGPU with Frozen weights f16, 2 bytes x each
+//                frozen weight matrix (ops/frozen-f16.ts: its float32 copy stays in CPU memory)
 //   gradients    4 bytes x every trained weight (freezing.ts: a frozen one gets none)
 //   optimizer    8 bytes x every trained weight (AdamW's two moments)
 //   activations  the tensors tfjs's gradient tape keeps from the forward pass of one micro-batch of
@@ -17,6 +18,10 @@ import type { ModelSpec } from '../model/reward-model.ts';
 import { transformerParams } from '../model/encoders/transformer.ts';
 import { familyOf } from '../model/families/registry.ts';
 import { trainedNames, type FreezeChoice } from './freezing.ts';
+import type { TrainConfig } from './config.ts';
+
+/** Which weights train, and whether the frozen matrices are stored as f16 (on WebGPU). */
+export type PlanFreezing = FreezeChoice & Partial<Pick<TrainConfig, 'frozenWeights'>>;
 
 const FLOAT = 4;
 /** Floats kept per S T D, S T F and S H T T per layer, and per S T D for the embeddings (measured, see above). */
@@ -107,8 +112,14 @@ function shapeOf(spec: ModelSpec): Shape {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** A weight's bytes on the backend: float32, or a frozen matrix in f16, two halves to a 4-byte word a row. */
+function weightBytes(shape: number[], f16: boolean): number {
+  if (!f16 || shape.length !== 2) return FLOAT * size(shape);
+  return FLOAT * shape[0]! * Math.ceil(shape[1]! / 2);
+}
+
 /** The plan for one run: bytes by kind, the largest tensor, and whether it fits `limits`. */
-export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: FreezeChoice, limits: BackendLimits): MemoryPlan {
+export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: PlanFreezing, limits: BackendLimits): MemoryPlan {
   const { params, D, F, H, L, kept } = shapeOf(spec);
   const trained = new Set(
     trainedNames(
@@ -122,14 +133,16 @@ export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: FreezeChoice,
   const T = run.maxLength;
   const perLayer = kept.perD * S * T * D + kept.perF * S * T * F + kept.perScores * S * H * T * T;
   const activations = FLOAT * (L * perLayer + kept.embeddings * S * T * D);
+  const half = freeze.frozenWeights === 'f16' && limits.backend === 'webgpu';
+  const bytesOf = (p: { name: string; shape: number[] }) => weightBytes(p.shape, half && !trained.has(p.name));
   const parts = {
-    parameters: FLOAT * allWeights,
+    parameters: params.reduce((n, p) => n + bytesOf(p), 0),
     gradients: FLOAT * trainedWeights,
     optimizer: 2 * FLOAT * trainedWeights,
     activations,
   };
   const total = parts.parameters + parts.gradients + parts.optimizer + parts.activations;
-  const largestTensor = FLOAT * Math.max(...params.map((p) => size(p.shape)), L > 0 ? S * H * T * T : 0);
+  const largestTensor = Math.max(...params.map(bytesOf), L > 0 ? FLOAT * S * H * T * T : 0);
   const plan: MemoryPlan = { ...parts, total, largestTensor, trainedWeights, allWeights, limits, suggestions: [] };
   return withVerdict(plan, run, freeze, L);
 }
@@ -141,7 +154,7 @@ export function formatBytes(n: number): string {
 }
 
 /** Whether it fits, in plain words, and what would make it fit. */
-function withVerdict(plan: MemoryPlan, run: RunShape, freeze: FreezeChoice, layers: number): MemoryPlan {
+function withVerdict(plan: MemoryPlan, run: RunShape, freeze: PlanFreezing, layers: number): MemoryPlan {
   const { limits } = plan;
   const reasons: string[] = [];
   if (limits.totalBytes !== undefined && plan.total > limits.totalBytes) {
@@ -164,6 +177,9 @@ function withVerdict(plan: MemoryPlan, run: RunShape, freeze: FreezeChoice, laye
     suggestions.push(
       'freeze lower layers (Frozen layers): frozen weights need no gradients and no optimizer state, 3x their size',
     );
+  }
+  if (limits.backend === 'webgpu' && freeze.frozenLayers > 0 && freeze.frozenWeights !== 'f16') {
+    suggestions.push('keep frozen weights in f16 (Frozen weights): half the GPU memory of every frozen matrix');
   }
   if (run.maxLength > 64) suggestions.push(`shorten max tokens from ${run.maxLength} to ${run.maxLength / 2}`);
   return { ...plan, over: `This run will not fit: ${reasons.join('; ')}.`, suggestions };
