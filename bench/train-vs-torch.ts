@@ -26,16 +26,13 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
-import { uninstallWasmBatchMatMul, wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
+import { wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
+import { uninstallWasmSimdKernels } from '../src/core/model/ops/wasm/kernels.ts';
 import { uninstallWasmIdentity } from '../src/core/model/ops/wasm/identity.ts';
-import type { BertConfig } from '../src/core/model/encoders/bert-config.ts';
-import { modelSpecFor, RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
-import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
+import { RewardModel } from '../src/core/model/reward-model.ts';
 import type { TokenizedPair } from '../src/core/train/batch.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config.ts';
-import type { TrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
-import { mulberry32 as random } from '../src/core/train/shuffle.ts';
+import { config, dataOf, modelsNamed, pairsFor, type BenchModel } from './train-vs-torch-models.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,94 +47,8 @@ for (const k of KERNELS) if (k !== 'rmlab' && k !== 'tfjs') throw new Error(`--k
 const WARMUP = 2; // kernel set-up and first allocations, on both sides
 const PYTHON = '/usr/bin/python3'; // Debian's, with torch; the python3 first on PATH has none
 
-interface BenchModel {
-  name: string;
-  spec: ModelSpec;
-  /** Sequence length: every sequence is exactly this long. */
-  length: number;
-  cls: number;
-  sep: number;
-  pad: number;
-  vocabSize: number;
-  /** For the Python side: the reference's config and kind. */
-  torch: { kind: 'builtin' | 'bert'; config: object; pooling: string };
-}
-
-const config: TrainConfig = DEFAULT_TRAIN_CONFIG;
 const B = config.batchSize;
-const builtin = builtinTokenizer();
-/** The Transformer preset's encoder (2 layers, [CLS]), without a length term: the reference has none. */
-const transformerSpec = (length: number) =>
-  modelSpecFor({ ...config, maxLength: length, nLayers: 2, pooling: 'cls', lengthReward: 'off' }, builtin.vocabSize);
-const builtinModel = (name: string, length: number): BenchModel => {
-  const spec = transformerSpec(length);
-  return {
-    name,
-    spec,
-    length,
-    cls: builtin.special.cls,
-    sep: builtin.special.sep,
-    pad: builtin.special.pad,
-    vocabSize: builtin.vocabSize,
-    torch: { kind: 'builtin', config: spec.transformer, pooling: spec.transformer.pooling },
-  };
-};
-
-const bertTiny: BertConfig = {
-  modelType: 'bert',
-  vocabSize: 30522,
-  hiddenSize: 128,
-  numLayers: 2,
-  numHeads: 2,
-  intermediateSize: 512,
-  maxPositions: 512,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  hiddenAct: 'gelu',
-  sepTokenId: 102,
-  padTokenId: 0,
-};
-
-const ALL_MODELS: BenchModel[] = [
-  builtinModel('builtin-transformer', config.maxLength),
-  builtinModel('builtin-transformer-256', 2 * config.maxLength),
-  {
-    name: 'bert-tiny-sized',
-    spec: { encoder: 'bert', tokenizer: 'embedded', bert: bertTiny, pooling: 'cls', source: 'bench:bert-tiny-sized' },
-    length: config.maxLength,
-    cls: 101,
-    sep: 102,
-    pad: 0,
-    vocabSize: bertTiny.vocabSize,
-    torch: { kind: 'bert', config: bertTiny, pooling: 'cls' },
-  },
-];
-const MODELS = args.models.split(',').map((name) => {
-  const m = ALL_MODELS.find((x) => x.name === name);
-  if (!m) throw new Error(`--models: no model ${name} (${ALL_MODELS.map((x) => x.name).join(', ')})`);
-  return m;
-});
-
-/** [CLS] prompt [SEP] response [SEP], exactly `length` tokens, ids drawn above the special tokens. */
-function sequence(m: BenchModel, next: () => number): Int32Array {
-  const ids = new Int32Array(m.length);
-  const promptEnd = Math.floor(m.length / 3);
-  for (let t = 0; t < m.length; t++) ids[t] = 1000 + Math.floor(next() * (m.vocabSize - 1000));
-  ids[0] = m.cls;
-  ids[promptEnd] = m.sep;
-  ids[m.length - 1] = m.sep;
-  return ids;
-}
-
-/** The pairs of every step, in the order the trainer takes them (and the Python side's [steps, 2B, T] ids). */
-function pairsFor(m: BenchModel, steps: number): TokenizedPair[] {
-  const next = random(42);
-  return Array.from({ length: steps * B }, () => ({
-    chosen: sequence(m, next),
-    rejected: sequence(m, next),
-    margin: 0,
-  }));
-}
+const MODELS = modelsNamed(args.models);
 
 /** The Python side's ids: per step, the B chosen rows then the B rejected rows, as makeBatch lays them out. */
 function torchIds(pairs: TokenizedPair[]): number[] {
@@ -148,23 +59,6 @@ function torchIds(pairs: TokenizedPair[]): number[] {
     for (const p of step) out.push(...p.rejected);
   }
   return out;
-}
-
-function dataOf(pairs: TokenizedPair[]): TrainingData {
-  return {
-    train: pairs,
-    heldOut: [],
-    heldOutTies: [],
-    counts: {
-      total: pairs.length,
-      train: pairs.length,
-      heldOut: 0,
-      heldOutScored: 0,
-      ties: 0,
-      bothBad: 0,
-      truncated: 0,
-    },
-  };
 }
 
 async function timeRmLab(m: BenchModel, warm: TokenizedPair[], timed: TokenizedPair[]) {
@@ -252,7 +146,7 @@ function timeTorch(m: BenchModel, pairs: TokenizedPair[]): TorchRun {
 /** Puts in place the kernels a run uses: RM Lab's (as the CLI runs) or tfjs's own. */
 async function useKernel(kernel: 'rmlab' | 'tfjs'): Promise<void> {
   if (kernel === 'tfjs') {
-    uninstallWasmBatchMatMul();
+    uninstallWasmSimdKernels();
     uninstallWasmIdentity();
   } else if (!(await installWasmKernels())) throw new Error("RM Lab's WebAssembly kernel did not install");
   if (wasmBatchMatMulActive() !== (kernel === 'rmlab')) throw new Error(`the ${kernel} kernel is not the one running`);
