@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
 import { wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
-import { uninstallWasmSimdKernels } from '../src/core/model/ops/wasm/kernels.ts';
+import { uninstallWasmSimdKernels, wasmSimdKernelsActive } from '../src/core/model/ops/wasm/kernels.ts';
 import { mulberry32 } from '../src/core/train/shuffle.ts';
 
 /** f's outputs with tfjs's own kernels (and the plain compositions) in place of RM Lab's. */
@@ -15,6 +15,7 @@ export async function withPlainKernels<T>(f: () => T): Promise<T> {
     return f();
   } finally {
     expect(await installWasmKernels()).toBe(true);
+    expect(wasmSimdKernelsActive()).toBe(true); // bound again, every self-check passed
   }
 }
 

@@ -6,12 +6,14 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installWasmKernels } from '../../src/cli/wasm-kernels.ts';
+import { wasmSimdKernelsActive } from '../../src/core/model/ops/wasm/kernels.ts';
 import { embeddingLookup } from '../../src/core/model/embedding.ts';
 import { random, withPlainKernels } from '../wasm-kernels-compare.ts';
 
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
   expect(await installWasmKernels()).toBe(true);
+  expect(wasmSimdKernelsActive()).toBe(true); // bound, and every self-check passed (else tfjs's kernels run)
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installWasmKernels } from '../../src/cli/wasm-kernels.ts';
+import { wasmSimdKernelsActive } from '../../src/core/model/ops/wasm/kernels.ts';
 import { geluErf, geluTanh, plainDerivative, plainValue } from '../../src/core/model/ops/gelu.ts';
 import { geluFloat64, geluGradOnWasm, geluOnWasm, wasmGeluOn } from '../../src/core/model/ops/wasm/gelu.ts';
 import { maxAbsDiff, random, withPlainKernels } from '../wasm-kernels-compare.ts';
@@ -13,6 +14,7 @@ import { maxAbsDiff, random, withPlainKernels } from '../wasm-kernels-compare.ts
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
   expect(await installWasmKernels()).toBe(true);
+  expect(wasmSimdKernelsActive()).toBe(true); // bound, and every self-check passed (else tfjs's kernels run)
 });
 
 afterAll(async () => {
@@ -45,25 +47,28 @@ describe("RM Lab's wasm GELU", () => {
     tf.dispose([x, dy]);
   });
 
-  it.each(FORMS)('(%s) matches the plain composition, values and gradients, at 1, 3, 5, 17 and [2, 7, 33] elements', async (form) => {
-    const shapes = [[1], [3], [5], [17], [2, 7, 33]];
-    const run = () =>
-      shapes.map((shape, i) =>
-        tf.tidy(() => {
-          const x = random(shape, i, 4);
-          const dy = random(shape, 100 + i);
-          const f = (a: tf.Tensor) => tf.sum(tf.mul(GELU[form](a), dy));
-          return [GELU[form](x), tf.grad(f)(x)];
-        }),
-      );
-    const ours = run();
-    const theirs = await withPlainKernels(run);
-    for (const [i, pair] of ours.entries()) {
-      expect(maxAbsDiff(pair[0]!, theirs[i]![0]!), `value, shape ${shapes[i]}`).toBeLessThan(2e-6);
-      expect(maxAbsDiff(pair[1]!, theirs[i]![1]!), `gradient, shape ${shapes[i]}`).toBeLessThan(2e-6);
-    }
-    tf.dispose([...ours.flat(), ...theirs.flat()]);
-  });
+  it.each(FORMS)(
+    '(%s) matches the plain composition, values and gradients, at 1, 3, 5, 17 and [2, 7, 33] elements',
+    async (form) => {
+      const shapes = [[1], [3], [5], [17], [2, 7, 33]];
+      const run = () =>
+        shapes.map((shape, i) =>
+          tf.tidy(() => {
+            const x = random(shape, i, 4);
+            const dy = random(shape, 100 + i);
+            const f = (a: tf.Tensor) => tf.sum(tf.mul(GELU[form](a), dy));
+            return [GELU[form](x), tf.grad(f)(x)];
+          }),
+        );
+      const ours = run();
+      const theirs = await withPlainKernels(run);
+      for (const [i, pair] of ours.entries()) {
+        expect(maxAbsDiff(pair[0]!, theirs[i]![0]!), `value, shape ${shapes[i]}`).toBeLessThan(2e-6);
+        expect(maxAbsDiff(pair[1]!, theirs[i]![1]!), `gradient, shape ${shapes[i]}`).toBeLessThan(2e-6);
+      }
+      tf.dispose([...ours.flat(), ...theirs.flat()]);
+    },
+  );
 
   it('gives back the plain composition exactly when its kernels are not installed', async () => {
     const x = random([4, 9], 7, 3);

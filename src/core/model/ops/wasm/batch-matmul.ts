@@ -41,8 +41,7 @@ export function batchMatMul(args: Args): tf.TensorInfo {
   const shape = productShape(a.shape, b.shape, transposeA, transposeB);
   const kernel = a.dtype === 'float32' && b.dtype === 'float32' && shape ? bind(args.backend) : null;
   const xnnpack = kernel?.threaded && shape!.batch === 1 && !transposeA && !transposeB;
-  if (!kernel || !shape || xnnpack)
-    return plainKernel<Args>(tf.BatchMatMul)(args);
+  if (!kernel || !shape || xnnpack) return plainKernel<Args>(tf.BatchMatMul)(args);
   return run(kernel, args.backend, a, b, shape, transposeA, transposeB);
 }
 

@@ -47,14 +47,20 @@ function run(
 /** A [3, 5, 21] input summed over its first two axes: the same as tfjs's kernel, within rounding. */
 export function columnSumSelfCheck(kernel: Bound, backend: WasmBackend): void {
   const shape = [3, 5, 21];
-  const x = backend.makeOutput(shape, 'float32', undefined, Float32Array.from({ length: 315 }, (_, i) => Math.sin(i)));
+  const x = backend.makeOutput(
+    shape,
+    'float32',
+    undefined,
+    Float32Array.from({ length: 315 }, (_, i) => Math.sin(i)),
+  );
   try {
     const ours = run(kernel, backend, x, { rows: 15, cols: 21, k: 2 }, false);
     const theirs = plainKernel<Args>(tf.Sum)({ inputs: { x }, backend, attrs: { axis: [0, 1], keepDims: false } });
     const [a, b] = [backend.readSync(ours.dataId), backend.readSync(theirs.dataId)];
     backend.disposeData(ours.dataId);
     backend.disposeData(theirs.dataId);
-    if (a.some((v, i) => !(Math.abs(v - b[i]!) <= 1e-5))) throw new Error('self-check: the column sum differs from tfjs Sum');
+    if (a.some((v, i) => !(Math.abs(v - b[i]!) <= 1e-5)))
+      throw new Error('self-check: the column sum differs from tfjs Sum');
   } finally {
     backend.disposeData(x.dataId);
   }

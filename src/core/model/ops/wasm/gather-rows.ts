@@ -46,11 +46,20 @@ function run(kernel: Bound, backend: WasmBackend, x: tf.TensorInfo, indices: tf.
 
 /** Rows 2, 0, 2 of a [3, 5] table: the same as tfjs's kernel. */
 export function gatherRowsSelfCheck(kernel: Bound, backend: WasmBackend): void {
-  const x = backend.makeOutput([3, 5], 'float32', undefined, Float32Array.from({ length: 15 }, (_, i) => i + 0.5));
+  const x = backend.makeOutput(
+    [3, 5],
+    'float32',
+    undefined,
+    Float32Array.from({ length: 15 }, (_, i) => i + 0.5),
+  );
   const indices = backend.makeOutput([3], 'int32', undefined, Int32Array.from([2, 0, 2]));
   try {
     const ours = run(kernel, backend, x, indices);
-    const theirs = plainKernel<Args>(tf.GatherV2)({ inputs: { x, indices }, backend, attrs: { axis: 0, batchDims: 0 } });
+    const theirs = plainKernel<Args>(tf.GatherV2)({
+      inputs: { x, indices },
+      backend,
+      attrs: { axis: 0, batchDims: 0 },
+    });
     const [a, b] = [backend.readSync(ours.dataId), backend.readSync(theirs.dataId)];
     backend.disposeData(ours.dataId);
     backend.disposeData(theirs.dataId);

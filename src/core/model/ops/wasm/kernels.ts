@@ -7,7 +7,15 @@ import { batchMatMul, batchMatMulSelfCheck } from './batch-matmul.ts';
 import { columnSum, columnSumSelfCheck } from './column-sum.ts';
 import { gatherRows, gatherRowsSelfCheck } from './gather-rows.ts';
 import { geluKernels, geluSelfCheck } from './gelu.ts';
-import { compileModule, forgetModule, keepPlainKernel, warnOnce, type WasmKernelFile } from './module.ts';
+import {
+  bind,
+  compileModule,
+  forgetModule,
+  keepPlainKernel,
+  warnOnce,
+  type WasmBackend,
+  type WasmKernelFile,
+} from './module.ts';
 
 export { WASM_KERNEL_FILES, type WasmKernelFile } from './module.ts';
 
@@ -69,6 +77,11 @@ async function install(load: (file: WasmKernelFile) => Promise<BufferSource>): P
   }
   for (const config of geluKernels) tf.registerKernel(config);
   return true;
+}
+
+/** Whether RM Lab's kernels run on this (wasm) backend: installed, bound to its memory, every self-check passed. */
+export function wasmSimdKernelsActive(backend: tf.KernelBackend = tf.backend()): boolean {
+  return installed !== undefined && bind(backend as unknown as WasmBackend) !== null;
 }
 
 /** Puts tfjs's own kernels back and removes RM Lab's (tests and benchmarks compare the two). */
