@@ -3,7 +3,7 @@
 // retraining a head (or scoring with it) after a few new labels does not load the model again.
 import type { EmbeddingSource } from '../core/quick-head/config.ts';
 import { loadHubPipeline } from './hub-pipelines.ts';
-import { currentHubEndpoint } from './train-run.ts';
+import { currentHubEndpoint } from './hub-endpoint.ts';
 import type { Embedder, OpenEmbedder } from './quick-head-session.ts';
 
 let kept: { key: string; embedder: Promise<Embedder> } | undefined;

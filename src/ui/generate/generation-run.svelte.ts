@@ -97,6 +97,15 @@ export class GenerationRun {
     }
   }
 
+  /** Forgets the last request's responses and outcome (a view starting over). */
+  clear(): void {
+    if (this.#running) return;
+    this.#responses = [];
+    this.#error = undefined;
+    this.#cancelled = false;
+    this.#total = 0;
+  }
+
   cancel(): void {
     if (this.#stopFlag) Atomics.store(this.#stopFlag, 0, 1);
     this.lab().cancelGeneration();
