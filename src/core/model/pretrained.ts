@@ -159,7 +159,8 @@ async function readTokenizer(
   if (!tokenizerJson) {
     const others = family.tokenizerFiles.map((t) => t.files.join(' and ')).join(', nor ');
     throw new Error(
-      `${label} has neither tokenizer.json${others ? ` nor ${others}` : ''}: RM Lab needs the model's tokenizer to read text as it was trained to`,
+      `${label} has neither tokenizer.json${others ? ` nor ${others}` : ''}: RM Lab needs the model's tokenizer to read text as it was trained to` +
+        (family.tokenizerNote ? `; ${family.tokenizerNote}` : ''),
     );
   }
   try {
@@ -193,6 +194,7 @@ const ARCHITECTURE_TYPES: [RegExp, string][] = [
   [/^XLMRoberta[A-Z]/, 'xlm-roberta'],
   [/^Roberta[A-Z]/, 'roberta'],
   [/^Electra[A-Z]/, 'electra'],
+  [/^DebertaV2[A-Z]/, 'deberta-v2'],
   [/^GPT2[A-Z]/, 'gpt2'],
   [/^Llama[A-Z]/, 'llama'],
   [/^Qwen2[A-Z]/, 'qwen2'],
@@ -205,6 +207,7 @@ const KNOWN_MODEL_TYPES = [
   'mobilebert',
   'distilbert',
   'camembert',
+  'deberta-v2',
   'deberta',
   'roberta',
   'electra',
