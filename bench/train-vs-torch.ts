@@ -129,6 +129,13 @@ interface TorchRun {
   results: Record<string, { matched: Figures; defaultThreads: Figures | null }>;
 }
 
+/**
+ * torch.set_num_threads sets OpenMP's threads, not OpenBLAS's (Debian's torch calls OpenBLAS for its
+ * matrix products): left alone, OpenBLAS starts a thread per core, whose spinning counts as CPU time.
+ * One thread each, as RM Lab gets (unless the caller set OPENBLAS_NUM_THREADS).
+ */
+const TORCH_ENV = { ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? String(wasmThreads) };
+
 /** Times the same steps in PyTorch, right after RM Lab's, so both run under the same load. */
 function timeTorch(m: BenchModel, pairs: TokenizedPair[], alsoDefaultThreads: boolean): TorchRun {
   const job = {
@@ -146,6 +153,7 @@ function timeTorch(m: BenchModel, pairs: TokenizedPair[], alsoDefaultThreads: bo
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
     const out = execFileSync(PYTHON, ['scripts/reference/bench_torch.py', join(dir, 'job.json')], {
       encoding: 'utf8',
+      env: TORCH_ENV,
       maxBuffer: 1 << 26,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -322,6 +330,7 @@ runs.push({
   torch: torchVersion,
   wasmThreads,
   torchDefaultThreads,
+  openblasThreads: TORCH_ENV.OPENBLAS_NUM_THREADS,
   warmupSteps: WARMUP,
   repeats: REPEATS,
   kernelSets: {
