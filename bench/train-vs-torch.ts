@@ -31,15 +31,11 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
-import { wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
-import { uninstallWasmSimdKernels } from '../src/core/model/ops/wasm/kernels.ts';
-import { GELU_GRAD_KERNEL, GELU_KERNEL, wasmGeluOn } from '../src/core/model/ops/wasm/gelu.ts';
-import { uninstallWasmIdentity } from '../src/core/model/ops/wasm/identity.ts';
 import { RewardModel } from '../src/core/model/reward-model.ts';
 import type { TokenizedPair } from '../src/core/train/batch.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
 import { config, dataOf, modelsNamed, pairsFor, type BenchModel } from './train-vs-torch-models.ts';
+import { KERNEL_SETS, kernelSetsNamed, useKernelSet, type KernelSet } from './wasm-kernel-sets.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,10 +47,7 @@ const { values: args } = parseArgs({
 });
 const STEPS = Number(args.steps);
 const REPEATS = Number(args.repeats);
-const KERNEL_SETS = ['rmlab', 'matmul', 'tfjs'] as const;
-type KernelSet = (typeof KERNEL_SETS)[number];
-const KERNELS = args.kernels.split(',') as KernelSet[];
-for (const k of KERNELS) if (!KERNEL_SETS.includes(k)) throw new Error(`--kernels: ${k} is not one of ${KERNEL_SETS}`);
+const KERNELS = kernelSetsNamed(args.kernels);
 const WARMUP = 2; // kernel set-up and first allocations, on both sides
 const PYTHON = '/usr/bin/python3'; // Debian's, with torch; the python3 first on PATH has none
 
@@ -163,30 +156,6 @@ function timeTorch(m: BenchModel, pairs: TokenizedPair[], alsoDefaultThreads: bo
   }
 }
 
-/** tfjs's own kernels that RM Lab's module replaces, as tfjs registered them (for the 'matmul' set). */
-const TFJS_KERNELS = [tf.Sum, tf.GatherV2].map((name) => tf.getKernel(name, 'wasm')!);
-
-/**
- * Puts in place the kernels a run uses: `rmlab` all of RM Lab's (as the CLI runs), `matmul` only the
- * matrix product and the sharing Identity (RM Lab before the column sum, row gather and GELU
- * kernels), `tfjs` none (tfjs's own kernels and the plain GELU).
- */
-async function useKernels(kernels: KernelSet): Promise<void> {
-  uninstallWasmSimdKernels(); // from tfjs's own kernels every time (installing again would do nothing)
-  uninstallWasmIdentity();
-  if (kernels !== 'tfjs' && !(await installWasmKernels()))
-    throw new Error("RM Lab's WebAssembly kernels did not install");
-  if (kernels === 'matmul') {
-    for (const config of TFJS_KERNELS) {
-      tf.unregisterKernel(config.kernelName, 'wasm');
-      tf.registerKernel(config);
-    }
-    for (const name of [GELU_KERNEL, GELU_GRAD_KERNEL]) tf.unregisterKernel(name, 'wasm');
-  }
-  if (wasmBatchMatMulActive() !== (kernels !== 'tfjs')) throw new Error(`the ${kernels} kernels are not running`);
-  if (wasmGeluOn() !== (kernels === 'rmlab')) throw new Error(`the ${kernels} GELU is not running`);
-}
-
 /** RM Lab's throughput over PyTorch's at the same thread count (above 1, RM Lab is faster). */
 interface Ratios {
   /** Wall clock. */
@@ -223,7 +192,7 @@ for (let r = 0; r < REPEATS; r++) {
     const all = pairsFor(m, WARMUP + STEPS);
     const rmlab: Repeat['rmlab'] = {};
     for (const kernels of KERNELS) {
-      await useKernels(kernels);
+      await useKernelSet(kernels);
       rmlab[kernels] = await timeRmLab(m, all.slice(0, WARMUP * B), all.slice(WARMUP * B));
     }
     const run = timeTorch(m, all, r === 0);
@@ -333,12 +302,7 @@ runs.push({
   openblasThreads: TORCH_ENV.OPENBLAS_NUM_THREADS,
   warmupSteps: WARMUP,
   repeats: REPEATS,
-  kernelSets: {
-    rmlab:
-      "all of RM Lab's wasm kernels, as the CLI runs (matrix product, column sum, row gather, GELU, sharing Identity)",
-    matmul: "RM Lab's matrix product and sharing Identity only (before the column sum, row gather and GELU kernels)",
-    tfjs: "tfjs's own kernels and the plain GELU",
-  },
+  kernelSets: KERNEL_SETS,
   work: 'fixed synthetic token ids, every sequence exactly sequenceLength tokens (no padding); forward + backward over 2B sequences, gradient-norm clipping, AdamW, linear decay',
   results: rows,
   lengthRatio256To128: lengths,
