@@ -92,7 +92,9 @@ export function uninstallWasmSimdKernels(): void {
     tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  for (const config of geluKernels) tf.unregisterKernel(config.kernelName, 'wasm');
+  for (const config of geluKernels) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+  }
   forgetModule();
   installed = undefined;
 }
