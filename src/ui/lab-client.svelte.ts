@@ -350,7 +350,7 @@ export class LabClient {
     await this.refresh();
   }
 
-  /** Removes an imported model (a trained one goes with its run). */
+  /** Removes an imported model or a quick head (a trained one goes with its run). */
   async deleteModel(id: string): Promise<void> {
     await deleteStoredModel(id);
     await this.refresh();

@@ -39,7 +39,8 @@ export type { BatchScoreResult, ReferenceJudge, ScoreProgress } from './batch-sc
 export interface LoadedModel {
   id: string;
   name: string;
-  maxLength: number;
+  /** The tokens it reads of prompt + response (undefined: a quick head whose encoder does not say). */
+  maxLength: number | undefined;
   backend: string;
   /** Whether the reward has a length term ('off': none), so that scoring can leave it out. */
   lengthTerm: LengthReward;
@@ -62,9 +63,8 @@ interface Held {
   record: ModelRecord;
   /** An RM Lab encoder and head with its tokenizer, or a quick head with its frozen Hub encoder. */
   scorer:
-    | { kind: 'model'; model: RewardModel; tokenizer: PairTokenizer }
+    | { kind: 'model'; model: RewardModel; tokenizer: PairTokenizer; maxLength: number }
     | { kind: 'quick-head'; head: QuickHead; embedder: Embedder };
-  maxLength: number;
   /** The tfjs backend the weights live on: a run started since may have switched it. */
   backend: string;
 }
@@ -92,23 +92,23 @@ export class ScoringSession {
     const record = await getModelRecord(await this.db(), card.id);
     if (!record) throw new Error(`the model "${card.name}" is no longer stored`);
     await this.ensureBackend();
-    const scorer = await this.scorerOf(record, onProgress);
+    const scorer = await this.scorerOf(card, record, onProgress);
     this.unload();
-    this.#held = {
-      card,
-      record,
-      scorer,
-      maxLength: maxLengthOf(record.spec, card.trainConfig),
-      backend: tf.getBackend(),
-    };
+    this.#held = { card, record, scorer, backend: tf.getBackend() };
     return this.info(this.#held);
   }
 
-  private async scorerOf(record: ModelRecord, onProgress?: (p: LoadProgress) => void): Promise<Held['scorer']> {
+  private async scorerOf(
+    card: Pick<ModelCard, 'trainConfig'>,
+    record: ModelRecord,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<Held['scorer']> {
     const spec = record.spec;
     if (!isQuickHeadSpec(spec)) {
       const model = RewardModel.fromWeights(spec, record.weights);
-      return { kind: 'model', model, tokenizer: tokenizerFor(spec, record.tokenizer) };
+      // What it was trained with (a quick head reads what its encoder's tokenizer keeps: Embedder.maxLength).
+      const maxLength = maxLengthOf(spec, card.trainConfig);
+      return { kind: 'model', model, tokenizer: tokenizerFor(spec, record.tokenizer), maxLength };
     }
     if (!this.openEmbedder) throw new Error('quick heads cannot be scored here: no Hub encoder loader');
     this.#loading?.abort();
@@ -153,7 +153,7 @@ export class ScoringSession {
     if (scorer.kind === 'quick-head')
       return scoreWithQuickHead(scorer.head, scorer.embedder, items, onProgress, shouldStop);
     const rewards = await scoreTexts(scorer.model, scorer.tokenizer, items, {
-      maxLength: held.maxLength,
+      maxLength: scorer.maxLength,
       onProgress,
       shouldStop,
       part: part ?? this.#part,
@@ -273,7 +273,7 @@ export class ScoringSession {
     return {
       id: held.card.id,
       name: held.card.name,
-      maxLength: held.maxLength,
+      maxLength: held.scorer.kind === 'model' ? held.scorer.maxLength : held.scorer.embedder.maxLength,
       backend: held.backend,
       lengthTerm: held.record.spec.length ?? 'off',
     };
