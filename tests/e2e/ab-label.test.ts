@@ -151,7 +151,11 @@ describe('an A/B labelling project from two generation setups', () => {
 
   it('ranks the rest of the queue by a quick head trained on the labels, in the labelling worker', async () => {
     await page.getByRole('button', { name: 'Add labels to datasets' }).click();
-    await page.getByText(/stored 6 pairs/).waitFor({ timeout: 60_000 });
+    await openScreen(page, 'Data');
+    await page
+      .getByRole('table', { name: 'Datasets in this browser' })
+      .getByRole('row', { name: /Labels: Tiny A\/B/ })
+      .waitFor({ timeout: 60_000 });
     await openScreen(page, 'Train');
     const quick = page.locator('[data-quick-head]');
     await quick.locator('summary').click();
@@ -164,7 +168,7 @@ describe('an A/B labelling project from two generation setups', () => {
     await openScreen(page, 'Label');
     const options = page.locator('details.options');
     if (!(await options.evaluate((d: HTMLDetailsElement) => d.open))) await options.locator('summary').click();
-    await page.getByLabel('Order', { exact: true }).selectOption('uncertainty');
+    await page.getByLabel(/^Order/).selectOption('uncertainty');
     const headChoice = page.getByLabel("Queue's model");
     const option = headChoice.locator('option', { hasText: /^Quick head: Labels: Tiny A\/B/ });
     await headChoice.selectOption(await option.getAttribute('value'));
