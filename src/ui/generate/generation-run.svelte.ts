@@ -112,6 +112,9 @@ export class GenerationRun {
   }
 
   #apply(e: GenerationEvent): void {
+    // Events come through their own message port: one may land after the request's result, which
+    // already holds every response; applying it then would count a response twice.
+    if (!this.#running) return;
     switch (e.kind) {
       case 'loading':
         this.#download = e.progress;
