@@ -322,6 +322,12 @@ export class LabClient {
     downloadBlob(fileName, file);
   }
 
+  /** Downloads a model trained with LoRA as a PEFT adapter folder (.zip). */
+  async exportPeftAdapter(card: ModelCard): Promise<void> {
+    const { fileName, file } = await this.#api.exportPeftAdapter(card.id);
+    downloadBlob(fileName, file);
+  }
+
   /** Stores a model file (picked, dropped or at a URL) as a new model; resolves with it, or throws the reason. */
   async importModel(source: { kind: 'file'; file: File } | { kind: 'url'; url: string }): Promise<ModelCard> {
     if (source.kind === 'url') this.#modelDownload = { url: source.url, bytesRead: 0 };

@@ -643,6 +643,13 @@ export function parseTrainConfig(input: unknown): TrainConfig {
       true,
     );
   }
+  if (config.loraRank > 0 && config.nLayers === 0 && parseEncoderSource(config.encoder).kind === 'builtin') {
+    throw new TrainConfigError(
+      'loraRank',
+      'LoRA rank (loraRank): the built-in encoder with 0 layers is a bag of word vectors, with no projection to put an adapter on; give it layers (Layers, nLayers), pick a pretrained encoder, or set LoRA rank to 0',
+      true,
+    );
+  }
   return config;
 }
 

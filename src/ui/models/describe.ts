@@ -5,7 +5,8 @@ import { describeQuickHead, isQuickHeadSpec } from '../../core/quick-head/spec.t
 import { BASELINE_LABELS, compactAccuracy, heldOutAccuracy } from '../../core/eval/baselines/index.ts';
 
 export function describeEncoder(spec: ModelSpec): string {
-  const length = spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '';
+  const lora = 'lora' in spec && spec.lora ? `, LoRA r ${spec.lora.rank} on ${spec.lora.targets.join(', ')}` : '';
+  const length = (spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '') + lora;
   if (spec.encoder === 'builtin-transformer') {
     const t = spec.transformer;
     // No layer: the pooled word vectors themselves (a bag of words).

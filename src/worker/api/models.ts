@@ -10,6 +10,7 @@ import { setHubEndpoint } from '../train-run.ts';
 import {
   exportHuggingFace,
   exportModelFile,
+  exportPeftAdapter,
   exportTrainBigger,
   importModelFile,
   scoreHeldOut,
@@ -63,6 +64,11 @@ export function modelsApi() {
     /** A BERT-family model as a Hugging Face folder (.zip); throws the reason for any other model. */
     async exportHuggingFace(id: string): Promise<{ fileName: string; file: Blob }> {
       return exportHuggingFace(await openLabDB(), id);
+    },
+
+    /** A model trained with LoRA as a PEFT adapter folder (.zip); throws the reason for any other model. */
+    async exportPeftAdapter(id: string): Promise<{ fileName: string; file: Blob }> {
+      return exportPeftAdapter(await openLabDB(), id);
     },
 
     /** Stores a model file, picked or from a link, as a new model; nothing is stored if it is refused. */
