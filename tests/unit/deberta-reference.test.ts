@@ -25,6 +25,7 @@ import type { DebertaConfig } from '../../src/core/model/encoders/deberta-config
 import { logBucketPosition } from '../../src/core/model/ops/relative-position.ts';
 import { expectClose } from '../reference-expect.ts';
 import {
+  adamSteps,
   bertComparisons,
   bertSpecOf,
   loadBertModel,
@@ -92,5 +93,17 @@ describe.each(['cpu', 'wasm'])('DeBERTa against its PyTorch reference on the %s 
     const run = await runBertFixture(f, loadBertModel(f, { ...spec, bert: plant(spec.bert as DebertaConfig) }));
     const worst = Math.max(...bertComparisons(f, run).map(([, c]) => c.ratio));
     expect(worst).toBeGreaterThan(10);
+  });
+});
+
+describe('DeBERTa training steps', () => {
+  it('3 Adam steps on the cpu backend lower the loss and keep tf.memory().numTensors flat', async () => {
+    await tf.setBackend('cpu');
+    const f = v3Cls as BertFixture;
+    const { start, counts, end, losses } = await adamSteps(() => loadBertModel(f), f.batch, 1e-2, 3);
+    expect(losses[0]).toBeCloseTo(f.expected.loss, 5); // the first step saw the reference weights
+    expect(losses[2]).toBeLessThan(losses[0]!);
+    expect(counts[2]).toBe(counts[1]);
+    expect(end).toBe(start);
   });
 });

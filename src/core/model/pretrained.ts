@@ -159,7 +159,7 @@ async function readTokenizer(
   if (!tokenizerJson) {
     const others = family.tokenizerFiles.map((t) => t.files.join(' and ')).join(', nor ');
     throw new Error(
-      `${label} has neither tokenizer.json${others ? ` nor ${others}` : ''}: RM Lab needs the model's tokenizer to read text as it was trained to` +
+      `${label} has ${others ? `neither tokenizer.json nor ${others}` : 'no tokenizer.json'}: RM Lab needs the model's tokenizer to read text as it was trained to` +
         (family.tokenizerNote ? `; ${family.tokenizerNote}` : ''),
     );
   }

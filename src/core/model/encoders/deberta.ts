@@ -1,7 +1,8 @@
 // A DeBERTa-v2/v3 encoder, computing what Hugging Face's DebertaV2Model computes (eval mode, no
 // dropout), with the ContextPooler that DebertaV2ForSequenceClassification puts on [CLS]. Shapes:
 // B sequences, T tokens, E embedding width, D hidden, H heads, hs = D / H, S the attention span
-// (attentionSpan: position_buckets, or max_relative_positions), R = 2 S relative embeddings.
+// (attentionSpan: position_buckets, or max_relative_positions), R = 2 S relative embeddings (of
+// which only the rows a sequence of T tokens reads are computed with: attentionInputs).
 //
 //   e      = E_word[ids] (+ E_pos[0:T] if position_biased_input) (+ E_type[types])     [B, T, E]
 //   x      = LN(e W_proj)  (no bias; only where E != D)  else LN(e), then x * mask      [B, T, D]
@@ -158,14 +159,25 @@ export class DebertaEncoder implements Encoder {
     return tf.mul(e, tf.expandDims(mask, 2)); // DebertaV2Embeddings zeroes the padding positions
   }
 
-  /** The padding bias, and the relative embeddings and index tables every layer reads (built once a pass). */
+  /**
+   * The padding bias, and the relative embeddings and index tables every layer reads (built once a
+   * pass). Only the rows some (query, key) reads are kept: a short sequence reads few of them (64
+   * tokens read 127 of v3's 512), and a row nobody reads adds nothing to a score and gets no
+   * gradient, so leaving it out changes no number and saves most of the c2p / p2c products.
+   */
   private attentionInputs(mask: tf.Tensor2D): AttentionInputs {
     const inputs: AttentionInputs = { bias: attentionBias(mask) };
     const c = this.config;
     if (!c.relativeAttention || c.posAttTypes.length === 0) return inputs;
     const T = mask.shape[1];
     const span = attentionSpan(c);
-    const table = this.p('relative.embeddings') as tf.Tensor2D; // [R, D]
+    const rel = relativePositions(T, c.positionBuckets, c.maxRelativePositions);
+    const c2p = c.posAttTypes.includes('c2p') ? relativeIndex(rel, span, 1) : undefined;
+    const p2c = c.posAttTypes.includes('p2c') ? relativeIndex(rel, span, -1) : undefined;
+    const read = [c2p, p2c].filter((t): t is Int32Array => t !== undefined);
+    const lo = Math.min(...read.map((t) => t.reduce((a, b) => Math.min(a, b))));
+    const rows = Math.max(...read.map((t) => t.reduce((a, b) => Math.max(a, b)))) - lo + 1;
+    const table = tf.slice(this.p('relative.embeddings'), [lo, 0], [rows, this.hiddenSize]) as tf.Tensor2D; // [R', D]
     inputs.relative = c.normRelEmbeddings
       ? layerNorm(
           table,
@@ -174,9 +186,14 @@ export class DebertaEncoder implements Encoder {
           c.layerNormEps,
         )
       : table;
-    const rel = relativePositions(T, c.positionBuckets, c.maxRelativePositions);
-    if (c.posAttTypes.includes('c2p')) inputs.c2pRows = gatherRows(relativeIndex(rel, span, 1), T, 2 * span);
-    if (c.posAttTypes.includes('p2c')) inputs.p2cRows = gatherRows(relativeIndex(rel, span, -1), T, 2 * span);
+    const shifted = (index: Int32Array) =>
+      gatherRows(
+        index.map((r) => r - lo),
+        T,
+        rows,
+      );
+    if (c2p) inputs.c2pRows = shifted(c2p);
+    if (p2c) inputs.p2cRows = shifted(p2c);
     return inputs;
   }
 
