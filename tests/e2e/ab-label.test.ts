@@ -163,7 +163,16 @@ describe('an A/B labelling project from two generation setups', () => {
     await quick.getByLabel('Ensemble members').fill('3');
     await quick.getByLabel('Members differ by').selectOption('bootstrap');
     await quick.getByRole('button', { name: 'Train a quick head on Labels: Tiny A/B' }).click();
-    await quick.locator('[data-quick-head-result], [role="alert"]').first().waitFor({ timeout: 240_000 });
+    await quick
+      .locator('[data-quick-head-result], [role="alert"]')
+      .first()
+      .waitFor({ timeout: 400_000 })
+      .catch(async (e) => {
+        await page.screenshot({ path: `${SHOTS}/ab-quick-head-stuck.png`, fullPage: true });
+        throw new Error(`the quick head did not finish: ${await quick.innerText()} / ${pageErrors.join('; ')}`, {
+          cause: e,
+        });
+      });
     expect(await quick.locator('[role="alert"]').allInnerTexts()).toEqual([]);
 
     await openScreen(page, 'Label');
@@ -188,11 +197,11 @@ describe('an A/B labelling project from two generation setups', () => {
 
     // "Retrain": the existing quick-head trainer on the labels so far; the new head ranks the queue
     await status.getByRole('button', { name: 'Retrain the head on the 6 labels' }).click();
-    await expect(headChoice.locator('option:checked').innerText({ timeout: 240_000 })).resolves.toMatch(
+    await expect(headChoice.locator('option:checked').innerText({ timeout: 400_000 })).resolves.toMatch(
       /^Quick head: Labels: Tiny A\/B \(6\)/,
     );
     await status.getByText(`0 items embedded, ${distinct} from the cache`).waitFor({ timeout: 120_000 });
-  });
+  }, 900_000);
 
   it('opens the same answers in the Regression view with that model', async () => {
     await openAB();
