@@ -72,6 +72,7 @@ const PROJECTIONS: Record<string, string[]> = {
   roberta: ['query', 'key', 'value', 'dense'],
   'xlm-roberta': ['query', 'key', 'value', 'dense'],
   electra: ['query', 'key', 'value', 'dense'],
+  'deberta-v2': ['query_proj', 'key_proj', 'value_proj', 'dense'],
   gpt2: ['c_attn', 'c_proj', 'c_fc'],
   llama: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
   qwen2: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
@@ -82,6 +83,8 @@ const WITH_HEAD: Record<string, string[]> = {
   roberta: ['pooler.weight', 'pooler.bias'],
   'xlm-roberta': ['pooler.weight', 'pooler.bias'],
   electra: ['pooler.weight', 'pooler.bias'],
+  // DeBERTa's ContextPooler sits beside the classifier and starts fresh from a masked LM: it trains too ('pooler' in modules_to_save)
+  'deberta-v2': ['pooler.weight', 'pooler.bias'],
 };
 
 describe('LoRA options for every family', () => {

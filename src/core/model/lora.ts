@@ -45,6 +45,7 @@ const DEFAULT_TARGETS: Record<string, string[]> = {
   'xlm-roberta': ['query', 'value'],
   electra: ['query', 'value'],
   distilbert: ['q_lin', 'v_lin'],
+  'deberta-v2': ['query_proj', 'value_proj'],
   gpt2: ['c_attn'],
   llama: ['q_proj', 'v_proj'],
   qwen2: ['q_proj', 'v_proj'],

@@ -11,6 +11,7 @@ import type { BertConfig } from './encoders/bert-config.ts';
 import { isQuickHeadSpec, type QuickHeadModelSpec } from '../quick-head/spec.ts';
 import { quickHeadParams } from '../quick-head/head.ts';
 import { familyOf } from './families/registry.ts';
+import { assignWeight, disposePacked } from './ops/frozen-f16.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
 import { isLoraParam, LoraAdapters, loraParams, type LoraSpec } from './lora.ts';
 import {
@@ -238,12 +239,15 @@ export class RewardModel {
       if (w.shape.join('x') !== v.shape.join('x')) {
         throw new Error(`tensor ${name} has shape [${w.shape}], the model expects [${v.shape}]`);
       }
-      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')));
+      assignWeight(v, w.data);
     }
   }
 
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    for (const v of this.params.values()) {
+      disposePacked(v);
+      v.dispose();
+    }
   }
 
   private param(name: string): tf.Variable {

@@ -2,7 +2,8 @@
 // chosen backend, against what that backend can give, so a run that cannot fit says so before
 // anything downloads or starts (the page needs only config.json; the CLI prints the same plan).
 //
-//   parameters   4 bytes x every weight (float32)
+//   parameters   4 bytes x every weight (float32); on WebGPU with Frozen weights f16, 2 bytes x each
+//                frozen weight matrix (ops/frozen-f16.ts: its float32 copy stays in CPU memory)
 //   gradients    4 bytes x every trained weight (freezing.ts: a frozen one gets none)
 //   optimizer    8 bytes x every trained weight (AdamW's two moments)
 //   activations  the tensors tfjs's gradient tape keeps from the forward pass of one micro-batch of
@@ -21,6 +22,10 @@ import { loraParams, loraTargets, projections } from '../model/lora.ts';
 import { transformerParams } from '../model/encoders/transformer.ts';
 import { familyOf } from '../model/families/registry.ts';
 import { freezeChoiceOf, trainedNames, type FreezeChoice } from './freezing.ts';
+import type { TrainConfig } from './config.ts';
+
+/** Which weights train (LoRA's part comes from the spec), and whether frozen matrices are stored as f16 (on WebGPU). */
+export type PlanFreezing = Omit<FreezeChoice, 'lora'> & Partial<Pick<TrainConfig, 'frozenWeights'>>;
 
 const FLOAT = 4;
 /** Floats a LoRA update keeps per token and output feature of its projection (see the file's head). */
@@ -113,13 +118,14 @@ function shapeOf(spec: ModelSpec): Shape {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** A weight's bytes on the backend: float32, or a frozen matrix in f16, two halves to a 4-byte word a row. */
+function weightBytes(shape: number[], f16: boolean): number {
+  if (!f16 || shape.length !== 2) return FLOAT * size(shape);
+  return FLOAT * shape[0]! * Math.ceil(shape[1]! / 2);
+}
+
 /** The plan for one run: bytes by kind, the largest tensor, and whether it fits `limits`. */
-export function memoryPlan(
-  spec: ModelSpec,
-  run: RunShape,
-  choice: Omit<FreezeChoice, 'lora'>,
-  limits: BackendLimits,
-): MemoryPlan {
+export function memoryPlan(spec: ModelSpec, run: RunShape, choice: PlanFreezing, limits: BackendLimits): MemoryPlan {
   const { params, D, F, H, L, kept } = shapeOf(spec);
   const freeze = freezeChoiceOf(spec, choice);
   const trained = new Set(
@@ -136,16 +142,19 @@ export function memoryPlan(
   const rank = 'lora' in spec && spec.lora ? spec.lora.rank : 0;
   const adapters = loraTargets(spec).reduce((n, p) => n + S * T * (rank + LORA_KEPT_PER_OUT * p.outDim), 0);
   const activations = FLOAT * (L * perLayer + kept.embeddings * S * T * D + adapters);
+  const half = choice.frozenWeights === 'f16' && limits.backend === 'webgpu';
+  const bytesOf = (p: { name: string; shape: number[] }) => weightBytes(p.shape, half && !trained.has(p.name));
   const parts = {
-    parameters: FLOAT * allWeights,
+    parameters: params.reduce((n, p) => n + bytesOf(p), 0),
     gradients: FLOAT * trainedWeights,
     optimizer: 2 * FLOAT * trainedWeights,
     activations,
   };
   const total = parts.parameters + parts.gradients + parts.optimizer + parts.activations;
-  const largestTensor = FLOAT * Math.max(...params.map((p) => size(p.shape)), L > 0 ? S * H * T * T : 0);
+  const largestTensor = Math.max(...params.map(bytesOf), L > 0 ? FLOAT * S * H * T * T : 0);
   const plan: MemoryPlan = { ...parts, total, largestTensor, trainedWeights, allWeights, limits, suggestions: [] };
-  return withVerdict(plan, run, freeze, L, !freeze.lora && projections(spec).length > 0);
+  const verdictOn = { ...freeze, frozenWeights: choice.frozenWeights };
+  return withVerdict(plan, run, verdictOn, L, !freeze.lora && projections(spec).length > 0);
 }
 
 export function formatBytes(n: number): string {
@@ -158,7 +167,7 @@ export function formatBytes(n: number): string {
 function withVerdict(
   plan: MemoryPlan,
   run: RunShape,
-  freeze: FreezeChoice,
+  freeze: FreezeChoice & PlanFreezing,
   layers: number,
   loraFits: boolean,
 ): MemoryPlan {
@@ -189,6 +198,10 @@ function withVerdict(
     suggestions.push(
       'freeze lower layers (Frozen layers): frozen weights need no gradients and no optimizer state, 3x their size',
     );
+  }
+  const anyFrozen = freeze.frozenLayers > 0 || freeze.lora !== undefined;
+  if (limits.backend === 'webgpu' && anyFrozen && freeze.frozenWeights !== 'f16') {
+    suggestions.push('keep frozen weights in f16 (Frozen weights): half the GPU memory of every frozen matrix');
   }
   if (run.maxLength > 64) suggestions.push(`shorten max tokens from ${run.maxLength} to ${run.maxLength / 2}`);
   return { ...plan, over: `This run will not fit: ${reasons.join('; ')}.`, suggestions };

@@ -27,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
-import { embeddingLookup } from '../embedding.ts';
+import { embeddingLookup, embeddingRows } from '../embedding.ts';
 import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
 import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
@@ -147,10 +147,9 @@ export class BertEncoder implements Encoder {
   /** Word + position (+ segment) embeddings, LayerNorm, and ELECTRA's projection: [B, T] -> [B, T, D]. */
   private embed(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
     const T = ids.shape[1];
-    const E = this.config.embeddingSize ?? this.hiddenSize;
     const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, E]
     const offset = this.config.positionOffset ?? 0;
-    const position = tf.slice(this.p('embeddings.position'), [offset, 0], [T, E]); // [T, E]
+    const position = embeddingRows(this.p('embeddings.position') as tf.Tensor2D, offset, T); // [T, E]
     let sum = tf.add(word, position) as tf.Tensor3D; // [B, T, E]
     if (this.config.typeVocabSize > 0) {
       const types = bertTokenTypes(ids, mask, this.config); // [B, T]
