@@ -95,7 +95,22 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
   }
   f.oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
   if (s.length !== undefined) f.oneOf(s.length, 'length', ['off', 'term', 'odin']);
+  if (s.lora !== undefined) checkLoraSection(f, f.section(s, 'lora'));
   return spec as ModelSpec;
+}
+
+/** The spec's `lora` section (model/lora.ts LoraSpec): rank, alpha, and target names as text; which projections they name checkWeightsFit sees. */
+function checkLoraSection(f: SpecFields, l: Record<string, unknown>): void {
+  f.whole(l, 'lora', 'rank');
+  f.positive(l, 'lora', 'alpha');
+  const targets = l.targets;
+  if (
+    !Array.isArray(targets) ||
+    targets.length === 0 ||
+    targets.some((t) => typeof t !== 'string' || !/^\w+$/.test(t))
+  ) {
+    throw new Error(`${f.where}: the spec's lora.targets must be a list of projection names, got ${shown(targets)}`);
+  }
 }
 
 /**

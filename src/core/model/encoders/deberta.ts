@@ -24,6 +24,7 @@ import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
 import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
 import { linear } from '../ops/linear.ts';
+import type { LoraAdapters } from '../lora.ts';
 import { pool } from '../ops/pool.ts';
 import { gatherRelative, gatherRows, relativeIndex, relativePositions } from '../ops/relative-position.ts';
 import { bertTokenTypes } from './bert.ts';
@@ -112,6 +113,7 @@ interface AttentionInputs {
 export class DebertaEncoder implements Encoder {
   readonly params: NamedParams = new Map();
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   /** Random weights as HF initialises them (seeded), or `weights` for every parameter (nothing half-loads). */
   constructor(
@@ -272,9 +274,10 @@ export class DebertaEncoder implements Encoder {
     }
   }
 
-  /** x [..., in] @ weight [in, out] + bias */
+  /** x [..., in] @ weight [in, out] + bias (+ its LoRA update, where it has one) */
   private linear<X extends tf.Tensor>(x: X, name: string): X {
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
