@@ -23,11 +23,15 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DebertaConfig } from '../../src/core/model/encoders/deberta-config.ts';
 import { logBucketPosition } from '../../src/core/model/ops/relative-position.ts';
+import { withLora } from '../../src/core/model/lora.ts';
+import { mergeLora } from '../../src/core/model/lora-merge.ts';
+import { RewardModel } from '../../src/core/model/reward-model.ts';
 import { expectClose } from '../reference-expect.ts';
 import {
   adamSteps,
   bertComparisons,
   bertSpecOf,
+  fixtureModelWeights,
   loadBertModel,
   runBertFixture,
   type BertFixture,
@@ -105,5 +109,36 @@ describe('DeBERTa training steps', () => {
     expect(losses[2]).toBeLessThan(losses[0]!);
     expect(counts[2]).toBe(counts[1]);
     expect(end).toBe(start);
+  });
+});
+
+describe('LoRA on DeBERTa-v3', () => {
+  it('adapts the shared query_proj / key_proj for the relative embeddings too: it scores as its merge does', async () => {
+    await tf.setBackend('cpu');
+    const f = v3Cls as BertFixture;
+    const spec = withLora(bertSpecOf(f), { loraRank: 2, loraAlpha: 4, loraTargets: 'query_proj, key_proj' });
+    // B starts at zero (no update): give it values, so the adapters change the scores.
+    const adapters = RewardModel.create(spec, 3);
+    const lora = (await adapters.getWeights()).filter((w) => /\.lora_[AB]$/.test(w.name));
+    adapters.dispose();
+    const weights = [
+      ...fixtureModelWeights(f),
+      ...lora.map((w) => (w.name.endsWith('lora_B') ? { ...w, data: w.data.map((_, i) => 0.3 * Math.sin(i + 1)) } : w)),
+    ];
+    const merged = mergeLora(spec, weights);
+    const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
+    const mask = tf.tensor2d(f.batch.mask);
+    const score = async (m: RewardModel) => {
+      const r = m.rewards(ids, mask);
+      const out = Array.from(await r.data());
+      r.dispose();
+      m.dispose();
+      return out;
+    };
+    const adapted = await score(RewardModel.fromWeights(spec, weights));
+    const asMerged = await score(RewardModel.fromWeights(merged.spec, merged.weights));
+    adapted.forEach((r, i) => expect(r, `reward ${i}`).toBeCloseTo(asMerged[i]!, 5));
+    expect(Math.max(...adapted.map((r, i) => Math.abs(r - f.expected.rewards[i]!)))).toBeGreaterThan(1e-3);
+    tf.dispose([ids, mask]);
   });
 });
