@@ -29,3 +29,22 @@ export function describeBaselines(card: ModelCard): string | undefined {
   if (!shown?.length) return undefined;
   return shown.map((b) => `${BASELINE_LABELS[b.id]} ${(100 * b.accuracy).toFixed(1)}%`).join(', ');
 }
+
+/** A Hub model's size: "4.39 M parameters", "11,985 parameters" (cards that do not know it: the encoder's shape says enough). */
+export function describeSize(card: ModelCard): string {
+  if (card.parameters === undefined) return '';
+  const n = card.parameters;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B parameters`;
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M parameters` : `${n.toLocaleString('en')} parameters`;
+}
+
+/** Where a model came from, in a few words. */
+export function describeOrigin(card: ModelCard): string {
+  if (card.origin === 'run') return 'trained here';
+  if (card.origin === 'hub') {
+    const from = card.importedFrom ?? card.name;
+    if (from.startsWith('folder:')) return `from a folder: ${from.slice('folder:'.length)}`;
+    return /^https?:/.test(from) ? `from ${from}` : `from the Hub: ${from}`;
+  }
+  return 'imported';
+}
