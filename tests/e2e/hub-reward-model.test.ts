@@ -205,6 +205,30 @@ describe('adding a reward model from the Hub', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
+  it('on Train, a Hub encoder shows its plan before download; one that will not fit downloads nothing', async () => {
+    await openScreen(page, 'Train');
+    const picker = page.getByRole('group', { name: 'Pretrained encoder' });
+    await page.getByLabel('Encoder', { exact: true }).fill('rm/huge');
+    const before = hub.requests.length;
+    await picker.getByRole('button', { name: 'Load', exact: true }).click();
+    await picker.getByText(/Could not load rm\/huge: This run will not fit/).waitFor({ timeout: 30_000 });
+    expect(await picker.getByRole('region', { name: 'Memory plan before download' }).innerText()).toMatch(
+      /Weights\s+7\.\d\d B/,
+    );
+    expect(downloads(before)).toEqual(['/rm/huge/resolve/main/config.json']);
+    await expect(picker.getByRole('button', { name: 'Download anyway' }).isVisible()).resolves.toBe(true);
+    await picker.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/hub-rm-5-train-encoder-plan.png`, fullPage: true });
+    // A model that fits: the plan, then what was loaded.
+    await page.getByLabel('Encoder', { exact: true }).fill('rm/tiny-reward');
+    await picker.getByRole('button', { name: 'Load', exact: true }).click();
+    await page.getByLabel('Loaded encoder').waitFor({ timeout: 60_000 });
+    expect(await picker.getByRole('region', { name: 'Memory plan before download' }).innerText()).toMatch(
+      /Memory plan of rm\/tiny-reward before download/,
+    );
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
   it('fits a phone screen, plan and all', async () => {
     const phone = await openPage(browser, {
       viewport: { width: 390, height: 844 },

@@ -4,6 +4,7 @@
 // a checkpoint with its head opens as a ready model that scores as the CLI's ready model does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubFolder } from '../../src/core/model/hub.ts';
+import { DownloadStalled } from '../../src/core/share/watched-fetch.ts';
 import { loadModelFolder } from '../../src/core/model/pretrained.ts';
 import { checkRewardConfig, classifierLabels, readyRewardModel } from '../../src/core/model/ready-reward.ts';
 import { planningCheck, PlanTooLarge, type DownloadPlan } from '../../src/core/train/download-plan.ts';
@@ -121,6 +122,25 @@ describe('a reward model from the Hub', () => {
     await expect(loadReward('rm/bare-bert', [])).rejects.toThrow(
       /rm\/bare-bert is a BertModel, not a \*ForSequenceClassification checkpoint: it has no reward head/,
     );
+  });
+
+  it('a download that stalls after the plan is given up with the file named', async () => {
+    const plans: DownloadPlan[] = [];
+    try {
+      const error = await loadModelFolder(hubFolder('rm/gpt2-reward', 'main', hub.url, { stallMs: 300 }), {
+        onConfig: async (check) => {
+          await planningCheck('rm/gpt2-reward', request(), (p) => plans.push(p))(check);
+          hub.slowdown = 5_000; // from here on, each file's first 64 KiB waits past the stall timeout
+        },
+      }).catch((e: unknown) => e);
+      expect(plans).toHaveLength(1);
+      expect(error).toBeInstanceOf(DownloadStalled);
+      expect((error as Error).message).toMatch(
+        /the download of tokenizer\.json from rm\/gpt2-reward stalled: nothing arrived for 0\.3 s/,
+      );
+    } finally {
+      hub.slowdown = 0;
+    }
   });
 
   it('a config claiming an 8 B model: the plan says it will not fit, and no weight is downloaded', async () => {
