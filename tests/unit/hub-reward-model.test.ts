@@ -49,6 +49,13 @@ beforeAll(async () => {
       })),
     },
     'rm/bare-bert': { files: tinyBertFolder() },
+    // XLM-RoBERTa as many repositories have it: the SentencePiece model, no tokenizer.json.
+    'rm/xlmr-no-json': {
+      files: new Map([
+        ...[...tinyBertFolder({ modelType: 'xlm-roberta', tokenizer: 'vocab' })].filter(([n]) => n !== 'vocab.txt'),
+        ['sentencepiece.bpe.model', new Uint8Array(16)],
+      ]),
+    },
     'rm/huge': {
       files: new Map([
         ['config.json', json(HUGE)],
@@ -122,6 +129,15 @@ describe('a reward model from the Hub', () => {
     await expect(loadReward('rm/bare-bert', [])).rejects.toThrow(
       /rm\/bare-bert is a BertModel, not a \*ForSequenceClassification checkpoint: it has no reward head/,
     );
+  });
+
+  it('an XLM-RoBERTa repository with only sentencepiece.bpe.model: refused naming the file and the way out', async () => {
+    const before = hub.requests.length;
+    await expect(loadModelFolder(hubFolder('rm/xlmr-no-json', 'main', hub.url), {})).rejects.toThrow(
+      /rm\/xlmr-no-json has no tokenizer\.json: .*Its SentencePiece model \(sentencepiece\.bpe\.model\) is not one RM Lab reads: in Python, AutoTokenizer\.from_pretrained/,
+    );
+    // Refused before the weights (the SentencePiece file itself is never downloaded).
+    expect(hub.requests.slice(before).some((p) => /safetensors|sentencepiece/.test(p))).toBe(false);
   });
 
   it('a download that stalls after the plan is given up with the file named', async () => {
