@@ -114,6 +114,7 @@ export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: FreezeChoice,
     trainedNames(
       params.map((p) => p.name),
       freeze,
+      spec,
     ),
   );
   const allWeights = params.reduce((n, p) => n + size(p.shape), 0);

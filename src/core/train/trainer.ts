@@ -514,7 +514,7 @@ function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainCon
  * no gradient and no Adam state.
  */
 function trainedVariables(model: RewardModel, choice: FreezeChoice): tf.Variable[] {
-  return trainedNames([...model.params.keys()], choice).map((name) => model.params.get(name)!);
+  return trainedNames([...model.params.keys()], choice, model.spec).map((name) => model.params.get(name)!);
 }
 
 /**
