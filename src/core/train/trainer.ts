@@ -527,7 +527,7 @@ function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainCon
  * no gradient and no Adam state. With LoRA in the model's spec, the adapters and the head only.
  */
 export function trainedVariables(model: RewardModel, choice: Omit<FreezeChoice, 'lora'>): tf.Variable[] {
-  const names = trainedNames([...model.params.keys()], freezeChoiceOf(model.spec, choice));
+  const names = trainedNames([...model.params.keys()], freezeChoiceOf(model.spec, choice), model.spec);
   return names.map((name) => model.params.get(name)!);
 }
 
