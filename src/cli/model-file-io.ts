@@ -15,7 +15,8 @@ export interface LoadedModel {
   maxLength: number;
 }
 
-export function loadModelFile(path: string): LoadedModel {
+/** A model file read and checked whole (spec, tensors, tokenizer) before anything is built from it. */
+export function readModelFile(path: string): { file: RewardModelFile; tokenizer: PairTokenizer | undefined } {
   let bytes: Uint8Array;
   try {
     // Node's Buffer as it is, not copied (a copy doubled the peak memory of reading a model): the
@@ -26,11 +27,16 @@ export function loadModelFile(path: string): LoadedModel {
   }
   const file = decodeModelFile(bytes, path);
   // Spec, tensors and tokenizer checked before anything is allocated from the spec.
-  const tokenizer = checkModelFile(file, path);
+  return { file, tokenizer: checkModelFile(file, path) };
+}
+
+/** A model file's RewardModel; a quick head (no tokenizer of its own) is refused, for the commands that need a model. */
+export function loadModelFile(path: string, read = readModelFile(path)): LoadedModel {
+  const { file, tokenizer } = read;
   if (!tokenizer) {
     throw new Error(
       `${path} is a quick head on a frozen Hub encoder (${file.spec.encoder === 'frozen-hub' ? file.spec.embedding.model : ''}); ` +
-        'score it in the app (Playground), which loads its encoder through Transformers.js',
+        'this command needs an RM Lab model: score it with rmlab score, which loads its encoder through Transformers.js',
     );
   }
   const model = RewardModel.fromWeights(file.spec, file.weights);

@@ -15,21 +15,22 @@ import { parseScoreRecord, scoredRecord, type ScoreRow } from '../core/eval/scor
 import { scoreTexts } from '../core/eval/score.ts';
 import { BACKEND_OPTION, useNodeBackend } from './backend.ts';
 import { describeRejected, fileRecords, readPairFile, requireFile, requirePairs } from './data-file.ts';
-import { loadModelFile } from './model-file-io.ts';
+import { loadModelFile, readModelFile } from './model-file-io.ts';
 import { openReadyRewardModel } from './encoder.ts';
+import { openQuickHeadFile, type CliScorer } from './quick-head-file.ts';
+import { isQuickHeadSpec } from '../core/quick-head/spec.ts';
 import { helpText, parseCommand, UsageError, type CommandOption } from './options.ts';
 import { MAP_HELP, parseFieldMap } from './field-map.ts';
 import { textOf, type Pair } from '../core/data/pair.ts';
 import { describeAccuracy, heldOutAccuracy } from '../core/eval/baselines/index.ts';
-import type { RewardModel } from '../core/model/reward-model.ts';
-import type { PairTokenizer } from '../core/model/tokenizer.ts';
 
 const OPTIONS: CommandOption[] = [
   {
     name: 'model',
     value: '<file|folder|hub id>',
     help:
-      'A model file (.rmlab.safetensors), or a reward model as a Hugging Face folder or Hub id ' +
+      'A model file (.rmlab.safetensors; a quick head loads its embedding model from $HF_ENDPOINT or the Hub, ' +
+      'cached in $RMLAB_HUB_CACHE or ~/.cache/rmlab/hub), or a reward model as a Hugging Face folder or Hub id ' +
       '(a *ForSequenceClassification checkpoint with one label, e.g. a folder RM Lab exported).',
     required: true,
   },
@@ -48,12 +49,20 @@ const OPTIONS: CommandOption[] = [
 
 export const SCORE_USAGE = 'rmlab score --model <file|folder|hub id> --data <file> [--out scored.jsonl]';
 
-/** A model file when --model is a file; otherwise a reward model's Hugging Face folder (disk, Hub, URL). */
-async function loadScoringModel(
-  model: string,
-): Promise<{ model: RewardModel; tokenizer: PairTokenizer; maxLength: number }> {
-  if (isFile(model)) return loadModelFile(model);
-  return openReadyRewardModel(model);
+/**
+ * A model file when --model is a file (a quick head on its embedding model, or an RM Lab model);
+ * otherwise a reward model's Hugging Face folder (disk, Hub, URL).
+ */
+async function loadScoringModel(path: string): Promise<CliScorer> {
+  if (isFile(path)) {
+    const read = readModelFile(path);
+    const spec = read.file.spec;
+    if (isQuickHeadSpec(spec)) return openQuickHeadFile(path, { ...read.file, spec });
+    const { model, tokenizer, maxLength } = loadModelFile(path, read);
+    return { score: (items) => scoreTexts(model, tokenizer, items, { maxLength }), dispose: () => model.dispose() };
+  }
+  const { model, tokenizer, maxLength } = await openReadyRewardModel(path);
+  return { score: (items) => scoreTexts(model, tokenizer, items, { maxLength }), dispose: () => model.dispose() };
 }
 
 function isFile(path: string): boolean {
@@ -91,14 +100,14 @@ export async function score(argv: string[]): Promise<number> {
   await useNodeBackend(backendChoice);
   const mapping = parsed.values.map !== undefined ? parseFieldMap(parsed.values.map) : undefined;
   if (mapping || (await readsAsPairs(dataPath))) {
-    const { model, tokenizer, maxLength } = await loadScoringModel(parsed.values.model!);
+    const scorer = await loadScoringModel(parsed.values.model!);
     try {
-      return await scorePairs(dataPath, mapping, model, tokenizer, maxLength, parsed.values.out);
+      return await scorePairs(dataPath, mapping, scorer, parsed.values.out);
     } finally {
-      model.dispose();
+      scorer.dispose();
     }
   }
-  const { model, tokenizer, maxLength } = await loadScoringModel(parsed.values.model!);
+  const scorer = await loadScoringModel(parsed.values.model!);
   const out: Writable = parsed.values.out ? createWriteStream(parsed.values.out) : process.stdout;
   const rejected: RejectedLine[] = [];
   let scored = 0;
@@ -106,10 +115,10 @@ export async function score(argv: string[]): Promise<number> {
 
   const flush = async () => {
     const items = chunk.flatMap((row) => row.responses.map((response) => ({ prompt: row.prompt, response })));
-    const rewards = await scoreTexts(model, tokenizer, items, { maxLength });
+    const rewards = Array.from(await scorer.score(items));
     let at = 0;
     for (const row of chunk) {
-      const mine = Array.from(rewards.subarray(at, at + row.responses.length));
+      const mine = rewards.slice(at, at + row.responses.length);
       at += row.responses.length;
       await write(out, JSON.stringify(scoredRecord(row, mine)) + '\n');
     }
@@ -133,7 +142,7 @@ export async function score(argv: string[]): Promise<number> {
     }
     if (chunk.length > 0) await flush();
   } finally {
-    model.dispose();
+    scorer.dispose();
     if (out !== process.stdout) await new Promise<void>((done) => out.end(done));
   }
   if (rejected.length > 0) {
@@ -159,9 +168,7 @@ async function readsAsPairs(path: string): Promise<boolean> {
 async function scorePairs(
   dataPath: string,
   mapping: FieldMapping | undefined,
-  model: RewardModel,
-  tokenizer: PairTokenizer,
-  maxLength: number,
+  scorer: CliScorer,
   outPath: string | undefined,
 ): Promise<number> {
   const file = await readPairFile(dataPath, { mapping });
@@ -183,7 +190,7 @@ async function scorePairs(
         { prompt: textOf(p.prompt), response: textOf(p.responseA) },
         { prompt: textOf(p.prompt), response: textOf(p.responseB) },
       ]);
-      const rewards = await scoreTexts(model, tokenizer, items, { maxLength });
+      const rewards = await scorer.score(items);
       for (const [i, pair] of chunk.entries()) {
         const a = rewards[2 * i]!;
         const b = rewards[2 * i + 1]!;

@@ -64,7 +64,7 @@ export async function renameModel(db: RMLabDatabase, id: string, name: string): 
   await Promise.all([tx.store.put({ ...card, name }), tx.done]);
 }
 
-/** Removes an imported model (a trained one goes with its run: deleteRun). */
+/** Removes an imported model or a quick head (a trained one goes with its run: deleteRun). */
 export async function deleteModel(db: RMLabDatabase, id: string): Promise<void> {
   const tx = db.transaction(['models', 'modelCards'], 'readwrite');
   await Promise.all([tx.objectStore('models').delete(id), tx.objectStore('modelCards').delete(id), tx.done]);

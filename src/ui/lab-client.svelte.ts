@@ -322,6 +322,12 @@ export class LabClient {
     downloadBlob(fileName, file);
   }
 
+  /** Downloads a model trained with LoRA as a PEFT adapter folder (.zip). */
+  async exportPeftAdapter(card: ModelCard): Promise<void> {
+    const { fileName, file } = await this.#api.exportPeftAdapter(card.id);
+    downloadBlob(fileName, file);
+  }
+
   /** Stores a model file (picked, dropped or at a URL) as a new model; resolves with it, or throws the reason. */
   async importModel(source: { kind: 'file'; file: File } | { kind: 'url'; url: string }): Promise<ModelCard> {
     if (source.kind === 'url') this.#modelDownload = { url: source.url, bytesRead: 0 };
@@ -350,7 +356,7 @@ export class LabClient {
     await this.refresh();
   }
 
-  /** Removes an imported model (a trained one goes with its run). */
+  /** Removes an imported model or a quick head (a trained one goes with its run). */
   async deleteModel(id: string): Promise<void> {
     await deleteStoredModel(id);
     await this.refresh();
@@ -467,25 +473,29 @@ export class LabClient {
     return this.#api.setRewardPart(part);
   }
 
-  batchScore(file: File, onProgress: (p: ScoreProgress) => void): Promise<BatchScoreResult> {
+  /** Scores a file of rows; `judge` (the loaded reference judge's id) scores every response beside the model. */
+  batchScore(file: File, onProgress: (p: ScoreProgress) => void, judge?: string): Promise<BatchScoreResult> {
     // Braces: a callback's return value goes back to the worker, and page state is not cloneable.
     return this.#api.batchScore(
       file,
       Comlink.proxy((p: ScoreProgress) => {
         onProgress(p);
       }),
+      judge,
     );
   }
 
   regression(
     source: { kind: 'file'; file: File } | { kind: 'dataset'; id: string; name: string },
     onProgress: (p: ScoreProgress) => void,
+    judge?: string,
   ): Promise<RegressionResult> {
     return this.#api.regression(
       source,
       Comlink.proxy((p: ScoreProgress) => {
         onProgress(p);
       }),
+      judge,
     );
   }
 

@@ -59,5 +59,5 @@ export const deleteStoredRun = async (id: string): Promise<void> => deleteRun(aw
 export const renameStoredModel = async (id: string, name: string): Promise<void> =>
   renameModel(await openLabDB(), id, name);
 
-/** Removes an imported model (a trained one goes with its run). */
+/** Removes an imported model or a quick head (a trained one goes with its run). */
 export const deleteStoredModel = async (id: string): Promise<void> => deleteModel(await openLabDB(), id);

@@ -37,7 +37,7 @@ const api = {
   ...queriesApi(),
   ...trainingApi(training),
   ...modelsApi(),
-  ...scoringApi(scoring),
+  ...scoringApi(scoring, judges),
   ...quickHeadsApi(quickHeads),
   ...judgesApi(judges),
   // Hub text generators (Transformers.js, loaded on first use).

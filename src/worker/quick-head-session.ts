@@ -30,6 +30,8 @@ export interface Embedder {
   embed(texts: string[]): Promise<Float32Array[]>;
   /** Where it runs and with which weights, in words ("wasm, q8"). */
   runtime: string;
+  /** The tokens it reads of a text (its tokenizer truncates there); undefined where the model does not say. */
+  maxLength: number | undefined;
 }
 
 export type OpenEmbedder = (

@@ -3,6 +3,14 @@
 // streams, and compute a regression report of model versions from a file or a dataset.
 import * as tf from '@tensorflow/tfjs';
 import { readLines } from '../core/data/jsonl.ts';
+import {
+  describeEmpty,
+  REJECTED_KEPT,
+  scoreFile,
+  type BatchScoreResult,
+  type ReferenceJudge,
+  type ScoreProgress,
+} from './batch-scoring.ts';
 import type { Pair, RejectedLine } from '../core/data/pair.ts';
 import {
   collectPrompts,
@@ -13,13 +21,7 @@ import {
   type VersionPrompt,
 } from '../core/eval/regression.ts';
 import { maxLengthOf, scoreTexts, type RewardPart, type ScoreItem } from '../core/eval/score.ts';
-import {
-  parseRegressionRow,
-  parseScoreRow,
-  scoredRecord,
-  type RegressionRow,
-  type ScoreRow,
-} from '../core/eval/score-rows.ts';
+import { parseRegressionRow, type RegressionRow } from '../core/eval/score-rows.ts';
 import { RewardModel, type LengthReward } from '../core/model/reward-model.ts';
 import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
 import { selectBackend } from '../core/train/backend.ts';
@@ -32,41 +34,16 @@ import { isQuickHeadSpec } from '../core/quick-head/spec.ts';
 import type { Embedder, OpenEmbedder } from './quick-head-session.ts';
 import { scoreWithQuickHead } from './quick-head-scoring.ts';
 
-/** Responses scored per read-back while batch scoring a file: bounds memory, and progress moves. */
-const RESPONSES_PER_CHUNK = 512;
-/** Scored rows kept for the preview; rejected lines kept to show (all are counted). */
-const PREVIEW_ROWS = 20;
-const REJECTED_KEPT = 1000;
+export type { BatchScoreResult, ReferenceJudge, ScoreProgress } from './batch-scoring.ts';
 
 export interface LoadedModel {
   id: string;
   name: string;
-  maxLength: number;
+  /** The tokens it reads of prompt + response (undefined: a quick head whose encoder does not say). */
+  maxLength: number | undefined;
   backend: string;
   /** Whether the reward has a length term ('off': none), so that scoring can leave it out. */
   lengthTerm: LengthReward;
-}
-
-export interface ScoreProgress {
-  /** What is being done now, in words ("scoring", "reading"). */
-  phase: string;
-  done: number;
-  /** Undefined while unknown. */
-  total?: number;
-}
-
-export interface BatchScoreResult {
-  /** The scored rows as JSONL: each input row with "reward" or "rewards" added. */
-  file: Blob;
-  rows: number;
-  responses: number;
-  /** The first scored rows, as written to the file. */
-  preview: Record<string, unknown>[];
-  /** Every reward, in file order (for the histogram). */
-  rewards: number[];
-  rejected: RejectedLine[];
-  rejectedCount: number;
-  seconds: number;
 }
 
 export interface RegressionResult {
@@ -77,6 +54,8 @@ export interface RegressionResult {
   skipped: number;
   rejected: RejectedLine[];
   responses: number;
+  /** The reference judge that scored the same responses (its view is in report.judge). */
+  judgeModel?: string;
 }
 
 interface Held {
@@ -84,9 +63,8 @@ interface Held {
   record: ModelRecord;
   /** An RM Lab encoder and head with its tokenizer, or a quick head with its frozen Hub encoder. */
   scorer:
-    | { kind: 'model'; model: RewardModel; tokenizer: PairTokenizer }
+    | { kind: 'model'; model: RewardModel; tokenizer: PairTokenizer; maxLength: number }
     | { kind: 'quick-head'; head: QuickHead; embedder: Embedder };
-  maxLength: number;
   /** The tfjs backend the weights live on: a run started since may have switched it. */
   backend: string;
 }
@@ -114,23 +92,23 @@ export class ScoringSession {
     const record = await getModelRecord(await this.db(), card.id);
     if (!record) throw new Error(`the model "${card.name}" is no longer stored`);
     await this.ensureBackend();
-    const scorer = await this.scorerOf(record, onProgress);
+    const scorer = await this.scorerOf(card, record, onProgress);
     this.unload();
-    this.#held = {
-      card,
-      record,
-      scorer,
-      maxLength: maxLengthOf(record.spec, card.trainConfig),
-      backend: tf.getBackend(),
-    };
+    this.#held = { card, record, scorer, backend: tf.getBackend() };
     return this.info(this.#held);
   }
 
-  private async scorerOf(record: ModelRecord, onProgress?: (p: LoadProgress) => void): Promise<Held['scorer']> {
+  private async scorerOf(
+    card: Pick<ModelCard, 'trainConfig'>,
+    record: ModelRecord,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<Held['scorer']> {
     const spec = record.spec;
     if (!isQuickHeadSpec(spec)) {
       const model = RewardModel.fromWeights(spec, record.weights);
-      return { kind: 'model', model, tokenizer: tokenizerFor(spec, record.tokenizer) };
+      // What it was trained with (a quick head reads what its encoder's tokenizer keeps: Embedder.maxLength).
+      const maxLength = maxLengthOf(spec, card.trainConfig);
+      return { kind: 'model', model, tokenizer: tokenizerFor(spec, record.tokenizer), maxLength };
     }
     if (!this.openEmbedder) throw new Error('quick heads cannot be scored here: no Hub encoder loader');
     this.#loading?.abort();
@@ -175,7 +153,7 @@ export class ScoringSession {
     if (scorer.kind === 'quick-head')
       return scoreWithQuickHead(scorer.head, scorer.embedder, items, onProgress, shouldStop);
     const rewards = await scoreTexts(scorer.model, scorer.tokenizer, items, {
-      maxLength: held.maxLength,
+      maxLength: scorer.maxLength,
       onProgress,
       shouldStop,
       part: part ?? this.#part,
@@ -183,67 +161,14 @@ export class ScoringSession {
     return Array.from(rewards);
   }
 
-  /** Streams a JSONL file of rows, scores them chunk by chunk and writes the scored rows as JSONL. */
-  async batchScore(
+  /** Streams a JSONL file of rows and scores it (batch-scoring.ts), with a reference judge beside when given. */
+  batchScore(
     file: Blob,
     onProgress: (p: ScoreProgress) => void,
     shouldStop: () => boolean,
+    judge?: ReferenceJudge,
   ): Promise<BatchScoreResult> {
-    const started = performance.now();
-    const parts: string[] = [];
-    const preview: Record<string, unknown>[] = [];
-    const rewards: number[] = [];
-    const rejected: RejectedLine[] = [];
-    let rejectedCount = 0;
-    let rows = 0;
-    let bytesRead = 0;
-    let chunk: ScoreRow[] = [];
-    let chunkResponses = 0;
-    const flush = async () => {
-      const items = chunk.flatMap((row) => row.responses.map((response) => ({ prompt: row.prompt, response })));
-      const scored = await this.score(items, undefined, shouldStop);
-      let at = 0;
-      for (const row of chunk) {
-        const own = scored.slice(at, at + row.responses.length);
-        at += row.responses.length;
-        const out = scoredRecord(row, own);
-        parts.push(JSON.stringify(out) + '\n');
-        if (preview.length < PREVIEW_ROWS) preview.push(out);
-        rewards.push(...own);
-      }
-      rows += chunk.length;
-      chunk = [];
-      chunkResponses = 0;
-      onProgress({ phase: 'scoring', done: bytesRead, total: file.size });
-    };
-    for await (const line of readLines(file.stream(), (n) => (bytesRead = n))) {
-      if (shouldStop()) throw new Error('scoring was cancelled');
-      const parsed = parseScoreRow(line);
-      if (!parsed.ok) {
-        rejectedCount++;
-        if (rejected.length < REJECTED_KEPT) rejected.push(parsed.rejected);
-        continue;
-      }
-      chunk.push(parsed.row);
-      chunkResponses += parsed.row.responses.length;
-      if (chunkResponses >= RESPONSES_PER_CHUNK) await flush();
-    }
-    if (chunk.length > 0) await flush();
-    if (rows === 0) {
-      throw Object.assign(new Error(describeEmpty(rejectedCount, 'prompt with a "response" or "responses"')), {
-        rejected,
-      });
-    }
-    return {
-      file: new Blob(parts, { type: 'application/jsonl' }),
-      rows,
-      responses: rewards.length,
-      preview,
-      rewards,
-      rejected,
-      rejectedCount,
-      seconds: (performance.now() - started) / 1000,
-    };
+    return scoreFile(file, (items, p, stop) => this.score(items, p, stop), judge, onProgress, shouldStop);
   }
 
   /** A regression report from a JSONL file of prompts with responses by model version. */
@@ -251,6 +176,7 @@ export class ScoringSession {
     file: Blob & { name?: string },
     onProgress: (p: ScoreProgress) => void,
     shouldStop: () => boolean,
+    judge?: ReferenceJudge,
   ): Promise<RegressionResult> {
     const rows: RegressionRow[] = [];
     const rejected: RejectedLine[] = [];
@@ -270,7 +196,8 @@ export class ScoringSession {
     }
     const prompts = collectPrompts(rows);
     const source = `the file ${file.name ?? ''}`.trim();
-    return { ...(await this.regression(prompts, source, onProgress, shouldStop)), skipped: rejectedCount, rejected };
+    const result = await this.regression(prompts, source, onProgress, shouldStop, judge);
+    return { ...result, skipped: rejectedCount, rejected };
   }
 
   /** A regression report from a dataset's pairs and their model_a_version / model_b_version. */
@@ -278,6 +205,7 @@ export class ScoringSession {
     dataset: { id: string; name: string },
     onProgress: (p: ScoreProgress) => void,
     shouldStop: () => boolean,
+    judge?: ReferenceJudge,
   ): Promise<RegressionResult> {
     const pairs: Pair[] = [];
     await scanPairs(await this.db(), dataset.id, (p) => pairs.push(p));
@@ -287,7 +215,7 @@ export class ScoringSession {
         `no pair of "${dataset.name}" names two different model versions (model_a_version and model_b_version)`,
       );
     }
-    const result = await this.regression(prompts, `the dataset "${dataset.name}"`, onProgress, shouldStop);
+    const result = await this.regression(prompts, `the dataset "${dataset.name}"`, onProgress, shouldStop, judge);
     return { ...result, skipped, rejected: [] };
   }
 
@@ -296,6 +224,7 @@ export class ScoringSession {
     source: string,
     onProgress: (p: ScoreProgress) => void,
     shouldStop: () => boolean,
+    judge: ReferenceJudge | undefined,
   ): Promise<Omit<RegressionResult, 'skipped' | 'rejected'>> {
     const versions = new Set(prompts.flatMap((p) => Object.keys(p.responses)));
     if (versions.size < 2) {
@@ -307,7 +236,19 @@ export class ScoringSession {
       (done, total) => onProgress({ phase: 'scoring responses', done, total }),
       shouldStop,
     );
-    return { report: regressionReport(attach(rewards)), source, responses: items.length };
+    const judged = judge
+      ? await judge.score(
+          items,
+          (done, total) => onProgress({ phase: `scoring with the reference judge ${judge.model}`, done, total }),
+          shouldStop,
+        )
+      : undefined;
+    return {
+      report: regressionReport(attach(rewards, judged)),
+      source,
+      responses: items.length,
+      ...(judge ? { judgeModel: judge.model } : {}),
+    };
   }
 
   /** The held model, rebuilt on the current backend when a run has switched it since it was loaded. */
@@ -332,15 +273,9 @@ export class ScoringSession {
     return {
       id: held.card.id,
       name: held.card.name,
-      maxLength: held.maxLength,
+      maxLength: held.scorer.kind === 'model' ? held.scorer.maxLength : held.scorer.embedder.maxLength,
       backend: held.backend,
       lengthTerm: held.record.spec.length ?? 'off',
     };
   }
-}
-
-function describeEmpty(rejectedCount: number, wanted: string): string {
-  return rejectedCount > 0
-    ? `no line could be read: all ${rejectedCount} were rejected (each needs a ${wanted})`
-    : `the file is empty: each line needs a ${wanted}`;
 }

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bert } from '../../src/core/model/families/bert.ts';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
-import { trainedNames, type FreezeChoice } from '../../src/core/train/freezing.ts';
+import { freezeChoiceOf, trainedNames, type FreezeChoice } from '../../src/core/train/freezing.ts';
+import { withLora } from '../../src/core/model/lora.ts';
 import { limitsFor, memoryPlan, WASM_HEAP_BYTES } from '../../src/core/train/memory-plan.ts';
 import { AdamW } from '../../src/core/train/optimizer.ts';
 import { useCountingWebGPU } from '../webgpu-counting-device.ts';
@@ -18,7 +19,7 @@ async function measured(spec: ModelSpec, batch: number, T: number, freeze: Freez
   const start = tf.memory().numBytes;
   const model = RewardModel.create(spec, 1);
   const parameters = tf.memory().numBytes - start;
-  const names = trainedNames([...model.params.keys()], freeze);
+  const names = trainedNames([...model.params.keys()], freezeChoiceOf(spec, freeze));
   const vars = names.map((n) => model.params.get(n)!);
   const optimizer = await AdamW.create(vars, 0, 1);
   const ids = tf.ones([2 * batch, T], 'int32') as tf.Tensor2D;
@@ -64,6 +65,8 @@ const bertSpec: ModelSpec = {
   ),
 };
 
+const lora = (loraRank: number, loraTargets = '') => ({ loraRank, loraAlpha: 16, loraTargets });
+
 describe('the memory plan against tf.memory() on the cpu backend', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -74,6 +77,27 @@ describe('the memory plan against tf.memory() on the cpu backend', () => {
     ['built-in, 1 layer frozen', builtin, 5, 24, { frozenLayers: 1, embeddingTraining: 'train' }],
     ['bert', bertSpec, 3, 40, { frozenLayers: 0, embeddingTraining: 'train' }],
     ['bert, head only', bertSpec, 2, 56, { frozenLayers: 3, embeddingTraining: 'train' }],
+    [
+      'bert, LoRA r 8 on query, value',
+      withLora(bertSpec, lora(8)),
+      3,
+      40,
+      { frozenLayers: 0, embeddingTraining: 'train' },
+    ],
+    [
+      'bert, LoRA r 4 on every projection',
+      withLora(bertSpec, lora(4, 'query, key, value, dense')),
+      2,
+      48,
+      { frozenLayers: 0, embeddingTraining: 'train' },
+    ],
+    [
+      'built-in, LoRA r 8 on qkv, in',
+      withLora(builtin, lora(8, 'qkv, in')),
+      3,
+      40,
+      { frozenLayers: 0, embeddingTraining: 'train' },
+    ],
   ] as const)(
     '%s: every part within 25%%',
     async (_, spec, batch, T, freeze) => {
@@ -102,6 +126,12 @@ describe('the memory plan against tf.memory() on the cpu backend', () => {
     expect(wasm.over).toMatch(/will not fit: the run needs about [\d.]+ GB, more than WebAssembly's 4 GB heap/);
     expect(wasm.suggestions.join('\n')).toMatch(/batch size to 16 and double accumulation steps to 2/);
     expect(wasm.suggestions.join('\n')).toMatch(/freeze lower layers/);
+    expect(wasm.suggestions.join('\n')).toMatch(/train LoRA adapters \(LoRA rank 8\)/);
+    // With LoRA on, the gradients and optimizer state are the adapters' and the head's alone.
+    const adapted = memoryPlan(withLora(big, lora(8)), run, none, limitsFor('wasm'));
+    expect(adapted.trainedWeights).toBe(12 * 8 * (768 + 3 * 768) + 768 + 1); // A and B on each layer's qkv [768, 2304], the head
+    expect(adapted.optimizer).toBe(2 * 4 * adapted.trainedWeights);
+    expect(adapted.suggestions.join('\n')).not.toMatch(/LoRA|freeze lower layers/);
     expect(wasm.suggestions.join('\n')).toMatch(/shorten max tokens from 512 to 256/);
     const gpu = memoryPlan(
       big,

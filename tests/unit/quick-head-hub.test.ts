@@ -134,7 +134,8 @@ describe('a quick head through the worker session', () => {
 
     // Scored in the playground as the head scores the encoder's vectors.
     const scoring = new ScoringSession(db, () => false, openHubEmbedder);
-    await expect(scoring.load(card)).resolves.toMatchObject({ id: card.id });
+    // It reads what the embedder's tokenizer keeps (model_max_length 64), not a fixed 512.
+    await expect(scoring.load(card)).resolves.toMatchObject({ id: card.id, maxLength: 64 });
     const items = [
       { prompt: 'what is the capital of france?', response: 'paris' },
       { prompt: 'what is the capital of france?', response: 'no' },

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
 import { builtinTokenizer } from '../../src/core/model/tokenizer.ts';
 import { maxLengthOf, scoreTexts, ScoringCancelled } from '../../src/core/eval/score.ts';
+import { encoderMaxLength } from '../../src/core/quick-head/embedding-text.ts';
 
 const tokenizer = builtinTokenizer();
 const spec: ModelSpec = {
@@ -84,5 +85,19 @@ describe('scoring texts in length-sorted batches', () => {
   it("reads the model's sequence length from its run, else from its encoder", () => {
     expect(maxLengthOf(spec)).toBe(64);
     expect(maxLengthOf(spec, { maxLength: 32 })).toBe(32);
+  });
+
+  it("has no length of its own for a quick head (its encoder's tokenizer decides), and says so", () => {
+    const quick = {
+      encoder: 'frozen-hub' as const,
+      tokenizer: 'hub' as const,
+      embedding: { model: 'o/e', revision: 'main', pooling: 'mean' as const, normalize: true },
+      head: { head: 'linear' as const, inputSize: 4, hiddenUnits: 8, members: 1 },
+    };
+    expect(() => maxLengthOf(quick)).toThrow(/frozen encoder's tokenizer/);
+    // What the encoder says: its tokenizer's limit, else its position table; none for "no limit".
+    expect(encoderMaxLength(64, 512)).toBe(64);
+    expect(encoderMaxLength(1e30, 512)).toBe(512);
+    expect(encoderMaxLength(undefined, undefined)).toBeUndefined();
   });
 });

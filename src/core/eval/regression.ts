@@ -15,6 +15,7 @@ import { keyedRecord } from '../data/keyed.ts';
 import { textOf, type Pair } from '../data/pair.ts';
 import { wilsonShare, zFor, type Interval } from '../data/stats/math.ts';
 import type { RegressionRow } from './score-rows.ts';
+import { versionAgreement, type VersionAgreement } from './judge-agreement.ts';
 
 /** One prompt and the response of each version that answered it. */
 export interface VersionPrompt {
@@ -27,6 +28,8 @@ export interface VersionPrompt {
 /** A prompt with the reward of each version's response. */
 export interface ScoredPrompt extends VersionPrompt {
   rewards: Record<string, number>;
+  /** A reference judge's reward of each version's response, when one scored them too (judge-agreement.ts). */
+  judgeRewards?: Record<string, number>;
 }
 
 export interface VersionMean extends Interval {
@@ -49,11 +52,19 @@ export interface WinRate extends Interval {
   rate: number;
 }
 
+export interface DifferentSide {
+  version: string;
+  response: string;
+  reward: number;
+  /** The reference judge's reward of the same response, when a judge scored the report. */
+  judgeReward?: number;
+}
+
 export interface DifferentPrompt {
   prompt: string;
   taskType?: string;
-  x: { version: string; response: string; reward: number };
-  y: { version: string; response: string; reward: number };
+  x: DifferentSide;
+  y: DifferentSide;
   /** r_x - r_y */
   difference: number;
 }
@@ -74,6 +85,16 @@ export interface RegressionReport {
   byTaskType: TaskTypeReport[];
   /** Per pair of versions (aligned with winRates): the prompts with the largest |r_x - r_y|. */
   mostDifferent: DifferentPrompt[][];
+  /** A reference judge's view of the same responses, when one scored them (every prompt). */
+  judge?: JudgeView;
+}
+
+/** The judge's own means and win rates (its scale, not the model's), and its agreement with the model. */
+export interface JudgeView {
+  versions: VersionMean[];
+  /** Aligned with the report's winRates (same pairs, same order). */
+  winRates: WinRate[];
+  agreement: VersionAgreement[];
 }
 
 /**
@@ -192,10 +213,20 @@ export function mostDifferent(scored: readonly ScoredPrompt[], x: string, y: str
     .map(({ p, d }) => ({
       prompt: p.prompt,
       ...(p.taskType !== undefined ? { taskType: p.taskType } : {}),
-      x: { version: x, response: p.responses[x]!, reward: p.rewards[x]! },
-      y: { version: y, response: p.responses[y]!, reward: p.rewards[y]! },
+      x: sideOf(p, x),
+      y: sideOf(p, y),
       difference: d,
     }));
+}
+
+function sideOf(p: ScoredPrompt, version: string): DifferentSide {
+  const judgeReward = p.judgeRewards?.[version];
+  return {
+    version,
+    response: p.responses[version]!,
+    reward: p.rewards[version]!,
+    ...(judgeReward !== undefined ? { judgeReward } : {}),
+  };
 }
 
 export interface ReportOptions {
@@ -224,13 +255,33 @@ export function regressionReport(scored: readonly ScoredPrompt[], options: Repor
       };
     }),
     mostDifferent: pairs.map(([x, y]) => mostDifferent(scored, x, y, options.differentLimit ?? 5)),
+    ...(scored.length > 0 && scored.every((p) => p.judgeRewards)
+      ? { judge: judgeView(scored, pairs, confidence) }
+      : {}),
+  };
+}
+
+/** The judge's means and win rates on its own rewards, in the model's order of pairs, and where it agrees. */
+function judgeView(scored: readonly ScoredPrompt[], pairs: [string, string][], confidence: number): JudgeView {
+  const judged = scored.map((p) => ({ ...p, rewards: p.judgeRewards! }));
+  return {
+    versions: versionMeans(judged, confidence),
+    winRates: pairs.map(([x, y]) => winRate(judged, x, y, confidence)),
+    agreement: pairs.map(([x, y]) =>
+      versionAgreement(
+        scored.map((p) => ({ rewards: p.rewards, judgeRewards: p.judgeRewards! })),
+        x,
+        y,
+        confidence,
+      ),
+    ),
   };
 }
 
 /** Every (prompt, response) to score, once each, and how to put the rewards back on the prompts. */
 export function responsesToScore(prompts: readonly VersionPrompt[]): {
   items: { prompt: string; response: string }[];
-  attach: (rewards: ArrayLike<number>) => ScoredPrompt[];
+  attach: (rewards: ArrayLike<number>, judgeRewards?: ArrayLike<number>) => ScoredPrompt[];
 } {
   const items: { prompt: string; response: string }[] = [];
   const slots: [number, string][][] = prompts.map((p) =>
@@ -241,10 +292,13 @@ export function responsesToScore(prompts: readonly VersionPrompt[]): {
   );
   return {
     items,
-    attach: (rewards) =>
+    attach: (rewards, judgeRewards) =>
       prompts.map((p, i) => ({
         ...p,
         rewards: keyedRecord(slots[i]!.map(([slot, version]) => [version, rewards[slot]!] as const)),
+        ...(judgeRewards
+          ? { judgeRewards: keyedRecord(slots[i]!.map(([slot, version]) => [version, judgeRewards[slot]!] as const)) }
+          : {}),
       })),
   };
 }

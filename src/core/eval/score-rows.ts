@@ -9,6 +9,7 @@
 //   {"prompt": "...", "task_type"?: "...", "responses": {"<version>": "...", ...}}
 //   {"prompt": "...", "task_type"?: "...", "model": "<version>", "response": "..."}   (one row per response)
 // A prompt or response may be a string or a list of {role, content} messages (flattened as in training).
+import Papa from 'papaparse';
 import { keyedRecord } from '../data/keyed.ts';
 import { jsonExcerpt } from '../data/excerpt.ts';
 import type { Line } from '../data/jsonl.ts';
@@ -130,12 +131,31 @@ function scoreRowOf(record: Record<string, unknown>, line: number): RowResult<Sc
   return { ok: true, row: { line, prompt, responses: [text(record, 'response')], many: false, record } };
 }
 
-/** The output line of a scored row: the row as read, plus "reward" or "rewards" (in response order). */
-export function scoredRecord(row: ScoreRow, rewards: readonly number[]): Record<string, unknown> {
-  if (rewards.length !== row.responses.length) {
-    throw new Error(`line ${row.line}: ${rewards.length} rewards for ${row.responses.length} responses`);
+/**
+ * The output line of a scored row: the row as read, plus "reward" or "rewards" (in response order), and
+ * "judge_reward" / "judge_rewards" where a reference judge scored it too.
+ */
+export function scoredRecord(
+  row: ScoreRow,
+  rewards: readonly number[],
+  judgeRewards?: readonly number[],
+): Record<string, unknown> {
+  for (const [what, list] of [
+    ['rewards', rewards],
+    ['judge rewards', judgeRewards ?? row.responses],
+  ] as const) {
+    if (list.length !== row.responses.length) {
+      throw new Error(`line ${row.line}: ${list.length} ${what} for ${row.responses.length} responses`);
+    }
   }
-  return row.many ? { ...row.record, rewards: [...rewards] } : { ...row.record, reward: rewards[0] };
+  const judged = judgeRewards
+    ? row.many
+      ? { judge_rewards: [...judgeRewards] }
+      : { judge_reward: judgeRewards[0] }
+    : {};
+  return row.many
+    ? { ...row.record, rewards: [...rewards], ...judged }
+    : { ...row.record, reward: rewards[0], ...judged };
 }
 
 function optionalString(record: Record<string, unknown>, field: string): string | undefined {
@@ -184,4 +204,30 @@ export async function* parseRows<T>(
   parse: (line: Line) => RowResult<T>,
 ): AsyncGenerator<RowResult<T>> {
   for await (const line of lines) yield parse(line);
+}
+
+/** The columns of the batch download's CSV: one line per response (a row's responses on lines of their own). */
+export const SCORED_CSV_COLUMNS = ['line', 'prompt', 'response_index', 'response', 'reward', 'judge_reward'] as const;
+
+/**
+ * A scored row as CSV lines (no header): its prompt and each response with its reward, and the reference
+ * judge's reward where a judge scored it (an empty cell where none did). Cells that a spreadsheet would
+ * read as a formula (=, +, -, @ first) are quoted with a leading apostrophe (Papa Parse's escapeFormulae):
+ * the texts are the user's file, not to be run.
+ */
+export function scoredCsvLines(row: ScoreRow, rewards: readonly number[], judgeRewards?: readonly number[]): string {
+  const cells = row.responses.map((response, i) => [
+    row.line,
+    row.prompt,
+    i,
+    response,
+    rewards[i],
+    judgeRewards ? judgeRewards[i] : '',
+  ]);
+  return Papa.unparse(cells, { header: false, escapeFormulae: true, newline: '\n' }) + '\n';
+}
+
+/** The CSV's header line. */
+export function scoredCsvHeader(): string {
+  return SCORED_CSV_COLUMNS.join(',') + '\n';
 }

@@ -44,15 +44,15 @@ export class ScoringCancelled extends Error {
 export const DEFAULT_SCORE_BATCH = 64;
 
 /**
- * A quick head's frozen encoder reads what its own tokenizer keeps (its model_max_length, 512 for the
- * BERT-family sentence encoders); shown as the model's length, never used to cut its texts.
+ * The sequence length a model reads: its training run's maxLength, else what its encoder allows. A
+ * quick head has none of its own: its frozen encoder's tokenizer decides (Embedder.maxLength, read
+ * from the loaded model), so asking here is a mistake.
  */
-export const QUICK_HEAD_MAX_LENGTH = 512;
-
-/** The sequence length a model reads: its training run's maxLength, else what its encoder allows. */
 export function maxLengthOf(spec: ModelSpec, trainConfig?: Pick<TrainConfig, 'maxLength'>): number {
+  if (spec.encoder === 'frozen-hub') {
+    throw new Error("a quick head reads what its frozen encoder's tokenizer keeps: ask the loaded encoder");
+  }
   if (trainConfig) return trainConfig.maxLength;
-  if (spec.encoder === 'frozen-hub') return QUICK_HEAD_MAX_LENGTH;
   return spec.encoder === 'builtin-transformer' ? spec.transformer.maxLength : longestSequence(spec.bert);
 }
 

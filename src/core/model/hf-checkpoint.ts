@@ -14,6 +14,7 @@ import { bertTable } from './families/bert.ts';
 import type { BertModelSpec, ModelSpec, NamedWeight } from './reward-model.ts';
 import type { SafetensorsTensor } from './safetensors.ts';
 import { mulberry32 } from '../train/shuffle.ts';
+import { mergeLora } from './lora-merge.ts';
 
 /** config.json -> the family's config (families/registry.ts); the name callers knew before the registry. */
 export const readBertConfig = readModelConfig;
@@ -163,12 +164,14 @@ export function toHuggingFaceTensors(spec: BertModelSpec, weights: NamedWeight[]
  * A reward model as its family's *ForSequenceClassification with one label: config.json and the
  * tensors of its state_dict (write them with writeSafetensors as model.safetensors). In Python,
  * `AutoModelForSequenceClassification.from_pretrained(folder)(**batch).logits[:, 0]` is then the
- * reward. Only the pooling that class uses can be exported (BERT's: [CLS] and its pooler).
+ * reward. Only the pooling that class uses can be exported (BERT's: [CLS] and its pooler). A model
+ * trained with LoRA exports merged (lora-merge.ts): W + (alpha / r) A B in place of each adapted W.
  */
 export function toHuggingFaceSequenceClassification(
-  spec: ModelSpec,
-  weights: NamedWeight[],
+  adapted: ModelSpec,
+  adaptedWeights: NamedWeight[],
 ): { config: object; tensors: NamedWeight[] } {
+  const { spec, weights } = mergeLora(adapted, adaptedWeights);
   if (spec.encoder !== 'bert') {
     throw new Error(
       "only BERT-family models export as a Hugging Face checkpoint; the built-in encoder has no transformers class (use RM Lab's model file)",

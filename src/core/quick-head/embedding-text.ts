@@ -10,3 +10,15 @@ export function embeddingText(prompt: Text, response: Text): string {
   const r = textOf(response).trim();
   return p ? `${p}\n\n${r}` : r;
 }
+
+/** Tokenizers without a limit say so with a huge model_max_length (1e30 in Transformers). */
+const NO_LIMIT = 1_000_000;
+
+/**
+ * The tokens a frozen encoder reads of each text, where its tokenizer truncates: the tokenizer's
+ * model_max_length, else (a tokenizer with no limit) the config's position table, else undefined.
+ */
+export function encoderMaxLength(modelMaxLength: unknown, maxPositions: unknown): number | undefined {
+  const whole = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 && v < NO_LIMIT ? v : undefined);
+  return whole(modelMaxLength) ?? whole(maxPositions);
+}

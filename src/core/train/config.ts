@@ -71,6 +71,10 @@ export interface TrainConfig {
   patience: number;
   vocabularySize: number;
   frozenWeights: FrozenPrecision;
+  loraRank: number;
+  loraAlpha: number;
+  /** PEFT's target_modules names, comma-separated; empty: the family's default (the attention's query and value). */
+  loraTargets: string;
 }
 
 export type FieldGroup = 'model' | 'data' | 'loss' | 'optimizer' | 'training';
@@ -511,6 +515,37 @@ export const TRAIN_FIELDS: FieldTable = {
     label: 'Frozen weights',
     help: "WebGPU only. f16: the frozen layers' and embeddings' weight matrices are kept on the GPU in half precision, half their memory, and rounded to it for good (the model file holds the rounded values); the maths stays float32, and trained weights, gradients and optimizer state stay float32. Needs Frozen layers (or frozen word embeddings) to do anything.",
   },
+  loraRank: {
+    group: 'model',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 256,
+    label: 'LoRA rank',
+    help: "LoRA (as PEFT): the encoder's weights stay frozen, LayerNorms included, and a low-rank update (alpha / r) x A B of rank r is trained on the chosen projections, with the reward head; no dropout. Far fewer gradients and optimizer state than training everything. 0: off. The built-in encoder needs layers for it.",
+  },
+  loraAlpha: {
+    group: 'model',
+    kind: 'float',
+    // TRL's reward-modelling example: r 16, alpha 32; PEFT's own default is alpha 8 at r 8
+    default: 16,
+    min: 0.01,
+    max: 4096,
+    label: 'LoRA alpha',
+    help: "PEFT's lora_alpha: the update is scaled by alpha / rank.",
+  },
+  loraTargets: {
+    group: 'model',
+    kind: 'text',
+    default: '',
+    placeholder: 'query, value (the default)',
+    label: 'LoRA targets',
+    help: "PEFT's target_modules: the projections inside the layers that get adapters, by their Hugging Face names, comma-separated (BERT: query, key, value, dense; DistilBERT: q_lin, v_lin, ...; GPT-2: c_attn, c_proj, c_fc; Llama and Qwen2: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; the built-in encoder: qkv, out, in). Empty: the family's default, the attention's query and value.",
+    validate: (value) =>
+      /^[\s,]*([A-Za-z_][\w]*[\s,]*)*$/.test(value)
+        ? undefined
+        : 'give projection names such as query, value, separated by commas',
+  },
 };
 
 /** The backends a WebGPU-only option (webgpuOnly) is refused on; 'auto' is checked once the run has picked one. */
@@ -605,6 +640,13 @@ export function parseTrainConfig(input: unknown): TrainConfig {
     throw new TrainConfigError(
       'nHeads',
       `Attention heads (nHeads = ${config.nHeads}) must divide Model width (dModel = ${config.dModel})`,
+      true,
+    );
+  }
+  if (config.loraRank > 0 && config.nLayers === 0 && parseEncoderSource(config.encoder).kind === 'builtin') {
+    throw new TrainConfigError(
+      'loraRank',
+      'LoRA rank (loraRank): the built-in encoder with 0 layers is a bag of word vectors, with no projection to put an adapter on; give it layers (Layers, nLayers), pick a pretrained encoder, or set LoRA rank to 0',
       true,
     );
   }

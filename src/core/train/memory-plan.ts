@@ -14,16 +14,22 @@
 // They differ by encoder because the built-in one composes its LayerNorm and GELU from more small
 // ops than the BERT family's kernels. Freezing does not shrink them: the tape keeps the forward
 // tensors of frozen layers too. Accumulation does: only one micro-batch is alive at a time.
+// LoRA (model/lora.ts) adds its A and B to the parameters and makes them, with the head, the only
+// trained weights (gradients and optimizer state for them alone, freezing.ts); its update keeps
+// about r + 3 x out floats per token of each adapted projection (x A, (x A) B, scaled, summed: measured).
 import type { ModelSpec } from '../model/reward-model.ts';
+import { loraParams, loraTargets, projections } from '../model/lora.ts';
 import { transformerParams } from '../model/encoders/transformer.ts';
 import { familyOf } from '../model/families/registry.ts';
-import { trainedNames, type FreezeChoice } from './freezing.ts';
+import { freezeChoiceOf, trainedNames, type FreezeChoice } from './freezing.ts';
 import type { TrainConfig } from './config.ts';
 
-/** Which weights train, and whether the frozen matrices are stored as f16 (on WebGPU). */
-export type PlanFreezing = FreezeChoice & Partial<Pick<TrainConfig, 'frozenWeights'>>;
+/** Which weights train (LoRA's part comes from the spec), and whether frozen matrices are stored as f16 (on WebGPU). */
+export type PlanFreezing = Omit<FreezeChoice, 'lora'> & Partial<Pick<TrainConfig, 'frozenWeights'>>;
 
 const FLOAT = 4;
+/** Floats a LoRA update keeps per token and output feature of its projection (see the file's head). */
+const LORA_KEPT_PER_OUT = 3;
 /** Floats kept per S T D, S T F and S H T T per layer, and per S T D for the embeddings (measured, see above). */
 const KEPT = {
   builtin: { perD: 66, perF: 10, perScores: 8, embeddings: 8 },
@@ -97,7 +103,7 @@ function shapeOf(spec: ModelSpec): Shape {
   if (spec.encoder === 'builtin-transformer') {
     const t = spec.transformer;
     head[0]!.shape[0] = t.dModel;
-    const params = [...transformerParams(t), ...head];
+    const params = [...transformerParams(t), ...loraParams(spec), ...head];
     return { params, D: t.dModel, F: t.dFF, H: t.nHeads, L: t.nLayers, kept: KEPT.builtin };
   }
   if (spec.encoder !== 'bert') {
@@ -105,7 +111,7 @@ function shapeOf(spec: ModelSpec): Shape {
   }
   const c = spec.bert;
   head[0]!.shape[0] = c.hiddenSize;
-  const params = [...familyOf(c).params(c, spec.pooling), ...head];
+  const params = [...familyOf(c).params(c, spec.pooling), ...loraParams(spec), ...head];
   const F = (c as { intermediateSize?: number }).intermediateSize ?? 4 * c.hiddenSize;
   return { params, D: c.hiddenSize, F, H: c.numHeads, L: c.numLayers, kept: KEPT.family };
 }
@@ -119,8 +125,9 @@ function weightBytes(shape: number[], f16: boolean): number {
 }
 
 /** The plan for one run: bytes by kind, the largest tensor, and whether it fits `limits`. */
-export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: PlanFreezing, limits: BackendLimits): MemoryPlan {
+export function memoryPlan(spec: ModelSpec, run: RunShape, choice: PlanFreezing, limits: BackendLimits): MemoryPlan {
   const { params, D, F, H, L, kept } = shapeOf(spec);
+  const freeze = freezeChoiceOf(spec, choice);
   const trained = new Set(
     trainedNames(
       params.map((p) => p.name),
@@ -132,8 +139,10 @@ export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: PlanFreezing,
   const S = 2 * run.batchSize;
   const T = run.maxLength;
   const perLayer = kept.perD * S * T * D + kept.perF * S * T * F + kept.perScores * S * H * T * T;
-  const activations = FLOAT * (L * perLayer + kept.embeddings * S * T * D);
-  const half = freeze.frozenWeights === 'f16' && limits.backend === 'webgpu';
+  const rank = 'lora' in spec && spec.lora ? spec.lora.rank : 0;
+  const adapters = loraTargets(spec).reduce((n, p) => n + S * T * (rank + LORA_KEPT_PER_OUT * p.outDim), 0);
+  const activations = FLOAT * (L * perLayer + kept.embeddings * S * T * D + adapters);
+  const half = choice.frozenWeights === 'f16' && limits.backend === 'webgpu';
   const bytesOf = (p: { name: string; shape: number[] }) => weightBytes(p.shape, half && !trained.has(p.name));
   const parts = {
     parameters: params.reduce((n, p) => n + bytesOf(p), 0),
@@ -144,7 +153,8 @@ export function memoryPlan(spec: ModelSpec, run: RunShape, freeze: PlanFreezing,
   const total = parts.parameters + parts.gradients + parts.optimizer + parts.activations;
   const largestTensor = Math.max(...params.map(bytesOf), L > 0 ? FLOAT * S * H * T * T : 0);
   const plan: MemoryPlan = { ...parts, total, largestTensor, trainedWeights, allWeights, limits, suggestions: [] };
-  return withVerdict(plan, run, freeze, L);
+  const verdictOn = { ...freeze, frozenWeights: choice.frozenWeights };
+  return withVerdict(plan, run, verdictOn, L, !freeze.lora && projections(spec).length > 0);
 }
 
 export function formatBytes(n: number): string {
@@ -154,7 +164,13 @@ export function formatBytes(n: number): string {
 }
 
 /** Whether it fits, in plain words, and what would make it fit. */
-function withVerdict(plan: MemoryPlan, run: RunShape, freeze: PlanFreezing, layers: number): MemoryPlan {
+function withVerdict(
+  plan: MemoryPlan,
+  run: RunShape,
+  freeze: FreezeChoice & PlanFreezing,
+  layers: number,
+  loraFits: boolean,
+): MemoryPlan {
   const { limits } = plan;
   const reasons: string[] = [];
   if (limits.totalBytes !== undefined && plan.total > limits.totalBytes) {
@@ -173,12 +189,18 @@ function withVerdict(plan: MemoryPlan, run: RunShape, freeze: PlanFreezing, laye
       `halve the batch size to ${half} and double accumulation steps to ${run.gradAccumulation * 2}: the same step in about half the activation memory`,
     );
   }
-  if (freeze.frozenLayers < layers) {
+  if (loraFits) {
+    suggestions.push(
+      'train LoRA adapters (LoRA rank 8): the base weights stay frozen, and only the small adapters and the head get gradients and optimizer state',
+    );
+  }
+  if (freeze.frozenLayers < layers && !freeze.lora) {
     suggestions.push(
       'freeze lower layers (Frozen layers): frozen weights need no gradients and no optimizer state, 3x their size',
     );
   }
-  if (limits.backend === 'webgpu' && freeze.frozenLayers > 0 && freeze.frozenWeights !== 'f16') {
+  const anyFrozen = freeze.frozenLayers > 0 || freeze.lora !== undefined;
+  if (limits.backend === 'webgpu' && anyFrozen && freeze.frozenWeights !== 'f16') {
     suggestions.push('keep frozen weights in f16 (Frozen weights): half the GPU memory of every frozen matrix');
   }
   if (run.maxLength > 64) suggestions.push(`shorten max tokens from ${run.maxLength} to ${run.maxLength / 2}`);

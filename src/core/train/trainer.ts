@@ -25,7 +25,7 @@ import { bradleyTerryShare, fusedLossApplies, stepMetrics, stepMetricsPlain } fr
 import { checkKernels } from '../model/ops/webgpu/program.ts';
 import { storeFrozenInF16 } from '../model/ops/frozen-f16.ts';
 import { AdamW } from './optimizer.ts';
-import { type FreezeChoice, trainedNames } from './freezing.ts';
+import { freezeChoiceOf, type FreezeChoice, trainedNames } from './freezing.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
 import { pairsPerStep, runLength } from './run-progress.ts';
@@ -539,10 +539,11 @@ function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainCon
 
 /**
  * The variables the optimizer updates (freezing.ts): frozen ones keep their starting weights and get
- * no gradient and no Adam state.
+ * no gradient and no Adam state. With LoRA in the model's spec, the adapters and the head only.
  */
-function trainedVariables(model: RewardModel, choice: FreezeChoice): tf.Variable[] {
-  return trainedNames([...model.params.keys()], choice).map((name) => model.params.get(name)!);
+export function trainedVariables(model: RewardModel, choice: Omit<FreezeChoice, 'lora'>): tf.Variable[] {
+  const names = trainedNames([...model.params.keys()], freezeChoiceOf(model.spec, choice));
+  return names.map((name) => model.params.get(name)!);
 }
 
 /**

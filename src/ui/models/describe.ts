@@ -1,11 +1,12 @@
 // A model's encoder in a few words, for the model list.
 import type { ModelSpec } from '../../core/model/reward-model.ts';
 import type { ModelCard } from '../../store/db.ts';
-import { describeQuickHead } from '../../core/quick-head/spec.ts';
+import { describeQuickHead, isQuickHeadSpec } from '../../core/quick-head/spec.ts';
 import { BASELINE_LABELS, compactAccuracy, heldOutAccuracy } from '../../core/eval/baselines/index.ts';
 
 export function describeEncoder(spec: ModelSpec): string {
-  const length = spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '';
+  const lora = 'lora' in spec && spec.lora ? `, LoRA r ${spec.lora.rank} on ${spec.lora.targets.join(', ')}` : '';
+  const length = (spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '') + lora;
   if (spec.encoder === 'builtin-transformer') {
     const t = spec.transformer;
     // No layer: the pooled word vectors themselves (a bag of words).
@@ -28,4 +29,22 @@ export function describeBaselines(card: ModelCard): string | undefined {
   const shown = card.baselines?.results.filter((b) => b.id !== 'chance');
   if (!shown?.length) return undefined;
   return shown.map((b) => `${BASELINE_LABELS[b.id]} ${(100 * b.accuracy).toFixed(1)}%`).join(', ');
+}
+
+/**
+ * Where a model came from, for the Models list: trained here, or a quick head, which scores only with
+ * its embedding model (fetched from the Hub when used: the list says which), or imported from a file.
+ */
+export function describeOrigin(card: ModelCard): string {
+  if (isQuickHeadSpec(card.spec)) {
+    const { model, revision } = card.spec.embedding;
+    const needs = `needs ${model}${revision === 'main' ? '' : `@${revision}`}`;
+    return card.origin === 'import' ? `quick head, imported (${needs})` : `quick head (${needs})`;
+  }
+  return card.origin === 'run' ? 'trained here' : 'imported';
+}
+
+/** What the playground's model list adds to a name: " (imported)" for a model file brought in. */
+export function originNote(card: ModelCard): string {
+  return card.origin === 'import' && !isQuickHeadSpec(card.spec) ? ' (imported)' : '';
 }

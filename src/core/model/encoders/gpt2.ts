@@ -21,6 +21,7 @@ import { linear } from '../ops/linear.ts';
 import type { Gpt2Config } from './decoder-config.ts';
 import { decoderVariables, param, type DecoderParam, type DecoderWeight } from './decoder-params.ts';
 import type { Encoder, NamedParams } from './encoder.ts';
+import type { LoraAdapters } from '../lora.ts';
 
 /** GPT-2's initializer_range. */
 const INIT_STD = 0.02;
@@ -58,6 +59,7 @@ export function gpt2Params(config: Gpt2Config): DecoderParam[] {
 export class Gpt2Encoder implements Encoder {
   readonly params: NamedParams;
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   /** Random weights as HF initialises GPT-2 (seeded), or, with `weights`, exactly those. */
   constructor(
@@ -114,9 +116,10 @@ export class Gpt2Encoder implements Encoder {
     }
   }
 
-  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  /** x [B, T, in] @ weight [in, out] + bias (+ its LoRA update, where it has one) -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {

@@ -11,6 +11,7 @@ import { pool } from '../ops/pool.ts';
 import { embeddingLookup, embeddingRows } from '../embedding.ts';
 import { embeddingFromWordVectors, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+import type { LoraAdapters } from '../lora.ts';
 
 export interface TransformerConfig {
   vocabSize: number;
@@ -70,6 +71,7 @@ export function transformerParams(config: TransformerConfig): { name: string; sh
 export class TransformerEncoder implements Encoder {
   readonly params: NamedParams = new Map();
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   constructor(
     readonly config: TransformerConfig,
@@ -165,9 +167,10 @@ export class TransformerEncoder implements Encoder {
     return this.linear(geluTanh(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
   }
 
-  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  /** x [B, T, in] @ weight [in, out] + bias (+ its LoRA update, where it has one) -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {

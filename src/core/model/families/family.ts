@@ -88,6 +88,8 @@ export interface EncoderFamily<C extends FamilyConfig = FamilyConfig> {
   >;
   /** Older tokenizer files it can read when a repository has no tokenizer.json, in order of preference. */
   readonly tokenizerFiles: readonly TokenizerFromFiles[];
+  /** What the refusal of a repository without tokenizer.json adds (DeBERTa: why its spm.model is not read). */
+  readonly tokenizerNote?: string;
   /** config.json (a parsed object, model_type already checked) -> config; throws naming the field and why. */
   readConfig(configJson: Record<string, unknown>, special: SpecialIds): C;
   /** Every encoder parameter by RM Lab's name, in tfjs orientation. */
