@@ -61,7 +61,7 @@ describe('the memory plan on the Train screen', () => {
     await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
     await expect.poll(() => field.isDisabled()).toBe(true);
     const help = page.locator('#help-frozenWeights');
-    expect(await help.innerText()).toMatch(/^Not used on the wasm backend: WebGPU only\./);
+    expect(await help.innerText()).toMatch(/^Not used on the wasm backend\. WebGPU only\./);
     await page.locator('.field', { has: field }).screenshot({ path: `${SHOTS}/frozen-weights-wasm.png` });
     await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
     await expect.poll(() => field.isDisabled()).toBe(false);
