@@ -156,6 +156,7 @@ function fakeEmbedder(): Embedder & { texts: string[] } {
   const texts: string[] = [];
   return {
     runtime: 'test',
+    maxLength: undefined,
     texts,
     async embed(batch) {
       texts.push(...batch);
