@@ -6,7 +6,7 @@
 // (the same lines as stdout) and config.json (every option, defaults included).
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
+import { frozenF16Refusal, parseTrainConfig, TrainConfigError, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData, trainingSplitTexts, type TrainingData } from '../core/train/data.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
 import { describePlan, formatBytes, limitsFor, memoryPlan } from '../core/train/memory-plan.ts';
@@ -153,6 +153,9 @@ export async function train(argv: string[]): Promise<number> {
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
+  // 'auto' passed the option's check; the backend it picked is known now, before anything is read.
+  const f16 = frozenF16Refusal(config, backend.name);
+  if (f16) throw new TrainConfigError('frozenWeights', f16, true);
   // The encoder first: a model that cannot be used is refused before the data is read (unless the
   // run builds its own vocabulary, which needs the training split's text).
   let read: Promise<DataFile> | undefined;

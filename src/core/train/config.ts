@@ -513,7 +513,7 @@ export const TRAIN_FIELDS: FieldTable = {
     webgpuOnly: true,
     inNode: 'The CLI trains on WebAssembly or plain JavaScript: f16 is refused there.',
     label: 'Frozen weights',
-    help: "WebGPU only. f16: the frozen layers' and embeddings' weight matrices are kept on the GPU in half precision, half their memory, and rounded to it for good (the model file holds the rounded values); the maths stays float32, and trained weights, gradients and optimizer state stay float32. Needs Frozen layers (or frozen word embeddings) to do anything.",
+    help: "WebGPU only. f16: frozen weight matrices (frozen layers, frozen embeddings, LoRA's base) are kept on the GPU in half precision, half their memory, and rounded to it for good (the model file holds the rounded values). The maths, trained weights, gradients and optimizer state stay float32. Does nothing when nothing is frozen.",
   },
   loraRank: {
     group: 'model',
