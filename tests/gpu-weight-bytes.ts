@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkF16Kernels, storeFrozenInF16 } from '../src/core/model/ops/frozen-f16.ts';
 import { RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
 import type { FrozenPrecision } from '../src/core/train/config.ts';
-import { trainedNames, type FreezeChoice } from '../src/core/train/freezing.ts';
+import { freezeChoiceOf, trainedNames, type FreezeChoice } from '../src/core/train/freezing.ts';
 
 const gpuBytes = () => (tf.memory() as tf.MemoryInfo & { numBytesInGPU: number }).numBytesInGPU;
 
@@ -18,14 +18,14 @@ const gpuBytes = () => (tf.memory() as tf.MemoryInfo & { numBytesInGPU: number }
  */
 export async function weightBytesOnGpu(
   spec: ModelSpec,
-  freeze: FreezeChoice,
+  freeze: Omit<FreezeChoice, 'lora'>,
   frozenWeights: FrozenPrecision,
 ): Promise<{ bytes: number; storedInF16: number }> {
   const start = gpuBytes();
   const model = RewardModel.create(spec, 1);
   try {
     const names = [...model.params.keys()];
-    const trained = new Set(trainedNames(names, freeze));
+    const trained = new Set(trainedNames(names, freezeChoiceOf(spec, freeze))); // LoRA: adapters and head
     let storedInF16 = 0;
     if (frozenWeights === 'f16') {
       if (!(await checkF16Kernels())) throw new Error('the f16 kernels are off on this backend');

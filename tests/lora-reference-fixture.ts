@@ -69,8 +69,15 @@ export interface LoraRun {
 }
 
 /** Forward, loss and the gradients of the trained variables (freezing.ts under LoRA) on the current backend. */
-export async function runLoraFixture(f: LoraFixture, spec = loraSpecOf(f), weights = loraFixtureWeights(f, spec)) {
+export async function runLoraFixture(
+  f: LoraFixture,
+  spec = loraSpecOf(f),
+  weights = loraFixtureWeights(f, spec),
+  /** Called on the model before the run (e.g. to store its frozen base as f16). */
+  prepare?: (model: RewardModel) => Promise<void>,
+) {
   const model = RewardModel.fromWeights(spec, weights);
+  await prepare?.(model);
   const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
   const mask = tf.tensor2d(f.batch.mask, undefined, 'float32');
   const margin = tf.tensor1d(f.batch.margin, 'float32');

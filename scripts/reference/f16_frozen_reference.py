@@ -11,6 +11,9 @@
 # tell the two apart (the rounding moves the rewards by more than the tolerance). Gradients of the
 # frozen weights are in the fixture but RM Lab computes none.
 #
+# A second fixture does the same for LoRA (scripts/reference/lora_reference.py's tiny BERT): every
+# frozen base matrix (all but the classifier, which trains with the adapters) rounded to f16.
+#
 # Regenerate (Debian's python3-torch):  /usr/bin/python3 scripts/reference/f16_frozen_reference.py
 import json
 import os
@@ -20,6 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_reference as bert  # noqa: E402
+import lora_reference as lora  # noqa: E402
 
 NAME = 'reference-bert-f16-frozen'
 # 2 layers, hidden 8, T 8: layer 1, the pooler and the classifier train; the rest is frozen.
@@ -67,5 +71,44 @@ def main():
     print(f'{path}: rewards {fixture["expected"]["rewards"]} (f32: {r32.tolist()}), moved {moved:.3g} of scale')
 
 
+LORA_NAME = 'reference-lora-bert-tiny-f16'
+LORA_SEED = 6106  # of seeds 6102-6111, one where the rounding moves the rewards by 0.6% of their scale
+
+
+def lora_main():
+    """LoRA's frozen base in f16: every base matrix but the trained head's (classifier) rounded; the
+    adapters' and the head's gradients flow back through the f16 products (their gradient wrt x)."""
+    family, cfg, pooling, pairs, T, _, adapters = lora.FIXTURES['reference-lora-bert-tiny']
+    name, args = LORA_NAME, (family, cfg, pooling, pairs, T, LORA_SEED, adapters)
+    drawn = bert.draw_weights
+
+    def rounded(cfg, pooling, gen):
+        w = drawn(cfg, pooling, gen)
+        return {k: v.half().double() if v.dim() == 2 and not k.startswith('classifier.') else v for k, v in w.items()}
+
+    as_f32 = lora.build(name, *args)
+    bert.draw_weights = rounded
+    as_f16 = lora.build(name, *args)
+    bert.draw_weights = drawn
+    r16 = torch.tensor(as_f16['expected']['rewards'])
+    r32 = torch.tensor(as_f32['expected']['rewards'])
+    moved = (r16 - r32).abs().max().item() / r32.abs().max().item()
+    assert moved > 1e-3, f'LoRA: f16 rounding moves the rewards by only {moved:.2g} of their scale'
+    fixture = {
+        **as_f16,
+        'description': "float64 PyTorch reference for LoRA with its frozen base's matrices rounded to f16; weights "
+                       'as drawn, expectations of the rounded model',
+        'generator': 'scripts/reference/f16_frozen_reference.py',
+        'weights': as_f32['weights'],
+        'expectedF32': as_f32['expected'],
+    }
+    path = os.path.join(bert.OUT_DIR, LORA_NAME + '.json')
+    with open(path, 'w') as f:
+        json.dump(fixture, f, separators=(',', ':'))
+        f.write('\n')
+    print(f'{path}: rewards {fixture["expected"]["rewards"]}, moved {moved:.3g} of scale')
+
+
 if __name__ == '__main__':
     main()
+    lora_main()

@@ -37,6 +37,9 @@ import { loadBertModel, runComparisons, type BertFixture } from '../bert-referen
 import { compare, type Comparison } from '../reference-fixture.ts';
 import { expectClose } from '../reference-expect.ts';
 import fixtureJson from '../fixtures/reference-bert-f16-frozen.json';
+import loraJson from '../fixtures/reference-lora-bert-tiny-f16.json';
+import { loraComparisons, runLoraFixture, type LoraFixture } from '../lora-reference-fixture.ts';
+import { trainedVariables } from '../../src/core/train/trainer.ts';
 
 const fixture = fixtureJson as BertFixture & {
   storedInF16: string[];
@@ -224,6 +227,23 @@ describe('frozen weights in f16 on WebGPU', () => {
     tf.dispose([table, ids, rounded, looked, rows, wrongHalf]);
   });
 
+  it("LoRA's frozen base in f16 (its gradients flow back through the f16 products) matches the PyTorch reference", async () => {
+    let stored: string[] = [];
+    const storeBase = async (model: RewardModel) => {
+      const trained = new Set(trainedVariables(model, { frozenLayers: 0, embeddingTraining: 'train' }));
+      const frozen = [...model.params].filter(([, v]) => !trained.has(v)).map(([name]) => name);
+      stored = (await storeFrozenInF16(model.params, frozen))!.stored;
+    };
+    const run = await runLoraFixture(loraFixture, undefined, undefined, storeBase);
+    // Every base matrix: 3 embedding tables, layer 0's 6 products, the pooler's.
+    expect(stored.length).toBe(10);
+    expectClose('lora bert-tiny, frozen base in f16, webgpu', loraComparisons(loraFixture, run));
+    expect(compare(run.rewards, loraFixture.expectedF32.rewards).ratio).toBeGreaterThan(1);
+    const asF32 = await runLoraFixture(loraFixture);
+    expect(compare(asF32.rewards, loraFixture.expectedF32.rewards).ratio).toBeLessThanOrEqual(1);
+    expect(compare(asF32.rewards, loraFixture.expected.rewards).ratio).toBeGreaterThan(1);
+  });
+
   it('a BERT with Frozen layers 1 in f16 matches the PyTorch reference with those weights rounded to f16', async () => {
     const freeze = { frozenLayers: fixture.frozenLayers, embeddingTraining: 'train' } as const;
     // float32, as without the option: within tolerance of the float32 model, not of the rounded one.
@@ -264,6 +284,8 @@ describe('frozen weights in f16 on WebGPU', () => {
     model.dispose();
   });
 });
+
+const loraFixture = loraJson as LoraFixture & { expectedF32: { rewards: number[] } };
 
 /** RM Lab's weight names to HF's, through the family's table. */
 function hfNameOf(model: RewardModel): (name: string) => string {

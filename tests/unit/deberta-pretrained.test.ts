@@ -182,7 +182,7 @@ describe('a DeBERTa-v3 reward model from the Hub', () => {
 
   it('refuses a repository with spm.model and no tokenizer.json, naming both files', async () => {
     await expect(open('tiny/deberta-spm-only')).rejects.toThrow(
-      /has no tokenizer\.json: .*DeBERTa's spm\.model .* is not read/,
+      /has no tokenizer\.json: .*SentencePiece model \(spm\.model\) is not one RM Lab reads/,
     );
     expect(hub.requests.some((p) => p.includes('deberta-spm-only') && p.endsWith('model.safetensors'))).toBe(false);
   });

@@ -184,6 +184,7 @@ describe("the memory plan's parameters against the WebGPU backend's buffer bytes
     ['built-in, 1 of 2 layers frozen', builtin, { frozenLayers: 1, embeddingTraining: 'train' }],
     ['bert, 2 of 3 layers frozen', bertSpec, { frozenLayers: 2, embeddingTraining: 'train' }],
     ['bert, head only', bertSpec, { frozenLayers: 3, embeddingTraining: 'train' }],
+    ['bert, LoRA r 4 (its base frozen)', withLora(bertSpec, lora(4)), { frozenLayers: 0, embeddingTraining: 'train' }],
   ] as const)('%s: within 25%%, and f16 saves what the plan says', async (_, spec, freeze) => {
     const plan = (frozenWeights: 'f32' | 'f16') =>
       memoryPlan(

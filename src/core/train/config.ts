@@ -513,7 +513,7 @@ export const TRAIN_FIELDS: FieldTable = {
     webgpuOnly: true,
     inNode: 'The CLI trains on WebAssembly or plain JavaScript: f16 is refused there.',
     label: 'Frozen weights',
-    help: "WebGPU only. f16: the frozen layers' and embeddings' weight matrices are kept on the GPU in half precision, half their memory, and rounded to it for good (the model file holds the rounded values); the maths stays float32, and trained weights, gradients and optimizer state stay float32. Needs Frozen layers (or frozen word embeddings) to do anything.",
+    help: "WebGPU only. f16: frozen weight matrices (frozen layers, frozen embeddings, LoRA's base) are kept on the GPU in half precision, half their memory, and rounded to it for good (the model file holds the rounded values). The maths, trained weights, gradients and optimizer state stay float32. Does nothing when nothing is frozen.",
   },
   loraRank: {
     group: 'model',
@@ -538,9 +538,9 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'model',
     kind: 'text',
     default: '',
-    placeholder: 'query, value (the default)',
+    placeholder: "empty: the family's query, value",
     label: 'LoRA targets',
-    help: "PEFT's target_modules: the projections inside the layers that get adapters, by their Hugging Face names, comma-separated (BERT: query, key, value, dense; DistilBERT: q_lin, v_lin, ...; GPT-2: c_attn, c_proj, c_fc; Llama and Qwen2: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; the built-in encoder: qkv, out, in). Empty: the family's default, the attention's query and value.",
+    help: "PEFT's target_modules: the projections inside the layers that get adapters, by their Hugging Face names, comma-separated (BERT: query, key, value, dense; DeBERTa: query_proj, key_proj, value_proj, dense; DistilBERT: q_lin, v_lin, ...; GPT-2: c_attn, c_proj, c_fc; Llama and Qwen2: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; the built-in encoder: qkv, out, in). Empty: the family's default, the attention's query and value.",
     validate: (value) =>
       /^[\s,]*([A-Za-z_][\w]*[\s,]*)*$/.test(value)
         ? undefined

@@ -142,6 +142,7 @@ export function memoryPlan(spec: ModelSpec, run: RunShape, choice: PlanFreezing,
     trainedNames(
       params.map((p) => p.name),
       freeze,
+      spec,
     ),
   );
   const allWeights = params.reduce((n, p) => n + size(p.shape), 0);
