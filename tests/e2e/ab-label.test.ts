@@ -197,9 +197,9 @@ describe('an A/B labelling project from two generation setups', () => {
 
     // "Retrain": the existing quick-head trainer on the labels so far; the new head ranks the queue
     await status.getByRole('button', { name: 'Retrain the head on the 6 labels' }).click();
-    await expect(headChoice.locator('option:checked').innerText({ timeout: 400_000 })).resolves.toMatch(
-      /^Quick head: Labels: Tiny A\/B \(6\)/,
-    );
+    await headChoice
+      .locator('option:checked', { hasText: /^Quick head: Labels: Tiny A\/B \(6\)/ })
+      .waitFor({ state: 'attached', timeout: 400_000 });
     await status.getByText(`0 items embedded, ${distinct} from the cache`).waitFor({ timeout: 120_000 });
   }, 900_000);
 
@@ -243,7 +243,7 @@ describe('an A/B labelling project from two generation setups', () => {
     ]);
 
     // Cancel while A writes a long answer: the finished ones stay, the one cut short is not kept
-    await setUp('A', 'rmlab-test/tiny-generator', '0.8', '2000');
+    await setUp('A', 'rmlab-test/tiny-generator', '0', '2000');
     await setUp('B', 'rmlab-test/tiny-generator', '0', '4');
     await ab().getByRole('button', { name: 'Generate A and B answers' }).click();
     await ab().getByLabel('The answer being generated').waitFor({ timeout: 60_000 });
