@@ -117,6 +117,21 @@ describe('a reward model from the Hub', () => {
     expect(ready.head.map((w) => w.name)).toEqual(['head.weight']);
   });
 
+  it("plans with the form's LoRA choice as the run would: adapters and the head train, not the base", async () => {
+    const trained = async (lora: object) => {
+      const plans: DownloadPlan[] = [];
+      const req = request();
+      await loadModelFolder(hubFolder('rm/gpt2-reward', 'main', hub.url), {
+        onConfig: planningCheck('rm/gpt2-reward', { ...req, run: { ...req.run, ...lora } }, (p) => plans.push(p)),
+      });
+      return plans[0]!.plan;
+    };
+    const full = await trained({});
+    const lora = await trained({ loraRank: 2, loraAlpha: 4, loraTargets: '' });
+    expect(lora.trainedWeights).toBeLessThan(full.trainedWeights / 2);
+    expect(lora.allWeights).toBeGreaterThan(full.allWeights); // the adapters are weights too
+  });
+
   it('refuses a classifier with three labels after config.json alone, naming the labels', async () => {
     const before = hub.requests.length;
     await expect(loadReward('rm/sentiment', [])).rejects.toThrow(

@@ -6,12 +6,20 @@ import type { ConfigCheck } from '../model/pretrained.ts';
 import type { BertModelSpec } from '../model/reward-model.ts';
 import type { BertConfig } from '../model/encoders/bert-config.ts';
 import type { Pooling } from '../model/encoders/encoder.ts';
-import { limitsFor, memoryPlan, type BackendLimits, type MemoryPlan, type RunShape } from './memory-plan.ts';
-import type { FreezeChoice } from './freezing.ts';
+import {
+  limitsFor,
+  memoryPlan,
+  type BackendLimits,
+  type MemoryPlan,
+  type PlanFreezing,
+  type RunShape,
+} from './memory-plan.ts';
+import { withLora, type LoraChoice } from '../model/lora.ts';
 
 /** What the plan is made for: the run's shape and freezing (the training form's) and the backend's limits. */
 export interface PlanRequest {
-  run: RunShape & FreezeChoice & { pooling: Pooling };
+  /** The form's shape, freezing (f16 frozen weights too) and LoRA choice, which the plan's spec takes as a run's would. */
+  run: RunShape & PlanFreezing & { pooling: Pooling } & Partial<LoraChoice>;
   limits: BackendLimits;
   /** Download and load even when the plan says it will not fit. */
   force?: boolean;
@@ -45,7 +53,7 @@ export async function planBeforeDownload(
   const config = check.family.readConfig(check.configJson, { sepTokenId: 0, padTokenId: 0 }) as BertConfig;
   const pooling = check.family.onlyPooling ?? request.run.pooling;
   const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert: config, pooling, source };
-  const plan = memoryPlan(spec, request.run, request.run, request.limits);
+  const plan = memoryPlan(adapted(spec, request.run), request.run, request.run, request.limits);
   const downloadBytes = await check.weightBytes();
   return {
     source,
@@ -53,6 +61,16 @@ export async function planBeforeDownload(
     parameters: plan.allWeights,
     ...(downloadBytes !== undefined ? { downloadBytes } : {}),
   };
+}
+
+/** The spec with the form's LoRA choice, as a run's (starting-model.ts loraSpec); one it cannot take is planned without. */
+function adapted(spec: BertModelSpec, run: Partial<LoraChoice>): BertModelSpec {
+  if (run.loraRank === undefined || run.loraAlpha === undefined || run.loraTargets === undefined) return spec;
+  try {
+    return withLora(spec, { loraRank: run.loraRank, loraAlpha: run.loraAlpha, loraTargets: run.loraTargets });
+  } catch {
+    return spec; // the form says why on its LoRA fields
+  }
 }
 
 /**
@@ -76,13 +94,25 @@ export function planningCheck(
  * pooling on its backend ('auto' may land on WASM: planned against its heap, the tighter limit).
  */
 export function planRequestFor(
-  config: RunShape & FreezeChoice & { pooling: Pooling; backend: string },
+  config: RunShape & PlanFreezing & { pooling: Pooling; backend: string } & Partial<LoraChoice>,
   force = false,
 ): PlanRequest {
   const backend = config.backend === 'auto' ? 'wasm' : config.backend;
   const { batchSize, maxLength, gradAccumulation, frozenLayers, embeddingTraining, pooling } = config;
+  const { frozenWeights, loraRank, loraAlpha, loraTargets } = config;
   return {
-    run: { batchSize, maxLength, gradAccumulation, frozenLayers, embeddingTraining, pooling },
+    run: {
+      batchSize,
+      maxLength,
+      gradAccumulation,
+      frozenLayers,
+      embeddingTraining,
+      pooling,
+      ...(frozenWeights !== undefined ? { frozenWeights } : {}),
+      ...(loraRank !== undefined && loraAlpha !== undefined && loraTargets !== undefined
+        ? { loraRank, loraAlpha, loraTargets }
+        : {}),
+    },
     limits: limitsFor(backend),
     force,
   };
