@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
 import { wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
+import { ADAMW_KERNEL, wasmAdamWOn } from '../src/core/model/ops/wasm/adamw.ts';
 import { GELU_GRAD_KERNEL, GELU_KERNEL, wasmGeluOn } from '../src/core/model/ops/wasm/gelu.ts';
 import { uninstallWasmIdentity } from '../src/core/model/ops/wasm/identity.ts';
 import { uninstallWasmSimdKernels } from '../src/core/model/ops/wasm/kernels.ts';
@@ -39,8 +40,10 @@ export async function useKernelSet(kernels: KernelSet): Promise<void> {
       tf.unregisterKernel(config.kernelName, 'wasm');
       tf.registerKernel(config);
     }
-    for (const name of [GELU_KERNEL, GELU_GRAD_KERNEL]) tf.unregisterKernel(name, 'wasm');
+    for (const name of [GELU_KERNEL, GELU_GRAD_KERNEL, ADAMW_KERNEL]) tf.unregisterKernel(name, 'wasm');
   }
   if (wasmBatchMatMulActive() !== (kernels !== 'tfjs')) throw new Error(`the ${kernels} kernels are not running`);
-  if (wasmGeluOn() !== (kernels === 'rmlab')) throw new Error(`the ${kernels} GELU is not running`);
+  if (wasmGeluOn() !== (kernels === 'rmlab') || wasmAdamWOn() !== (kernels === 'rmlab')) {
+    throw new Error(`the ${kernels} GELU and AdamW are not running`);
+  }
 }

@@ -24,7 +24,7 @@ const COMPILE = ['--target=wasm32', '-O3', '-msimd128', '-ffreestanding', '-fno-
 // -z stack-size=0: no C stack is reserved (none may be used: the memory is tfjs's).
 const LINK = ['--no-entry', '--import-memory', '--strip-all', '-z', 'stack-size=0'];
 /** One module of every kernel (module.ts binds it once per backend); each source is one op. */
-const SOURCES = ['batch-matmul.c', 'column-sum.c', 'gather-rows.c', 'gelu.c'];
+const SOURCES = ['adamw.c', 'batch-matmul.c', 'column-sum.c', 'gather-rows.c', 'gelu.c'];
 const BUILDS = [
   { out: 'kernels.wasm', compile: [], link: [] },
   {

@@ -4,6 +4,7 @@
 // of the file read, moving inside a chunk while the model and then the judge score it; Cancel is heard
 // between batches of either.
 import { readLines } from '../core/data/jsonl.ts';
+import { nextTask } from '../core/next-task.ts';
 import type { RejectedLine } from '../core/data/pair.ts';
 import { batchAgreement, type BatchAgreement } from '../core/eval/judge-agreement.ts';
 import type { ScoreItem } from '../core/eval/score.ts';
@@ -128,6 +129,7 @@ export async function scoreFile(
     onProgress({ phase: 'scoring', done: bytesRead, total: file.size });
   };
   for await (const line of readLines(file.stream(), (n) => (bytesRead = n))) {
+    if (chunk.length === 0) await nextTask(); // between chunks, a Cancel sent meanwhile is heard
     if (shouldStop()) throw new Error('scoring was cancelled');
     const parsed = parseScoreRow(line);
     if (!parsed.ok) {

@@ -6,6 +6,7 @@
 // and the regression report can show both.
 import type { ScoreItem } from '../core/eval/score.ts';
 import { ScoringCancelled } from '../core/eval/score.ts';
+import { nextTask } from '../core/next-task.ts';
 import { judgeConfigProblem } from '../core/model/judge.ts';
 import type { LoadProgress } from '../core/model/pretrained.ts';
 import { loadHubPipeline } from './hub-pipelines.ts';
@@ -78,6 +79,7 @@ export class JudgeSession {
     const { tokenizer, model } = held.classifier;
     const rewards: number[] = [];
     for (let start = 0; start < items.length; start += JUDGE_BATCH) {
+      await nextTask(); // a Cancel sent meanwhile is heard (ONNX Runtime's WASM run never yields)
       if (shouldStop?.()) throw new ScoringCancelled();
       const batch = items.slice(start, start + JUDGE_BATCH);
       const inputs = tokenizer(

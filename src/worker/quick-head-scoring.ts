@@ -3,6 +3,7 @@
 // mean reward. Embeddings are not cached here: scored texts are the user's, not a dataset's.
 import * as tf from '@tensorflow/tfjs';
 import { ScoringCancelled, type ScoreItem } from '../core/eval/score.ts';
+import { nextTask } from '../core/next-task.ts';
 import { embeddingText } from '../core/quick-head/embedding-text.ts';
 import type { QuickHead } from '../core/quick-head/head.ts';
 import type { Embedder } from './quick-head-session.ts';
@@ -18,6 +19,7 @@ export async function scoreWithQuickHead(
 ): Promise<number[]> {
   const rewards: number[] = [];
   for (let start = 0; start < items.length; start += TEXTS_PER_CALL) {
+    await nextTask(); // a Cancel sent meanwhile is heard (the encoder's WASM run never yields)
     if (shouldStop?.()) throw new ScoringCancelled();
     const batch = items.slice(start, start + TEXTS_PER_CALL);
     const vectors = await embedder.embed(batch.map((it) => embeddingText(it.prompt, it.response)));

@@ -163,7 +163,17 @@ describe('an A/B labelling project from two generation setups', () => {
     await quick.getByLabel('Ensemble members').fill('3');
     await quick.getByLabel('Members differ by').selectOption('bootstrap');
     await quick.getByRole('button', { name: 'Train a quick head on Labels: Tiny A/B' }).click();
-    await quick.locator('[data-quick-head-result]').waitFor({ timeout: 240_000 });
+    await quick
+      .locator('[data-quick-head-result], [role="alert"]')
+      .first()
+      .waitFor({ timeout: 400_000 })
+      .catch(async (e) => {
+        await page.screenshot({ path: `${SHOTS}/ab-quick-head-stuck.png`, fullPage: true });
+        throw new Error(`the quick head did not finish: ${await quick.innerText()} / ${pageErrors.join('; ')}`, {
+          cause: e,
+        });
+      });
+    expect(await quick.locator('[role="alert"]').allInnerTexts()).toEqual([]);
 
     await openScreen(page, 'Label');
     const options = page.locator('details.options');
@@ -184,7 +194,14 @@ describe('an A/B labelling project from two generation setups', () => {
     await page.getByText(`6 labelled, ${distinct - 6} to go`).waitFor();
     await status.getByRole('button', { name: 'Rank again' }).click();
     await status.getByText(`0 items embedded, ${distinct} from the cache`).waitFor({ timeout: 60_000 });
-  });
+
+    // "Retrain": the existing quick-head trainer on the labels so far; the new head ranks the queue
+    await status.getByRole('button', { name: 'Retrain the head on the 6 labels' }).click();
+    await expect(headChoice.locator('option:checked').innerText({ timeout: 400_000 })).resolves.toMatch(
+      /^Quick head: Labels: Tiny A\/B \(6\)/,
+    );
+    await status.getByText(`0 items embedded, ${distinct} from the cache`).waitFor({ timeout: 120_000 });
+  }, 900_000);
 
   it('opens the same answers in the Regression view with that model', async () => {
     await openAB();

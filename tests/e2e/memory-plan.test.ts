@@ -1,5 +1,5 @@
 // The memory plan on the Train screen: it is there before any run, follows the form (batch, length,
-// width, frozen layers) and says plainly, with suggestions, when a run will not fit the WASM heap.
+// width, frozen layers, LoRA) and says plainly, with suggestions, when a run will not fit the WASM heap.
 // Screenshots at laptop and phone width.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -40,8 +40,19 @@ describe('the memory plan on the Train screen', () => {
     expect(text).toMatch(/halve the batch size to 32 and double accumulation steps to 2/);
     expect(text).toMatch(/freeze lower layers/);
     expect(text).toMatch(/shorten max tokens from 512 to 256/);
+    expect(text).toMatch(/train LoRA adapters \(LoRA rank 8\)/);
     await plan.scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/memory-plan-over.png` });
+    // LoRA rank 8 on the default qkv: gradients and optimizer state for the adapters and the head alone.
+    const full = await planText(page);
+    await setTrainField(page, 'LoRA rank', '8');
+    await expect.poll(() => planText(page)).not.toBe(full);
+    expect(await planText(page)).toMatch(/Gradients\s+[\d.]+ KB/);
+    expect(await planText(page)).not.toMatch(/train LoRA adapters/);
+    await page.getByLabel('LoRA targets', { exact: true }).fill('qkv, in');
+    await page.getByLabel('LoRA rank', { exact: true }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/lora-fields.png` });
+    await setTrainField(page, 'LoRA rank', '0');
     // Freezing all but the head takes gradients and optimizer state away.
     const before = await planText(page);
     await setTrainField(page, 'Frozen layers', '12');

@@ -3,8 +3,15 @@
 // the demo data with the tiny feature extractor (download, embedding and fitting on one progress bar),
 // sees its held-out accuracy against the baselines, then scores with it in the playground; a second fit
 // reads every embedding from IndexedDB. In Compare, a judge (the tiny one-label classifier) is shown
-// beside the model, labelled as a reference; a two-label classifier is refused in words.
+// beside the model, labelled as a reference; a two-label classifier is refused in words. The same judge
+// then scores beside the quick head in Best-of-N (a "reference: <judge>" column, whether it serves the
+// same candidate), in batch scoring (its column in the preview and in the JSONL and CSV downloads, the
+// rank correlation, Cancel) and in the regression report (its verdict per prompt); Best-of-N's
+// generation settings survive a switch of tabs; the Models list names the quick heads by the embedding
+// model they need, renames and deletes them. Screenshots at 1280 and 390 px.
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import Papa from 'papaparse';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../chromium.ts';
@@ -135,6 +142,165 @@ describe('quick heads on a frozen Hub encoder, end to end', () => {
     const b = Number(await reference.locator('[data-judge-reward="b"]').innerText());
     expect(pA).toBeCloseTo(1 / (1 + Math.exp(-(a - b))), 2);
     await playground().screenshot({ path: `${SHOTS}/quick-head-2-compare-judge.png` });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('scores the judge beside the quick head in Best-of-N, batch scoring and the regression report', async () => {
+    const tab = (name: string) => playground().getByRole('tab', { name, exact: true });
+    await tab('Best-of-N').click();
+    // The generation settings survive a switch of tabs (the view is rebuilt; the settings are kept).
+    await playground().getByText('Generate the candidates with a Hub model').click();
+    await playground().getByLabel('Temperature').fill('1.3');
+    await playground().getByLabel('Max new tokens').fill('17');
+    await tab('Batch').click();
+    await tab('Best-of-N').click();
+    await expect(playground().getByLabel('Temperature').inputValue()).resolves.toBe('1.3');
+    await expect(playground().getByLabel('Max new tokens').inputValue()).resolves.toBe('17');
+    await playground().getByText('Generate the candidates with a Hub model').click(); // closed again
+
+    await playground().getByLabel('Prompt', { exact: true }).fill('What is the capital of France?');
+    await playground().getByLabel('Candidate 1', { exact: true }).fill('Paris is the capital of France.');
+    await playground().getByLabel('Candidate 2', { exact: true }).fill('no idea');
+    await playground().getByLabel('Candidate 3', { exact: true }).fill('I think it is Lyon, or maybe Paris.');
+    await playground().getByRole('button', { name: 'Rank 3 candidates' }).click();
+    const ranking = playground().getByRole('table', { name: 'Candidates ranked by reward' });
+    await ranking.waitFor({ timeout: 60_000 });
+    await expect(ranking.locator('thead').innerText()).resolves.toMatch(/reference: rmlab-test\/tiny-judge/);
+    const judgeRanks = await ranking
+      .locator('[data-judge-rank]')
+      .evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-judge-rank'))));
+    expect([...judgeRanks].sort()).toEqual([1, 2, 3]);
+    const agreement = playground().locator('[data-judge-agreement]');
+    await expect(agreement.innerText()).resolves.toMatch(
+      /reference\s+rmlab-test\/tiny-judge (serves the same candidate, #\d|would serve #\d instead).*Spearman/i,
+    );
+    // The judge's best is the candidate its rank 1 sits beside; "same" exactly when that is the model's rank 1.
+    const judgeBestRow = await ranking.locator('tr:has([data-judge-rank="1"])').getAttribute('data-rank');
+    await expect(agreement.getAttribute('data-judge-agreement')).resolves.toBe(
+      judgeBestRow === '1' ? 'same' : 'different',
+    );
+    await playground().screenshot({ path: `${SHOTS}/judge-1-best-of-n.png` });
+
+    await tab('Batch').click();
+    const rows = Array.from({ length: 90 }, (_, i) =>
+      JSON.stringify(
+        i % 3 === 0
+          ? { id: i, prompt: `question ${i}`, responses: [`short ${i}`, `a longer answer to question ${i}, with care`] }
+          : { id: i, prompt: `question ${i} about the demo`, response: `answer ${'word '.repeat(i % 7)}${i}` },
+      ),
+    );
+    await playground()
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'judged.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(rows.join('\n')) });
+    hub.slowdown = 0;
+    await playground().getByRole('button', { name: 'Score judged.jsonl' }).click();
+    await playground().locator('[data-batch-summary]').waitFor({ timeout: 120_000 });
+    await expect(playground().locator('[data-batch-summary]').innerText()).resolves.toMatch(
+      /Scored 90 rows \(120 responses\)/,
+    );
+    const preview = playground().getByRole('table', { name: 'Scored rows (first rows)' });
+    await expect(preview.locator('thead').innerText()).resolves.toMatch(/reference: rmlab-test\/tiny-judge/);
+    expect(await preview.locator('td[data-judge-reward]').count()).toBeGreaterThan(10);
+    await expect(playground().locator('[data-batch-agreement]').innerText()).resolves.toMatch(
+      /Rank correlation with .* over the 120 responses \(Spearman\): -?\d\.\d\d; of the 30 rows with several responses, both pick the same best in \d+/,
+    );
+    await playground().screenshot({ path: `${SHOTS}/judge-2-batch.png` });
+    const [csvDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      playground().getByRole('button', { name: 'Download judged.scored.csv' }).click(),
+    ]);
+    const csv = Papa.parse<string[]>((await readFile((await csvDownload.path())!, 'utf8')).trim()).data;
+    expect(csv[0]).toEqual(['line', 'prompt', 'response_index', 'response', 'reward', 'judge_reward']);
+    expect(csv).toHaveLength(121);
+    expect(csv.slice(1).every((r) => Number.isFinite(Number(r[4])) && Number.isFinite(Number(r[5])))).toBe(true);
+    const [jsonlDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      playground().getByRole('button', { name: 'Download judged.scored.jsonl' }).click(),
+    ]);
+    const scored = (await readFile((await jsonlDownload.path())!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(scored[0].judge_rewards).toHaveLength(2);
+    expect(typeof scored[1].judge_reward).toBe('number');
+    // The CSV's judge column is the JSONL's, response for response.
+    expect(Number(csv[3]![5])).toBeCloseTo(scored[1].judge_reward, 6);
+
+    // Cancel while the judge scores a larger file: the bar names the judge, and the run stops.
+    const many = Array.from({ length: 6000 }, (_, i) => JSON.stringify({ prompt: `q ${i}`, response: `r ${i}` }));
+    await playground()
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'many.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(many.join('\n')) });
+    await playground().getByRole('button', { name: 'Score many.jsonl' }).click();
+    await playground()
+      .getByText(/scoring with the reference judge rmlab-test\/tiny-judge/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await playground().getByRole('button', { name: 'Cancel', exact: true }).click();
+    await playground().getByRole('alert').filter({ hasText: 'scoring was cancelled' }).waitFor({ timeout: 60_000 });
+
+    await tab('Regression').click();
+    const versions = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({
+        prompt: `prompt ${i}`,
+        responses: { v1: `short ${i}`, v2: `a much longer answer number ${i} ${'more '.repeat(i)}` },
+      }),
+    );
+    await playground()
+      .locator('input[type="file"]')
+      .setInputFiles({
+        name: 'versions.jsonl',
+        mimeType: 'application/jsonl',
+        buffer: Buffer.from(versions.join('\n')),
+      });
+    await playground().locator('[data-regression-summary]').waitFor({ timeout: 120_000 });
+    const view = playground().locator('[data-judge-view]');
+    await expect(view.innerText()).resolves.toMatch(/reference\s+rmlab-test\/tiny-judge on the same responses/i);
+    await expect(view.locator('[data-judge-agreement]').innerText()).resolves.toMatch(/\d+% \(\d+%–\d+%, \d+ of 12/);
+    const verdicts = playground().locator('[data-judge-verdict]');
+    expect(await verdicts.count()).toBe(5);
+    await expect(verdicts.first().innerText()).resolves.toMatch(
+      /rmlab-test\/tiny-judge\s+prefers v[12]: (agrees|disagrees) with your model/,
+    );
+    await playground().screenshot({ path: `${SHOTS}/judge-3-regression.png` });
+
+    // A phone's width: the judge's columns scroll inside their box, the page does not scroll sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await tab('Best-of-N').click();
+    await playground().getByRole('button', { name: 'Rank 3 candidates' }).click();
+    await ranking.locator('[data-judge-rank]').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: `${SHOTS}/judge-4-best-of-n-phone.png`, fullPage: true });
+    const overflow = await page.evaluate(() => document.scrollingElement!.scrollWidth);
+    expect(overflow).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists the quick heads by the embedding model they need, and renames and deletes them', async () => {
+    await openScreen(page, 'Models');
+    const table = page.locator('table.models');
+    const origins = await table.locator('[data-model-origin]').allInnerTexts();
+    expect(origins.filter((o) => o === 'quick head (needs rmlab-test/tiny-embedder)')).toHaveLength(2);
+    expect(origins).not.toContain('imported');
+    // The judge is not a model here.
+    await expect(table.innerText()).resolves.not.toMatch(/tiny-judge/);
+    await page.screenshot({ path: `${SHOTS}/judge-5-models.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SHOTS}/judge-6-models-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    const first = table.locator('tbody tr').first();
+    await first.getByRole('button', { name: /^Rename / }).click();
+    await first.getByRole('textbox').fill('my quick head');
+    await first.getByRole('textbox').press('Enter');
+    await table.getByText('my quick head').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept()); // "Delete the quick head …?"
+    await table
+      .locator('tbody tr', { hasText: 'my quick head' })
+      .getByRole('button', { name: /^Delete/ })
+      .click();
+    await table.getByText('my quick head').waitFor({ state: 'detached' });
+    expect(await table.locator('[data-model-origin]').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 });

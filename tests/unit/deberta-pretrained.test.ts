@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bertTokenTypes } from '../../src/core/model/encoders/bert.ts';
 import { hubFolder } from '../../src/core/model/hub.ts';
 import { loadModelFolder, pretrainedEncoder } from '../../src/core/model/pretrained.ts';
 import { RewardModel } from '../../src/core/model/reward-model.ts';
@@ -115,7 +116,7 @@ describe('a DeBERTa-v3 reward model from the Hub', () => {
     expect(new Set(ours.map((x) => x.toFixed(4))).size).toBe(ours.length); // the texts are told apart
   });
 
-  it("reads a pair as the tokenizer's own post-processor does: [CLS] prompt [SEP] response [SEP]", async () => {
+  it("reads a pair as the tokenizer's own post-processor does: [CLS] prompt [SEP] response [SEP], types 0 then 1", async () => {
     const enc = await open('tiny/deberta-v3-reward');
     const tok = tokenizerFor(enc.spec, enc.tokenizer);
     expect(tok.special).toMatchObject({ cls: 1, sep: 2, pad: 0 });
@@ -124,6 +125,13 @@ describe('a DeBERTa-v3 reward model from the Hub', () => {
         const ours = [...tok.encodePair(row.prompt, response, MAX_TOKENS).ids];
         expect(ours).toEqual(tok.encodePairWithPostProcessor(row.prompt, response));
         expect(ours.filter((id) => id === 2)).toHaveLength(2);
+        // With type_vocab_size > 0, the template's type ids: 0 for [CLS] A [SEP], 1 for B [SEP].
+        const ids = tf.tensor2d([ours], undefined, 'int32');
+        const mask = tf.ones([1, ours.length]) as tf.Tensor2D;
+        const types = bertTokenTypes(ids, mask, { ...enc.spec.bert, typeVocabSize: 2 });
+        const prompt = tok.encodeText(row.prompt).length + 2;
+        expect(Array.from(await types.data())).toEqual(ours.map((_, t) => (t < prompt ? 0 : 1)));
+        tf.dispose([ids, mask, types]);
       }
     }
   });
@@ -174,7 +182,7 @@ describe('a DeBERTa-v3 reward model from the Hub', () => {
 
   it('refuses a repository with spm.model and no tokenizer.json, naming both files', async () => {
     await expect(open('tiny/deberta-spm-only')).rejects.toThrow(
-      /has no tokenizer\.json: .*DeBERTa's spm\.model .* is not read/,
+      /has no tokenizer\.json: .*SentencePiece model \(spm\.model\) is not one RM Lab reads/,
     );
     expect(hub.requests.some((p) => p.includes('deberta-spm-only') && p.endsWith('model.safetensors'))).toBe(false);
   });

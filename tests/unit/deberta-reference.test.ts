@@ -21,13 +21,17 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DebertaConfig } from '../../src/core/model/encoders/deberta-config.ts';
+import { readDebertaConfig, type DebertaConfig } from '../../src/core/model/encoders/deberta-config.ts';
 import { logBucketPosition } from '../../src/core/model/ops/relative-position.ts';
+import { withLora } from '../../src/core/model/lora.ts';
+import { mergeLora } from '../../src/core/model/lora-merge.ts';
+import { RewardModel } from '../../src/core/model/reward-model.ts';
 import { expectClose } from '../reference-expect.ts';
 import {
   adamSteps,
   bertComparisons,
   bertSpecOf,
+  fixtureModelWeights,
   loadBertModel,
   runBertFixture,
   type BertFixture,
@@ -105,5 +109,92 @@ describe('DeBERTa training steps', () => {
     expect(losses[2]).toBeLessThan(losses[0]!);
     expect(counts[2]).toBe(counts[1]);
     expect(end).toBe(start);
+  });
+});
+
+describe('LoRA on DeBERTa-v3', () => {
+  it('adapts the shared query_proj / key_proj for the relative embeddings too: it scores as its merge does', async () => {
+    await tf.setBackend('cpu');
+    const f = v3Cls as BertFixture;
+    const spec = withLora(bertSpecOf(f), { loraRank: 2, loraAlpha: 4, loraTargets: 'query_proj, key_proj' });
+    // B starts at zero (no update): give it values, so the adapters change the scores.
+    const adapters = RewardModel.create(spec, 3);
+    const lora = (await adapters.getWeights()).filter((w) => /\.lora_[AB]$/.test(w.name));
+    adapters.dispose();
+    const weights = [
+      ...fixtureModelWeights(f),
+      ...lora.map((w) => (w.name.endsWith('lora_B') ? { ...w, data: w.data.map((_, i) => 0.3 * Math.sin(i + 1)) } : w)),
+    ];
+    const merged = mergeLora(spec, weights);
+    const ids = tf.tensor2d(f.batch.ids, undefined, 'int32');
+    const mask = tf.tensor2d(f.batch.mask);
+    const score = async (m: RewardModel) => {
+      const r = m.rewards(ids, mask);
+      const out = Array.from(await r.data());
+      r.dispose();
+      m.dispose();
+      return out;
+    };
+    const adapted = await score(RewardModel.fromWeights(spec, weights));
+    const asMerged = await score(RewardModel.fromWeights(merged.spec, merged.weights));
+    adapted.forEach((r, i) => expect(r, `reward ${i}`).toBeCloseTo(asMerged[i]!, 5));
+    expect(Math.max(...adapted.map((r, i) => Math.abs(r - f.expected.rewards[i]!)))).toBeGreaterThan(1e-3);
+    tf.dispose([ids, mask]);
+  });
+});
+
+describe("DeBERTa's config.json", () => {
+  // deberta-v3-base's config.json, as microsoft/deberta-v3-base ships it.
+  const V3_BASE = {
+    model_type: 'deberta-v2',
+    attention_probs_dropout_prob: 0.1,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    hidden_size: 768,
+    initializer_range: 0.02,
+    intermediate_size: 3072,
+    max_position_embeddings: 512,
+    relative_attention: true,
+    position_buckets: 256,
+    norm_rel_ebd: 'layer_norm',
+    share_att_key: true,
+    pos_att_type: 'p2c|c2p',
+    layer_norm_eps: 1e-7,
+    max_relative_positions: -1,
+    position_biased_input: false,
+    num_attention_heads: 12,
+    num_hidden_layers: 12,
+    type_vocab_size: 0,
+    vocab_size: 128100,
+  };
+  const special = { sepTokenId: 2, padTokenId: 0 };
+
+  it("reads deberta-v3-base's as transformers does", () => {
+    expect(readDebertaConfig(V3_BASE, special)).toMatchObject({
+      maxRelativePositions: 512, // -1: max_position_embeddings
+      positionBuckets: 256,
+      posAttTypes: ['p2c', 'c2p'],
+      shareAttKey: true,
+      normRelEmbeddings: true,
+      positionBiasedInput: false,
+      typeVocabSize: 0,
+      layerNormEps: 1e-7,
+      poolerActivation: 'gelu',
+    });
+    expect(readDebertaConfig(V3_BASE, special)).not.toHaveProperty('embeddingSize');
+  });
+
+  it.each([
+    ['the convolution layer', { conv_kernel_size: 3 }, /conv_kernel_size 3 asks for DeBERTa-v2's convolution layer/],
+    ["DeBERTa v1's p2p", { pos_att_type: ['c2p', 'p2p'] }, /pos_att_type "p2p" is not supported/],
+    ['a narrower pooler', { pooler_hidden_size: 512 }, /pooler_hidden_size 512 differs from hidden_size 768/],
+    [
+      'another head size',
+      { attention_head_size: 32 },
+      /attention_head_size 32 is not hidden_size \/ num_attention_heads/,
+    ],
+    ['a flag as text', { share_att_key: 'true' }, /share_att_key must be true or false, got "true"/],
+  ])('refuses %s, naming the field', (_, change, message) => {
+    expect(() => readDebertaConfig({ ...V3_BASE, ...change }, special)).toThrow(message);
   });
 });

@@ -4,6 +4,7 @@
 // a checkpoint with its head opens as a ready model that scores as the CLI's ready model does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubFolder } from '../../src/core/model/hub.ts';
+import { DownloadStalled } from '../../src/core/share/watched-fetch.ts';
 import { loadModelFolder } from '../../src/core/model/pretrained.ts';
 import { checkRewardConfig, classifierLabels, readyRewardModel } from '../../src/core/model/ready-reward.ts';
 import { planningCheck, PlanTooLarge, type DownloadPlan } from '../../src/core/train/download-plan.ts';
@@ -48,6 +49,13 @@ beforeAll(async () => {
       })),
     },
     'rm/bare-bert': { files: tinyBertFolder() },
+    // XLM-RoBERTa as many repositories have it: the SentencePiece model, no tokenizer.json.
+    'rm/xlmr-no-json': {
+      files: new Map([
+        ...[...tinyBertFolder({ modelType: 'xlm-roberta', tokenizer: 'vocab' })].filter(([n]) => n !== 'vocab.txt'),
+        ['sentencepiece.bpe.model', new Uint8Array(16)],
+      ]),
+    },
     'rm/huge': {
       files: new Map([
         ['config.json', json(HUGE)],
@@ -121,6 +129,34 @@ describe('a reward model from the Hub', () => {
     await expect(loadReward('rm/bare-bert', [])).rejects.toThrow(
       /rm\/bare-bert is a BertModel, not a \*ForSequenceClassification checkpoint: it has no reward head/,
     );
+  });
+
+  it('an XLM-RoBERTa repository with only sentencepiece.bpe.model: refused naming the file and the way out', async () => {
+    const before = hub.requests.length;
+    await expect(loadModelFolder(hubFolder('rm/xlmr-no-json', 'main', hub.url), {})).rejects.toThrow(
+      /rm\/xlmr-no-json has no tokenizer\.json: .*Its SentencePiece model \(sentencepiece\.bpe\.model\) is not one RM Lab reads: in Python, AutoTokenizer\.from_pretrained/,
+    );
+    // Refused before the weights (the SentencePiece file itself is never downloaded).
+    expect(hub.requests.slice(before).some((p) => /safetensors|sentencepiece/.test(p))).toBe(false);
+  });
+
+  it('a download that stalls after the plan is given up with the file named', async () => {
+    const plans: DownloadPlan[] = [];
+    try {
+      const error = await loadModelFolder(hubFolder('rm/gpt2-reward', 'main', hub.url, { stallMs: 300 }), {
+        onConfig: async (check) => {
+          await planningCheck('rm/gpt2-reward', request(), (p) => plans.push(p))(check);
+          hub.slowdown = 5_000; // from here on, each file's first 64 KiB waits past the stall timeout
+        },
+      }).catch((e: unknown) => e);
+      expect(plans).toHaveLength(1);
+      expect(error).toBeInstanceOf(DownloadStalled);
+      expect((error as Error).message).toMatch(
+        /the download of tokenizer\.json from rm\/gpt2-reward stalled: nothing arrived for 0\.3 s/,
+      );
+    } finally {
+      hub.slowdown = 0;
+    }
   });
 
   it('a config claiming an 8 B model: the plan says it will not fit, and no weight is downloaded', async () => {

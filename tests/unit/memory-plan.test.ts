@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bert } from '../../src/core/model/families/bert.ts';
+import { deberta } from '../../src/core/model/families/deberta.ts';
 import { RewardModel, type ModelSpec } from '../../src/core/model/reward-model.ts';
 import { freezeChoiceOf, trainedNames, type FreezeChoice } from '../../src/core/train/freezing.ts';
 import { withLora } from '../../src/core/model/lora.ts';
@@ -65,6 +66,29 @@ const bertSpec: ModelSpec = {
   ),
 };
 
+/** DeBERTa-v3's settings: the c2p and p2c products against the relative rows are its own activations. */
+const debertaSpec: ModelSpec = {
+  ...bertSpec,
+  bert: deberta.readConfig(
+    {
+      model_type: 'deberta-v2',
+      vocab_size: 300,
+      hidden_size: 40,
+      num_hidden_layers: 3,
+      num_attention_heads: 4,
+      intermediate_size: 80,
+      max_position_embeddings: 64,
+      relative_attention: true,
+      position_buckets: 256,
+      share_att_key: true,
+      pos_att_type: 'p2c|c2p',
+      norm_rel_ebd: 'layer_norm',
+      position_biased_input: false,
+    },
+    { sepTokenId: 1, padTokenId: 0 },
+  ),
+};
+
 const lora = (loraRank: number, loraTargets = '') => ({ loraRank, loraAlpha: 16, loraTargets });
 
 describe('the memory plan against tf.memory() on the cpu backend', () => {
@@ -77,6 +101,7 @@ describe('the memory plan against tf.memory() on the cpu backend', () => {
     ['built-in, 1 layer frozen', builtin, 5, 24, { frozenLayers: 1, embeddingTraining: 'train' }],
     ['bert', bertSpec, 3, 40, { frozenLayers: 0, embeddingTraining: 'train' }],
     ['bert, head only', bertSpec, 2, 56, { frozenLayers: 3, embeddingTraining: 'train' }],
+    ['deberta-v3', debertaSpec, 3, 40, { frozenLayers: 0, embeddingTraining: 'train' }],
     [
       'bert, LoRA r 8 on query, value',
       withLora(bertSpec, lora(8)),

@@ -15,6 +15,7 @@ import type { BertModelSpec, ModelSpec, NamedWeight } from './reward-model.ts';
 import type { SafetensorsTensor } from './safetensors.ts';
 import { mulberry32 } from '../train/shuffle.ts';
 import { mergeLora } from './lora-merge.ts';
+import { sinusoidalPositions } from './encoders/bert-config.ts';
 
 /** config.json -> the family's config (families/registry.ts); the name callers knew before the registry. */
 export const readBertConfig = readModelConfig;
@@ -47,6 +48,12 @@ export function encoderWeights(
     const hfShape = row.transpose ? [...shape].reverse() : shape;
     const hfName = row.part === 'encoder' ? `${prefix}${row.hfName}` : row.hfName;
     const found = tensors.get(hfName) ?? tensors.get(legacyName(hfName));
+    if (!found && row.name === 'embeddings.position' && spec.bert.fixedPositions === 'sinusoidal') {
+      // DistilBERT's sinusoidal positions, built as HF builds a missing table (not drawn at random).
+      initialised.push(row.hfName);
+      weights.push({ name: row.name, shape, data: sinusoidalPositions(shape[0]!, shape[1]!) });
+      continue;
+    }
     if (!found) {
       if (row.fresh) {
         initialised.push(row.hfName);

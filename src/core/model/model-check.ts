@@ -143,6 +143,7 @@ function checkFamilySection(f: SpecFields, b: Record<string, unknown>): void {
     if (b.embeddingSize !== undefined) f.whole(b, 'bert', 'embeddingSize');
     if (b.poolerActivation !== undefined)
       f.oneOf(b.poolerActivation, 'bert.poolerActivation', ['tanh', 'gelu', 'relu']);
+    if (b.fixedPositions !== undefined) f.oneOf(b.fixedPositions, 'bert.fixedPositions', ['sinusoidal']);
     if (((b.positionOffset as number | undefined) ?? 0) >= (b.maxPositions as number)) {
       throw new Error(`${f.where}: the spec's bert.positionOffset leaves no position in its ${b.maxPositions}`);
     }

@@ -158,9 +158,13 @@ async function readTokenizer(
   }
   if (!tokenizerJson) {
     const others = family.tokenizerFiles.map((t) => t.files.join(' and ')).join(', nor ');
+    const sentencePiece = family.sentencePieceFile
+      ? `. Its SentencePiece model (${family.sentencePieceFile}) is not one RM Lab reads: in Python, ` +
+        'AutoTokenizer.from_pretrained(...).save_pretrained(folder) writes the tokenizer.json the fast tokenizer ' +
+        'builds from it; pick that folder (with the model files) instead'
+      : '';
     throw new Error(
-      `${label} has ${others ? `neither tokenizer.json nor ${others}` : 'no tokenizer.json'}: RM Lab needs the model's tokenizer to read text as it was trained to` +
-        (family.tokenizerNote ? `; ${family.tokenizerNote}` : ''),
+      `${label} has ${others ? `neither tokenizer.json nor ${others}` : 'no tokenizer.json'}: RM Lab needs the model's tokenizer to read text as it was trained to${sentencePiece}`,
     );
   }
   try {

@@ -538,9 +538,9 @@ export const TRAIN_FIELDS: FieldTable = {
     group: 'model',
     kind: 'text',
     default: '',
-    placeholder: 'query, value (the default)',
+    placeholder: "empty: the family's query, value",
     label: 'LoRA targets',
-    help: "PEFT's target_modules: the projections inside the layers that get adapters, by their Hugging Face names, comma-separated (BERT: query, key, value, dense; DistilBERT: q_lin, v_lin, ...; GPT-2: c_attn, c_proj, c_fc; Llama and Qwen2: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; the built-in encoder: qkv, out, in). Empty: the family's default, the attention's query and value.",
+    help: "PEFT's target_modules: the projections inside the layers that get adapters, by their Hugging Face names, comma-separated (BERT: query, key, value, dense; DeBERTa: query_proj, key_proj, value_proj, dense; DistilBERT: q_lin, v_lin, ...; GPT-2: c_attn, c_proj, c_fc; Llama and Qwen2: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; the built-in encoder: qkv, out, in). Empty: the family's default, the attention's query and value.",
     validate: (value) =>
       /^[\s,]*([A-Za-z_][\w]*[\s,]*)*$/.test(value)
         ? undefined

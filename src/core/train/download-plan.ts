@@ -6,7 +6,7 @@ import type { ConfigCheck } from '../model/pretrained.ts';
 import type { BertModelSpec } from '../model/reward-model.ts';
 import type { BertConfig } from '../model/encoders/bert-config.ts';
 import type { Pooling } from '../model/encoders/encoder.ts';
-import { memoryPlan, type BackendLimits, type MemoryPlan, type RunShape } from './memory-plan.ts';
+import { limitsFor, memoryPlan, type BackendLimits, type MemoryPlan, type RunShape } from './memory-plan.ts';
 import type { FreezeChoice } from './freezing.ts';
 
 /** What the plan is made for: the run's shape and freezing (the training form's) and the backend's limits. */
@@ -68,5 +68,22 @@ export function planningCheck(
     const planned = await planBeforeDownload(check, source, request);
     onPlan(planned);
     if (planned.plan.over && !request.force) throw new PlanTooLarge(planned);
+  };
+}
+
+/**
+ * The request for the training form's settings: its batch, length, accumulation, freezing and
+ * pooling on its backend ('auto' may land on WASM: planned against its heap, the tighter limit).
+ */
+export function planRequestFor(
+  config: RunShape & FreezeChoice & { pooling: Pooling; backend: string },
+  force = false,
+): PlanRequest {
+  const backend = config.backend === 'auto' ? 'wasm' : config.backend;
+  const { batchSize, maxLength, gradAccumulation, frozenLayers, embeddingTraining, pooling } = config;
+  return {
+    run: { batchSize, maxLength, gradAccumulation, frozenLayers, embeddingTraining, pooling },
+    limits: limitsFor(backend),
+    force,
   };
 }

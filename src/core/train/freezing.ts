@@ -68,8 +68,17 @@ export function isFrozen(name: string, layers: number, choice: FreezeChoice): bo
   return l !== undefined && l < k;
 }
 
-/** The names that train, in the model's order. */
-export function trainedNames(names: readonly string[], choice: FreezeChoice): string[] {
+/**
+ * Weights a model never trains, whatever the choice: DistilBERT's sinusoidal position table (HF
+ * sets requires_grad False on it).
+ */
+export function fixedWeights(spec: ModelSpec): Set<string> {
+  return new Set(spec.encoder === 'bert' && spec.bert.fixedPositions ? ['embeddings.position'] : []);
+}
+
+/** The names that train, in the model's order (`spec`: the model's own fixed weights left out too). */
+export function trainedNames(names: readonly string[], choice: FreezeChoice, spec?: ModelSpec): string[] {
   const layers = layerCount(names);
-  return names.filter((name) => !isFrozen(name, layers, choice));
+  const fixed = spec ? fixedWeights(spec) : new Set<string>();
+  return names.filter((name) => !fixed.has(name) && !isFrozen(name, layers, choice));
 }

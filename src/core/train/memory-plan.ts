@@ -8,7 +8,9 @@
 //   optimizer    8 bytes x every trained weight (AdamW's two moments)
 //   activations  the tensors tfjs's gradient tape keeps from the forward pass of one micro-batch of
 //                S = 2 x batch sequences (chosen and rejected) of T tokens: per layer
-//                a S T D + f S T F + h S H T T floats, plus e S T D for the embeddings.
+//                a S T D + f S T F + h S H T T floats, plus e S T D for the embeddings; DeBERTa
+//                adds r S H T R' + d S T D, R' the relative rows T tokens read (its c2p and p2c
+//                products against them, and their gathers: fitted on T 20, 40, 60 within 5%).
 // The per-layer counts were measured with tf.memory() on tfjs 4.22 (fitted over ten shapes of each
 // encoder: within 5% of every one; tests/unit/memory-plan.test.ts checks fresh shapes within 25%).
 // They differ by encoder because the built-in one composes its LayerNorm and GELU from more small
@@ -21,6 +23,8 @@ import type { ModelSpec } from '../model/reward-model.ts';
 import { loraParams, loraTargets, projections } from '../model/lora.ts';
 import { transformerParams } from '../model/encoders/transformer.ts';
 import { familyOf } from '../model/families/registry.ts';
+import { isDebertaConfig } from '../model/encoders/deberta-config.ts';
+import { relativeRowsRead } from '../model/encoders/deberta.ts';
 import { freezeChoiceOf, trainedNames, type FreezeChoice } from './freezing.ts';
 import type { TrainConfig } from './config.ts';
 
@@ -35,6 +39,8 @@ const KEPT = {
   builtin: { perD: 66, perF: 10, perScores: 8, embeddings: 8 },
   family: { perD: 38, perF: 5, perScores: 3, embeddings: 10 },
 } as const;
+/** DeBERTa's disentangled attention, per layer: floats per S H T R' (R' relative rows read) and per S T D. */
+const KEPT_RELATIVE = { perRows: 7.3, perD: 7.75 } as const;
 
 /** What a backend can give, as far as the page can know it before a run. */
 export interface BackendLimits {
@@ -93,6 +99,8 @@ interface Shape {
   H: number;
   L: number;
   kept: (typeof KEPT)[keyof typeof KEPT];
+  /** DeBERTa with relative attention: the relative rows a sequence of T tokens reads (relativeRowsRead). */
+  relativeRows?: (T: number) => number;
 }
 
 function shapeOf(spec: ModelSpec): Shape {
@@ -113,7 +121,9 @@ function shapeOf(spec: ModelSpec): Shape {
   head[0]!.shape[0] = c.hiddenSize;
   const params = [...familyOf(c).params(c, spec.pooling), ...loraParams(spec), ...head];
   const F = (c as { intermediateSize?: number }).intermediateSize ?? 4 * c.hiddenSize;
-  return { params, D: c.hiddenSize, F, H: c.numHeads, L: c.numLayers, kept: KEPT.family };
+  const shape: Shape = { params, D: c.hiddenSize, F, H: c.numHeads, L: c.numLayers, kept: KEPT.family };
+  if (isDebertaConfig(c)) shape.relativeRows = (T) => relativeRowsRead(c, T)?.rows ?? 0;
+  return shape;
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -126,19 +136,22 @@ function weightBytes(shape: number[], f16: boolean): number {
 
 /** The plan for one run: bytes by kind, the largest tensor, and whether it fits `limits`. */
 export function memoryPlan(spec: ModelSpec, run: RunShape, choice: PlanFreezing, limits: BackendLimits): MemoryPlan {
-  const { params, D, F, H, L, kept } = shapeOf(spec);
+  const { params, D, F, H, L, kept, relativeRows } = shapeOf(spec);
   const freeze = freezeChoiceOf(spec, choice);
   const trained = new Set(
     trainedNames(
       params.map((p) => p.name),
       freeze,
+      spec,
     ),
   );
   const allWeights = params.reduce((n, p) => n + size(p.shape), 0);
   const trainedWeights = params.filter((p) => trained.has(p.name)).reduce((n, p) => n + size(p.shape), 0);
   const S = 2 * run.batchSize;
   const T = run.maxLength;
-  const perLayer = kept.perD * S * T * D + kept.perF * S * T * F + kept.perScores * S * H * T * T;
+  const R = relativeRows?.(T) ?? 0; // DeBERTa's relative rows read; 0 elsewhere
+  const relative = R > 0 ? KEPT_RELATIVE.perRows * S * H * T * R + KEPT_RELATIVE.perD * S * T * D : 0;
+  const perLayer = kept.perD * S * T * D + kept.perF * S * T * F + kept.perScores * S * H * T * T + relative;
   const rank = 'lora' in spec && spec.lora ? spec.lora.rank : 0;
   const adapters = loraTargets(spec).reduce((n, p) => n + S * T * (rank + LORA_KEPT_PER_OUT * p.outDim), 0);
   const activations = FLOAT * (L * perLayer + kept.embeddings * S * T * D + adapters);
@@ -151,7 +164,7 @@ export function memoryPlan(spec: ModelSpec, run: RunShape, choice: PlanFreezing,
     activations,
   };
   const total = parts.parameters + parts.gradients + parts.optimizer + parts.activations;
-  const largestTensor = Math.max(...params.map(bytesOf), L > 0 ? FLOAT * S * H * T * T : 0);
+  const largestTensor = Math.max(...params.map(bytesOf), L > 0 ? FLOAT * S * H * T * Math.max(T, R) : 0);
   const plan: MemoryPlan = { ...parts, total, largestTensor, trainedWeights, allWeights, limits, suggestions: [] };
   const verdictOn = { ...freeze, frozenWeights: choice.frozenWeights };
   return withVerdict(plan, run, verdictOn, L, !freeze.lora && projections(spec).length > 0);

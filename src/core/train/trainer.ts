@@ -14,6 +14,7 @@
 // the end). That read is also where a NaN or an infinity in the loss or the gradients stops the run
 // (TrainingDiverged), before any checkpoint could take it in. Checkpoints (the whole state: see
 // checkpoint.ts) are read back only every `checkpointEvery` steps, at a pause and at the end.
+import { nextTask } from '../next-task.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { RewardModel } from '../model/reward-model.ts';
 import { disposeBatch, makeBatch, type PairBatch, type TokenizedPair } from './batch.ts';
@@ -448,22 +449,6 @@ async function optimizerFor(vars: tf.Variable[], config: Pick<TrainConfig, 'weig
   return AdamW.create(vars, config.weightDecay, config.maxGradNorm);
 }
 
-/**
- * Resolves in a later task of the event loop, so that messages queued meanwhile (the page's pause or
- * stop) are handled first. A message to itself, not scheduler.yield(): yield's continuation runs
- * ahead of queued tasks, and a pause sent at step 5 landed at step 50. Not setTimeout: clamped to 4 ms.
- */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
 /** An epoch's end is the next epoch's start. */
 function normalized(position: DataPosition, trainPairs: number): DataPosition {
   return position.index >= trainPairs ? { epoch: position.epoch + 1, index: 0 } : position;
@@ -542,7 +527,7 @@ function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainCon
  * no gradient and no Adam state. With LoRA in the model's spec, the adapters and the head only.
  */
 export function trainedVariables(model: RewardModel, choice: Omit<FreezeChoice, 'lora'>): tf.Variable[] {
-  const names = trainedNames([...model.params.keys()], freezeChoiceOf(model.spec, choice));
+  const names = trainedNames([...model.params.keys()], freezeChoiceOf(model.spec, choice), model.spec);
   return names.map((name) => model.params.get(name)!);
 }
 

@@ -80,6 +80,26 @@ export function debertaParams(config: DebertaConfig, pooling: Pooling): EncoderP
   return params;
 }
 
+/**
+ * Which rows of the relative embedding table T tokens read: the first (lo) and how many, with the
+ * c2p and p2c index tables (relativeIndex's); undefined without relative attention. The encoder
+ * computes with these rows only, and the memory plan counts them.
+ */
+export function relativeRowsRead(
+  c: DebertaConfig,
+  T: number,
+): { lo: number; rows: number; c2p?: Int32Array; p2c?: Int32Array } | undefined {
+  if (!c.relativeAttention || c.posAttTypes.length === 0) return undefined;
+  const span = attentionSpan(c);
+  const rel = relativePositions(T, c.positionBuckets, c.maxRelativePositions);
+  const c2p = c.posAttTypes.includes('c2p') ? relativeIndex(rel, span, 1) : undefined;
+  const p2c = c.posAttTypes.includes('p2c') ? relativeIndex(rel, span, -1) : undefined;
+  const read = [c2p, p2c].filter((t): t is Int32Array => t !== undefined);
+  const lo = Math.min(...read.map((t) => t.reduce((a, b) => Math.min(a, b))));
+  const hi = Math.max(...read.map((t) => t.reduce((a, b) => Math.max(a, b))));
+  return { lo, rows: hi - lo + 1, ...(c2p ? { c2p } : {}), ...(p2c ? { p2c } : {}) };
+}
+
 /** What every layer's attention shares in one forward pass: the padding bias and the relative-position inputs. */
 interface AttentionInputs {
   bias: tf.Tensor4D;
@@ -168,15 +188,10 @@ export class DebertaEncoder implements Encoder {
   private attentionInputs(mask: tf.Tensor2D): AttentionInputs {
     const inputs: AttentionInputs = { bias: attentionBias(mask) };
     const c = this.config;
-    if (!c.relativeAttention || c.posAttTypes.length === 0) return inputs;
     const T = mask.shape[1];
-    const span = attentionSpan(c);
-    const rel = relativePositions(T, c.positionBuckets, c.maxRelativePositions);
-    const c2p = c.posAttTypes.includes('c2p') ? relativeIndex(rel, span, 1) : undefined;
-    const p2c = c.posAttTypes.includes('p2c') ? relativeIndex(rel, span, -1) : undefined;
-    const read = [c2p, p2c].filter((t): t is Int32Array => t !== undefined);
-    const lo = Math.min(...read.map((t) => t.reduce((a, b) => Math.min(a, b))));
-    const rows = Math.max(...read.map((t) => t.reduce((a, b) => Math.max(a, b)))) - lo + 1;
+    const read = relativeRowsRead(c, T);
+    if (!read) return inputs;
+    const { lo, rows } = read;
     const table = tf.slice(this.p('relative.embeddings'), [lo, 0], [rows, this.hiddenSize]) as tf.Tensor2D; // [R', D]
     inputs.relative = c.normRelEmbeddings
       ? layerNorm(
@@ -192,8 +207,8 @@ export class DebertaEncoder implements Encoder {
         T,
         rows,
       );
-    if (c2p) inputs.c2pRows = shifted(c2p);
-    if (p2c) inputs.p2cRows = shifted(p2c);
+    if (read.c2p) inputs.c2pRows = shifted(read.c2p);
+    if (read.p2c) inputs.p2cRows = shifted(read.p2c);
     return inputs;
   }
 

@@ -97,8 +97,7 @@ export const deberta: EncoderFamily<DebertaConfig> = {
   specialTokens: BERT_SPECIAL_TOKENS,
   // Only spm.model (SentencePiece's protobuf) besides tokenizer.json: RM Lab reads tokenizer.json.
   tokenizerFiles: [],
-  tokenizerNote:
-    "DeBERTa's spm.model (a SentencePiece model) is not read: use a repository that has tokenizer.json, or save one with transformers' DebertaV2TokenizerFast",
+  sentencePieceFile: 'spm.model',
   readConfig: readDebertaConfig,
   params: debertaParams,
   table,

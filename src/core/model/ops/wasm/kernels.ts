@@ -1,8 +1,9 @@
 // Puts RM Lab's WebAssembly kernels (module.ts) in place on tfjs's 'wasm' backend: its own
 // BatchMatMul, Sum and GatherV2 replaced where RM Lab's are faster (each falls back to tfjs's for
-// the cases it does not take), and the GELU kernels ../gelu.ts calls. The Identity override
+// the cases it does not take), and the GELU and AdamW kernels ../gelu.ts and ../adamw.ts call. The Identity override
 // (identity.ts) needs no module and is installed on its own.
 import * as tf from '@tensorflow/tfjs';
+import { adamwKernel } from './adamw.ts';
 import { batchMatMul, batchMatMulSelfCheck } from './batch-matmul.ts';
 import { columnSum, columnSumSelfCheck } from './column-sum.ts';
 import { gatherRows, gatherRowsSelfCheck } from './gather-rows.ts';
@@ -25,6 +26,8 @@ const REPLACING: Record<string, (args: never) => tf.TensorInfo> = {
   [tf.Sum]: columnSum,
   [tf.GatherV2]: gatherRows,
 };
+/** RM Lab's own kernels (no tfjs kernel of the name). */
+const ADDED = [...geluKernels, adamwKernel];
 const SELF_CHECKS = [batchMatMulSelfCheck, columnSumSelfCheck, gatherRowsSelfCheck, geluSelfCheck];
 
 let installed: tf.KernelConfig[] | undefined;
@@ -75,7 +78,7 @@ async function install(load: (file: WasmKernelFile) => Promise<BufferSource>): P
       kernelFunc: REPLACING[config.kernelName] as unknown as tf.KernelFunc,
     });
   }
-  for (const config of geluKernels) tf.registerKernel(config);
+  for (const config of ADDED) tf.registerKernel(config);
   return true;
 }
 
@@ -92,7 +95,7 @@ export function uninstallWasmSimdKernels(): void {
     tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  for (const config of geluKernels) {
+  for (const config of ADDED) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
   }
   forgetModule();

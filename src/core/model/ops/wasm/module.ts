@@ -57,6 +57,21 @@ export interface KernelExports {
   column_sum(x: number, out: number, rows: number, cols: number): void;
   gather_rows(table: number, indices: number, out: number, n: number, rowLength: number, tableRows: number): number;
   gelu(x: number, out: number, n: number, form: number): void;
+  adamw(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    coefficient: number,
+    wOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    keep: number,
+    negLr: number,
+    oneMinusAcc1: number,
+    oneMinusAcc2: number,
+  ): void;
   gelu_grad(dy: number, x: number, out: number, n: number, form: number): void;
 }
 
