@@ -1,4 +1,4 @@
-// Training pairs per second of each encoder family on tfjs's WASM backend in Node, at one small size
+// Training pairs per second of each encoder family (DeBERTa as v3 is configured) on tfjs's WASM backend in Node, at one small size
 // (hidden 128, 2 layers, 4 heads, MLP 512, 64 tokens, 8 pairs a step: 16 sequences), random weights
 // as HF initialises them, the same batch for every family, in one run so the ratios compare. A step
 // is forward, Bradley-Terry loss, every gradient and an Adam update, as training does.
@@ -27,6 +27,21 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
     pad_token_id: 1,
   },
   electra: { model_type: 'electra', ...common, embedding_size: 64 },
+  // DeBERTa-v3's own settings (deberta-v3-base's config.json): 256 buckets, so 512 relative rows
+  // that each layer's c2p and p2c products read, whatever the sequence's length.
+  'deberta-v3': {
+    model_type: 'deberta-v2',
+    ...common,
+    max_position_embeddings: 512,
+    relative_attention: true,
+    position_buckets: 256,
+    max_relative_positions: -1,
+    share_att_key: true,
+    pos_att_type: 'p2c|c2p',
+    norm_rel_ebd: 'layer_norm',
+    position_biased_input: false,
+    type_vocab_size: 0,
+  },
 };
 
 const ids = tf.tensor2d(

@@ -1,20 +1,28 @@
 // Training throughput of RM Lab (tfjs's WASM backend in Node, through trainRewardModel) beside a
 // PyTorch implementation of the same models (scripts/reference/bench_torch.py, which reuses the
 // fixtures' reference code), in one run, on the same cores:
-//   nice -n 10 npx tsx bench/train-vs-torch.ts [--steps 10] [--kernels rmlab,tfjs] [--models a,b]
-// Three models: the built-in transformer (the Transformer preset: 2 layers, 64 wide, 4 heads, [CLS]
-// pooling, no length term; the app's default is now a bag of word vectors, but this is the shape
-// issue 12's targets concern) at 128 tokens and at 256 (the step-time ratio of the two), and a
-// bert-tiny-sized BERT (2 layers, hidden 128, 2 heads, intermediate 512, BERT's 30,522-word
-// vocabulary, [CLS] through the pooler). Both sides train on the same fixed synthetic token ids:
-// every batch is 16 pairs of sequences exactly `length` tokens long ([CLS] a [SEP] b [SEP], no
-// padding), so both do the same work per step: one forward and backward pass over 2 x 16 sequences,
-// global gradient norm clipping, AdamW, linear decay (the trainer's defaults). PyTorch gets as many
-// threads as tfjs's WASM backend uses in Node (1: Node gets the single-threaded SIMD build); its
-// default thread count is timed too, for context.
-// RM Lab runs once per --kernels entry: `rmlab` with RM Lab's wasm kernels (src/core/model/ops/wasm/:
-// the SIMD matrix product and the Identity that shares instead of copying, as the CLI runs), `tfjs`
-// with tfjs's own BatchMatMul and Identity (before them): before and after in one run, same load.
+//   nice -n 10 npx tsx bench/train-vs-torch.ts [--steps 8] [--repeats 3] [--kernels rmlab,matmul,tfjs] [--models a,b]
+// Three models (bench/train-vs-torch-models.ts): the built-in transformer (the Transformer preset: 2
+// layers, 64 wide, 4 heads, [CLS] pooling, no length term; the app's default is now a bag of word
+// vectors, but this is the shape issue 12's targets concern) at 128 tokens and at 256 (the step-time
+// ratio of the two), and a bert-tiny-sized BERT (2 layers, hidden 128, 2 heads, intermediate 512,
+// BERT's 30,522-word vocabulary, [CLS] through the pooler). Both sides train on the same fixed
+// synthetic token ids: every batch is 16 pairs of sequences exactly `length` tokens long ([CLS] a
+// [SEP] b [SEP], no padding), so both do the same work per step: one forward and backward pass over
+// 2 x 16 sequences, global gradient norm clipping, AdamW, linear decay (the trainer's defaults).
+// PyTorch gets as many threads as tfjs's WASM backend uses in Node (1: Node gets the
+// single-threaded SIMD build); its default thread count is timed too (first repeat), for context.
+// RM Lab runs once per --kernels entry: `rmlab` with all of RM Lab's wasm kernels
+// (src/core/model/ops/wasm/: matrix product, column sum, row gather, GELU, sharing Identity, as the
+// CLI runs), `matmul` with only the matrix product and the Identity (the state before the column
+// sum, row gather and GELU kernels), `tfjs` with tfjs's own kernels: before and after in one run.
+// The machine is shared (others' jobs come and go), so each of --repeats rounds times every model on
+// each kernel set and then in PyTorch, alternating, and the ratios per CPU second of each process are
+// reported as the median over the rounds with their range.
+// Last measured (bench/results/train-vs-torch.json, run 4: 3 repeats, 8 steps, load ~17 on a 2-core
+// AMD EPYC), per CPU second over PyTorch's, median [range]: built-in transformer 0.94x [0.65, 0.98]
+// (matmul) -> 1.22x [1.00, 1.83] (rmlab); bert-tiny-sized 0.30x [0.25, 0.36] -> 0.52x [0.49, 0.55].
+// PyTorch's OpenBLAS gets one thread too (TORCH_ENV): torch.set_num_threads does not reach it.
 // Prints the ratios and appends a run to bench/results/train-vs-torch.json (earlier runs are kept).
 // It asserts nothing: figures, not tests.
 import { execFileSync } from 'node:child_process';
@@ -25,119 +33,28 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
-import { uninstallWasmBatchMatMul, wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
-import { uninstallWasmIdentity } from '../src/core/model/ops/wasm/identity.ts';
-import type { BertConfig } from '../src/core/model/encoders/bert-config.ts';
-import { modelSpecFor, RewardModel, type ModelSpec } from '../src/core/model/reward-model.ts';
-import { builtinTokenizer } from '../src/core/model/tokenizer.ts';
+import { RewardModel } from '../src/core/model/reward-model.ts';
 import type { TokenizedPair } from '../src/core/train/batch.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/core/train/config.ts';
-import type { TrainingData } from '../src/core/train/data.ts';
 import { trainRewardModel } from '../src/core/train/trainer.ts';
-import { mulberry32 as random } from '../src/core/train/shuffle.ts';
+import { config, dataOf, modelsNamed, pairsFor, type BenchModel } from './train-vs-torch-models.ts';
+import { KERNEL_SETS, kernelSetsNamed, useKernelSet, type KernelSet } from './wasm-kernel-sets.ts';
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '10' },
-    kernels: { type: 'string', default: 'rmlab,tfjs' },
+    steps: { type: 'string', default: '8' },
+    repeats: { type: 'string', default: '3' },
+    kernels: { type: 'string', default: 'rmlab,matmul' },
     models: { type: 'string', default: 'builtin-transformer,builtin-transformer-256,bert-tiny-sized' },
   },
 });
 const STEPS = Number(args.steps);
-const KERNELS = args.kernels.split(',') as ('rmlab' | 'tfjs')[];
-for (const k of KERNELS) if (k !== 'rmlab' && k !== 'tfjs') throw new Error(`--kernels: ${k} is not rmlab or tfjs`);
+const REPEATS = Number(args.repeats);
+const KERNELS = kernelSetsNamed(args.kernels);
 const WARMUP = 2; // kernel set-up and first allocations, on both sides
 const PYTHON = '/usr/bin/python3'; // Debian's, with torch; the python3 first on PATH has none
 
-interface BenchModel {
-  name: string;
-  spec: ModelSpec;
-  /** Sequence length: every sequence is exactly this long. */
-  length: number;
-  cls: number;
-  sep: number;
-  pad: number;
-  vocabSize: number;
-  /** For the Python side: the reference's config and kind. */
-  torch: { kind: 'builtin' | 'bert'; config: object; pooling: string };
-}
-
-const config: TrainConfig = DEFAULT_TRAIN_CONFIG;
 const B = config.batchSize;
-const builtin = builtinTokenizer();
-/** The Transformer preset's encoder (2 layers, [CLS]), without a length term: the reference has none. */
-const transformerSpec = (length: number) =>
-  modelSpecFor({ ...config, maxLength: length, nLayers: 2, pooling: 'cls', lengthReward: 'off' }, builtin.vocabSize);
-const builtinModel = (name: string, length: number): BenchModel => {
-  const spec = transformerSpec(length);
-  return {
-    name,
-    spec,
-    length,
-    cls: builtin.special.cls,
-    sep: builtin.special.sep,
-    pad: builtin.special.pad,
-    vocabSize: builtin.vocabSize,
-    torch: { kind: 'builtin', config: spec.transformer, pooling: spec.transformer.pooling },
-  };
-};
-
-const bertTiny: BertConfig = {
-  modelType: 'bert',
-  vocabSize: 30522,
-  hiddenSize: 128,
-  numLayers: 2,
-  numHeads: 2,
-  intermediateSize: 512,
-  maxPositions: 512,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  hiddenAct: 'gelu',
-  sepTokenId: 102,
-  padTokenId: 0,
-};
-
-const ALL_MODELS: BenchModel[] = [
-  builtinModel('builtin-transformer', config.maxLength),
-  builtinModel('builtin-transformer-256', 2 * config.maxLength),
-  {
-    name: 'bert-tiny-sized',
-    spec: { encoder: 'bert', tokenizer: 'embedded', bert: bertTiny, pooling: 'cls', source: 'bench:bert-tiny-sized' },
-    length: config.maxLength,
-    cls: 101,
-    sep: 102,
-    pad: 0,
-    vocabSize: bertTiny.vocabSize,
-    torch: { kind: 'bert', config: bertTiny, pooling: 'cls' },
-  },
-];
-const MODELS = args.models.split(',').map((name) => {
-  const m = ALL_MODELS.find((x) => x.name === name);
-  if (!m) throw new Error(`--models: no model ${name} (${ALL_MODELS.map((x) => x.name).join(', ')})`);
-  return m;
-});
-
-/** [CLS] prompt [SEP] response [SEP], exactly `length` tokens, ids drawn above the special tokens. */
-function sequence(m: BenchModel, next: () => number): Int32Array {
-  const ids = new Int32Array(m.length);
-  const promptEnd = Math.floor(m.length / 3);
-  for (let t = 0; t < m.length; t++) ids[t] = 1000 + Math.floor(next() * (m.vocabSize - 1000));
-  ids[0] = m.cls;
-  ids[promptEnd] = m.sep;
-  ids[m.length - 1] = m.sep;
-  return ids;
-}
-
-/** The pairs of every step, in the order the trainer takes them (and the Python side's [steps, 2B, T] ids). */
-function pairsFor(m: BenchModel, steps: number): TokenizedPair[] {
-  const next = random(42);
-  return Array.from({ length: steps * B }, () => ({
-    chosen: sequence(m, next),
-    rejected: sequence(m, next),
-    margin: 0,
-  }));
-}
+const MODELS = modelsNamed(args.models);
 
 /** The Python side's ids: per step, the B chosen rows then the B rejected rows, as makeBatch lays them out. */
 function torchIds(pairs: TokenizedPair[]): number[] {
@@ -148,23 +65,6 @@ function torchIds(pairs: TokenizedPair[]): number[] {
     for (const p of step) out.push(...p.rejected);
   }
   return out;
-}
-
-function dataOf(pairs: TokenizedPair[]): TrainingData {
-  return {
-    train: pairs,
-    heldOut: [],
-    heldOutTies: [],
-    counts: {
-      total: pairs.length,
-      train: pairs.length,
-      heldOut: 0,
-      heldOutScored: 0,
-      ties: 0,
-      bothBad: 0,
-      truncated: 0,
-    },
-  };
 }
 
 async function timeRmLab(m: BenchModel, warm: TokenizedPair[], timed: TokenizedPair[]) {
@@ -224,10 +124,18 @@ interface TorchRun {
   results: Record<string, { matched: Figures; defaultThreads: Figures | null }>;
 }
 
+/**
+ * torch.set_num_threads sets OpenMP's threads, not OpenBLAS's (Debian's torch calls OpenBLAS for its
+ * matrix products): left alone, OpenBLAS starts a thread per core, whose spinning counts as CPU time.
+ * One thread each, as RM Lab gets (unless the caller set OPENBLAS_NUM_THREADS).
+ */
+const TORCH_ENV = { ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? String(wasmThreads) };
+
 /** Times the same steps in PyTorch, right after RM Lab's, so both run under the same load. */
-function timeTorch(m: BenchModel, pairs: TokenizedPair[]): TorchRun {
+function timeTorch(m: BenchModel, pairs: TokenizedPair[], alsoDefaultThreads: boolean): TorchRun {
   const job = {
     threads: wasmThreads,
+    alsoDefaultThreads,
     warmupSteps: WARMUP,
     steps: STEPS,
     learningRate: config.learningRate,
@@ -240,6 +148,7 @@ function timeTorch(m: BenchModel, pairs: TokenizedPair[]): TorchRun {
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
     const out = execFileSync(PYTHON, ['scripts/reference/bench_torch.py', join(dir, 'job.json')], {
       encoding: 'utf8',
+      env: TORCH_ENV,
       maxBuffer: 1 << 26,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -249,109 +158,128 @@ function timeTorch(m: BenchModel, pairs: TokenizedPair[]): TorchRun {
   }
 }
 
-/** Puts in place the kernels a run uses: RM Lab's (as the CLI runs) or tfjs's own. */
-async function useKernel(kernel: 'rmlab' | 'tfjs'): Promise<void> {
-  if (kernel === 'tfjs') {
-    uninstallWasmBatchMatMul();
-    uninstallWasmIdentity();
-  } else if (!(await installWasmKernels())) throw new Error("RM Lab's WebAssembly kernel did not install");
-  if (wasmBatchMatMulActive() !== (kernel === 'rmlab')) throw new Error(`the ${kernel} kernel is not the one running`);
+/** RM Lab's throughput over PyTorch's at the same thread count (above 1, RM Lab is faster). */
+interface Ratios {
+  /** Wall clock. */
+  ratio: number;
+  /** Per CPU second of each process: the figure others' jobs on a shared machine disturb least. */
+  ratioPerCpuSecond: number;
 }
+interface Repeat {
+  rmlab: Partial<Record<KernelSet, Figures>>;
+  torch: Figures;
+  ratios: Partial<Record<KernelSet, Ratios>>;
+}
+/** The median of the repeats and their range. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+const spread = (xs: number[]): Spread => {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted.at(-1)! };
+};
 
 let torchVersion = '';
 let torchDefaultThreads = 0;
-interface Ratios {
-  /** RM Lab's throughput over PyTorch's at the same thread count, wall clock: above 1, RM Lab is faster. */
-  ratio: number;
-  /** The same per CPU second of each process: less sensitive to others' jobs on a shared machine. */
-  ratioPerCpuSecond: number;
-}
-interface Row extends Partial<Ratios> {
-  model: string;
-  batchSize: number;
-  sequenceLength: number;
-  /** With RM Lab's wasm kernels (what the CLI runs). */
-  rmlab?: Figures;
-  /** With tfjs's own BatchMatMul and Identity kernels (before RM Lab's). */
-  rmlabTfjsKernel?: Figures;
-  torch: Figures;
-  torchDefaultThreads: Figures | null;
-  tfjsKernel?: Ratios;
-}
-const rows: Row[] = [];
-for (const m of MODELS) {
-  const all = pairsFor(m, WARMUP + STEPS);
-  const rmlab: Partial<Record<'rmlab' | 'tfjs', Figures>> = {};
-  for (const kernel of KERNELS) {
-    await useKernel(kernel);
-    rmlab[kernel] = await timeRmLab(m, all.slice(0, WARMUP * B), all.slice(WARMUP * B));
+const repeats = new Map<string, Repeat[]>(MODELS.map((m) => [m.name, []]));
+const torchAtDefault = new Map<string, Figures | null>();
+// Alternating: each repeat times every model on each kernel set and then in PyTorch, so a burst of
+// others' load falls on both sides of some ratio rather than on one side of all of them.
+for (let r = 0; r < REPEATS; r++) {
+  for (const m of MODELS) {
+    const all = pairsFor(m, WARMUP + STEPS);
+    const rmlab: Repeat['rmlab'] = {};
+    for (const kernels of KERNELS) {
+      await useKernelSet(kernels);
+      rmlab[kernels] = await timeRmLab(m, all.slice(0, WARMUP * B), all.slice(WARMUP * B));
+    }
+    const run = timeTorch(m, all, r === 0);
+    torchVersion = run.torch;
+    torchDefaultThreads = run.defaultThreads;
+    const theirs = run.results[m.name]!;
+    if (r === 0) torchAtDefault.set(m.name, theirs.defaultThreads);
+    const ratios: Repeat['ratios'] = {};
+    for (const k of KERNELS) {
+      ratios[k] = {
+        ratio: rmlab[k]!.pairsPerSecond / theirs.matched.pairsPerSecond,
+        ratioPerCpuSecond: rmlab[k]!.pairsPerCpuSecond / theirs.matched.pairsPerCpuSecond,
+      };
+    }
+    repeats.get(m.name)!.push({ rmlab, torch: theirs.matched, ratios });
+    const said = KERNELS.map((k) => `${k} ${ratios[k]!.ratioPerCpuSecond.toFixed(2)}x`).join(', ');
+    console.log(`  repeat ${r + 1}/${REPEATS} ${m.name}: per CPU second ${said}`);
   }
-  const run = timeTorch(m, all);
-  torchVersion = run.torch;
-  torchDefaultThreads = run.defaultThreads;
-  const theirs = run.results[m.name]!;
-  const ratios = (x: Figures | undefined): Ratios | undefined =>
-    x && {
-      ratio: x.pairsPerSecond / theirs.matched.pairsPerSecond,
-      ratioPerCpuSecond: x.pairsPerCpuSecond / theirs.matched.pairsPerCpuSecond,
-    };
-  rows.push({
+}
+
+const rows = MODELS.map((m) => {
+  const reps = repeats.get(m.name)!;
+  const per = (k: KernelSet) => ({
+    ratioPerCpuSecond: spread(reps.map((x) => x.ratios[k]!.ratioPerCpuSecond)),
+    ratio: spread(reps.map((x) => x.ratios[k]!.ratio)),
+    pairsPerCpuSecond: spread(reps.map((x) => x.rmlab[k]!.pairsPerCpuSecond)),
+  });
+  const kernels = Object.fromEntries(KERNELS.map((k) => [k, per(k)])) as Partial<
+    Record<KernelSet, ReturnType<typeof per>>
+  >;
+  const main = kernels[KERNELS[0]!]!;
+  return {
     model: m.name,
     batchSize: B,
     sequenceLength: m.length,
-    rmlab: rmlab.rmlab,
-    rmlabTfjsKernel: rmlab.tfjs,
-    torch: theirs.matched,
-    torchDefaultThreads: theirs.defaultThreads,
-    ...ratios(rmlab.rmlab),
-    tfjsKernel: ratios(rmlab.tfjs),
-  });
-}
+    parameters: reps[0]!.rmlab[KERNELS[0]!]!.parameters,
+    /** The first kernel set's median ratio per CPU second, and the repeats' range. */
+    ratioPerCpuSecond: main.ratioPerCpuSecond.median,
+    ratioPerCpuSecondSpread: [main.ratioPerCpuSecond.min, main.ratioPerCpuSecond.max],
+    ratio: main.ratio.median,
+    torchPairsPerCpuSecond: spread(reps.map((x) => x.torch.pairsPerCpuSecond)),
+    kernels,
+    torchDefaultThreads: torchAtDefault.get(m.name) ?? null,
+    repeats: reps,
+  };
+});
 
-/** A step at 256 tokens over a step at 128 (CPU seconds; target <= 2.5), per kernel. */
+/** A step at 256 tokens over a step at 128 (CPU seconds, median over the repeats; target <= 2.5). */
 function lengthRatios() {
-  const [short, long] = ['builtin-transformer', 'builtin-transformer-256'].map((n) => rows.find((r) => r.model === n));
+  const [short, long] = ['builtin-transformer', 'builtin-transformer-256'].map((n) => repeats.get(n));
   if (!short || !long) return undefined;
-  const per = (x: Figures | undefined, y: Figures | undefined) => x && y && y.cpuSeconds / x.cpuSeconds;
+  const of = (pick: (x: Repeat) => Figures) =>
+    spread(short.map((x, i) => pick(long[i]!).cpuSeconds / pick(x).cpuSeconds)).median;
   return {
-    rmlab: per(short.rmlab, long.rmlab),
-    tfjsKernel: per(short.rmlabTfjsKernel, long.rmlabTfjsKernel),
-    torch: per(short.torch, long.torch),
+    ...Object.fromEntries(KERNELS.map((k) => [k, of((x) => x.rmlab[k]!)])),
+    torch: of((x) => x.torch),
   };
 }
 
+const f2 = (x: number) => x.toFixed(2);
 console.log(
-  `\nbatch ${B} pairs; RM Lab on ${wasmThreads} thread, ` +
-    `PyTorch ${torchVersion} on ${wasmThreads} (its default is ${torchDefaultThreads}):`,
+  `\nbatch ${B} pairs; RM Lab on ${wasmThreads} thread, PyTorch ${torchVersion} on ${wasmThreads} ` +
+    `(its default is ${torchDefaultThreads}); ${REPEATS} alternating repeats, median [min, max]:`,
 );
 for (const r of rows) {
-  const line = (who: string, x: Figures) =>
-    `    ${who.padEnd(30)} ${x.pairsPerSecond.toFixed(1).padStart(7)} pairs/s ${x.tokensPerSecond.toFixed(0).padStart(8)} tokens/s ` +
-    `${x.secondsPerStep.toFixed(3)} s/step  ${x.pairsPerCpuSecond.toFixed(1).padStart(7)} pairs per CPU second`;
-  const some = r.rmlab ?? r.rmlabTfjsKernel!;
-  console.log(`  ${r.model}, ${r.sequenceLength} tokens (${some.parameters.toLocaleString('en')} parameters)`);
-  if (r.rmlab) console.log(line('RM Lab (WASM, RM Lab kernel)', r.rmlab));
-  if (r.rmlabTfjsKernel) console.log(line('RM Lab (WASM, tfjs kernel)', r.rmlabTfjsKernel));
-  console.log(line(`PyTorch, ${r.torch.threads} thread`, r.torch));
-  if (r.torchDefaultThreads)
-    console.log(line(`PyTorch, ${r.torchDefaultThreads.threads} threads`, r.torchDefaultThreads));
-  for (const [who, x] of [
-    ['RM Lab kernel', r],
-    ['tfjs kernel', r.tfjsKernel],
-  ] as const) {
-    if (x?.ratio === undefined || x.ratioPerCpuSecond === undefined) continue;
+  console.log(`  ${r.model}, ${r.sequenceLength} tokens (${r.parameters.toLocaleString('en')} parameters)`);
+  const t = r.torchPairsPerCpuSecond;
+  console.log(
+    `    PyTorch, 1 thread: ${t.median.toFixed(1)} pairs per CPU second [${t.min.toFixed(1)}, ${t.max.toFixed(1)}]`,
+  );
+  for (const k of KERNELS) {
+    const x = r.kernels[k]!;
+    const c = x.ratioPerCpuSecond;
     console.log(
-      `    RM Lab (${who}) / PyTorch: ${x.ratio.toFixed(2)}x wall clock, ${x.ratioPerCpuSecond.toFixed(2)}x per CPU second`,
+      `    RM Lab (${k} kernels): ${x.pairsPerCpuSecond.median.toFixed(1)} pairs per CPU second; / PyTorch: ` +
+        `${f2(c.median)}x per CPU second [${f2(c.min)}, ${f2(c.max)}], ${f2(x.ratio.median)}x wall clock`,
     );
   }
 }
 const lengths = lengthRatios();
 if (lengths) {
-  const f = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(2)}x`);
-  console.log(
-    `  256-token step / 128-token step (CPU seconds): RM Lab kernel ${f(lengths.rmlab)}, ` +
-      `tfjs kernel ${f(lengths.tfjsKernel)}, PyTorch ${f(lengths.torch)}`,
-  );
+  const said = Object.entries(lengths)
+    .map(([k, v]) => `${k} ${f2(v)}x`)
+    .join(', ');
+  console.log(`  256-token step / 128-token step (CPU seconds): ${said}`);
 }
 
 // The file holds every run, oldest first (earlier single-run files become the first entry).
@@ -360,7 +288,7 @@ const earlier = existsSync(FILE) ? (JSON.parse(readFileSync(FILE, 'utf8')) as { 
 const runs = earlier ? (earlier.runs ?? [earlier]) : [];
 runs.push({
   date: new Date().toISOString(),
-  command: `nice -n 10 npx tsx bench/train-vs-torch.ts --steps ${STEPS} --kernels ${KERNELS.join(',')} --models ${MODELS.map((m) => m.name).join(',')}`,
+  command: `nice -n 10 npx tsx bench/train-vs-torch.ts --steps ${STEPS} --repeats ${REPEATS} --kernels ${KERNELS.join(',')} --models ${MODELS.map((m) => m.name).join(',')}`,
   machine: {
     cores: cpus().length,
     cpu: cpus()[0]?.model,
@@ -373,7 +301,10 @@ runs.push({
   torch: torchVersion,
   wasmThreads,
   torchDefaultThreads,
+  openblasThreads: TORCH_ENV.OPENBLAS_NUM_THREADS,
   warmupSteps: WARMUP,
+  repeats: REPEATS,
+  kernelSets: KERNEL_SETS,
   work: 'fixed synthetic token ids, every sequence exactly sequenceLength tokens (no padding); forward + backward over 2B sequences, gradient-norm clipping, AdamW, linear decay',
   results: rows,
   lengthRatio256To128: lengths,

@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installWasmKernels } from '../src/cli/wasm-kernels.ts';
-import { uninstallWasmBatchMatMul, wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
+import { wasmBatchMatMulActive } from '../src/core/model/ops/wasm/batch-matmul.ts';
+import { uninstallWasmSimdKernels } from '../src/core/model/ops/wasm/kernels.ts';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const ROUNDS = Number(args.rounds);
@@ -96,7 +97,7 @@ for (const x of PRODUCTS) {
   const best = { tfjs: Infinity, rmlab: Infinity };
   for (let round = 0; round < ROUNDS; round++) {
     for (const kernel of ['tfjs', 'rmlab'] as const) {
-      if (kernel === 'tfjs') uninstallWasmBatchMatMul();
+      if (kernel === 'tfjs') uninstallWasmSimdKernels();
       else await installWasmKernels();
       if (wasmBatchMatMulActive() !== (kernel === 'rmlab')) throw new Error(`${kernel} is not the kernel running`);
       best[kernel] = Math.min(best[kernel], time(x, a, b));

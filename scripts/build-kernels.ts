@@ -23,13 +23,14 @@ export const CLANG = 'Debian clang version 14.0.6';
 const COMPILE = ['--target=wasm32', '-O3', '-msimd128', '-ffreestanding', '-fno-builtin', '-nostdlib'];
 // -z stack-size=0: no C stack is reserved (none may be used: the memory is tfjs's).
 const LINK = ['--no-entry', '--import-memory', '--strip-all', '-z', 'stack-size=0'];
+/** One module of every kernel (module.ts binds it once per backend); each source is one op. */
+const SOURCES = ['adamw.c', 'batch-matmul.c', 'column-sum.c', 'gather-rows.c', 'gelu.c'];
 const BUILDS = [
-  { source: 'batch-matmul.c', out: 'batch-matmul.wasm', compile: [], link: [] },
+  { out: 'kernels.wasm', compile: [], link: [] },
   {
     // For tfjs's threaded build, whose memory is shared: a module imports a shared memory only if it
     // declares it shared (which takes the atomics feature) with tfjs's maximum, 4 GiB, or more.
-    source: 'batch-matmul.c',
-    out: 'batch-matmul-shared.wasm',
+    out: 'kernels-shared.wasm',
     compile: ['-matomics', '-mbulk-memory'],
     link: ['--shared-memory', '--max-memory=4294967296'],
   },
@@ -94,11 +95,15 @@ function checkOwnsNoMemory(file: string): void {
 export function build(dir: string): string[] {
   const outs: string[] = [];
   for (const b of BUILDS) {
-    const object = join(dir, `${b.out}.o`);
+    const objects = SOURCES.map((source) => join(dir, `${b.out}.${source}.o`));
     const out = join(dir, b.out);
-    execFileSync('clang', [...COMPILE, ...b.compile, '-c', join(DIR, b.source), '-o', object], { stdio: 'inherit' });
-    execFileSync('wasm-ld', [...LINK, ...b.link, object, '-o', out], { stdio: 'inherit' });
-    rmSync(object);
+    SOURCES.forEach((source, i) => {
+      execFileSync('clang', [...COMPILE, ...b.compile, '-c', join(DIR, source), '-o', objects[i]!], {
+        stdio: 'inherit',
+      });
+    });
+    execFileSync('wasm-ld', [...LINK, ...b.link, ...objects, '-o', out], { stdio: 'inherit' });
+    objects.forEach((o) => rmSync(o));
     chmodSync(out, 0o644); // wasm-ld marks its output executable; a .wasm is data
     checkOwnsNoMemory(out);
     outs.push(out);

@@ -10,16 +10,16 @@ import { writeSafetensors } from '../src/core/model/safetensors.ts';
 import type { BertFixture } from './bert-reference-fixture.ts';
 
 export interface FixtureFolderOptions {
-  /** Keep the classifier (and RoBERTa/ELECTRA's classifier.dense, DistilBERT's pre_classifier): a ready reward model. */
+  /** Keep the classifier (and RoBERTa/ELECTRA's classifier.dense, DistilBERT's pre_classifier, DeBERTa's pooler): a ready reward model. */
   withHead?: boolean;
   /** A pytorch_model.bin (bytes written by torch.save: tests/fixtures/pytorch-bin/) in place of model.safetensors. */
   pytorchBin?: Uint8Array;
   dtype?: 'F32' | 'F16' | 'BF16';
 }
 
-/** Tensors that are the classification head, not the base model. */
+/** Tensors that are the classification head, not the base model (DeBERTa's pooler sits at the top too). */
 export function isHeadTensor(name: string): boolean {
-  return /^(classifier|pre_classifier)\./.test(name);
+  return /^(classifier|pre_classifier|pooler)\./.test(name);
 }
 
 export function fixtureFolder(f: BertFixture, options: FixtureFolderOptions = {}): Map<string, Uint8Array> {

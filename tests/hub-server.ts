@@ -23,7 +23,7 @@ export interface HubServer {
   /** e.g. http://127.0.0.1:41234 (the Hub endpoint). */
   url: string;
   repos: Map<string, HubRepo>;
-  /** Paths requested, in order. */
+  /** Paths requested, in order ('HEAD /path' for a HEAD request). */
   requests: string[];
   /** Answer every request with this delay (ms) per 64 KiB written, to watch progress. */
   slowdown: number;
@@ -67,7 +67,8 @@ export async function startHubServer(repos: Record<string, HubRepo> = {}): Promi
   const state = { repos: new Map(Object.entries(repos)), requests: [] as string[], slowdown: 0, offline: false };
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    state.requests.push(path);
+    // A HEAD (a size asked before a download) is logged as such: it downloads nothing.
+    state.requests.push(req.method === 'HEAD' ? `HEAD ${path}` : path);
     const fail = (status: number, code: string, message: string) => {
       res.writeHead(status, { ...CORS, 'Content-Type': 'application/json', 'X-Error-Code': code });
       res.end(JSON.stringify({ error: message }));

@@ -107,6 +107,25 @@ function pairs(m: CountedModel, n: number): TokenizedPair[] {
   }));
 }
 
+/** `n` synthetic training pairs for `m`, no held-out split. */
+export function syntheticData(m: CountedModel, n: number): TrainingData {
+  const train = pairs(m, n);
+  return {
+    train,
+    heldOut: [],
+    heldOutTies: [],
+    counts: {
+      total: train.length,
+      train: train.length,
+      heldOut: 0,
+      heldOutScored: 0,
+      ties: 0,
+      bothBad: 0,
+      truncated: 0,
+    },
+  };
+}
+
 export interface StepCounts extends GpuCounts {
   /** Host time of the step: issuing the work (nothing is computed on the counting device). */
   jsMs: number;
@@ -125,21 +144,7 @@ export async function countSteps(
   onCounting?: () => void,
 ): Promise<StepCounts[]> {
   const total = warmup + steps;
-  const train = pairs(m, total * config.batchSize);
-  const data: TrainingData = {
-    train,
-    heldOut: [],
-    heldOutTies: [],
-    counts: {
-      total: train.length,
-      train: train.length,
-      heldOut: 0,
-      heldOutScored: 0,
-      ties: 0,
-      bothBad: 0,
-      truncated: 0,
-    },
-  };
+  const data = syntheticData(m, total * config.batchSize);
   const model = RewardModel.create(m.spec, config.seed);
   const out: StepCounts[] = [];
   let step = 0;

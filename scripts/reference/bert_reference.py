@@ -151,13 +151,22 @@ def activation(name, x):
     raise ValueError(name)
 
 
+def lora(y, x, w, name):
+    """PEFT's LoRA on a projection, where `w` holds one for it (lora_reference.py): y + (alpha / r) (x A^T) B^T,
+    with name.lora_A.weight [r, in], name.lora_B.weight [out, r] and w['lora.scale'] = alpha / r (no dropout)."""
+    a = w.get(name + '.lora_A.weight')
+    if a is None:
+        return y
+    return y + w['lora.scale'] * F.linear(F.linear(x, a), w[name + '.lora_B.weight'])
+
+
 def bert_model(w, cfg, ids, types, mask):
     """BertModel's last hidden states [n, T, D] (modeling_bert.py, eval mode)."""
     n, T = ids.shape
     D, H, eps = cfg['hidden_size'], cfg['num_attention_heads'], cfg['layer_norm_eps']
     hs = D // H
     ln = lambda x, name: F.layer_norm(x, (D,), w[name + '.weight'], w[name + '.bias'], eps)
-    lin = lambda x, name: F.linear(x, w[name + '.weight'], w[name + '.bias'])
+    lin = lambda x, name: lora(F.linear(x, w[name + '.weight'], w[name + '.bias']), x, w, name)
     e = 'bert.embeddings.'
     x = F.embedding(ids, w[e + 'word_embeddings.weight'], padding_idx=cfg['pad_token_id']) \
         + w[e + 'position_embeddings.weight'][torch.arange(T)][None] \

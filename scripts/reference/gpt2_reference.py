@@ -30,6 +30,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from bert_reference import lora
 from decoder_fixture import attend, attention_allowed, build, score_export, write_all
 
 V = 32
@@ -115,7 +116,8 @@ def hidden_states(w, cfg, ids, mask, causal=True):
     D, H, eps = cfg['n_embd'], cfg['n_head'], cfg.get('layer_norm_epsilon', 1e-5)
     hs = D // H
     ln = lambda x, name: F.layer_norm(x, (D,), w[name + '.weight'], w[name + '.bias'], eps)
-    conv = lambda x, name: x @ w[name + '.weight'] + w[name + '.bias']  # Conv1D: addmm(bias, x, weight)
+    # Conv1D: addmm(bias, x, weight); PEFT's LoRA on a Conv1D is the same update as on a Linear
+    conv = lambda x, name: lora(x @ w[name + '.weight'] + w[name + '.bias'], x, w, name)
     x = w['transformer.wte.weight'][ids] + w['transformer.wpe.weight'][torch.arange(T)][None]
     allowed = attention_allowed(mask, causal)
     for l in range(cfg['n_layer']):

@@ -2,7 +2,7 @@
 # A PyTorch-side AutoModelForSequenceClassification for the folders RM Lab exports (and the reward
 # models people share), without `transformers` (none here): config.json's architectures picks the
 # family's hand-written reference (bert_reference.py, distilbert_reference.py, roberta_reference.py,
-# electra_reference.py), the weights come from model.safetensors (F32) or pytorch_model.bin
+# electra_reference.py, deberta_reference.py), the weights come from model.safetensors (F32) or pytorch_model.bin
 # (torch.load, weights_only where this torch has it), and the reward is logits[:, 0] of the 'cls'
 # head each *ForSequenceClassification has. Token ids come from a JSON file
 # {"ids": [[...]], "mask": [[...]]}; the rewards are printed as JSON.
@@ -14,6 +14,7 @@ import sys
 import torch
 
 import bert_reference
+import deberta_reference
 import distilbert_reference
 import electra_reference
 import roberta_reference
@@ -24,6 +25,7 @@ FAMILIES = {
     'RobertaForSequenceClassification': roberta_reference,
     'XLMRobertaForSequenceClassification': roberta_reference,
     'ElectraForSequenceClassification': electra_reference,
+    'DebertaV2ForSequenceClassification': deberta_reference,
 }
 
 

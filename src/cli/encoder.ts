@@ -8,7 +8,13 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { diskFolder } from './folder-node.ts';
 import { DEFAULT_HUB_ENDPOINT, hubFolder, urlFolder, type FolderReader } from '../core/model/hub.ts';
-import { familyPooling, loadModelFolder, pretrainedEncoder, type LoadProgress } from '../core/model/pretrained.ts';
+import {
+  familyPooling,
+  loadModelFolder,
+  pretrainedEncoder,
+  type ConfigCheck,
+  type LoadProgress,
+} from '../core/model/pretrained.ts';
 import { RewardModel, type ModelSpec, type TokenizerFiles } from '../core/model/reward-model.ts';
 import { openStartingModel } from '../core/model/starting-model.ts';
 import { tokenizerFor, type PairTokenizer } from '../core/model/tokenizer.ts';
@@ -78,18 +84,25 @@ export async function openReadyRewardModel(
   };
 }
 
-/** The reward model a run starts from, with its tokenizer; `onProgress` hears a download's bytes. */
+/**
+ * The reward model a run starts from, with its tokenizer; `onProgress` hears a download's bytes,
+ * `onConfig` a pretrained model's config.json before anything else is read (the memory plan).
+ */
 export async function openModel(
   config: TrainConfig,
   folderPath: string | undefined,
   onProgress: (p: LoadProgress) => void,
   trainingTexts?: () => Promise<Iterable<string>>,
+  onConfig?: (check: ConfigCheck) => void | Promise<void>,
 ): Promise<OpenedModel> {
   const start = await openStartingModel(config, {
     maxLengthName: '--max-length',
     ...(trainingTexts ? { trainingTexts } : {}),
     openPretrained: async (encoder, pooling) => {
-      const folder = await loadModelFolder(await folderReader(encoder, folderPath), { onProgress });
+      const folder = await loadModelFolder(await folderReader(encoder, folderPath), {
+        onProgress,
+        ...(onConfig ? { onConfig } : {}),
+      });
       return pretrainedEncoder(folder, pooling, encoder);
     },
   });

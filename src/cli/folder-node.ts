@@ -22,5 +22,6 @@ export async function diskFolder(path: string): Promise<FolderReader> {
       options.onBytes?.(bytes.byteLength, bytes.byteLength);
       return bytes;
     },
+    size: async (file) => (await stat(join(root, file)).catch(() => undefined))?.size,
   };
 }

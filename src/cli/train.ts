@@ -6,10 +6,12 @@
 // (the same lines as stdout) and config.json (every option, defaults included).
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseTrainConfig, type TrainConfig } from '../core/train/config.ts';
+import { frozenF16Refusal, parseTrainConfig, TrainConfigError, type TrainConfig } from '../core/train/config.ts';
 import { prepareTrainingData, trainingSplitTexts, type TrainingData } from '../core/train/data.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
-import { describePlan, limitsFor, memoryPlan } from '../core/train/memory-plan.ts';
+import { describePlan, formatBytes, limitsFor, memoryPlan } from '../core/train/memory-plan.ts';
+import { planBeforeDownload, planRequestFor } from '../core/train/download-plan.ts';
+import type { ConfigCheck } from '../core/model/pretrained.ts';
 import { useNodeBackend, type NodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs, type DataFile } from './data-file.ts';
@@ -151,6 +153,9 @@ export async function train(argv: string[]): Promise<number> {
   const progress = new Progress();
   const backend = await useNodeBackend(config.backend);
   progress.note(`backend: ${backend.name}${backend.threads ? ` (${backend.threads} thread)` : ''}`);
+  // 'auto' passed the option's check; the backend it picked is known now, before anything is read.
+  const f16 = frozenF16Refusal(config, backend.name);
+  if (f16) throw new TrainConfigError('frozenWeights', f16, true);
   // The encoder first: a model that cannot be used is refused before the data is read (unless the
   // run builds its own vocabulary, which needs the training split's text).
   let read: Promise<DataFile> | undefined;
@@ -159,15 +164,30 @@ export async function train(argv: string[]): Promise<number> {
       requirePairs(f, dataPath);
       return f;
     }));
+  // A pretrained model's plan is printed from its config.json, before its weights download (as the
+  // page shows it); the built-in encoder's once it is made (nothing downloads).
+  let planned = false;
+  const planFirst = async (check: ConfigCheck) => {
+    const plan = await planBeforeDownload(check, config.encoder, planRequestFor({ ...config, backend: backend.name }));
+    const size = plan.downloadBytes !== undefined ? `, a ${formatBytes(plan.downloadBytes)} download` : '';
+    progress.note(`${config.encoder}: ${(plan.parameters / 1e6).toFixed(2)} M weights${size}`);
+    for (const line of describePlan(plan.plan)) progress.note(line);
+    planned = true;
+  };
   const { model, tokenizer, tokenizerFiles, vectorCoverage } = await openModel(
     config,
     folderPath,
     (p) => progress.bytes(p.file, p.fileLoaded, p.fileTotal),
     async () => trainingSplitTexts((await readData()).pairs, config),
+    planFirst,
   );
   progress.endBar();
-  // What the run will hold, against the backend's limit (the page shows it before the download too).
-  for (const line of describePlan(memoryPlan(model.spec, config, config, limitsFor(backend.name)))) progress.note(line);
+  // What the run will hold, against the backend's limit.
+  if (!planned) {
+    for (const line of describePlan(memoryPlan(model.spec, config, config, limitsFor(backend.name)))) {
+      progress.note(line);
+    }
+  }
 
   const file = await readData();
   noteData(progress, file, dataPath);

@@ -113,8 +113,12 @@ export interface ModelRecord {
 export interface ModelCard {
   id: string;
   name: string;
-  /** Trained here (a run's final weights), a quick head on a frozen Hub encoder, or imported from a file or URL. */
-  origin: 'run' | 'quick-head' | 'import';
+  /**
+   * Trained here (a run's final weights), a quick head on a frozen Hub encoder, imported from a file
+   * or URL, or a reward model added from the Hub as it is (a one-label sequence classifier; its
+   * Hub id, URL or folder in importedFrom).
+   */
+  origin: 'run' | 'quick-head' | 'import' | 'hub';
   spec: ModelSpec;
   createdAt: number;
   runId?: string;
@@ -129,8 +133,10 @@ export interface ModelCard {
   /** The run's baselines on the same held-out pairs. */
   baselines?: RunBaselines;
   trainConfig?: TrainConfig;
-  /** An imported model's file name or URL. */
+  /** An imported model's file name or URL; a Hub model's id, URL or 'folder:<name>'. */
   importedFrom?: string;
+  /** Weights in a model added from the Hub, its head included. */
+  parameters?: number;
   /** A quick head's options and fit (its encoder is in spec.embedding). */
   quickHead?: QuickHeadSummary;
 }

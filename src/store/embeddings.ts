@@ -34,6 +34,9 @@ export interface PairVectors {
 const keyRange = (datasetId: string, source: string) =>
   IDBKeyRange.bound(`${datasetId}|${source}|`, `${datasetId}|${source}|\uffff`);
 
+/** Where a labelling project's items are cached, in the place of a dataset id (worker/queue-head.ts). */
+export const projectEmbeddingKey = (projectId: string) => `label-project:${projectId}`;
+
 export function embeddingKey(datasetId: string, source: string, chunk: number): string {
   return `${datasetId}|${source}|${String(chunk).padStart(6, '0')}`;
 }

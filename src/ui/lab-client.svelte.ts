@@ -30,6 +30,7 @@ import type { Duplicate, ImportChoices, ImportProgress } from '../worker/import.
 import type { ImportSource, LabWorkerApi, PairQueryResult } from '../worker/lab.worker.ts';
 import type { RunUpdate } from '../worker/train-run.ts';
 import type { EncoderSummary, LoadProgress } from '../core/model/pretrained.ts';
+import type { DownloadPlan, PlanRequest } from '../core/train/download-plan.ts';
 import type { Pooling } from '../core/model/encoders/encoder.ts';
 import type { RewardPart, ScoreItem } from '../core/eval/score.ts';
 import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
@@ -71,6 +72,7 @@ export class LabClient {
   #models = $state.raw<ModelCard[]>([]);
   #modelDownload = $state<{ url: string; bytesRead: number; totalBytes?: number } | undefined>();
   #encoderLoad = $state.raw<EncoderLoadState | undefined>();
+  #hubModel = $state.raw<HubModelState | undefined>();
   #hubEndpoint = $state(readHubEndpoint());
   #quickHead = $state.raw<QuickHeadState | undefined>();
 
@@ -108,6 +110,10 @@ export class LabClient {
   get encoderLoad(): EncoderLoadState | undefined {
     return this.#encoderLoad;
   }
+  /** The reward model being added from the Hub (Models screen), or the last one tried. */
+  get hubModel(): HubModelState | undefined {
+    return this.#hubModel;
+  }
   /** Where Hub model ids download from; kept in this browser (tests point it at 127.0.0.1). */
   get hubEndpoint(): string {
     return this.#hubEndpoint;
@@ -138,11 +144,19 @@ export class LabClient {
    * Loads a pretrained encoder (a Hub id, a URL, or a picked folder's files) into the browser's
    * cache and says what it is. Resolves with the state shown; a cancelled load leaves no state.
    */
-  async loadEncoder(encoder: string, pooling: Pooling, folderFiles?: File[]): Promise<EncoderLoadState | undefined> {
-    const state: EncoderLoadState = { encoder, loading: true };
+  async loadEncoder(
+    encoder: string,
+    pooling: Pooling,
+    folderFiles?: File[],
+    plan?: PlanRequest,
+  ): Promise<EncoderLoadState | undefined> {
+    const state: EncoderLoadState = { encoder, loading: true, folderFiles };
     this.#encoderLoad = state;
     const onProgress = (progress: LoadProgress) => {
       if (this.#encoderLoad?.encoder === encoder) this.#encoderLoad = { ...this.#encoderLoad, progress };
+    };
+    const onPlan = (planned: DownloadPlan) => {
+      if (this.#encoderLoad?.encoder === encoder) this.#encoderLoad = { ...this.#encoderLoad, plan: planned };
     };
     try {
       const { summary, cacheProblem } = await this.#api.loadEncoder(
@@ -151,6 +165,8 @@ export class LabClient {
         this.#hubEndpoint,
         folderFiles && { files: folderFiles },
         Comlink.proxy(onProgress),
+        plan,
+        Comlink.proxy(onPlan),
       );
       if (this.#encoderLoad?.encoder === encoder)
         this.#encoderLoad = { ...this.#encoderLoad, loading: false, summary, cacheProblem };
@@ -158,7 +174,9 @@ export class LabClient {
       const message = error instanceof Error ? error.message : String(error);
       const cancelled = /cancelled/.test(message);
       if (this.#encoderLoad?.encoder === encoder) {
-        this.#encoderLoad = cancelled ? undefined : { encoder, loading: false, error: message };
+        this.#encoderLoad = cancelled
+          ? undefined
+          : { ...this.#encoderLoad, encoder, loading: false, error: message, tooLarge: isTooLarge(message) };
       }
     }
     return this.#encoderLoad;
@@ -166,6 +184,50 @@ export class LabClient {
 
   cancelEncoderLoad(): void {
     void this.#api.cancelEncoderLoad();
+  }
+
+  /**
+   * Adds a one-label sequence classifier from the Hub, a URL or a picked folder as a model: the
+   * memory plan (for `plan`, the training form's settings) shows before its weights download.
+   * Resolves with the state shown; a cancelled add leaves none.
+   */
+  async addHubRewardModel(source: string, plan: PlanRequest, folderFiles?: File[]): Promise<HubModelState | undefined> {
+    this.#hubModel = { source, phase: 'checking', folderFiles };
+    const mine = () => this.#hubModel?.source === source;
+    // Callbacks come through their own message ports and may land after the answer: one that comes
+    // once the add is settled (added, failed) is old news.
+    const going = () => mine() && (this.#hubModel!.phase === 'checking' || this.#hubModel!.phase === 'downloading');
+    const onPlan = (planned: DownloadPlan) => {
+      if (going()) this.#hubModel = { ...this.#hubModel!, plan: planned };
+    };
+    const onProgress = (progress: LoadProgress) => {
+      if (going()) this.#hubModel = { ...this.#hubModel!, phase: 'downloading', progress };
+    };
+    try {
+      const { card, cacheProblem } = await this.#api.addHubRewardModel(
+        source,
+        this.#hubEndpoint,
+        folderFiles && { files: folderFiles },
+        plan,
+        Comlink.proxy(onPlan),
+        Comlink.proxy(onProgress),
+      );
+      if (mine()) this.#hubModel = { ...this.#hubModel!, phase: 'added', card, cacheProblem, progress: undefined };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (mine()) {
+        this.#hubModel = /cancelled/.test(message)
+          ? undefined
+          : { ...this.#hubModel!, phase: 'failed', error: message, tooLarge: isTooLarge(message), progress: undefined };
+      }
+    } finally {
+      await this.refresh();
+    }
+    return this.#hubModel;
+  }
+
+  cancelHubRewardModel(): void {
+    void this.#api.cancelHubRewardModel();
   }
 
   /** Responses from a Hub text generator (the Hub address is this page's setting); see GenerationRun. */
@@ -319,6 +381,12 @@ export class LabClient {
   /** Downloads a BERT-family model as a Hugging Face model folder (.zip). */
   async exportHuggingFace(card: ModelCard): Promise<void> {
     const { fileName, file } = await this.#api.exportHuggingFace(card.id);
+    downloadBlob(fileName, file);
+  }
+
+  /** Downloads a model trained with LoRA as a PEFT adapter folder (.zip). */
+  async exportPeftAdapter(card: ModelCard): Promise<void> {
+    const { fileName, file } = await this.#api.exportPeftAdapter(card.id);
     downloadBlob(fileName, file);
   }
 
@@ -553,6 +621,31 @@ export interface EncoderLoadState {
   /** Why the files could not be kept in the browser's cache (the next load downloads again). */
   cacheProblem?: string;
   error?: string;
+  /** The memory plan made from config.json before the weights downloaded. */
+  plan?: DownloadPlan;
+  /** The load stopped because the plan says the model will not fit (it may be asked for anyway). */
+  tooLarge?: boolean;
+  /** A picked folder's files, kept to load it again ("Download anyway"). */
+  folderFiles?: File[];
+}
+
+/** A reward model being added from the Hub (Models screen), or the last one tried. */
+export interface HubModelState {
+  /** What the user named: a Hub id, a URL or 'folder:<name>'. */
+  source: string;
+  phase: 'checking' | 'downloading' | 'added' | 'failed';
+  plan?: DownloadPlan;
+  progress?: LoadProgress;
+  card?: ModelCard;
+  cacheProblem?: string;
+  error?: string;
+  tooLarge?: boolean;
+  folderFiles?: File[];
+}
+
+/** Whether a load's error is the memory plan's refusal (download-plan.ts PlanTooLarge). */
+function isTooLarge(message: string): boolean {
+  return /will not fit/.test(message) && /Nothing was downloaded but config\.json/.test(message);
 }
 
 /** The live run after one worker event (a new object, so charts redraw). */

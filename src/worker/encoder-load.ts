@@ -13,8 +13,10 @@ import type { Pooling } from '../core/model/encoders/encoder.ts';
 import {
   loadModelFolder,
   pretrainedEncoder,
+  type ConfigCheck,
   type LoadProgress,
   type PretrainedEncoder,
+  type PretrainedFolder,
 } from '../core/model/pretrained.ts';
 import { parseEncoderSource } from '../core/train/config.ts';
 import { cachedFolder, cacheFolder } from './encoder-cache.ts';
@@ -26,6 +28,8 @@ export interface OpenEncoderOptions {
   folderFiles?: Map<string, Blob>;
   signal?: AbortSignal;
   onProgress?: (p: LoadProgress) => void;
+  /** Checks config.json before anything else is read (a memory plan, a reward model's labels); throws to stop. */
+  onConfig?: (check: ConfigCheck) => void | Promise<void>;
 }
 
 export interface OpenedEncoder extends PretrainedEncoder {
@@ -47,6 +51,24 @@ export async function openEncoder(
   pooling: Pooling,
   options: OpenEncoderOptions = {},
 ): Promise<OpenedEncoder> {
+  const { accepted, cacheProblem } = await openModelFolder(encoder, options, (folder) =>
+    pretrainedEncoder(folder, pooling, encoder.trim()),
+  );
+  const opened: OpenedEncoder = accepted;
+  if (cacheProblem) opened.cacheProblem = cacheProblem;
+  return opened;
+}
+
+/**
+ * A model folder by the encoder field's value, read from the browser's cache or its source, made
+ * into what the caller wants by `accept`, and cached only once that succeeded (a load that fails
+ * keeps nothing).
+ */
+export async function openModelFolder<T>(
+  encoder: string,
+  options: OpenEncoderOptions,
+  accept: (folder: PretrainedFolder) => T,
+): Promise<{ accepted: T; cacheProblem?: string }> {
   const value = encoder.trim();
   const source = parseEncoderSource(value);
   const endpoint = options.endpoint || DEFAULT_HUB_ENDPOINT;
@@ -68,11 +90,10 @@ export async function openEncoder(
   const folder = await loadModelFolder(reader, {
     signal: options.signal,
     onProgress: options.onProgress && ((p) => options.onProgress!({ ...p, cached: cached !== undefined })),
+    ...(options.onConfig ? { onConfig: options.onConfig } : {}),
   });
-  const opened: OpenedEncoder = pretrainedEncoder(folder, pooling, value);
-  if (!cached) {
-    const problem = await cacheFolder(key, folder.files);
-    if (problem) opened.cacheProblem = problem;
-  }
-  return opened;
+  const accepted = accept(folder);
+  if (cached) return { accepted };
+  const problem = await cacheFolder(key, folder.files);
+  return problem ? { accepted, cacheProblem: problem } : { accepted };
 }

@@ -2,7 +2,7 @@
 // names. The last one loaded is kept, so retraining a head (or scoring with it) after a few new labels
 // does not load the model again.
 import { loadHubEmbedder } from './hub-embedding-model.ts';
-import { currentHubEndpoint } from './train-run.ts';
+import { currentHubEndpoint } from './hub-endpoint.ts';
 import type { Embedder, OpenEmbedder } from './quick-head-session.ts';
 
 let kept: { key: string; embedder: Promise<Embedder> } | undefined;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { chosenRejected, isDecisive, textOf, type Pair } from '../core/data/pair.ts';
 import { planSplit } from '../core/data/split.ts';
 import { huggingFaceZip } from '../core/export/hf-zip.ts';
+import { peftAdapterZip } from '../core/export/peft-adapter.ts';
 import { trainBiggerZip, type SplitCounts } from '../core/export/trl.ts';
 import { decodeModelFile, encodeModelFile, MODEL_FILE_SUFFIX, type ModelMeta } from '../core/model/model-file.ts';
 import { checkModelFile } from '../core/model/model-check.ts';
@@ -78,6 +79,16 @@ export async function exportHuggingFace(db: RMLabDatabase, id: string): Promise<
   });
   return {
     fileName: `${fileSlug(card.name)}.hf.zip`,
+    file: new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }),
+  };
+}
+
+/** A model trained with LoRA as a PEFT adapter folder, zipped (core/export/peft-adapter.ts). */
+export async function exportPeftAdapter(db: RMLabDatabase, id: string): Promise<{ fileName: string; file: Blob }> {
+  const { card, model } = await cardAndModel(db, id);
+  const zip = peftAdapterZip({ spec: model.spec, weights: model.weights, name: card.name });
+  return {
+    fileName: `${fileSlug(card.name)}.peft-adapter.zip`,
     file: new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }),
   };
 }

@@ -154,15 +154,9 @@ async function loadData(db: RMLabDatabase, run: RunRecord, tokenizer: PairTokeni
   return loadTrainingData(db, run.datasetId, tokenizer, run.config);
 }
 
-/** The Hub's address pretrained encoders are downloaded from (the page's setting; tests use 127.0.0.1). */
-let hubEndpoint: string | undefined;
-export function setHubEndpoint(endpoint: string | undefined): void {
-  hubEndpoint = endpoint?.trim() || undefined;
-}
-/** The page's Hub endpoint setting, for the Transformers.js loads (quick heads, judges). */
-export function currentHubEndpoint(): string | undefined {
-  return hubEndpoint;
-}
+/** The Hub's address pretrained encoders are downloaded from: hub-endpoint.ts, re-exported for this file's callers. */
+export { currentHubEndpoint, setHubEndpoint } from './hub-endpoint.ts';
+import { currentHubEndpoint } from './hub-endpoint.ts';
 
 /**
  * What a run trains (openStartingModel): a pretrained encoder is opened from the browser's cache or
@@ -187,7 +181,7 @@ async function startingModel(
       const poll = setInterval(() => shouldStop() && controller.abort(), 200);
       try {
         const opened = await openEncoder(encoder, pooling, {
-          endpoint: hubEndpoint,
+          endpoint: currentHubEndpoint(),
           signal: controller.signal,
           onProgress: (progress) => onUpdate({ type: 'encoder', progress }),
         });

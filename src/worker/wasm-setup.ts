@@ -7,17 +7,17 @@
 // its own JavaScript, which the `tfjsWasmThreads` plugin in vite.config.ts keeps out of the
 // minifier (a minified copy throws "ReferenceError: e is not defined" in every pthread).
 //
-// It also starts putting RM Lab's WebAssembly matrix-product kernel in place of tfjs's (see
-// src/core/model/ops/wasm/batch-matmul.ts); selectBackend awaits it before it picks a backend (or,
-// if it failed to load, tfjs's kernel runs, after one warning). Not awaited here: a module worker
+// It also starts putting RM Lab's WebAssembly kernels in place of tfjs's (see
+// src/core/model/ops/wasm/kernels.ts); selectBackend awaits it before it picks a backend (or,
+// if they failed to load, tfjs's kernels run, after one warning). Not awaited here: a module worker
 // whose imports await at the top level misses the messages the page sends it meanwhile.
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { installWasmBatchMatMul, type WasmKernelFile } from '../core/model/ops/wasm/batch-matmul.ts';
-import batchMatMulUrl from '../core/model/ops/wasm/batch-matmul.wasm?url';
-import batchMatMulSharedUrl from '../core/model/ops/wasm/batch-matmul-shared.wasm?url';
+import { installWasmSimdKernels, type WasmKernelFile } from '../core/model/ops/wasm/kernels.ts';
+import kernelsUrl from '../core/model/ops/wasm/kernels.wasm?url';
+import kernelsSharedUrl from '../core/model/ops/wasm/kernels-shared.wasm?url';
 import { installWasmIdentity } from '../core/model/ops/wasm/identity.ts';
 
 setWasmPaths({
@@ -27,12 +27,12 @@ setWasmPaths({
 });
 
 const KERNEL_URLS: Record<WasmKernelFile, string> = {
-  'batch-matmul.wasm': batchMatMulUrl,
-  'batch-matmul-shared.wasm': batchMatMulSharedUrl,
+  'kernels.wasm': kernelsUrl,
+  'kernels-shared.wasm': kernelsSharedUrl,
 };
 
 installWasmIdentity(); // shares saved tensors' memory instead of copying it (see identity.ts)
-void installWasmBatchMatMul(async (file) => {
+void installWasmSimdKernels(async (file) => {
   const response = await fetch(KERNEL_URLS[file]);
   if (!response.ok) throw new Error(`${KERNEL_URLS[file]}: HTTP ${response.status}`);
   return response.arrayBuffer();

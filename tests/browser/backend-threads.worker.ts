@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { wasmThreads } from '../../src/worker/wasm-setup.ts';
 import { timeTrainingSteps, type ProbeModel } from '../../src/core/train/backend-probe.ts';
-import { wasmBatchMatMulMode, wasmBatchMatMulReady } from '../../src/core/model/ops/wasm/batch-matmul.ts';
+import { wasmBatchMatMulMode } from '../../src/core/model/ops/wasm/batch-matmul.ts';
+import { wasmSimdKernelsReady } from '../../src/core/model/ops/wasm/kernels.ts';
 
 export interface ThreadsRequest {
   cores?: number;
@@ -31,7 +32,7 @@ export interface ThreadsReport {
 self.onmessage = async ({ data }: MessageEvent<ThreadsRequest>) => {
   try {
     if (data.cores) Object.defineProperty(self.navigator, 'hardwareConcurrency', { value: data.cores });
-    await wasmBatchMatMulReady(); // wasm-setup.ts started installing RM Lab's kernel; the lab worker awaits it in selectBackend
+    await wasmSimdKernelsReady(); // wasm-setup.ts started installing RM Lab's kernel; the lab worker awaits it in selectBackend
     if (!(await tf.setBackend('wasm'))) throw new Error('wasm did not start');
     const [M, K, N] = [96, 80, 72];
     const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));

@@ -1,6 +1,6 @@
 // The BERT-family reward model on WebGPU (Chromium, Dawn's software adapter here) against the float64
 // PyTorch reference (tests/fixtures/reference-bert-tiny-*.json, from scripts/reference/bert_reference.py,
-// and the DistilBERT, RoBERTa and ELECTRA tiny fixtures from their own reference scripts)
+// and the DistilBERT, RoBERTa, ELECTRA and DeBERTa-v3 tiny fixtures from their own reference scripts)
 // and against tfjs's cpu backend on the same weights: rewards, loss, the token types computed on the
 // device (Cumsum) and the gradient of every weight, including exact GELU's erf and the pooler's tanh.
 // Results are read with `await data()` only: dataSync/arraySync break WebGPU in headless Chromium.
@@ -28,20 +28,23 @@ import tinyLastGeluNew from '../fixtures/reference-bert-tiny-last-gelu_new.json'
 import distilbertTiny from '../fixtures/reference-distilbert-tiny-cls-gelu.json';
 import robertaTiny from '../fixtures/reference-roberta-tiny-cls-gelu.json';
 import electraTiny from '../fixtures/reference-electra-tiny-cls-gelu.json';
+import debertaTiny from '../fixtures/reference-deberta-tiny-cls-gelu.json';
 
 const FIXTURES: [string, BertFixture][] = [
   ['tiny-cls-gelu', tinyClsGelu],
   ['tiny-last-gelu_new', tinyLastGeluNew],
 ];
 /**
- * The other families' tiny fixtures (scripts/reference/{distilbert,roberta,electra}_reference.py):
+ * The other families' tiny fixtures (scripts/reference/{distilbert,roberta,electra,deberta}_reference.py):
  * what they add on top of BERT's ops (RoBERTa's offset position slice, ELECTRA's projection, each
- * head's activation) runs as shaders, WEBGPU_CPU_FORWARD off only (the software adapter is slow).
+ * head's activation, DeBERTa's relative-position gathers) runs as shaders, WEBGPU_CPU_FORWARD off only (the software adapter is slow).
  */
 const FAMILY_FIXTURES: [string, BertFixture][] = [
   ['distilbert-tiny-cls-gelu', distilbertTiny],
   ['roberta-tiny-cls-gelu', robertaTiny],
   ['electra-tiny-cls-gelu', electraTiny],
+  // DeBERTa-v3's disentangled attention: log buckets, the c2p / p2c gathers and their scatter-add gradient.
+  ['deberta-tiny-cls-gelu', debertaTiny],
 ];
 
 async function use(backend: string): Promise<void> {

@@ -46,23 +46,45 @@ async function importModelFile(name: string, buffer: Buffer) {
 }
 
 /** A tiny BERT reward model as an RM Lab model file, with the HF tensors it was made from. */
-function tinyBertModelFile(pooling: 'cls' | 'mean', name: string) {
+function tinyBertModelFile(pooling: 'cls' | 'mean', name: string, lora?: BertModelSpec['lora']) {
   const folder = tinyBertFolder({ hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32 });
   const text = (file: string) => JSON.parse(new TextDecoder().decode(folder.get(file)!));
   const bert = readBertConfig(text('config.json'), {
     sepTokenId: TINY_VOCAB.indexOf('[SEP]'),
     padTokenId: TINY_VOCAB.indexOf('[PAD]'),
   });
-  const spec: BertModelSpec = { encoder: 'bert', tokenizer: 'embedded', bert, pooling, source: 'tiny/bert' };
+  const spec: BertModelSpec = {
+    encoder: 'bert',
+    tokenizer: 'embedded',
+    bert,
+    pooling,
+    source: 'tiny/bert',
+    ...(lora ? { lora } : {}),
+  };
   const original = readSafetensors(folder.get('model.safetensors')!).tensors;
   const { weights } = bertEncoderWeights(spec, original);
   const head = [
     { name: 'head.weight', shape: [16, 1], data: Float32Array.from({ length: 16 }, (_, i) => i / 16 - 0.5) },
     { name: 'head.bias', shape: [1], data: new Float32Array([0.5]) },
   ];
+  // LoRA's A and B on query and value (16 -> 16, rank 2), B nonzero as after training.
+  const adapters = lora
+    ? ['query', 'value'].flatMap((p) => [
+        {
+          name: `layers.0.attn.${p}.lora_A`,
+          shape: [16, 2],
+          data: Float32Array.from({ length: 32 }, (_, i) => Math.sin(i) / 4),
+        },
+        {
+          name: `layers.0.attn.${p}.lora_B`,
+          shape: [2, 16],
+          data: Float32Array.from({ length: 32 }, (_, i) => Math.cos(i) / 4),
+        },
+      ])
+    : [];
   const bytes = encodeModelFile({
     spec,
-    weights: [...weights, ...head],
+    weights: [...weights, ...adapters, ...head],
     tokenizer: { json: text('tokenizer.json'), config: text('tokenizer_config.json') },
     meta: { name, createdAt: '2026-01-01T00:00:00Z' },
   });
@@ -220,6 +242,49 @@ describe('models: export, import, identical scores', () => {
       await page.getByRole('button', { name: `Delete ${name}` }).click();
     }
     await expect.poll(() => modelRows().count()).toBe(2);
+  });
+
+  it('exports a model trained with LoRA merged for Hugging Face, or as a PEFT adapter', async () => {
+    const lora = tinyBertModelFile('cls', 'lora bert rm', { rank: 2, alpha: 4, targets: ['query', 'value'] });
+    await importModelFile('lora.rmlab.safetensors', lora.bytes);
+    await page.getByText('Imported "lora bert rm" as a new model.').waitFor({ timeout: 30_000 });
+    const row = modelRows().filter({ hasText: 'lora bert rm' });
+    await expect(row.innerText()).resolves.toMatch(/LoRA r 2 on query, value/);
+    await row.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/models-lora.png` });
+    const merged = await download(() =>
+      row.getByRole('button', { name: 'Export lora bert rm for Hugging Face' }).click(),
+    );
+    const mergedTensors = readSafetensors(unzipSync(new Uint8Array(merged.bytes))['model.safetensors']!).tensors;
+    expect([...mergedTensors.keys()].some((n) => n.includes('lora'))).toBe(false);
+    // The adapter moved the query weight: merged, it is not the checkpoint's any more.
+    const query = 'encoder.layer.0.attention.self.query.weight';
+    expect([...mergedTensors.get(`bert.${query}`)!.data]).not.toEqual([...lora.original.get(query)!.data]);
+    const adapter = await download(() =>
+      row.getByRole('button', { name: 'Export lora bert rm as a PEFT adapter' }).click(),
+    );
+    expect(adapter.name).toBe('lora-bert-rm.peft-adapter.zip');
+    const files = unzipSync(new Uint8Array(adapter.bytes));
+    expect(Object.keys(files).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
+    expect(JSON.parse(strFromU8(files['adapter_config.json']!))).toMatchObject({
+      peft_type: 'LORA',
+      r: 2,
+      lora_alpha: 4,
+      target_modules: ['query', 'value'],
+      modules_to_save: ['classifier'],
+      base_model_name_or_path: 'tiny/bert',
+    });
+    expect([...readSafetensors(files['adapter_model.safetensors']!).tensors.keys()].sort()).toEqual([
+      'base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight',
+      'base_model.model.bert.encoder.layer.0.attention.self.query.lora_B.weight',
+      'base_model.model.bert.encoder.layer.0.attention.self.value.lora_A.weight',
+      'base_model.model.bert.encoder.layer.0.attention.self.value.lora_B.weight',
+      'base_model.model.classifier.bias',
+      'base_model.model.classifier.weight',
+    ]);
+    await page.getByText(/saved as a PEFT LoRA adapter/).waitFor();
+    await page.getByRole('button', { name: 'Delete lora bert rm' }).click();
+    await expect.poll(() => modelRows().filter({ hasText: 'lora bert rm' }).count()).toBe(0);
   });
 
   it('renames the imported model and deletes it; the trained one stays', async () => {

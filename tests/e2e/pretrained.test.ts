@@ -15,6 +15,8 @@ import { tinyBertFolder } from '../tiny-bert.ts';
 import { fixtureFolder } from '../fixture-folder.ts';
 import type { BertFixture } from '../bert-reference-fixture.ts';
 import robertaCls from '../fixtures/reference-roberta-cls-gelu.json';
+import debertaV3Cls from '../fixtures/reference-deberta-v3-cls-gelu.json';
+import { tinyDebertaFolder } from '../tiny-deberta.ts';
 
 let browser: Browser;
 let page: Page;
@@ -161,6 +163,25 @@ describe('pretrained encoders, end to end', () => {
       .locator('fieldset')
       .first()
       .screenshot({ path: `${SHOTS}/pretrained-5-reward-model.png` });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('opens a DeBERTa-v3 reward model (tokenizer.json, SentencePiece) from the Hub with its own head', async () => {
+    hub.repos.set('tiny/deberta-v3-rm', {
+      files: tinyDebertaFolder(debertaV3Cls as BertFixture, { withHead: true }),
+    });
+    await showAdvanced(page);
+    await page.getByLabel('Pooling', { exact: true }).selectOption('cls');
+    await setField('Encoder', 'tiny/deberta-v3-rm');
+    await picker().getByRole('button', { name: 'Load', exact: true }).click();
+    await page.getByText('DebertaV2ForSequenceClassification').waitFor({ timeout: 60_000 });
+    const text = await summary().innerText();
+    expect(text).toMatch(/DebertaV2ForSequenceClassification · 2 layers · hidden size 8/);
+    expect(text).toMatch(/A reward model already: its own reward head/);
+    await page
+      .locator('fieldset')
+      .first()
+      .screenshot({ path: `${SHOTS}/pretrained-6-deberta-reward-model.png` });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -95,8 +95,8 @@ describe('the built site under a sub-path of a static host', () => {
     await expect(page.locator('[data-wasm-matmul]').getAttribute('data-wasm-matmul')).resolves.toMatch(
       /^(all|batched-or-transposed)$/,
     );
-    expect(requested.some((p) => /\/batch-matmul-(?!shared-)[\w-]+\.wasm$/.test(p))).toBe(true);
-    expect(requested.some((p) => /\/batch-matmul-shared-[\w-]+\.wasm$/.test(p))).toBe(true);
+    expect(requested.some((p) => /\/kernels-(?!shared-)[\w-]+\.wasm$/.test(p))).toBe(true);
+    expect(requested.some((p) => /\/kernels-shared-[\w-]+\.wasm$/.test(p))).toBe(true);
     await page.getByText('Backend details').click();
     await expect(page.locator('.backend-details').innerText()).resolves.toMatch(/RM Lab's WebAssembly SIMD kernel/);
     await page.locator('.backend-details').screenshot({ path: 'test-results/e2e/subpath-backend-details.png' });

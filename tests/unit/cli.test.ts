@@ -589,6 +589,12 @@ describe('rmlab train on a pretrained encoder', () => {
       );
       await checkBertRun(run, 'runs/bert-hub', 'tiny/bert');
       expect(hub.requests.some((p) => p.endsWith('/tiny/bert/resolve/main/model.safetensors'))).toBe(true);
+      // The memory plan came from config.json and the weights' size (a HEAD), before the weights' download.
+      expect(run.stderr).toMatch(/tiny\/bert: 0\.\d\d M weights, a [\d.]+ KB download/);
+      expect(run.stderr).toMatch(/memory plan on wasm: parameters/);
+      const head = hub.requests.indexOf('HEAD /tiny/bert/resolve/main/model.safetensors');
+      expect(head).toBeGreaterThan(hub.requests.indexOf('/tiny/bert/resolve/main/config.json'));
+      expect(head).toBeLessThan(hub.requests.indexOf('/tiny/bert/resolve/main/model.safetensors'));
 
       const missing = await rmlab(
         ['train', '--data', pairsPath, '--out', 'runs/missing', '--model', 'tiny/nothing', ...bertArgs],

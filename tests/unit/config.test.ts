@@ -134,7 +134,7 @@ describe('one reading of a field from text (link, CLI, form)', () => {
 });
 
 describe('side lists as field attributes', () => {
-  const flagged = (attribute: 'builtinOnly' | 'keptByPresets' | 'inNode') =>
+  const flagged = (attribute: 'builtinOnly' | 'keptByPresets' | 'inNode' | 'webgpuOnly') =>
     TRAIN_FIELD_KEYS.filter((k) => (TRAIN_FIELDS[k] as FieldSpec)[attribute] !== undefined).sort();
 
   it('marks the fields only the built-in encoder uses, those presets keep, and those the CLI explains', () => {
@@ -153,6 +153,31 @@ describe('side lists as field attributes', () => {
       'stratify',
       'validationFraction',
     ]);
-    expect(flagged('inNode')).toEqual(['backend', 'checkpointEvery']);
+    expect(flagged('inNode')).toEqual(['backend', 'checkpointEvery', 'frozenWeights']);
+    expect(flagged('webgpuOnly')).toEqual(['frozenWeights']);
+  });
+});
+
+describe('frozen weights in f16', () => {
+  it('is off by default and refused, naming the field and the backend, on a backend other than WebGPU', () => {
+    expect(DEFAULT_TRAIN_CONFIG.frozenWeights).toBe('f32');
+    for (const backend of ['wasm', 'cpu', 'webgl']) {
+      const error = (() => {
+        try {
+          parseTrainConfig({ frozenWeights: 'f16', backend, frozenLayers: 1 });
+        } catch (e) {
+          return e as TrainConfigError;
+        }
+      })();
+      expect(error).toBeInstanceOf(TrainConfigError);
+      expect(error!.field).toBe('frozenWeights');
+      expect(error!.message).toContain(`WebGPU backend only, and this run is on ${backend}`);
+    }
+    // WebGPU, and auto (checked by the trainer once the run has a backend), are accepted.
+    expect(parseTrainConfig({ frozenWeights: 'f16', backend: 'webgpu' }).frozenWeights).toBe('f16');
+    expect(parseTrainConfig({ frozenWeights: 'f16', backend: 'auto' }).frozenWeights).toBe('f16');
+    expect(() => parseTrainConfig({ frozenWeights: 'f8' })).toThrow(
+      /Frozen weights \(frozenWeights\) must be one of f32, f16/,
+    );
   });
 });

@@ -30,12 +30,17 @@ import distilbertCls from '../fixtures/reference-distilbert-cls-gelu.json';
 import robertaCls from '../fixtures/reference-roberta-cls-gelu.json';
 import electraCls from '../fixtures/reference-electra-cls-gelu.json';
 import xlmRobertaMean from '../fixtures/reference-xlm-roberta-mean-gelu_new.json';
+import debertaV3Cls from '../fixtures/reference-deberta-v3-cls-gelu.json';
+import debertaV2Cls from '../fixtures/reference-deberta-v2-cls-gelu.json';
 
 const FAMILIES: [string, BertFixture, string[]][] = [
   ['bert', bertCls, []], // BertModel keeps its pooler: a bare checkpoint has it
   ['distilbert', distilbertCls, ['pre_classifier.weight', 'pre_classifier.bias']],
   ['roberta', robertaCls, ['classifier.dense.weight', 'classifier.dense.bias']],
   ['electra', electraCls, ['classifier.dense.weight', 'classifier.dense.bias']],
+  // DebertaV2ForSequenceClassification's ContextPooler sits at the top of the checkpoint, beside the classifier.
+  ['deberta-v3', debertaV3Cls, ['pooler.dense.weight', 'pooler.dense.bias']],
+  ['deberta-v2', debertaV2Cls, ['pooler.dense.weight', 'pooler.dense.bias']],
 ];
 const PYTHON = '/usr/bin/python3';
 const BIN = join(import.meta.dirname, '../../bin/rmlab.mjs');

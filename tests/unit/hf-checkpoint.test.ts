@@ -80,9 +80,9 @@ describe('readBertConfig', () => {
   const supported = /RM Lab supports model_type 'bert' \(BERT, MiniLM, BGE-small, GTE-small/;
   it.each([
     [
-      'deberta-v2',
-      { ...MINILM, model_type: 'deberta-v2', architectures: ['DebertaV2Model'] },
-      /model_type "deberta-v2" \(DebertaV2Model\)/,
+      'albert',
+      { ...MINILM, model_type: 'albert', architectures: ['AlbertModel'] },
+      /model_type "albert" \(AlbertModel\)/,
     ],
     ['mpnet', { ...MINILM, model_type: 'mpnet' }, /model_type "mpnet"/],
     ['t5', { model_type: 't5', d_model: 512 }, /model_type "t5"/],
@@ -95,7 +95,7 @@ describe('readBertConfig', () => {
     expect(() => readBertConfig(config, SPECIAL)).toThrow(got);
     expect(() => readBertConfig(config, SPECIAL)).toThrow(supported);
     // Every family of the registry is named, by model_type.
-    for (const type of ['distilbert', 'roberta', 'xlm-roberta', 'electra', 'gpt2', 'llama', 'qwen2']) {
+    for (const type of ['distilbert', 'roberta', 'xlm-roberta', 'electra', 'deberta-v2', 'gpt2', 'llama', 'qwen2']) {
       expect(() => readBertConfig(config, SPECIAL)).toThrow(`'${type}' (`);
     }
   });

@@ -8,12 +8,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { installWasmKernels } from '../../src/cli/wasm-kernels.ts';
 import { attentionBias, maskedSoftmax } from '../../src/core/model/ops/attention.ts';
-import {
-  installWasmBatchMatMul,
-  uninstallWasmBatchMatMul,
-  wasmBatchMatMulActive,
-  wasmBatchMatMulMode,
-} from '../../src/core/model/ops/wasm/batch-matmul.ts';
+import { wasmBatchMatMulActive, wasmBatchMatMulMode } from '../../src/core/model/ops/wasm/batch-matmul.ts';
+import { installWasmSimdKernels, uninstallWasmSimdKernels } from '../../src/core/model/ops/wasm/kernels.ts';
 import { mulberry32 } from '../../src/core/train/shuffle.ts';
 
 function random(shape: number[], seed: number): tf.Tensor {
@@ -27,7 +23,7 @@ function random(shape: number[], seed: number): tf.Tensor {
 
 /** Each f's outputs with tfjs's own kernel in place of RM Lab's (put back afterwards). */
 async function withPlainKernel<T>(f: () => T): Promise<T> {
-  uninstallWasmBatchMatMul();
+  uninstallWasmSimdKernels();
   expect(wasmBatchMatMulActive()).toBe(false);
   try {
     return f();
@@ -133,17 +129,17 @@ describe("RM Lab's wasm BatchMatMul", () => {
   });
 
   it('falls back to tfjs with one console warning when its module does not compile', async () => {
-    uninstallWasmBatchMatMul();
+    uninstallWasmSimdKernels();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const broken = async () => new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]); // a truncated module
-      expect(await installWasmBatchMatMul(broken)).toBe(false);
-      expect(await installWasmBatchMatMul(broken)).toBe(false);
+      expect(await installWasmSimdKernels(broken)).toBe(false);
+      expect(await installWasmSimdKernels(broken)).toBe(false);
       expect(wasmBatchMatMulActive()).toBe(false);
       const y = tf.matMul(tf.ones([2, 3, 4]), tf.ones([2, 4, 5]));
       expect(Array.from(y.dataSync())).toEqual(Array(30).fill(4));
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0]![0])).toMatch(/WebAssembly matrix-product kernel is off/);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/WebAssembly kernels are off/);
     } finally {
       warn.mockRestore();
       expect(await installWasmKernels()).toBe(true);

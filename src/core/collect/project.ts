@@ -1,5 +1,6 @@
 // A labelling project: its items, how they are queued and shown, and its guidelines' history.
 import type { RejectedLine } from '../data/pair.ts';
+import type { ABSetups } from './ab-report.ts';
 import type { Guidelines } from './guidelines.ts';
 import type { Strategy } from './queue.ts';
 
@@ -8,7 +9,15 @@ export interface LabelProject {
   name: string;
   createdAt: number;
   /** Where the items came from: a candidates file, a stored dataset, a workshop link, merged label files. */
-  source: { kind: 'file' | 'dataset' | 'link' | 'labels'; name: string };
+  source: { kind: 'file' | 'dataset' | 'link' | 'labels' | 'generated'; name: string };
+  /** Filled from two generation setups: their version names, for the "A won x%" report (ab-report.ts). */
+  ab?: ABSetups;
+  /**
+   * The stored quick head (a model id) whose ensemble ranks the uncertainty queue: the labelling worker
+   * embeds the items with its encoder and orders by its members' disagreement. None: the queue's own
+   * bag-of-words preference head (preference-head.ts).
+   */
+  queueHead?: string;
   /** Seeds the left/right draw, the overlap draw and the random order. */
   seed: number;
   strategy: Strategy;

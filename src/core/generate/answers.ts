@@ -54,3 +54,19 @@ export function answersFile(prompts: string[], responses: GeneratedResponse[], t
 export function distinctVersions(a: string, b: string): [string, string] {
   return a === b ? [`${a} #1`, `${b} #2`] : [a, b];
 }
+
+/**
+ * The prompts (by index) that every one of `versions` answered with a finished response: what an A/B
+ * labelling project can compare. A run stopped half-way through setup B leaves the rest answered by A
+ * only; those stay in the regression file (answersFile) but make no A/B item.
+ */
+export function answeredByAll(responses: readonly GeneratedResponse[], versions: readonly string[]): Set<number> {
+  const by = new Map<number, Set<string>>();
+  for (const r of responses) {
+    if (r.finish === 'cancelled') continue;
+    let set = by.get(r.prompt);
+    if (!set) by.set(r.prompt, (set = new Set()));
+    set.add(r.version);
+  }
+  return new Set([...by].filter(([, set]) => versions.every((v) => set.has(v))).map(([prompt]) => prompt));
+}

@@ -4,10 +4,22 @@
 // implement ("Kernel 'UnsortedSegmentSum' not registered for backend 'wasm'"). The gradient of a
 // lookup is a scatter-add of the output gradients into the rows that were read; ScatterNd sums
 // duplicate indices on the CPU, WASM and WebGPU backends alike, so it is used instead.
+//
+// A frozen table stored as f16 on WebGPU (ops/frozen-f16.ts) is read by its own kernel, without a gradient.
 import * as tf from '@tensorflow/tfjs';
+import { f16Lookup, f16Rows, packedOf } from './ops/frozen-f16.ts';
+
+/** Rows start .. start + count - 1 of a table [V, D] -> [count, D] (position embeddings). */
+export function embeddingRows(table: tf.Tensor2D, start: number, count: number): tf.Tensor2D {
+  const half = packedOf(table);
+  if (half) return f16Rows(half, start, count);
+  return tf.slice(table, [start, 0], [count, table.shape[1]]); // [count, D]
+}
 
 /** table [V, D], ids [B, T] int32 -> [B, T, D] */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
+  const half = packedOf(table);
+  if (half) return f16Lookup(half, ids);
   const lookup = tf.customGrad((t, i, save) => {
     const tab = t as tf.Tensor2D;
     const idx = i as tf.Tensor2D;

@@ -14,6 +14,8 @@ import { bertTable } from './families/bert.ts';
 import type { BertModelSpec, ModelSpec, NamedWeight } from './reward-model.ts';
 import type { SafetensorsTensor } from './safetensors.ts';
 import { mulberry32 } from '../train/shuffle.ts';
+import { mergeLora } from './lora-merge.ts';
+import { sinusoidalPositions } from './encoders/bert-config.ts';
 
 /** config.json -> the family's config (families/registry.ts); the name callers knew before the registry. */
 export const readBertConfig = readModelConfig;
@@ -46,6 +48,12 @@ export function encoderWeights(
     const hfShape = row.transpose ? [...shape].reverse() : shape;
     const hfName = row.part === 'encoder' ? `${prefix}${row.hfName}` : row.hfName;
     const found = tensors.get(hfName) ?? tensors.get(legacyName(hfName));
+    if (!found && row.name === 'embeddings.position' && spec.bert.fixedPositions === 'sinusoidal') {
+      // DistilBERT's sinusoidal positions, built as HF builds a missing table (not drawn at random).
+      initialised.push(row.hfName);
+      weights.push({ name: row.name, shape, data: sinusoidalPositions(shape[0]!, shape[1]!) });
+      continue;
+    }
     if (!found) {
       if (row.fresh) {
         initialised.push(row.hfName);
@@ -163,12 +171,14 @@ export function toHuggingFaceTensors(spec: BertModelSpec, weights: NamedWeight[]
  * A reward model as its family's *ForSequenceClassification with one label: config.json and the
  * tensors of its state_dict (write them with writeSafetensors as model.safetensors). In Python,
  * `AutoModelForSequenceClassification.from_pretrained(folder)(**batch).logits[:, 0]` is then the
- * reward. Only the pooling that class uses can be exported (BERT's: [CLS] and its pooler).
+ * reward. Only the pooling that class uses can be exported (BERT's: [CLS] and its pooler). A model
+ * trained with LoRA exports merged (lora-merge.ts): W + (alpha / r) A B in place of each adapted W.
  */
 export function toHuggingFaceSequenceClassification(
-  spec: ModelSpec,
-  weights: NamedWeight[],
+  adapted: ModelSpec,
+  adaptedWeights: NamedWeight[],
 ): { config: object; tensors: NamedWeight[] } {
+  const { spec, weights } = mergeLora(adapted, adaptedWeights);
   if (spec.encoder !== 'bert') {
     throw new Error(
       "only BERT-family models export as a Hugging Face checkpoint; the built-in encoder has no transformers class (use RM Lab's model file)",

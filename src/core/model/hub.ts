@@ -30,7 +30,15 @@ export interface FolderReader {
   readonly label: string;
   /** A file's bytes, or undefined when the folder has no such file. Throws for every other failure. */
   read(file: string, options?: ReadOptions): Promise<Uint8Array | undefined>;
+  /**
+   * A file's size without reading it (a HEAD request's Content-Length), or undefined when it is
+   * absent or the folder cannot say; never throws, except when cancelled.
+   */
+  size?(file: string, options?: Pick<ReadOptions, 'signal'>): Promise<number | undefined>;
 }
+
+/** How long a size question may wait: it is a nicety before the download, never worth a stall's wait. */
+const SIZE_WAIT_MS = 10_000;
 
 /** A load the user stopped. Kept apart from failures so the page can stay quiet about it. */
 export class LoadCancelled extends Error {
@@ -110,6 +118,7 @@ export function pickedFolder(name: string, files: Map<string, Blob>): FolderRead
       if (!blob) return undefined;
       return readStream(blob.stream(), blob.size, options);
     },
+    size: async (file) => files.get(file)?.size,
   };
 }
 
@@ -123,6 +132,7 @@ export function bytesFolder(label: string, files: Map<string, Uint8Array>): Fold
       if (bytes) options.onBytes?.(bytes.byteLength, bytes.byteLength);
       return bytes;
     },
+    size: async (file) => files.get(file)?.byteLength,
   };
 }
 
@@ -130,10 +140,13 @@ export function bytesFolder(label: string, files: Map<string, Uint8Array>): Fold
 type StatusVerdict = (status: number, errorCode: string | null, file: string) => 'absent' | string;
 
 function httpFolder(base: string, label: string, folderOptions: FolderOptions, verdict: StatusVerdict): FolderReader {
+  const urlOf = (file: string) => `${base}/${file.split('/').map(encodeURIComponent).join('/')}`;
   return {
     label,
+    size: (file, options = {}) =>
+      headSize(urlOf(file), Math.min(folderOptions.stallMs ?? SIZE_WAIT_MS, SIZE_WAIT_MS), options.signal),
     async read(file, options = {}) {
-      const url = `${base}/${file.split('/').map(encodeURIComponent).join('/')}`;
+      const url = urlOf(file);
       const reasons = {
         cancelled: () => new LoadCancelled(),
         stalled: (seconds: number) =>
@@ -186,6 +199,24 @@ function httpFolder(base: string, label: string, folderOptions: FolderOptions, v
       }
     },
   };
+}
+
+/** A HEAD request's Content-Length (redirects followed, as the Hub sends its LFS files elsewhere), or undefined. */
+async function headSize(url: string, stallMs: number, signal: AbortSignal | undefined): Promise<number | undefined> {
+  try {
+    const { response, body } = await watchedFetch(
+      url,
+      { method: 'HEAD', credentials: 'omit' },
+      { stallMs, ...(signal ? { signal } : {}) },
+      { cancelled: () => new LoadCancelled(), stalled: () => new DownloadStalled('no answer') },
+    );
+    await body?.cancel().catch(() => {});
+    const length = Number(response.headers.get('Content-Length'));
+    return response.ok && Number.isFinite(length) && length > 0 ? length : undefined;
+  } catch (error) {
+    if (error instanceof LoadCancelled) throw error;
+    return undefined;
+  }
 }
 
 /** Reads a stream to its end into one buffer, reporting bytes as they come. */

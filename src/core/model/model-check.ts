@@ -95,7 +95,22 @@ export function checkSpec(spec: unknown, where: string): ModelSpec {
   }
   f.oneOf(s.tokenizer, 'tokenizer', ['builtin', 'embedded']);
   if (s.length !== undefined) f.oneOf(s.length, 'length', ['off', 'term', 'odin']);
+  if (s.lora !== undefined) checkLoraSection(f, f.section(s, 'lora'));
   return spec as ModelSpec;
+}
+
+/** The spec's `lora` section (model/lora.ts LoraSpec): rank, alpha, and target names as text; which projections they name checkWeightsFit sees. */
+function checkLoraSection(f: SpecFields, l: Record<string, unknown>): void {
+  f.whole(l, 'lora', 'rank');
+  f.positive(l, 'lora', 'alpha');
+  const targets = l.targets;
+  if (
+    !Array.isArray(targets) ||
+    targets.length === 0 ||
+    targets.some((t) => typeof t !== 'string' || !/^\w+$/.test(t))
+  ) {
+    throw new Error(`${f.where}: the spec's lora.targets must be a list of projection names, got ${shown(targets)}`);
+  }
 }
 
 /**
@@ -128,12 +143,30 @@ function checkFamilySection(f: SpecFields, b: Record<string, unknown>): void {
     if (b.embeddingSize !== undefined) f.whole(b, 'bert', 'embeddingSize');
     if (b.poolerActivation !== undefined)
       f.oneOf(b.poolerActivation, 'bert.poolerActivation', ['tanh', 'gelu', 'relu']);
+    if (b.fixedPositions !== undefined) f.oneOf(b.fixedPositions, 'bert.fixedPositions', ['sinusoidal']);
     if (((b.positionOffset as number | undefined) ?? 0) >= (b.maxPositions as number)) {
       throw new Error(`${f.where}: the spec's bert.positionOffset leaves no position in its ${b.maxPositions}`);
     }
     f.positive(b, 'bert', 'layerNormEps');
     f.divisible('hiddenSize', b.hiddenSize, 'numHeads', b.numHeads);
+    if (b.modelType === 'deberta-v2') checkDebertaSection(f, b);
   }
+}
+
+/** DeBERTa's disentangled-attention fields (encoders/deberta-config.ts), beside the BERT-style ones. */
+function checkDebertaSection(f: SpecFields, b: Record<string, unknown>): void {
+  for (const key of ['positionBiasedInput', 'relativeAttention', 'shareAttKey', 'normRelEmbeddings']) {
+    f.flag(b, 'bert', key);
+  }
+  f.whole(b, 'bert', 'maxRelativePositions');
+  const buckets = b.positionBuckets;
+  if (typeof buckets !== 'number' || !Number.isSafeInteger(buckets) || buckets < -1) {
+    throw new Error(`${f.where}: the spec's bert.positionBuckets must be -1 or a whole number, got ${shown(buckets)}`);
+  }
+  const types = b.posAttTypes;
+  if (!Array.isArray(types))
+    throw new Error(`${f.where}: the spec's bert.posAttTypes must be a list, got ${shown(types)}`);
+  for (const t of types) f.oneOf(t, 'bert.posAttTypes', ['c2p', 'p2c']);
 }
 
 /** The rows of the model's word embedding table: the most token ids it can look up. */

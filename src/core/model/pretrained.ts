@@ -36,6 +36,19 @@ export interface LoadOptions {
    * supported (the registry's readModelConfig unless given). Called before any weight is read.
    */
   readConfig?: (configJson: unknown, special: { sepTokenId: number; padTokenId: number }) => BertConfig;
+  /**
+   * Called with config.json once its model type is known to be built, before any other file is
+   * read: a check that throws (a classifier with three labels, a model that will not fit in
+   * memory) stops the load at the cost of that one file. `weightBytes` asks the folder the size of
+   * its weights file without reading it (undefined where it cannot say cheaply).
+   */
+  onConfig?: (check: ConfigCheck) => void | Promise<void>;
+}
+
+export interface ConfigCheck {
+  configJson: Record<string, unknown>;
+  family: EncoderFamily;
+  weightBytes: () => Promise<number | undefined>;
 }
 
 export interface PretrainedFolder {
@@ -91,6 +104,7 @@ export async function loadModelFolder(reader: FolderReader, options: LoadOptions
   // The model type decides before anything else is read: an unsupported model costs one small file.
   const family = typeof configJson.model_type === 'string' ? familyFor(configJson.model_type) : undefined;
   if (!family) throw new Error(`${unsupportedType(configJson)}; ${supported()}`);
+  await options.onConfig?.({ configJson, family, weightBytes: () => weightBytes(reader, options.signal) });
 
   const { tokenizer, tokenizerFromVocab, pairTokenizer } = await readTokenizer(reader.label, family, read, json);
   const config = (options.readConfig ?? readModelConfig)(configJson, {
@@ -144,8 +158,13 @@ async function readTokenizer(
   }
   if (!tokenizerJson) {
     const others = family.tokenizerFiles.map((t) => t.files.join(' and ')).join(', nor ');
+    const sentencePiece = family.sentencePieceFile
+      ? `. Its SentencePiece model (${family.sentencePieceFile}) is not one RM Lab reads: in Python, ` +
+        'AutoTokenizer.from_pretrained(...).save_pretrained(folder) writes the tokenizer.json the fast tokenizer ' +
+        'builds from it; pick that folder (with the model files) instead'
+      : '';
     throw new Error(
-      `${label} has neither tokenizer.json${others ? ` nor ${others}` : ''}: RM Lab needs the model's tokenizer to read text as it was trained to`,
+      `${label} has ${others ? `neither tokenizer.json nor ${others}` : 'no tokenizer.json'}: RM Lab needs the model's tokenizer to read text as it was trained to${sentencePiece}`,
     );
   }
   try {
@@ -179,6 +198,7 @@ const ARCHITECTURE_TYPES: [RegExp, string][] = [
   [/^XLMRoberta[A-Z]/, 'xlm-roberta'],
   [/^Roberta[A-Z]/, 'roberta'],
   [/^Electra[A-Z]/, 'electra'],
+  [/^DebertaV2[A-Z]/, 'deberta-v2'],
   [/^GPT2[A-Z]/, 'gpt2'],
   [/^Llama[A-Z]/, 'llama'],
   [/^Qwen2[A-Z]/, 'qwen2'],
@@ -191,6 +211,7 @@ const KNOWN_MODEL_TYPES = [
   'mobilebert',
   'distilbert',
   'camembert',
+  'deberta-v2',
   'deberta',
   'roberta',
   'electra',
@@ -208,6 +229,16 @@ const WEIGHT_FORMATS = [
   { file: 'model.safetensors', read: (bytes: Uint8Array, name: string) => readSafetensors(bytes, name).tensors },
   { file: 'pytorch_model.bin', read: (bytes: Uint8Array, name: string) => readPytorchBin(bytes, name).tensors },
 ];
+
+/** The size of the first weights file the folder has, from the server's headers alone (no index: undefined). */
+async function weightBytes(reader: FolderReader, signal: AbortSignal | undefined): Promise<number | undefined> {
+  if (!reader.size) return undefined;
+  for (const format of WEIGHT_FORMATS) {
+    const bytes = await reader.size(format.file, { signal });
+    if (bytes !== undefined) return bytes;
+  }
+  return undefined;
+}
 
 async function readWeights(
   label: string,

@@ -11,7 +11,9 @@ import type { BertConfig } from './encoders/bert-config.ts';
 import { isQuickHeadSpec, type QuickHeadModelSpec } from '../quick-head/spec.ts';
 import { quickHeadParams } from '../quick-head/head.ts';
 import { familyOf } from './families/registry.ts';
+import { assignWeight, disposePacked } from './ops/frozen-f16.ts';
 import type { Encoder, Pooling } from './encoders/encoder.ts';
+import { isLoraParam, LoraAdapters, loraParams, type LoraSpec } from './lora.ts';
 import {
   TransformerEncoder,
   transformerParams,
@@ -48,6 +50,8 @@ export interface BuiltinModelSpec {
   tokenizer: 'builtin' | 'embedded';
   transformer: TransformerConfig;
   length?: LengthReward;
+  /** LoRA adapters on some projections (lora.ts); absent: none. */
+  lora?: LoraSpec;
 }
 
 /**
@@ -64,6 +68,8 @@ export interface BertModelSpec {
   /** Where the pretrained encoder came from: a Hub model id, a URL or 'folder:<name>'. */
   source: string;
   length?: LengthReward;
+  /** LoRA adapters on some projections (lora.ts); absent: none. */
+  lora?: LoraSpec;
 }
 
 /** A model's rewards in their two parts: the head's (quality) and the length term's (absent when it has none). */
@@ -95,6 +101,11 @@ export class RewardModel {
   ) {
     const D = encoder.hiddenSize;
     this.params = new Map(encoder.params);
+    // LoRA's A and B sit between the encoder's weights and the head's; the encoder adds their update.
+    if (!isQuickHeadSpec(spec) && spec.lora) {
+      encoder.lora = new LoraAdapters(spec, seed);
+      for (const [name, v] of encoder.lora.params) this.params.set(name, v);
+    }
     // Small head (std 1/sqrt(D+1), as TRL's reward models start) so the first rewards sit near 0.
     const headInit = tf.randomNormal([D, 1], 0, 1 / Math.sqrt(D + 1), 'float32', seed + 7919);
     this.params.set('head.weight', tf.variable(headInit));
@@ -228,12 +239,15 @@ export class RewardModel {
       if (w.shape.join('x') !== v.shape.join('x')) {
         throw new Error(`tensor ${name} has shape [${w.shape}], the model expects [${v.shape}]`);
       }
-      tf.tidy(() => v.assign(tf.tensor(w.data, w.shape, 'float32')));
+      assignWeight(v, w.data);
     }
   }
 
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
+    for (const v of this.params.values()) {
+      disposePacked(v);
+      v.dispose();
+    }
   }
 
   private param(name: string): tf.Variable {
@@ -243,9 +257,9 @@ export class RewardModel {
   }
 }
 
-/** The reward model's own weights, beside the encoder's: the head and the length term. */
+/** The reward model's own weights, beside the encoder's: LoRA's adapters, the head and the length term. */
 function isOwnWeight(name: string): boolean {
-  return name.startsWith('head.') || name.startsWith('length.');
+  return name.startsWith('head.') || name.startsWith('length.') || isLoraParam(name);
 }
 
 /** The spec with the training form's length choice in it ('off' leaves it out, as older models have it). */
@@ -271,6 +285,7 @@ export function modelParams(spec: ModelSpec): { name: string; shape: number[] }[
   const D = spec.encoder === 'bert' ? spec.bert.hiddenSize : spec.transformer.dModel;
   return [
     ...encoder.map(({ name, shape }) => ({ name, shape })),
+    ...loraParams(spec),
     { name: 'head.weight', shape: [D, 1] },
     ...(hasHeadBias(spec) ? [{ name: 'head.bias', shape: [1] }] : []),
     ...(hasLengthTerm(spec) ? [{ name: 'length.weight', shape: [1] }] : []),

@@ -21,7 +21,8 @@ import {
   wordVectorsFor,
   type WordVectors,
 } from './word-vectors.ts';
-import { parseEncoderSource, type TrainConfig } from '../train/config.ts';
+import { parseEncoderSource, TrainConfigError, type TrainConfig } from '../train/config.ts';
+import { withLora } from './lora.ts';
 
 export interface StartingModel {
   spec: ModelSpec;
@@ -67,7 +68,7 @@ export async function openStartingModel(config: TrainConfig, options: StartingMo
   if (parseEncoderSource(config.encoder).kind === 'builtin') return builtinStart(config, options);
   const encoder = await options.openPretrained(config.encoder, config.pooling);
   checkMaxLength(encoder.spec, config.maxLength, options.maxLengthName);
-  const spec = withLengthReward(encoder.spec, config.lengthReward);
+  const spec = loraSpec(withLengthReward(encoder.spec, config.lengthReward), config);
   return {
     spec,
     tokenizer: tokenizerFor(spec, encoder.tokenizer),
@@ -85,10 +86,10 @@ async function builtinStart(config: TrainConfig, options: StartingModelOptions):
     tokenizerFiles = { json: buildRunTokenizer(await options.trainingTexts(), { maxWords: config.vocabularySize }) };
   }
   const tokenizer = tokenizerFiles ? new PairTokenizer(tokenizerFiles.json) : builtinTokenizer();
-  const spec: ModelSpec = {
-    ...modelSpecFor(config, tokenizer.vocabSize),
-    ...(tokenizerFiles ? { tokenizer: 'embedded' as const } : {}),
-  };
+  const spec: ModelSpec = loraSpec(
+    { ...modelSpecFor(config, tokenizer.vocabSize), ...(tokenizerFiles ? { tokenizer: 'embedded' as const } : {}) },
+    config,
+  );
   // The bundled table is read only here, when the model is made or its coverage counted (lazily).
   const vectorsFor = async (): Promise<WordVectors> =>
     wordVectorsFor(await loadWordVectorTable(), builtinVocabulary(tokenizerFiles?.json));
@@ -107,4 +108,14 @@ async function builtinStart(config: TrainConfig, options: StartingModelOptions):
         }
       : {}),
   };
+}
+
+/** The spec with the form's LoRA choice (lora.ts withLora); a choice the model cannot take is the LoRA field's error. */
+export function loraSpec<S extends ModelSpec>(spec: S, config: TrainConfig): S {
+  try {
+    return withLora(spec, config);
+  } catch (error) {
+    const field = (error as Error).message.startsWith('LoRA targets') ? 'loraTargets' : 'loraRank';
+    throw new TrainConfigError(field, (error as Error).message);
+  }
 }

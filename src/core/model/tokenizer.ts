@@ -3,6 +3,7 @@
 //   [CLS] prompt [SEP] response [SEP]        BERT, DistilBERT, ELECTRA, the built-in encoder
 //   <s> prompt </s></s> response </s>        RoBERTa, XLM-RoBERTa
 //   prompt response <eos>                     GPT-2, Llama, Qwen2 (decoders)
+//   <s> prompt response <eos>                 Llama-2-style tokenizers, which put a BOS first
 // Text is tokenized by @huggingface/tokenizers from a tokenizer.json, the same code path a
 // pretrained model's tokenizer will take. The special tokens are placed here rather than by the
 // tokenizer's post-processor because truncation must treat the two segments differently; the
@@ -74,7 +75,8 @@ export class PairTokenizer {
       const eos = this.requireToken(specialTokenText(tokenizerConfig.eos_token) ?? '<|endoftext|>', 'end-of-sequence');
       const pad = specialTokenText(tokenizerConfig.pad_token);
       this.special = { pad: pad ? this.requireToken(pad, 'padding') : eos, cls: -1, sep: -1, eos };
-      this.layout = decoderLayout(this.special);
+      const first = decoderStart(tokenizerJson, tokenizerConfig, (t) => this.requireToken(t, 'beginning-of-sequence'));
+      this.layout = decoderLayout(this.special, first);
       return;
     }
     const processor = postProcessorTokens(tokenizerJson);
@@ -144,11 +146,14 @@ export class PairTokenizer {
   }
 }
 
+type TemplatePiece = { SpecialToken?: { id: string } } | { Sequence?: { id: string } };
+
 interface ProcessorJson {
   type?: string;
   cls?: [string, number];
   sep?: [string, number];
-  pair?: ({ SpecialToken?: { id: string } } | { Sequence?: { id: string } })[];
+  single?: TemplatePiece[];
+  pair?: TemplatePiece[];
   special_tokens?: Record<string, { ids?: number[] }>;
   processors?: ProcessorJson[];
 }
@@ -185,19 +190,51 @@ export function pairLayout(tokenizerJson: object, special: SpecialTokens): PairL
       part = piece.Sequence.id === 'A' ? 1 : 2;
       continue;
     }
-    const id = 'SpecialToken' in piece ? piece.SpecialToken?.id : undefined;
-    const ids = id === undefined ? undefined : p.special_tokens?.[id]?.ids;
-    if (!ids)
-      throw new Error(`tokenizer.json's pair template names a special token ${JSON.stringify(id)} it does not define`);
-    parts[part]!.push(...ids);
+    parts[part]!.push(...templateIds(p, piece));
   }
   return { start: parts[0]!, middle: parts[1]!, end: parts[2]! };
 }
 
-/** A decoder's pair: no token before or between the texts, eos after them unless eos is also the pad token. */
-export function decoderLayout(special: SpecialTokens): PairLayout {
+/**
+ * A decoder's pair: the tokens its tokenizer puts before a text (`start`: a BOS for Llama-2-style
+ * tokenizers, none for GPT-2 or Qwen2), nothing between the texts, eos after them unless eos is
+ * also the pad token.
+ */
+export function decoderLayout(special: SpecialTokens, start: number[] = []): PairLayout {
   const { eos, pad } = special;
-  return { start: [], middle: [], end: eos !== undefined && eos !== pad ? [eos] : [] };
+  return { start, middle: [], end: eos !== undefined && eos !== pad ? [eos] : [] };
+}
+
+/**
+ * The tokens a decoder's tokenizer puts before a text, as Hugging Face's does: tokenizer_config.json's
+ * add_bos_token where it is given (LlamaTokenizerFast rebuilds its post-processor from it, so it
+ * wins), else the special tokens before $A in tokenizer.json's single-text template (Llama 2's
+ * "<s> $A"); none where neither says so (GPT-2's ByteLevel post-processor, Qwen2's).
+ */
+function decoderStart(
+  tokenizerJson: object,
+  tokenizerConfig: Record<string, unknown>,
+  idOf: (token: string) => number,
+): number[] {
+  if (typeof tokenizerConfig.add_bos_token === 'boolean') {
+    return tokenizerConfig.add_bos_token ? [idOf(specialTokenText(tokenizerConfig.bos_token) ?? '<s>')] : [];
+  }
+  const p = placingProcessor(tokenizerJson);
+  if (p?.type !== 'TemplateProcessing' || !p.single) return [];
+  const start: number[] = [];
+  for (const piece of p.single) {
+    if ('Sequence' in piece && piece.Sequence) break;
+    start.push(...templateIds(p, piece));
+  }
+  return start;
+}
+
+/** A template's special token piece as its ids. */
+function templateIds(p: ProcessorJson, piece: TemplatePiece): number[] {
+  const id = 'SpecialToken' in piece ? piece.SpecialToken?.id : undefined;
+  const ids = id === undefined ? undefined : p.special_tokens?.[id]?.ids;
+  if (!ids) throw new Error(`tokenizer.json's template names a special token ${JSON.stringify(id)} it does not define`);
+  return ids;
 }
 
 /** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits: a cache key, not a checksum against tampering. */

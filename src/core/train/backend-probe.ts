@@ -9,7 +9,7 @@
 // all); they are queued and the time runs until the last loss is read back, the GPU's queue
 // included. Every tensor made here is freed before returning.
 import { checkKernels } from '../model/ops/webgpu/program.ts';
-import { wasmBatchMatMulReady } from '../model/ops/wasm/batch-matmul.ts';
+import { wasmSimdKernelsReady } from '../model/ops/wasm/kernels.ts';
 import { AdamW } from './optimizer.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { TransformerConfig } from '../model/encoders/transformer.ts';
@@ -131,7 +131,7 @@ export async function probeBackends(
   options: ProbeOptions = {},
 ): Promise<ProbeFigure[]> {
   const figures: ProbeFigure[] = [];
-  await wasmBatchMatMulReady(); // time the kernels a run would use
+  await wasmSimdKernelsReady(); // time the kernels a run would use
   for (const backend of backends) {
     try {
       if (!(await tf.setBackend(backend))) {

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_TRAIN_CONFIG, type BackendChoice } from './config.ts';
 import { builtinTokenizer } from '../model/tokenizer.ts';
-import { wasmBatchMatMulMode, wasmBatchMatMulReady, type WasmMatMulMode } from '../model/ops/wasm/batch-matmul.ts';
+import { wasmBatchMatMulMode, type WasmMatMulMode } from '../model/ops/wasm/batch-matmul.ts';
+import { wasmSimdKernelsReady } from '../model/ops/wasm/kernels.ts';
 import {
   probeBackends,
   wasmThreadsInUse,
@@ -150,7 +151,7 @@ export async function probeCandidates(
 const probeCache = new Map<string, ProbeFigure[]>();
 
 export async function selectBackend(choice: BackendChoice, options: SelectOptions = {}): Promise<BackendInfo> {
-  await wasmBatchMatMulReady(); // the kernels the probe times and the run uses
+  await wasmSimdKernelsReady(); // the kernels the probe times and the run uses
   const adapter = await describeWebGPUAdapter();
   let name: string;
   let reason: string;

@@ -15,6 +15,7 @@ const SCHEDULES = ['linear', 'cosine', 'constant'] as const;
 const STRATIFY_CHOICES = ['none', 'task_type'] as const satisfies readonly Stratify[];
 const LENGTH_REWARDS = ['off', 'term', 'odin'] as const;
 const EMBEDDING_TRAINING = ['train', 'freeze'] as const;
+const FROZEN_PRECISIONS = ['f32', 'f16'] as const;
 
 export type BackendChoice = (typeof BACKENDS)[number];
 export type PoolingChoice = (typeof POOLINGS)[number];
@@ -25,6 +26,7 @@ export type SampleWeightChoice = (typeof SAMPLE_WEIGHTS)[number];
 export type ScheduleChoice = (typeof SCHEDULES)[number];
 export type LengthRewardChoice = (typeof LENGTH_REWARDS)[number];
 export type EmbeddingTraining = (typeof EMBEDDING_TRAINING)[number];
+export type FrozenPrecision = (typeof FROZEN_PRECISIONS)[number];
 
 export interface TrainConfig {
   // model
@@ -68,6 +70,11 @@ export interface TrainConfig {
   backend: BackendChoice;
   patience: number;
   vocabularySize: number;
+  frozenWeights: FrozenPrecision;
+  loraRank: number;
+  loraAlpha: number;
+  /** PEFT's target_modules names, comma-separated; empty: the family's default (the attention's query and value). */
+  loraTargets: string;
 }
 
 export type FieldGroup = 'model' | 'data' | 'loss' | 'optimizer' | 'training';
@@ -91,6 +98,8 @@ interface BaseField {
   inNode?: string;
   /** A preset leaves the user's value as it is (the held-out split, the backend: not a recipe's business). */
   keptByPresets?: true;
+  /** Runs on the WebGPU backend only: refused with another backend named, greyed out in the form then. */
+  webgpuOnly?: true;
 }
 export interface NumberField extends BaseField {
   kind: 'int' | 'float';
@@ -496,7 +505,57 @@ export const TRAIN_FIELDS: FieldTable = {
     label: 'Vocabulary size',
     help: "Built-in encoder only: how many of the training split's most frequent words the run's own vocabulary keeps (every character is kept too, so rarer words are spelled in pieces). 0: the bundled vocabulary of the demo corpus.",
   },
+  frozenWeights: {
+    group: 'model',
+    kind: 'choice',
+    default: 'f32',
+    choices: FROZEN_PRECISIONS,
+    webgpuOnly: true,
+    inNode: 'The CLI trains on WebAssembly or plain JavaScript: f16 is refused there.',
+    label: 'Frozen weights',
+    help: "WebGPU only. f16: frozen weight matrices (frozen layers, frozen embeddings, LoRA's base) are kept on the GPU in half precision, half their memory, and rounded to it for good (the model file holds the rounded values). The maths, trained weights, gradients and optimizer state stay float32. Does nothing when nothing is frozen.",
+  },
+  loraRank: {
+    group: 'model',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 256,
+    label: 'LoRA rank',
+    help: "LoRA (as PEFT): the encoder's weights stay frozen, LayerNorms included, and a low-rank update (alpha / r) x A B of rank r is trained on the chosen projections, with the reward head; no dropout. Far fewer gradients and optimizer state than training everything. 0: off. The built-in encoder needs layers for it.",
+  },
+  loraAlpha: {
+    group: 'model',
+    kind: 'float',
+    // TRL's reward-modelling example: r 16, alpha 32; PEFT's own default is alpha 8 at r 8
+    default: 16,
+    min: 0.01,
+    max: 4096,
+    label: 'LoRA alpha',
+    help: "PEFT's lora_alpha: the update is scaled by alpha / rank.",
+  },
+  loraTargets: {
+    group: 'model',
+    kind: 'text',
+    default: '',
+    placeholder: "empty: the family's query, value",
+    label: 'LoRA targets',
+    help: "PEFT's target_modules: the projections inside the layers that get adapters, by their Hugging Face names, comma-separated (BERT: query, key, value, dense; DeBERTa: query_proj, key_proj, value_proj, dense; DistilBERT: q_lin, v_lin, ...; GPT-2: c_attn, c_proj, c_fc; Llama and Qwen2: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; the built-in encoder: qkv, out, in). Empty: the family's default, the attention's query and value.",
+    validate: (value) =>
+      /^[\s,]*([A-Za-z_][\w]*[\s,]*)*$/.test(value)
+        ? undefined
+        : 'give projection names such as query, value, separated by commas',
+  },
 };
+
+/** The backends a WebGPU-only option (webgpuOnly) is refused on; 'auto' is checked once the run has picked one. */
+export const NOT_WEBGPU: readonly BackendChoice[] = ['wasm', 'cpu', 'webgl'];
+
+/** Why f16 frozen weights cannot run on `backend` (a backend the run uses, or the form's choice), or undefined. */
+export function frozenF16Refusal(config: Pick<TrainConfig, 'frozenWeights'>, backend: string): string | undefined {
+  if (config.frozenWeights !== 'f16' || backend === 'webgpu' || backend === 'auto') return undefined;
+  return `Frozen weights (frozenWeights) f16 runs on the WebGPU backend only, and this run is on ${backend}: choose f32, or the webgpu backend`;
+}
 
 export const TRAIN_FIELD_KEYS = Object.keys(TRAIN_FIELDS) as (keyof TrainConfig)[];
 
@@ -575,10 +634,19 @@ export function parseTrainConfig(input: unknown): TrainConfig {
     out[key] = value;
   }
   const config = out as unknown as TrainConfig;
+  const f16 = frozenF16Refusal(config, config.backend);
+  if (f16) throw new TrainConfigError('frozenWeights', f16, true);
   if (config.dModel % config.nHeads !== 0) {
     throw new TrainConfigError(
       'nHeads',
       `Attention heads (nHeads = ${config.nHeads}) must divide Model width (dModel = ${config.dModel})`,
+      true,
+    );
+  }
+  if (config.loraRank > 0 && config.nLayers === 0 && parseEncoderSource(config.encoder).kind === 'builtin') {
+    throw new TrainConfigError(
+      'loraRank',
+      'LoRA rank (loraRank): the built-in encoder with 0 layers is a bag of word vectors, with no projection to put an adapter on; give it layers (Layers, nLayers), pick a pretrained encoder, or set LoRA rank to 0',
       true,
     );
   }

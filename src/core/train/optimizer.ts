@@ -15,7 +15,7 @@
 // reward head's weight) a matrix, so a parameter decays when it has two or more dimensions. That is
 // true of the built-in encoder and of BERT checkpoints alike, and needs no list of names.
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_BETA1, ADAM_BETA2, adamwStepPlain, nextAccBeta } from '../model/ops/adamw.ts';
+import { ADAM_BETA1, ADAM_BETA2, adamwStep, nextAccBeta } from '../model/ops/adamw.ts';
 import { AdamWKernel, webgpuBackendOf } from '../model/ops/webgpu/adamw.ts';
 
 export { ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON } from '../model/ops/adamw.ts';
@@ -114,7 +114,7 @@ export class AdamW {
           moments.map((m) => m[0]!),
           numbers,
         )
-      : adamwStepPlain(
+      : adamwStep(
           this.variables,
           list,
           moments.map(([m, v]) => ({ m: m!, v: v! })),

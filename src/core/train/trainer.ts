@@ -18,14 +18,15 @@ import { nextTask } from '../next-task.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { RewardModel } from '../model/reward-model.ts';
 import { disposeBatch, makeBatch, type PairBatch, type TokenizedPair } from './batch.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
+import { DEFAULT_TRAIN_CONFIG, frozenF16Refusal, type TrainConfig } from './config.ts';
 import type { TrainingData } from './data.ts';
 import type { EvalPoint, StepPoint, TrainEvent } from './events.ts';
 import { decisiveCorrect, lengthCorrelationPenalty, pairLosses, weightedLossShare, type LossOptions } from './loss.ts';
 import { bradleyTerryShare, fusedLossApplies, stepMetrics, stepMetricsPlain } from './fused-loss.ts';
 import { checkKernels } from '../model/ops/webgpu/program.ts';
+import { storeFrozenInF16 } from '../model/ops/frozen-f16.ts';
 import { AdamW } from './optimizer.ts';
-import { type FreezeChoice, trainedNames } from './freezing.ts';
+import { freezeChoiceOf, type FreezeChoice, trainedNames } from './freezing.ts';
 import { learningRateAt } from './schedule.ts';
 import { permutation } from './shuffle.ts';
 import { pairsPerStep, runLength } from './run-progress.ts';
@@ -79,7 +80,15 @@ type Hyper = Pick<
   Partial<Pick<TrainConfig, OptimizerField | LossField>> & { checkpointEvery?: number };
 
 type OptimizerField = 'gradAccumulation' | 'lrSchedule' | 'warmupRatio' | 'warmupSteps' | 'weightDecay' | 'maxGradNorm';
-type LossField = 'ties' | 'tieNu' | 'centerRewards' | 'odinWeight' | 'embeddingTraining' | 'frozenLayers' | 'patience';
+type LossField =
+  | 'ties'
+  | 'tieNu'
+  | 'centerRewards'
+  | 'odinWeight'
+  | 'embeddingTraining'
+  | 'frozenLayers'
+  | 'frozenWeights'
+  | 'patience';
 
 /** The fields the caller left out take their defaults from TRAIN_FIELDS. */
 function withDefaults(config: Hyper): Hyper & Pick<TrainConfig, OptimizerField | LossField> {
@@ -204,12 +213,14 @@ class TrainingLoop {
     if (data.train.length === 0) {
       throw new Error('no training pairs: the dataset has no pair with a winner outside the held-out split');
     }
+    const refusal = frozenF16Refusal(config, tf.getBackend());
+    if (refusal) throw new Error(refusal);
     const length = runLength(data.train.length, config);
     hooks.onEvent(startEvent(data, length, from !== undefined));
     const vars = trainedVariables(model, config);
     const optimizer = await optimizerFor(vars, config);
     const loop = new TrainingLoop(model, data, config, padId, hooks, length, vars, optimizer, from);
-    return loop.resume(from);
+    return loop.resume(from).storeFrozen();
   }
 
   /** Puts a checkpoint's state into the model, the optimizer and early stopping. */
@@ -218,6 +229,23 @@ class TrainingLoop {
     try {
       restoreState(this.model, this.optimizer, from);
       this.stopping.restore(from.best, this.model, from.step);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+    return this;
+  }
+
+  /**
+   * With Frozen weights f16, the frozen matrices go to the GPU as f16 (ops/frozen-f16.ts): after the
+   * checkpoint's weights are in, before the first step reads any weight on the GPU.
+   */
+  private async storeFrozen(): Promise<this> {
+    if (this.config.frozenWeights !== 'f16') return this;
+    const trained = new Set<tf.Variable>(this.vars);
+    const frozen = [...this.model.params].filter(([, v]) => !trained.has(v)).map(([name]) => name);
+    try {
+      await storeFrozenInF16(this.model.params, frozen);
     } catch (error) {
       this.dispose();
       throw error;
@@ -496,10 +524,11 @@ function lossOptionsOf({ ties, tieNu, centerRewards, odinWeight }: Pick<TrainCon
 
 /**
  * The variables the optimizer updates (freezing.ts): frozen ones keep their starting weights and get
- * no gradient and no Adam state.
+ * no gradient and no Adam state. With LoRA in the model's spec, the adapters and the head only.
  */
-function trainedVariables(model: RewardModel, choice: FreezeChoice): tf.Variable[] {
-  return trainedNames([...model.params.keys()], choice).map((name) => model.params.get(name)!);
+export function trainedVariables(model: RewardModel, choice: Omit<FreezeChoice, 'lora'>): tf.Variable[] {
+  const names = trainedNames([...model.params.keys()], freezeChoiceOf(model.spec, choice), model.spec);
+  return names.map((name) => model.params.get(name)!);
 }
 
 /**

@@ -97,12 +97,24 @@ export class GenerationRun {
     }
   }
 
+  /** Forgets the last request's responses and outcome (a view starting over). */
+  clear(): void {
+    if (this.#running) return;
+    this.#responses = [];
+    this.#error = undefined;
+    this.#cancelled = false;
+    this.#total = 0;
+  }
+
   cancel(): void {
     if (this.#stopFlag) Atomics.store(this.#stopFlag, 0, 1);
     this.lab().cancelGeneration();
   }
 
   #apply(e: GenerationEvent): void {
+    // Events come through their own message port: one may land after the request's result, which
+    // already holds every response; applying it then would count a response twice.
+    if (!this.#running) return;
     switch (e.kind) {
       case 'loading':
         this.#download = e.progress;

@@ -3,6 +3,7 @@
 // IndexedDB before the next item shows (one transaction a key press); the queue is computed from
 // what is stored, so a reload resumes exactly where labelling stopped.
 import * as Comlink from 'comlink';
+import { abReport } from '../../core/collect/ab-report.ts';
 import { annotatorSummaries, overlapKappas } from '../../core/collect/agreement.ts';
 import { itemsFromPairs, readCandidates } from '../../core/collect/candidates.ts';
 import { firstGuidelines, reviseGuidelines, type GuidelineExample } from '../../core/collect/guidelines.ts';
@@ -20,6 +21,7 @@ import type { RejectedLine } from '../../core/data/pair.ts';
 import { fetchLimited, httpUrl, readAll, DATASET_URL_MAX_BYTES } from '../../core/share/fetch-url.ts';
 import { InlineDatasetTooLarge } from '../../core/share/inline-dataset.ts';
 import { getPairs } from '../../store/datasets.ts';
+import { clearEmbeddings, projectEmbeddingKey } from '../../store/embeddings.ts';
 import { newId, openLabDB } from '../../store/db.ts';
 import {
   addMerged,
@@ -34,6 +36,7 @@ import {
 } from '../../store/labels.ts';
 import type { LabelWorkerApi } from '../../worker/label.worker.ts';
 import type { QueueModelUpdate } from '../../worker/labelling-session.ts';
+import type { QueueHeadJudgement, QueueHeadProgress } from '../../worker/queue-head.ts';
 import { downloadBlob } from '../widgets/download.ts';
 
 const ANNOTATOR_KEY = 'rm-lab:annotator-id';
@@ -47,6 +50,9 @@ export interface ModelChange {
   keptInNextTen: number;
   at: number;
 }
+
+/** What the last ranking by a quick head did, for the page to say. */
+export type QueueHeadSummary = Omit<QueueHeadJudgement, 'probabilityA' | 'disagreement'> & { at: number };
 
 export interface MergeOutcome {
   file: string;
@@ -95,6 +101,10 @@ export class LabelSession {
   /** Labels this annotator made in this visit, newest last: what Undo takes back. */
   #undoable = $state.raw<string[]>([]);
   #probabilityA = $state.raw<Map<string, number> | undefined>();
+  /** A quick head's members' disagreement per item (when one ranks the queue). */
+  #disagreement = $state.raw<Map<string, number> | undefined>();
+  #headProgress = $state.raw<QueueHeadProgress | undefined>();
+  #headSummary = $state.raw<QueueHeadSummary | undefined>();
   #modelChange = $state.raw<ModelChange | undefined>();
   #updating = $state(false);
   #shownAt = performance.now();
@@ -133,6 +143,16 @@ export class LabelSession {
   get canUndo() {
     return this.#undoable.length > 0;
   }
+  /** The quick head's encoder download or the items' embedding, while it ranks the queue. */
+  get headProgress() {
+    return this.#headProgress;
+  }
+  get headSummary() {
+    return this.#headSummary;
+  }
+
+  /** `hubEndpoint` is read when a quick head's encoder loads (the page's Hub address setting). */
+  constructor(private readonly hubEndpoint: () => string | undefined = () => undefined) {}
 
   /** The items this annotator may label, best first; skipped ones go to the end. */
   readonly queue = $derived.by(() => {
@@ -145,6 +165,7 @@ export class LabelSession {
       overlapShare: project.overlapShare,
       taskTypes: project.taskTypes,
       probabilityA: this.#probabilityA,
+      disagreement: this.#disagreement,
     });
     const skipped = new Set(this.#skipped);
     return [...order.filter((i) => !skipped.has(i.id)), ...order.filter((i) => skipped.has(i.id))];
@@ -160,6 +181,8 @@ export class LabelSession {
   readonly kappas = $derived(overlapKappas(this.#labels));
   readonly taskTypes = $derived([...new Set(this.#items.map((i) => i.taskType).filter((t) => t !== undefined))].sort());
   readonly myLabels = $derived(this.#labels.filter((l) => l.annotatorId === this.#annotatorId).length);
+  /** A project filled from two generation setups: how often A's answer won. */
+  readonly ab = $derived(this.#project?.ab ? abReport(this.#items, this.#labels, this.#project.ab) : undefined);
 
   async init(): Promise<void> {
     this.#annotatorId = localStorage.getItem(ANNOTATOR_KEY) ?? '';
@@ -187,6 +210,8 @@ export class LabelSession {
     this.#skipped = [];
     this.#undoable = [];
     this.#probabilityA = undefined;
+    this.#disagreement = undefined;
+    this.#headSummary = undefined;
     this.#modelChange = undefined;
     this.#lastMerge = undefined;
     this.#markShown();
@@ -294,7 +319,9 @@ export class LabelSession {
     this.#skipped = this.#skipped.filter((id) => id !== item.id);
     this.#markShown();
     const mine = this.myLabels;
-    if (project.strategy === 'uncertainty' && mine % project.updateEvery === 0) void this.updateModel();
+    // A stored quick head does not change with new labels: only the bag-of-words head is refitted.
+    if (project.strategy === 'uncertainty' && !project.queueHead && mine % project.updateEvery === 0)
+      void this.updateModel();
   }
 
   /** Puts the item on screen at the end of the queue, for this visit. */
@@ -318,7 +345,10 @@ export class LabelSession {
     this.#markShown();
   }
 
-  /** Refits the queue's model in the worker on every label so far, and re-ranks the queue. */
+  /**
+   * Re-ranks the queue in the worker: by the project's quick head where it has one (its members'
+   * disagreement), else by the bag-of-words head refitted on every label so far.
+   */
   async updateModel(): Promise<void> {
     const project = this.#project;
     if (!project || this.#updating) return;
@@ -327,24 +357,68 @@ export class LabelSession {
       this.#api ??= this.#startWorker();
       const before = this.queue.slice(0, 10).map((i) => i.id);
       const shown = this.current?.id;
-      const update: QueueModelUpdate = await this.#api.updateQueueModel(project.id, project.seed);
+      if (project.queueHead) await this.#rankByQuickHead(project, project.queueHead, this.#api);
+      else await this.#refitQueueModel(project, this.#api);
       if (this.#project?.id !== project.id) return;
-      this.#probabilityA = update.probabilityA;
       // the re-ranked queue may put another item on screen: its time starts now
       if (this.current?.id !== shown) this.#markShown();
       const after = new Set(this.queue.slice(0, 10).map((i) => i.id));
-      this.#modelChange = {
-        fittedOn: update.fittedOn,
-        fitAgreement: update.fitAgreement,
-        tookMs: update.tookMs,
-        keptInNextTen: before.filter((id) => after.has(id)).length,
-        at: Date.now(),
-      };
+      const kept = before.filter((id) => after.has(id)).length;
+      if (this.#modelChange) this.#modelChange = { ...this.#modelChange, keptInNextTen: kept };
     } catch (e) {
       this.#error = `The queue's model could not be updated: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
       this.#updating = false;
+      this.#headProgress = undefined;
     }
+  }
+
+  async #refitQueueModel(project: LabelProject, api: Comlink.Remote<LabelWorkerApi>): Promise<void> {
+    const update: QueueModelUpdate = await api.updateQueueModel(project.id, project.seed);
+    if (this.#project?.id !== project.id) return;
+    this.#probabilityA = update.probabilityA;
+    this.#disagreement = undefined;
+    this.#modelChange = {
+      fittedOn: update.fittedOn,
+      fitAgreement: update.fitAgreement,
+      tookMs: update.tookMs,
+      keptInNextTen: 10,
+      at: Date.now(),
+    };
+  }
+
+  async #rankByQuickHead(project: LabelProject, modelId: string, api: Comlink.Remote<LabelWorkerApi>) {
+    this.#headProgress = { kind: 'embedding', progress: { done: 0, total: this.#items.length, fromCache: 0 } };
+    const endpoint = this.hubEndpoint();
+    const judged = await api.judgeWithQuickHead(
+      { projectId: project.id, modelId, ...(endpoint ? { endpoint } : {}) },
+      Comlink.proxy((p: QueueHeadProgress) => {
+        this.#headProgress = p;
+      }),
+    );
+    if (this.#project?.id !== project.id) return;
+    const { probabilityA, disagreement, ...summary } = judged;
+    this.#probabilityA = probabilityA;
+    this.#disagreement = disagreement;
+    this.#headSummary = { ...summary, at: Date.now() };
+    this.#modelChange = undefined;
+  }
+
+  /** Stops a quick head's download or embedding (what was embedded stays cached). */
+  cancelQuickHead(): void {
+    void this.#api?.cancelQuickHead();
+  }
+
+  /** Ranks the uncertainty queue by a stored quick head (a model id), or by the bag-of-words head (undefined). */
+  async setQueueHead(modelId: string | undefined): Promise<void> {
+    const project = this.#project;
+    if (!project) return;
+    const { queueHead: _old, ...rest } = project;
+    await this.#save(modelId ? { ...rest, queueHead: modelId, strategy: 'uncertainty' } : rest);
+    this.#probabilityA = undefined;
+    this.#disagreement = undefined;
+    this.#headSummary = undefined;
+    await this.updateModel();
   }
 
   #startWorker(): Comlink.Remote<LabelWorkerApi> {
@@ -480,7 +554,10 @@ export class LabelSession {
   async deleteOpen(): Promise<void> {
     const project = this.#project;
     if (!project) return;
-    await deleteProject(await openLabDB(), project.id);
+    const db = await openLabDB();
+    await deleteProject(db, project.id);
+    // the items' embeddings under a quick head's encoder go with the project
+    await clearEmbeddings(db, projectEmbeddingKey(project.id));
     this.#projects = this.#projects.filter((p) => p.id !== project.id);
     this.#project = undefined;
     this.#items = [];

@@ -5,7 +5,8 @@ import { describeQuickHead, isQuickHeadSpec } from '../../core/quick-head/spec.t
 import { BASELINE_LABELS, compactAccuracy, heldOutAccuracy } from '../../core/eval/baselines/index.ts';
 
 export function describeEncoder(spec: ModelSpec): string {
-  const length = spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '';
+  const lora = 'lora' in spec && spec.lora ? `, LoRA r ${spec.lora.rank} on ${spec.lora.targets.join(', ')}` : '';
+  const length = (spec.length === 'term' ? ', length term' : spec.length === 'odin' ? ', ODIN length term' : '') + lora;
   if (spec.encoder === 'builtin-transformer') {
     const t = spec.transformer;
     // No layer: the pooled word vectors themselves (a bag of words).
@@ -30,9 +31,18 @@ export function describeBaselines(card: ModelCard): string | undefined {
   return shown.map((b) => `${BASELINE_LABELS[b.id]} ${(100 * b.accuracy).toFixed(1)}%`).join(', ');
 }
 
+/** A Hub model's size: "4.39 M parameters", "11,985 parameters" (cards that do not know it: the encoder's shape says enough). */
+export function describeSize(card: ModelCard): string {
+  if (card.parameters === undefined) return '';
+  const n = card.parameters;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B parameters`;
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M parameters` : `${n.toLocaleString('en')} parameters`;
+}
+
 /**
- * Where a model came from, for the Models list: trained here, or a quick head, which scores only with
- * its embedding model (fetched from the Hub when used: the list says which), or imported from a file.
+ * Where a model came from, for the Models list: trained here; a quick head, which scores only with
+ * its embedding model (fetched from the Hub when used: the list says which); a reward model added
+ * from the Hub, a URL or a folder; or imported from a file.
  */
 export function describeOrigin(card: ModelCard): string {
   if (isQuickHeadSpec(card.spec)) {
@@ -40,10 +50,17 @@ export function describeOrigin(card: ModelCard): string {
     const needs = `needs ${model}${revision === 'main' ? '' : `@${revision}`}`;
     return card.origin === 'import' ? `quick head, imported (${needs})` : `quick head (${needs})`;
   }
-  return card.origin === 'run' ? 'trained here' : 'imported';
+  if (card.origin === 'run') return 'trained here';
+  if (card.origin === 'hub') {
+    const from = card.importedFrom ?? card.name;
+    if (from.startsWith('folder:')) return `from a folder: ${from.slice('folder:'.length)}`;
+    return /^https?:/.test(from) ? `from ${from}` : `from the Hub: ${from}`;
+  }
+  return 'imported';
 }
 
-/** What the playground's model list adds to a name: " (imported)" for a model file brought in. */
+/** What the playground's model list adds to a name: " (imported)" for a model file brought in, " (from the Hub)". */
 export function originNote(card: ModelCard): string {
-  return card.origin === 'import' && !isQuickHeadSpec(card.spec) ? ' (imported)' : '';
+  if (isQuickHeadSpec(card.spec)) return '';
+  return card.origin === 'import' ? ' (imported)' : card.origin === 'hub' ? ' (from the Hub)' : '';
 }

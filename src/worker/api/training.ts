@@ -5,6 +5,7 @@ import type { EncoderSummary, LoadProgress } from '../../core/model/pretrained.t
 import type { BackendChoice } from '../../core/train/config.ts';
 import type { RunRecord } from '../../store/db.ts';
 import { openEncoder } from '../encoder-load.ts';
+import { planningCheck, type DownloadPlan, type PlanRequest } from '../../core/train/download-plan.ts';
 import { setHubEndpoint, type RunUpdate } from '../train-run.ts';
 import type { TrainingSession } from '../training-session.ts';
 
@@ -19,7 +20,9 @@ export function trainingApi(session: TrainingSession) {
     /**
      * Loads a pretrained encoder to show what it is, and keeps its files in the browser's cache for
      * the run: a Hub id or URL (downloaded once), or a folder the user picked or dropped (its files,
-     * cached under 'folder:<name>'). One load at a time: a new one cancels the last.
+     * cached under 'folder:<name>'). One load at a time: a new one cancels the last. With `plan`,
+     * the memory plan is made from config.json and told (onPlan) before anything else downloads, and
+     * a model that will not fit stops there unless plan.force.
      */
     async loadEncoder(
       encoder: string,
@@ -27,6 +30,8 @@ export function trainingApi(session: TrainingSession) {
       endpoint: string | undefined,
       folder: { files: File[] } | undefined,
       onProgress: (p: LoadProgress) => void,
+      plan?: PlanRequest,
+      onPlan?: (plan: DownloadPlan) => void,
     ): Promise<{ summary: EncoderSummary; cacheProblem?: string }> {
       encoderLoad?.abort();
       const controller = (encoderLoad = new AbortController());
@@ -37,6 +42,7 @@ export function trainingApi(session: TrainingSession) {
         folderFiles,
         signal: controller.signal,
         onProgress,
+        ...(plan && onPlan ? { onConfig: planningCheck(encoder.trim(), plan, onPlan) } : {}),
       });
       if (encoderLoad === controller) encoderLoad = undefined;
       return { summary: opened.summary, cacheProblem: opened.cacheProblem };

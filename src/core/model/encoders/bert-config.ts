@@ -42,6 +42,26 @@ export interface BertConfig {
    * pre_classifier). Absent: tanh.
    */
   poolerActivation?: 'tanh' | 'gelu' | 'relu';
+  /**
+   * DistilBERT's sinusoidal_pos_embds: the position table is the fixed sine/cosine table
+   * (sinusoidalPositions), never trained, as HF sets requires_grad False on it. Absent: learned.
+   */
+  fixedPositions?: 'sinusoidal';
+}
+
+/**
+ * HF's create_sinusoidal_embeddings (modeling_distilbert.py): for position p and column j,
+ * angle = p / 10000^(2 (j // 2) / dim); even columns take sin, odd ones cos. [positions, dim], row-major.
+ */
+export function sinusoidalPositions(positions: number, dim: number): Float32Array {
+  const out = new Float32Array(positions * dim);
+  for (let p = 0; p < positions; p++) {
+    for (let j = 0; j < dim; j++) {
+      const angle = p / Math.pow(10000, (2 * Math.floor(j / 2)) / dim);
+      out[p * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  return out;
 }
 
 /** The longest sequence an encoder of this config reads: its position table less the offset. */

@@ -27,12 +27,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
-import { embeddingLookup } from '../embedding.ts';
+import { embeddingLookup, embeddingRows } from '../embedding.ts';
 import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
 import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
 import { longestSequence, type BertConfig } from './bert-config.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+import type { LoraAdapters } from '../lora.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
 
 /** HF's initializer_range: BERT's linear and embedding weights start as N(0, 0.02^2). */
@@ -81,6 +82,7 @@ export function bertParams(config: BertConfig, pooling: Pooling): EncoderParam[]
 export class BertEncoder implements Encoder {
   readonly params: NamedParams = new Map();
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   /**
    * Random weights as HF initialises a BERT (seeded), or, with `weights`, those weights: every
@@ -145,10 +147,9 @@ export class BertEncoder implements Encoder {
   /** Word + position (+ segment) embeddings, LayerNorm, and ELECTRA's projection: [B, T] -> [B, T, D]. */
   private embed(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
     const T = ids.shape[1];
-    const E = this.config.embeddingSize ?? this.hiddenSize;
     const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, E]
     const offset = this.config.positionOffset ?? 0;
-    const position = tf.slice(this.p('embeddings.position'), [offset, 0], [T, E]); // [T, E]
+    const position = embeddingRows(this.p('embeddings.position') as tf.Tensor2D, offset, T); // [T, E]
     let sum = tf.add(word, position) as tf.Tensor3D; // [B, T, E]
     if (this.config.typeVocabSize > 0) {
       const types = bertTokenTypes(ids, mask, this.config); // [B, T]
@@ -189,9 +190,10 @@ export class BertEncoder implements Encoder {
     return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
   }
 
-  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  /** x [B, T, in] @ weight [in, out] + bias (+ its LoRA update, where it has one) -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   /** LayerNorm over the last axis with the checkpoint's eps (BERT's 1e-12), biased variance as torch. */

@@ -11,7 +11,7 @@
 //
 // HF stores GPT-2's projections as Conv1D, already [in, out]: unlike nn.Linear, nothing is transposed.
 import * as tf from '@tensorflow/tfjs';
-import { embeddingLookup } from '../embedding.ts';
+import { embeddingLookup, embeddingRows } from '../embedding.ts';
 import { attentionBias } from '../ops/attention.ts';
 import { causalAttention, causalBias } from '../ops/causal-attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
@@ -21,6 +21,7 @@ import { linear } from '../ops/linear.ts';
 import type { Gpt2Config } from './decoder-config.ts';
 import { decoderVariables, param, type DecoderParam, type DecoderWeight } from './decoder-params.ts';
 import type { Encoder, NamedParams } from './encoder.ts';
+import type { LoraAdapters } from '../lora.ts';
 
 /** GPT-2's initializer_range. */
 const INIT_STD = 0.02;
@@ -58,6 +59,7 @@ export function gpt2Params(config: Gpt2Config): DecoderParam[] {
 export class Gpt2Encoder implements Encoder {
   readonly params: NamedParams;
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   /** Random weights as HF initialises GPT-2 (seeded), or, with `weights`, exactly those. */
   constructor(
@@ -72,12 +74,11 @@ export class Gpt2Encoder implements Encoder {
   /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding, on either side) -> [B, D]. */
   encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
     const T = ids.shape[1];
-    const D = this.hiddenSize;
     if (T > this.config.maxPositions) {
       throw new Error(`sequence length ${T} exceeds GPT-2's ${this.config.maxPositions} positions`);
     }
     const word = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
-    const position = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
+    const position = embeddingRows(this.p('embeddings.position') as tf.Tensor2D, 0, T); // [T, D]
     let x = tf.add(word, position) as tf.Tensor3D; // [B, T, D]
     const padding = attentionBias(mask); // [B, 1, 1, T]
     const causal = causalBias(T); // [T, T]
@@ -115,9 +116,10 @@ export class Gpt2Encoder implements Encoder {
     }
   }
 
-  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  /** x [B, T, in] @ weight [in, out] + bias (+ its LoRA update, where it has one) -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {

@@ -27,6 +27,7 @@ import { swiGLU } from '../ops/swiglu.ts';
 import type { LlamaConfig } from './decoder-config.ts';
 import { decoderVariables, param, type DecoderParam, type DecoderWeight } from './decoder-params.ts';
 import type { Encoder, NamedParams } from './encoder.ts';
+import type { LoraAdapters } from '../lora.ts';
 
 /** Llama's and Qwen2's initializer_range. */
 const INIT_STD = 0.02;
@@ -71,6 +72,7 @@ export function llamaParams(config: LlamaConfig): DecoderParam[] {
 export class LlamaEncoder implements Encoder {
   readonly params: NamedParams;
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   /** Random weights as HF initialises a Llama (seeded), or, with `weights`, exactly those. */
   constructor(
@@ -120,10 +122,11 @@ export class LlamaEncoder implements Encoder {
     return this.linear(merged, `layers.${l}.attn.out`);
   }
 
-  /** x [B, T, in] @ weight [in, out] (+ bias where the checkpoint has one) -> [B, T, out] */
+  /** x [B, T, in] @ weight [in, out] (+ bias where the checkpoint has one, + its LoRA update where it has one) -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
     const bias = this.params.get(`${name}.bias`) as tf.Tensor1D | undefined;
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, bias);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, bias);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   private norm(x: tf.Tensor3D, name: string): tf.Tensor3D {

@@ -8,9 +8,10 @@ import { geluTanh } from '../ops/gelu.ts';
 import { layerNorm } from '../ops/layer-norm.ts';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
-import { embeddingLookup } from '../embedding.ts';
+import { embeddingLookup, embeddingRows } from '../embedding.ts';
 import { embeddingFromWordVectors, type WordVectors } from '../word-vectors.ts';
 import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+import type { LoraAdapters } from '../lora.ts';
 
 export interface TransformerConfig {
   vocabSize: number;
@@ -70,6 +71,7 @@ export function transformerParams(config: TransformerConfig): { name: string; sh
 export class TransformerEncoder implements Encoder {
   readonly params: NamedParams = new Map();
   readonly hiddenSize: number;
+  lora?: LoraAdapters;
 
   constructor(
     readonly config: TransformerConfig,
@@ -141,10 +143,10 @@ export class TransformerEncoder implements Encoder {
   /** ids [B, T] int32, mask [B, T] float (1 = token, 0 = padding) -> one vector per sequence [B, D]. */
   encode(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
     const T = ids.shape[1];
-    const { dModel: D, nLayers } = this.config;
+    const { nLayers } = this.config;
     if (T > this.config.maxLength) throw new Error(`sequence length ${T} exceeds maxLength ${this.config.maxLength}`);
     const tok = embeddingLookup(this.p('embeddings.word') as tf.Tensor2D, ids); // [B, T, D]
-    const pos = tf.slice(this.p('embeddings.position'), [0, 0], [T, D]); // [T, D]
+    const pos = embeddingRows(this.p('embeddings.position') as tf.Tensor2D, 0, T); // [T, D]
     let x: tf.Tensor3D = tf.add(tok, pos);
     const padding = attentionMask(mask);
     for (let l = 0; l < nLayers; l++) {
@@ -165,9 +167,10 @@ export class TransformerEncoder implements Encoder {
     return this.linear(geluTanh(this.linear(x, `layers.${l}.mlp.in`)), `layers.${l}.mlp.out`);
   }
 
-  /** x [B, T, in] @ weight [in, out] + bias -> [B, T, out] */
+  /** x [B, T, in] @ weight [in, out] + bias (+ its LoRA update, where it has one) -> [B, T, out] */
   private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
+    return this.lora ? this.lora.adapt(name, x, y) : y;
   }
 
   private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {

@@ -4,6 +4,8 @@
 // pooler: DistilBertForSequenceClassification puts classifier(relu(pre_classifier(x[:, 0]))) on the
 // first token. LayerNorm eps is 1e-12, fixed in modeling_distilbert.py. The tokenizer is BERT's
 // WordPiece (tokenizer.json or vocab.txt); a pair reads "[CLS] A [SEP] B [SEP]" with no segment ids.
+// With sinusoidal_pos_embds the position table is HF's fixed sine/cosine table (the checkpoint's,
+// or built when it has none, as HF's _init_weights builds it) and never trains (freezing.ts).
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { BertEncoder, bertParams } from '../encoders/bert.ts';
 import type { Pooling } from '../encoders/encoder.ts';
@@ -36,6 +38,7 @@ function readConfig(c: Record<string, unknown>, special: { sepTokenId: number; p
     sepTokenId: special.sepTokenId,
     padTokenId: special.padTokenId,
     poolerActivation: 'relu',
+    ...(c.sinusoidal_pos_embds === true ? { fixedPositions: 'sinusoidal' as const } : {}),
   };
 }
 
@@ -90,7 +93,7 @@ export const distilbert: EncoderFamily<BertConfig> = {
       hidden_dim: b.intermediateSize,
       activation: b.hiddenAct,
       max_position_embeddings: b.maxPositions,
-      sinusoidal_pos_embds: false,
+      sinusoidal_pos_embds: b.fixedPositions === 'sinusoidal',
       pad_token_id: b.padTokenId,
       initializer_range: 0.02,
       // RM Lab trained with dropout off.

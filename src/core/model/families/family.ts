@@ -78,6 +78,12 @@ export interface EncoderFamily<C extends FamilyConfig = FamilyConfig> {
    * only position a causal model has read the whole pair at). Absent: every pooling.
    */
   readonly onlyPooling?: Pooling;
+  /**
+   * The SentencePiece model its repositories may carry instead of tokenizer.json
+   * ('sentencepiece.bpe.model' for XLM-RoBERTa, 'tokenizer.model' for Llama), which RM Lab does not
+   * read: named in the refusal when tokenizer.json is missing, with how to make one.
+   */
+  readonly sentencePieceFile?: string;
   /** Whether its reward head has a bias (BERT's classifier does; decoders' bias-free `score` does not). Default true. */
   readonly headBias?: boolean;
   /** The tokenizer class and special tokens its export's tokenizer_config.json names (the model's own settings win). */

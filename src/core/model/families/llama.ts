@@ -42,6 +42,8 @@ const shared = {
   tokenizerClass: 'PreTrainedTokenizerFast',
   specialTokens: {},
   tokenizerFiles: [],
+  // Llama 2 repositories carry a SentencePiece tokenizer.model beside (or instead of) tokenizer.json.
+  sentencePieceFile: 'tokenizer.model',
   readConfig: (c: Record<string, unknown>, special: { padTokenId: number }) => readLlamaConfig(c, special.padTokenId),
   params: (config: LlamaConfig) => encoderParams(llamaParams(config)),
   table: (config: LlamaConfig) => decoderTable(llamaParams(config)),

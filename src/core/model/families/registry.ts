@@ -3,6 +3,7 @@
 // so adding a family here is what makes it supported.
 import type { BertConfig } from '../encoders/bert-config.ts';
 import { bert } from './bert.ts';
+import { deberta } from './deberta.ts';
 import { distilbert } from './distilbert.ts';
 import { electra } from './electra.ts';
 import { gpt2 } from './gpt2.ts';
@@ -17,6 +18,7 @@ export const FAMILIES: readonly EncoderFamily[] = [
   roberta,
   xlmRoberta,
   electra,
+  deberta,
   gpt2,
   llama,
   qwen2,

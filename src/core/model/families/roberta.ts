@@ -41,6 +41,7 @@ function family(modelType: 'roberta' | 'xlm-roberta', architecture: string, cove
       unk_token: '<unk>',
       mask_token: '<mask>',
     },
+    ...(modelType === 'xlm-roberta' ? { sentencePieceFile: 'sentencepiece.bpe.model' } : {}),
     tokenizerFiles:
       modelType === 'roberta'
         ? [{ files: ['vocab.json', 'merges.txt'], build: (files, config) => byteLevelBpeTokenizerJson(files, config) }]

@@ -1,6 +1,7 @@
 // AdamW with gradient clipping by global norm, as torch.optim.AdamW and torch.nn.utils.clip_grad_norm_
 // compute them: the plain-tfjs composition. It is the reference the WebGPU kernel
-// (webgpu/adamw.ts) is tested against and the path every other backend takes.
+// (webgpu/adamw.ts) and the WebAssembly one (wasm/adamw.ts: one pass per parameter, the same
+// operations) are tested against, and the path the cpu backend takes.
 //
 //   norm  = sqrt(sum over tensors of sum g^2)
 //   c     = min(maxNorm / (norm + 1e-6), 1)                    (1 when maxNorm is 0: no clipping)
@@ -16,6 +17,7 @@
 // running products (tfjs Adam's accBeta1/accBeta2), kept as numbers: Math.fround of a product of two
 // float32 values is exactly float32 multiplication.
 import * as tf from '@tensorflow/tfjs';
+import { adamwOnWasm, wasmAdamWOn } from './wasm/adamw.ts';
 
 export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
@@ -73,7 +75,34 @@ export function adamwStepPlain(
   decays: boolean[],
   s: AdamWStep,
 ): tf.Scalar {
+  return adamwStepOn(params, grads, moments, decays, s, false);
+}
+
+/** adamwStepPlain, each parameter's update on the WebAssembly kernel where it runs (wasm/adamw.ts). */
+export function adamwStep(
+  params: tf.Variable[],
+  grads: tf.Tensor[],
+  moments: Moments[],
+  decays: boolean[],
+  s: AdamWStep,
+): tf.Scalar {
+  return adamwStepOn(params, grads, moments, decays, s, wasmAdamWOn());
+}
+
+function adamwStepOn(
+  params: tf.Variable[],
+  grads: tf.Tensor[],
+  moments: Moments[],
+  decays: boolean[],
+  s: AdamWStep,
+  wasm: boolean,
+): tf.Scalar {
   const { norm, coefficient } = globalNorm(grads, s.maxGradNorm);
+  if (wasm) {
+    updateOnWasm(params, grads, moments, decays, s, coefficient);
+    coefficient?.dispose();
+    return norm;
+  }
   tf.tidy(() => {
     const keep = 1 - s.learningRate * s.weightDecay;
     const oneMinusAcc1 = tf.sub(1, s.accBeta1);
@@ -93,4 +122,30 @@ export function adamwStepPlain(
   });
   coefficient?.dispose();
   return norm;
+}
+
+function updateOnWasm(
+  params: tf.Variable[],
+  grads: tf.Tensor[],
+  moments: Moments[],
+  decays: boolean[],
+  s: AdamWStep,
+  coefficient: tf.Scalar | undefined,
+): void {
+  // As the composition makes its scalars: float32, 1 - beta^t subtracted in float32.
+  const decayKeep = Math.fround(1 - s.learningRate * s.weightDecay);
+  const numbers = {
+    learningRate: Math.fround(s.learningRate),
+    oneMinusAcc1: Math.fround(1 - Math.fround(s.accBeta1)),
+    oneMinusAcc2: Math.fround(1 - Math.fround(s.accBeta2)),
+  };
+  for (const [i, w] of params.entries()) {
+    const { m, v } = moments[i]!;
+    const keep = decays[i] && s.weightDecay > 0 ? decayKeep : 1;
+    const [w1, m1, v1] = adamwOnWasm(w, grads[i]!, m, v, coefficient, { ...numbers, keep });
+    w.assign(w1);
+    m.assign(m1);
+    v.assign(v1);
+    tf.dispose([w1, m1, v1]);
+  }
 }

@@ -1,5 +1,6 @@
-// GELU in its two forms, each with a hand-written gradient that keeps only its input, and a WebGPU
-// kernel for each (one dispatch forward, one backward; webgpu/gelu.ts).
+// GELU in its two forms, each with a hand-written gradient that keeps only its input, a WebGPU
+// kernel for each (one dispatch forward, one backward; webgpu/gelu.ts) and a WebAssembly SIMD one
+// (wasm/gelu.ts, wasm/gelu.c). The plain composition is the reference and the fallback.
 //
 // geluErf, 0.5 x (1 + erf(x / sqrt 2)): BERT's "gelu" (torch's F.gelu). tf.erf has a kernel on the
 // cpu, wasm and webgpu backends in tfjs 4.22, computed with Abramowitz-Stegun 7.1.26 (absolute error
@@ -15,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { kernelsOn, registerProbe } from './webgpu/program.ts';
 import { geluKernel, geluGradKernel } from './webgpu/gelu.ts';
+import { geluGradOnWasm, geluOnWasm, wasmGeluOn } from './wasm/gelu.ts';
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export const GELU_C = Math.sqrt(2 / Math.PI);
@@ -22,13 +24,15 @@ export const GELU_K = 0.044715;
 
 export type GeluForm = 'erf' | 'tanh';
 
-function plainValue(x: tf.Tensor, form: GeluForm): tf.Tensor {
+/** The plain-tfjs composition (exported for the kernels' tests). */
+export function plainValue(x: tf.Tensor, form: GeluForm): tf.Tensor {
   if (form === 'erf') return tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
   const t = tf.tanh(tf.mul(tf.mul(x, tf.add(1, tf.mul(GELU_K, tf.mul(x, x)))), GELU_C));
   return tf.mul(tf.mul(0.5, x), tf.add(1, t));
 }
 
-function plainDerivative(x: tf.Tensor, form: GeluForm): tf.Tensor {
+/** GELU'(x) as plain tfjs ops. */
+export function plainDerivative(x: tf.Tensor, form: GeluForm): tf.Tensor {
   if (form === 'erf') {
     const phi = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), INV_SQRT_2PI); // phi(x)
     return tf.add(tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))), tf.mul(x, phi));
@@ -44,10 +48,11 @@ function gelu<T extends tf.Tensor>(x: T, form: GeluForm): T {
     const input = xIn as tf.Tensor;
     (save as tf.GradSaveFunc)([input]);
     return {
-      value: kernelsOn() ? geluKernel(input, form) : plainValue(input, form),
+      value: kernelsOn() ? geluKernel(input, form) : wasmGeluOn() ? geluOnWasm(input, form) : plainValue(input, form),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx] = saved as [tf.Tensor];
-        return kernelsOn() ? geluGradKernel(dy, sx, form) : tf.mul(dy, plainDerivative(sx, form));
+        if (kernelsOn()) return geluGradKernel(dy, sx, form);
+        return wasmGeluOn() ? geluGradOnWasm(dy, sx, form) : tf.mul(dy, plainDerivative(sx, form));
       },
     };
   });

@@ -15,7 +15,10 @@
 // (wasm/batch-matmul.ts) reads either operand transposed in place, at the same speed, and sums in
 // the same order: where it runs every product, dense is tf.matMul and its gradient tfjs's, without
 // the copies.
+//
+// A frozen weight stored as f16 on WebGPU (frozen-f16.ts) is read by its own product kernel instead.
 import * as tf from '@tensorflow/tfjs';
+import { f16Linear, packedOf } from './frozen-f16.ts';
 import { columnSumKernel } from './webgpu/pool.ts';
 import { kernelsOn, registerProbe } from './webgpu/program.ts';
 import { wasmBatchMatMulMode } from './wasm/batch-matmul.ts';
@@ -44,6 +47,8 @@ export function linear<T extends tf.Tensor>(x: T, w: tf.Tensor2D, b?: tf.Tensor1
   const inDim = w.shape[0];
   const lead = x.shape.slice(0, -1);
   const rows = tf.reshape(x, [-1, inDim]) as tf.Tensor2D; // [N, in]
+  const half = packedOf(w);
+  if (half) return tf.reshape(f16Linear(rows, half, b), [...lead, w.shape[1]]) as T; // [..., out]
   const y = b === undefined ? unbiased(rows, w) : kernelsOn() ? biasedOnKernel(rows, w, b) : biased(rows, w, b); // [N, out]
   return tf.reshape(y, [...lead, w.shape[1]]) as T;
 }

@@ -92,11 +92,26 @@ export async function checkKernels(): Promise<boolean> {
   if (tf.getBackend() !== 'webgpu') return false;
   const backend = tf.backend();
   if (verdicts.has(backend)) return kernelsOn();
-  const device = (backend as unknown as Backend).device;
+  const problems = await runProbes(probes);
+  verdicts.set(backend, problems.length === 0);
+  if (problems.length > 0 && !warned) {
+    warned = true;
+    console.warn(`RM Lab's WebGPU kernels are off on this device; plain tfjs ops run instead: ${problems.join('; ')}`);
+  }
+  return kernelsOn();
+}
+
+/**
+ * Runs `checks` once each on the current WebGPU backend inside a validation error scope, and returns
+ * what went wrong: a probe that threw, a shader the device refused, a result off its composition.
+ * checkKernels runs every registered kernel's; an optional group of kernels (f16 weights) its own.
+ */
+export async function runProbes(checks: readonly KernelProbe[]): Promise<string[]> {
+  const device = (tf.backend() as unknown as Backend).device;
   const problems: string[] = [];
   device.pushErrorScope('validation');
   const results: { name: string; kernel: tf.Tensor; plain: tf.Tensor; tolerance: number }[] = [];
-  for (const probe of probes) {
+  for (const probe of checks) {
     try {
       results.push(probe());
     } catch (error) {
@@ -112,12 +127,7 @@ export async function checkKernels(): Promise<boolean> {
     if (!(worst <= r.tolerance)) problems.push(`${r.name} differs from its composition by ${worst}`);
     tf.dispose([r.kernel, r.plain]);
   }
-  verdicts.set(backend, problems.length === 0);
-  if (problems.length > 0 && !warned) {
-    warned = true;
-    console.warn(`RM Lab's WebGPU kernels are off on this device; plain tfjs ops run instead: ${problems.join('; ')}`);
-  }
-  return kernelsOn();
+  return problems;
 }
 
 /** For tests: forget the verdicts, so the next checkKernels runs the probes again. */
