@@ -270,8 +270,15 @@ describe('quick heads on a frozen Hub encoder, end to end', () => {
     await playground().getByRole('button', { name: 'Rank 3 candidates' }).click();
     await ranking.locator('[data-judge-rank]').first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: `${SHOTS}/judge-4-best-of-n-phone.png`, fullPage: true });
-    const overflow = await page.evaluate(() => document.scrollingElement!.scrollWidth);
-    expect(overflow).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(390);
+    await tab('Batch').click();
+    await playground()
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'judged.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(rows.join('\n')) });
+    await playground().getByRole('button', { name: 'Score judged.jsonl' }).click();
+    await playground().locator('[data-batch-agreement]').waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: `${SHOTS}/judge-4-batch-phone.png`, fullPage: true });
+    expect(await page.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(390);
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(pageErrors).toEqual([]);
   });
