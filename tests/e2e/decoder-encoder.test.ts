@@ -2,7 +2,7 @@
 // of a SmolLM2-shaped LlamaForSequenceClassification (a tiny one the test writes, served by the Hub
 // stand-in on 127.0.0.1), the summary says what it is (a decoder read at its last token, with its own
 // reward head), and a short run trains it on WASM.
-import { openScreen, setTrainField, showAdvanced } from './screens.ts';
+import { encoderFieldset, openScreen, setTrainField, showAdvanced } from './screens.ts';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, openPage, SHOTS } from './browser.ts';
@@ -47,10 +47,7 @@ describe('a decoder reward model from the Hub, end to end', () => {
     expect(text).toMatch(/LlamaForSequenceClassification · 2 layers · hidden size 16 · 4 heads/);
     expect(text).toMatch(/reads each pair at its last token/);
     expect(text).toMatch(/A reward model already: its own reward head/);
-    await page
-      .locator('fieldset')
-      .first()
-      .screenshot({ path: `${SHOTS}/decoder-1-loaded.png` });
+    await encoderFieldset(page).screenshot({ path: `${SHOTS}/decoder-1-loaded.png` });
 
     await setTrainField(page, 'Max tokens', '32');
     await setTrainField(page, 'Max steps', '2');

@@ -3,7 +3,7 @@
 // trains a few steps on WASM and shows the run; the next load comes from the browser's cache with no
 // request; a picked folder trains, and trains again after a reload from the cache; a missing
 // repository is reported in plain words.
-import { openScreen, setTrainField, showAdvanced } from './screens.ts';
+import { encoderFieldset, openScreen, setTrainField, showAdvanced } from './screens.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,10 +80,7 @@ describe('pretrained encoders, end to end', () => {
     await picker()
       .getByText(/Downloading: model\.safetensors · [\d.]+ of [\d.]+ MB/)
       .waitFor({ timeout: 60_000 });
-    await page
-      .locator('fieldset')
-      .first()
-      .screenshot({ path: `${SHOTS}/pretrained-1-downloading.png` });
+    await encoderFieldset(page).screenshot({ path: `${SHOTS}/pretrained-1-downloading.png` });
     await summary().waitFor({ timeout: 120_000 });
     hub.slowdown = 0;
     await expect(summary().innerText()).resolves.toMatch(
@@ -111,10 +108,7 @@ describe('pretrained encoders, end to end', () => {
     await expect(alert.innerText()).resolves.toMatch(
       /Could not load nobody\/nothing: the Hub has no public repository nobody\/nothing \(it answered 401\)/,
     );
-    await page
-      .locator('fieldset')
-      .first()
-      .screenshot({ path: `${SHOTS}/pretrained-3-missing.png` });
+    await encoderFieldset(page).screenshot({ path: `${SHOTS}/pretrained-3-missing.png` });
   });
 
   it('trains on a folder the user picks, and again after a reload from the cached copy', async () => {
@@ -132,10 +126,7 @@ describe('pretrained encoders, end to end', () => {
     const text = await summary().innerText();
     expect(text).toMatch(/Tokenizer built from its older tokenizer files \(vocab\.txt/);
     expect(text).toMatch(/initialised fresh: pooler\.dense\.weight, pooler\.dense\.bias/);
-    await page
-      .locator('fieldset')
-      .first()
-      .screenshot({ path: `${SHOTS}/pretrained-4-folder.png` });
+    await encoderFieldset(page).screenshot({ path: `${SHOTS}/pretrained-4-folder.png` });
     await page.screenshot({ path: `${SHOTS}/pretrained-4-folder-page.png`, fullPage: true });
     await page.getByText(/only this browser\s+has its files/).waitFor({ timeout: 5_000 });
 
@@ -159,10 +150,7 @@ describe('pretrained encoders, end to end', () => {
     const text = await summary().innerText();
     expect(text).toMatch(/RobertaForSequenceClassification · 2 layers · hidden size 8/);
     expect(text).toMatch(/A reward model already: its own reward head/);
-    await page
-      .locator('fieldset')
-      .first()
-      .screenshot({ path: `${SHOTS}/pretrained-5-reward-model.png` });
+    await encoderFieldset(page).screenshot({ path: `${SHOTS}/pretrained-5-reward-model.png` });
     expect(pageErrors).toEqual([]);
   });
 
@@ -178,10 +166,7 @@ describe('pretrained encoders, end to end', () => {
     const text = await summary().innerText();
     expect(text).toMatch(/DebertaV2ForSequenceClassification · 2 layers · hidden size 8/);
     expect(text).toMatch(/A reward model already: its own reward head/);
-    await page
-      .locator('fieldset')
-      .first()
-      .screenshot({ path: `${SHOTS}/pretrained-6-deberta-reward-model.png` });
+    await encoderFieldset(page).screenshot({ path: `${SHOTS}/pretrained-6-deberta-reward-model.png` });
     expect(pageErrors).toEqual([]);
   });
 });

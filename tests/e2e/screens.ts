@@ -1,6 +1,6 @@
 // Moving around the app as a user does: the step navigation at the top, and the training form's
 // folded Advanced settings.
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 export type ScreenName = 'Data' | 'Label' | 'Train' | 'Results' | 'Models' | 'Use';
 
@@ -21,4 +21,12 @@ export async function showAdvanced(page: Page): Promise<void> {
 export async function setTrainField(page: Page, label: string, value: string): Promise<void> {
   await showAdvanced(page);
   await page.getByLabel(label, { exact: true }).fill(value);
+}
+
+/**
+ * The Train form's fieldset that holds the pretrained-encoder picker. Every screen stays in the page
+ * (hidden when not shown), so "the first fieldset" may be another screen's, which never becomes visible.
+ */
+export function encoderFieldset(page: Page): Locator {
+  return page.locator('fieldset').filter({ has: page.getByRole('group', { name: 'Pretrained encoder' }) });
 }
