@@ -31,6 +31,8 @@ export interface CommandOption {
   help: string;
   required?: boolean;
   default?: string;
+  /** A switch that takes no value (its value reads 'true' when given). */
+  switch?: boolean;
 }
 
 export interface ParsedCommand {
@@ -53,7 +55,7 @@ export function parseCommand(
   rewrite: Partial<Record<keyof TrainConfig, (text: string) => string>> = {},
 ): ParsedCommand {
   const spec: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
-  for (const o of own) spec[o.name] = { type: 'string' };
+  for (const o of own) spec[o.name] = { type: o.switch ? 'boolean' : 'string' };
   const byFlag = new Map<string, keyof TrainConfig>();
   if (trainOptions) {
     for (const key of TRAIN_FIELD_KEYS) {
@@ -76,6 +78,10 @@ export function parseCommand(
   const values: Record<string, string | undefined> = {};
   for (const o of own) {
     const v = raw[o.name];
+    if (o.switch) {
+      values[o.name] = v === true ? 'true' : undefined;
+      continue;
+    }
     if (typeof v === 'string' && v.trim() === '') throw new UsageError(`--${o.name} needs a value`);
     values[o.name] = typeof v === 'string' ? v : o.default;
     if (o.required && values[o.name] === undefined) throw new UsageError(`--${o.name} ${o.value} is required`);
@@ -122,7 +128,7 @@ export function helpText(usage: string, summary: string, own: CommandOption[], t
   const lines = [`Usage: ${usage}`, '', ...wrap(summary, ''), '', 'Options:'];
   for (const o of own) {
     const extra = o.required ? ' (required)' : o.default !== undefined ? ` (default: ${o.default})` : '';
-    lines.push(...entry(`--${o.name} ${o.value}`, o.help + extra));
+    lines.push(...entry(o.switch ? `--${o.name}` : `--${o.name} ${o.value}`, o.help + extra));
   }
   lines.push(...entry('--help', 'Show this help.'));
   if (!trainOptions) return lines.join('\n') + '\n';

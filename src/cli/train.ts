@@ -10,8 +10,7 @@ import { frozenF16Refusal, parseTrainConfig, TrainConfigError, type TrainConfig 
 import { prepareTrainingData, trainingSplitTexts, type TrainingData } from '../core/train/data.ts';
 import { trainRewardModel } from '../core/train/trainer.ts';
 import { describePlan, formatBytes, limitsFor, memoryPlan } from '../core/train/memory-plan.ts';
-import { planBeforeDownload, planRequestFor } from '../core/train/download-plan.ts';
-import type { ConfigCheck } from '../core/model/pretrained.ts';
+import { planningCheck, planRequestFor, PlanTooLarge } from '../core/train/download-plan.ts';
 import { useNodeBackend, type NodeBackend } from './backend.ts';
 import { encoderField, openModel } from './encoder.ts';
 import { describeRejected, readPairFile, requirePairs, type DataFile } from './data-file.ts';
@@ -31,6 +30,12 @@ const OPTIONS: CommandOption[] = [
   { name: 'out', value: '<folder>', help: 'Run folder to write (created if missing).', required: true },
   { name: 'name', value: '<text>', help: "The model's name in its file (default: the run folder's name)." },
   { name: 'map', value: '<mapping>', help: MAP_HELP },
+  {
+    name: 'force-download',
+    value: '',
+    switch: true,
+    help: 'Download a Hub or URL model even when its memory plan (from its config.json) says the run will not fit; without it such a run stops before the weights download.',
+  },
   ...FEEDBACK_OPTIONS,
 ];
 
@@ -165,22 +170,31 @@ export async function train(argv: string[]): Promise<number> {
       return f;
     }));
   // A pretrained model's plan is printed from its config.json, before its weights download (as the
-  // page shows it); the built-in encoder's once it is made (nothing downloads).
+  // page shows it), and a model that will not fit stops there unless --force-download; the
+  // built-in encoder's once it is made (nothing downloads).
   let planned = false;
-  const planFirst = async (check: ConfigCheck) => {
-    const plan = await planBeforeDownload(check, config.encoder, planRequestFor({ ...config, backend: backend.name }));
-    const size = plan.downloadBytes !== undefined ? `, a ${formatBytes(plan.downloadBytes)} download` : '';
-    progress.note(`${config.encoder}: ${(plan.parameters / 1e6).toFixed(2)} M weights${size}`);
-    for (const line of describePlan(plan.plan)) progress.note(line);
-    planned = true;
-  };
+  // A folder on this disk downloads nothing: its plan is printed, never a reason to stop.
+  const force = parsed.values['force-download'] === 'true' || folderPath !== undefined;
+  const planFirst = planningCheck(
+    config.encoder,
+    planRequestFor({ ...config, backend: backend.name }, force),
+    (plan) => {
+      const size = plan.downloadBytes !== undefined ? `, a ${formatBytes(plan.downloadBytes)} download` : '';
+      progress.note(`${config.encoder}: ${(plan.parameters / 1e6).toFixed(2)} M weights${size}`);
+      for (const line of describePlan(plan.plan)) progress.note(line);
+      planned = true;
+    },
+  );
   const { model, tokenizer, tokenizerFiles, vectorCoverage } = await openModel(
     config,
     folderPath,
     (p) => progress.bytes(p.file, p.fileLoaded, p.fileTotal),
     async () => trainingSplitTexts((await readData()).pairs, config),
     planFirst,
-  );
+  ).catch((error: unknown) => {
+    if (!(error instanceof PlanTooLarge)) throw error;
+    throw new Error(`${error.message}: change the settings above, or add --force-download to download it anyway`);
+  });
   progress.endBar();
   // What the run will hold, against the backend's limit.
   if (!planned) {

@@ -609,6 +609,45 @@ describe('rmlab train on a pretrained encoder', () => {
     }
   });
 
+  it('stops a Hub model whose plan will not fit before its weights download, unless --force-download', async () => {
+    // The tiny BERT's files under a config.json claiming a BERT of billions of weights.
+    const files = tinyBertFolder();
+    const config = JSON.parse(new TextDecoder().decode(files.get('config.json')!)) as Record<string, unknown>;
+    const huge = {
+      ...config,
+      hidden_size: 8192,
+      intermediate_size: 32768,
+      num_hidden_layers: 48,
+      num_attention_heads: 64,
+    };
+    files.set('config.json', new TextEncoder().encode(JSON.stringify(huge)));
+    const hub = await startHubServer({ 'big/bert': { files } });
+    const weights = '/big/bert/resolve/main/model.safetensors';
+    try {
+      const env = { HF_ENDPOINT: hub.url };
+      const args = ['train', '--data', pairsPath, '--out', 'runs/big', '--model', 'big/bert', ...bertArgs];
+      const refused = await rmlab(args, undefined, env);
+      expect(refused.code).toBe(1);
+      // The plan and its suggestions, then why it stopped and how to go on anyway.
+      expect(refused.stderr).toMatch(/memory plan on wasm: parameters/);
+      expect(refused.stderr).toMatch(/This run will not fit: /);
+      expect(refused.stderr).toMatch(/\n {2}- freeze/);
+      expect(refused.stderr).toMatch(
+        /rmlab: This run will not fit: .*Nothing was downloaded but config\.json: .*--force-download/,
+      );
+      expect(hub.requests).toContain('/big/bert/resolve/main/config.json');
+      expect(hub.requests).not.toContain(weights);
+      expect(existsSync(join(dir, 'runs/big'))).toBe(false);
+
+      const forced = await rmlab([...args, '--force-download'], undefined, env);
+      expect(hub.requests).toContain(weights);
+      // The weights are the tiny model's, not what the config claims: the load fails on them, not on the plan.
+      expect(forced.stderr).not.toMatch(/rmlab: This run will not fit/);
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('refuses a --max-length longer than the encoder reads', async () => {
     const run = await rmlab([
       'train',
