@@ -137,6 +137,22 @@ function listenForStop(progress: Progress): { stopRequested: () => boolean; rele
   return { stopRequested: () => stopRequested, release: () => process.off('SIGINT', onSigint) };
 }
 
+/**
+ * A pretrained model's plan, printed from its config.json before its weights download (as the page
+ * shows it); one that will not fit stops there unless forced. The built-in encoder's is printed once
+ * it is made (nothing downloads), so `printed` says whether this one was.
+ */
+function printedPlan(config: TrainConfig, backendName: string, force: boolean, progress: Progress) {
+  let printed = false;
+  const onConfig = planningCheck(config.encoder, planRequestFor({ ...config, backend: backendName }, force), (plan) => {
+    const size = plan.downloadBytes !== undefined ? `, a ${formatBytes(plan.downloadBytes)} download` : '';
+    progress.note(`${config.encoder}: ${(plan.parameters / 1e6).toFixed(2)} M weights${size}`);
+    for (const line of describePlan(plan.plan)) progress.note(line);
+    printed = true;
+  });
+  return { onConfig, printed: () => printed };
+}
+
 export async function train(argv: string[]): Promise<number> {
   let folderPath: string | undefined;
   const parsed = parseCommand(argv, OPTIONS, true, {
@@ -169,35 +185,22 @@ export async function train(argv: string[]): Promise<number> {
       requirePairs(f, dataPath);
       return f;
     }));
-  // A pretrained model's plan is printed from its config.json, before its weights download (as the
-  // page shows it), and a model that will not fit stops there unless --force-download; the
-  // built-in encoder's once it is made (nothing downloads).
-  let planned = false;
   // A folder on this disk downloads nothing: its plan is printed, never a reason to stop.
   const force = parsed.values['force-download'] === 'true' || folderPath !== undefined;
-  const planFirst = planningCheck(
-    config.encoder,
-    planRequestFor({ ...config, backend: backend.name }, force),
-    (plan) => {
-      const size = plan.downloadBytes !== undefined ? `, a ${formatBytes(plan.downloadBytes)} download` : '';
-      progress.note(`${config.encoder}: ${(plan.parameters / 1e6).toFixed(2)} M weights${size}`);
-      for (const line of describePlan(plan.plan)) progress.note(line);
-      planned = true;
-    },
-  );
+  const plan = printedPlan(config, backend.name, force, progress);
   const { model, tokenizer, tokenizerFiles, vectorCoverage } = await openModel(
     config,
     folderPath,
     (p) => progress.bytes(p.file, p.fileLoaded, p.fileTotal),
     async () => trainingSplitTexts((await readData()).pairs, config),
-    planFirst,
+    plan.onConfig,
   ).catch((error: unknown) => {
     if (!(error instanceof PlanTooLarge)) throw error;
     throw new Error(`${error.message}: change the settings above, or add --force-download to download it anyway`);
   });
   progress.endBar();
   // What the run will hold, against the backend's limit.
-  if (!planned) {
+  if (!plan.printed()) {
     for (const line of describePlan(memoryPlan(model.spec, config, config, limitsFor(backend.name)))) {
       progress.note(line);
     }
