@@ -456,11 +456,14 @@ export class LabClient {
           error: undefined,
         };
       } else if (u.type === 'encoderLoaded') {
+        // The plan made before the download (TrainPanel's planned load) stays shown beside what was loaded.
+        const plan = this.#encoderLoad?.encoder === config.encoder ? this.#encoderLoad.plan : undefined;
         this.#encoderLoad = {
           encoder: config.encoder,
           loading: false,
           summary: u.summary,
           cacheProblem: u.cacheProblem,
+          ...(plan ? { plan } : {}),
         };
       }
       if (u.type === 'created' || u.type === 'saved') this.#liveRun = u.run;

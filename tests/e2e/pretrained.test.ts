@@ -26,7 +26,15 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   // 3 MB of unused pretraining head, served slowly, so the download is long enough to be seen.
-  hub = await startHubServer({ 'tiny/bert': { files: tinyBertFolder({ extraBytes: 3_000_000, prefix: 'bert.' }) } });
+  // huge/bert: the tiny BERT's files under a config.json claiming a BERT of billions of weights.
+  const huge = tinyBertFolder();
+  const config = JSON.parse(new TextDecoder().decode(huge.get('config.json')!)) as Record<string, unknown>;
+  const claimed = { hidden_size: 8192, intermediate_size: 32768, num_hidden_layers: 48, num_attention_heads: 64 };
+  huge.set('config.json', new TextEncoder().encode(JSON.stringify({ ...config, ...claimed })));
+  hub = await startHubServer({
+    'tiny/bert': { files: tinyBertFolder({ extraBytes: 3_000_000, prefix: 'bert.' }) },
+    'huge/bert': { files: huge },
+  });
   folderRoot = mkdtempSync(join(tmpdir(), 'rmlab-e2e-'));
   const folder = join(folderRoot, 'my-bert');
   mkdirSync(folder);
@@ -74,6 +82,9 @@ describe('pretrained encoders, end to end', () => {
     await expect(page.getByLabel('Model width', { exact: true }).isDisabled()).resolves.toBe(true);
     await smallRun(4);
     hub.slowdown = 60;
+    const before = hub.requests.length;
+    // No Load pressed: Train makes the memory plan from config.json first, and a model that fits
+    // goes on to download and train with no other click.
     await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
     const bar = picker().getByRole('progressbar');
     await bar.waitFor({ timeout: 60_000 });
@@ -86,9 +97,51 @@ describe('pretrained encoders, end to end', () => {
     await expect(summary().innerText()).resolves.toMatch(
       /BertModel · 2 layers · hidden size 16 · 2 heads · vocabulary \d+/,
     );
+    // The plan came from config.json before the weights, and is shown as Load shows it; the weights
+    // downloaded once (the run read them from the browser's cache).
+    await expect(picker().getByRole('region', { name: 'Memory plan before download' }).innerText()).resolves.toMatch(
+      /Memory plan of tiny\/bert before download/,
+    );
+    const fetched = hub.requests.slice(before);
+    const weights = '/tiny/bert/resolve/main/model.safetensors';
+    expect(fetched.indexOf('/tiny/bert/resolve/main/config.json')).toBeLessThan(fetched.indexOf(weights));
+    expect(fetched.filter((p) => p === weights)).toHaveLength(1);
     await page.locator('.live [data-status="done"]').waitFor({ timeout: 240_000 });
     await expect(page.locator('.live').innerText()).resolves.toMatch(/Run done after 4 steps/);
     await page.screenshot({ path: `${SHOTS}/pretrained-2-trained.png`, fullPage: true });
+  });
+
+  it('on Train, without Load, a model whose plan will not fit downloads nothing and no run starts', async () => {
+    await setField('Encoder', 'huge/bert');
+    const before = hub.requests.length;
+    const runsBefore = await page.locator('.live').innerText();
+    await page.getByRole('button', { name: /^Train on PandaLM/ }).click();
+    await picker()
+      .getByText(/Could not load huge\/bert: This run will not fit/)
+      .waitFor({ timeout: 60_000 });
+    // The plan, with its suggestions, and the way on anyway.
+    const plan = picker().getByRole('region', { name: 'Memory plan before download' });
+    await expect(plan.innerText()).resolves.toMatch(/Memory plan of huge\/bert before download/);
+    await expect(plan.innerText()).resolves.toMatch(/freeze/i);
+    await expect(picker().getByRole('button', { name: 'Download anyway' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('alert').filter({ hasText: 'The run did not start' }).innerText()).resolves.toMatch(
+      /huge\/bert will not fit with these settings/,
+    );
+    const fetched = hub.requests.slice(before).filter((p) => !p.startsWith('HEAD '));
+    expect(fetched).toEqual(['/huge/bert/resolve/main/config.json']);
+    // The last run is still the one shown: no new run was made.
+    await expect(page.locator('.live').innerText()).resolves.toBe(runsBefore);
+    // Why the run did not start (by the Train button), and the plan with its suggestions (the picker).
+    const shots = async (suffix: string) => {
+      const refusal = page.getByRole('alert').filter({ hasText: 'The run did not start' });
+      await refusal.screenshot({ path: `${SHOTS}/pretrained-3-train-refused${suffix}.png` });
+      await encoderFieldset(page).screenshot({ path: `${SHOTS}/pretrained-4-refused-plan${suffix}.png` });
+    };
+    await shots('');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shots('-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(pageErrors).toEqual([]);
   });
 
   it('loads it again from the browser cache, with no request to the Hub, after a reload', async () => {
