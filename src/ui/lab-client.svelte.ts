@@ -36,9 +36,8 @@ import type { RewardPart, ScoreItem } from '../core/eval/score.ts';
 import type { UnpairedEvent } from '../core/data/implicit/derive.ts';
 import type { BatchScoreResult, LoadedModel, RegressionResult, ScoreProgress } from '../worker/scoring.ts';
 import type { EmbeddingSource, QuickHeadConfig } from '../core/quick-head/config.ts';
-import type { QuickHeadEvent } from '../worker/quick-head-session.ts';
 import type { JudgeWorker } from './playground/judge-state.svelte.ts';
-import { applyQuickHeadEvent, type QuickHeadState } from './train/quick-head-progress.ts';
+import { followQuickHead, type QuickHeadState } from './train/quick-head-progress.ts';
 import type { GeneratedResponse } from '../core/generate/answers.ts';
 import type { GenerationEvent, GenerationRequest } from '../worker/generation.ts';
 
@@ -591,21 +590,18 @@ export class LabClient {
     source: EmbeddingSource,
     config: Partial<QuickHeadConfig>,
   ): Promise<ModelCard | undefined> {
-    this.#quickHead = { phase: 'loading', epochs: [] };
     const request = { dataset: { id: dataset.id, name: dataset.name }, source, config, endpoint: this.#hubEndpoint };
+    const card = await followQuickHead(
+      (onEvent) => this.#api.trainQuickHead(request, Comlink.proxy(onEvent)),
+      (state) => (this.#quickHead = state),
+    );
+    if (!card) return undefined;
     try {
-      const card = await this.#api.trainQuickHead(
-        request,
-        Comlink.proxy((event: QuickHeadEvent) => {
-          if (this.#quickHead) this.#quickHead = applyQuickHeadEvent(this.#quickHead, event);
-        }),
-      );
-      this.#quickHead = { ...this.#quickHead, phase: 'done', card };
       await this.refresh();
       return card;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#quickHead = { ...this.#quickHead, phase: 'failed', error: message };
+      this.#quickHead = { ...this.#quickHead!, phase: 'failed', error: message };
       return undefined;
     }
   }

@@ -16,6 +16,9 @@ export interface QuickHeadState {
 }
 
 export function applyQuickHeadEvent(state: QuickHeadState, event: QuickHeadEvent): QuickHeadState {
+  // A settled call's outcome is final: a progress event that arrives after it (followQuickHead says
+  // how) must not take the panel back to a progress bar.
+  if (state.phase === 'done' || state.phase === 'failed') return state;
   switch (event.kind) {
     case 'loading':
       return { ...state, phase: 'loading', load: event.progress };
@@ -23,6 +26,34 @@ export function applyQuickHeadEvent(state: QuickHeadState, event: QuickHeadEvent
       return { ...state, phase: 'embedding', embed: event.progress };
     case 'epoch':
       return { ...state, phase: 'fitting', epochs: [...state.epochs, event.epoch] };
+  }
+}
+
+/**
+ * One quick-head call as the page follows it: its events move the state on, then it ends 'done' with the
+ * card or 'failed' with the error. The events come over the callback's own MessageChannel
+ * (Comlink.proxy) and the result over the worker's port, and nothing orders two channels: under load the
+ * last epoch's event arrived after the result, set the phase back to 'fitting', and left the panel at
+ * "epoch 40 of 40" with no result and no error. So once the call has settled, its events change nothing.
+ */
+export async function followQuickHead(
+  call: (onEvent: (event: QuickHeadEvent) => void) => Promise<ModelCard>,
+  update: (state: QuickHeadState) => void,
+): Promise<ModelCard | undefined> {
+  let state: QuickHeadState = { phase: 'loading', epochs: [] };
+  let settled = false;
+  update(state);
+  try {
+    const card = await call((event) => {
+      if (!settled) update((state = applyQuickHeadEvent(state, event)));
+    });
+    settled = true;
+    update((state = { ...state, phase: 'done', card }));
+    return card;
+  } catch (error) {
+    settled = true;
+    update((state = { ...state, phase: 'failed', error: error instanceof Error ? error.message : String(error) }));
+    return undefined;
   }
 }
 

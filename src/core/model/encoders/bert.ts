@@ -25,15 +25,14 @@
 // mode), which keeps a training step deterministic and a reward the same function of the weights
 // in training and in scoring.
 import * as tf from '@tensorflow/tfjs';
+import { NamedLayers } from './named-layers.ts';
 import { linear } from '../ops/linear.ts';
 import { pool } from '../ops/pool.ts';
 import { embeddingLookup, embeddingRows } from '../embedding.ts';
 import { attentionMask, multiHeadAttention, type AttentionMask } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
-import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
 import { longestSequence, type BertConfig } from './bert-config.ts';
-import type { Encoder, NamedParams, Pooling } from './encoder.ts';
-import type { LoraAdapters } from '../lora.ts';
+import type { Encoder, Pooling } from './encoder.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
 
 /** HF's initializer_range: BERT's linear and embedding weights start as N(0, 0.02^2). */
@@ -79,10 +78,8 @@ export function bertParams(config: BertConfig, pooling: Pooling): EncoderParam[]
   return params;
 }
 
-export class BertEncoder implements Encoder {
-  readonly params: NamedParams = new Map();
+export class BertEncoder extends NamedLayers implements Encoder {
   readonly hiddenSize: number;
-  lora?: LoraAdapters;
 
   /**
    * Random weights as HF initialises a BERT (seeded), or, with `weights`, those weights: every
@@ -94,6 +91,7 @@ export class BertEncoder implements Encoder {
     seed: number,
     weights?: ReadonlyMap<string, InitialWeight>,
   ) {
+    super(config.layerNormEps);
     const { hiddenSize: D, numHeads, padTokenId } = config;
     if (D % numHeads !== 0) throw new Error(`hidden size ${D} must be divisible by the ${numHeads} attention heads`);
     this.hiddenSize = D;
@@ -188,30 +186,6 @@ export class BertEncoder implements Encoder {
   /** x [B, in] @ weight [in, out] + bias -> [B, out] */
   private linear2d(x: tf.Tensor2D, name: string): tf.Tensor2D {
     return linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
-  }
-
-  /** x [B, T, in] @ weight [in, out] + bias (+ its LoRA update, where it has one) -> [B, T, out] */
-  private linear(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
-    return this.lora ? this.lora.adapt(name, x, y) : y;
-  }
-
-  /** LayerNorm over the last axis with the checkpoint's eps (BERT's 1e-12), biased variance as torch. */
-  private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
-    return layerNorm(x, gamma, beta, this.config.layerNormEps);
-  }
-
-  /** LN(x + residual): the residual sum made inside the LayerNorm's kernel on WebGPU (ops/layer-norm.ts). */
-  private addLayerNorm(x: tf.Tensor3D, residual: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
-    return addLayerNorm(x, residual, gamma, beta, this.config.layerNormEps);
-  }
-
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`no parameter ${name}`);
-    return v;
   }
 }
 

@@ -18,18 +18,18 @@
 // c2p(i, j) = clamp(rel(i, j) + S, 0, 2S - 1) and p2c the same with the key's row gathered and
 // transposed, as disentangled_attention_bias does (ops/relative-position.ts).
 import * as tf from '@tensorflow/tfjs';
+import { NamedLayers } from './named-layers.ts';
 import { embeddingLookup } from '../embedding.ts';
 import type { EncoderParam, InitialWeight } from '../families/family.ts';
 import { attentionBias, maskedSoftmax } from '../ops/attention.ts';
 import { geluErf, geluTanh } from '../ops/gelu.ts';
-import { addLayerNorm, layerNorm } from '../ops/layer-norm.ts';
+import { layerNorm } from '../ops/layer-norm.ts';
 import { linear } from '../ops/linear.ts';
-import type { LoraAdapters } from '../lora.ts';
 import { pool } from '../ops/pool.ts';
 import { gatherRelative, gatherRows, relativeIndex, relativePositions } from '../ops/relative-position.ts';
 import { bertTokenTypes } from './bert.ts';
 import { attentionSpan, type DebertaConfig } from './deberta-config.ts';
-import type { Encoder, NamedParams, Pooling } from './encoder.ts';
+import type { Encoder, Pooling } from './encoder.ts';
 
 /** HF's initializer_range. */
 const INIT_STD = 0.02;
@@ -110,10 +110,8 @@ interface AttentionInputs {
   p2cRows?: tf.Tensor2D;
 }
 
-export class DebertaEncoder implements Encoder {
-  readonly params: NamedParams = new Map();
+export class DebertaEncoder extends NamedLayers implements Encoder {
   readonly hiddenSize: number;
-  lora?: LoraAdapters;
 
   /** Random weights as HF initialises them (seeded), or `weights` for every parameter (nothing half-loads). */
   constructor(
@@ -122,6 +120,7 @@ export class DebertaEncoder implements Encoder {
     seed: number,
     weights?: ReadonlyMap<string, InitialWeight>,
   ) {
+    super(config.layerNormEps);
     this.hiddenSize = config.hiddenSize;
     let s = seed;
     try {
@@ -272,27 +271,5 @@ export class DebertaEncoder implements Encoder {
       case 'relu':
         return tf.relu(x);
     }
-  }
-
-  /** x [..., in] @ weight [in, out] + bias (+ its LoRA update, where it has one) */
-  private linear<X extends tf.Tensor>(x: X, name: string): X {
-    const y = linear(x, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D);
-    return this.lora ? this.lora.adapt(name, x, y) : y;
-  }
-
-  private layerNorm(x: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
-    return layerNorm(x, gamma, beta, this.config.layerNormEps);
-  }
-
-  private addLayerNorm(x: tf.Tensor3D, residual: tf.Tensor3D, name: string): tf.Tensor3D {
-    const [gamma, beta] = [this.p(`${name}.gamma`) as tf.Tensor1D, this.p(`${name}.beta`) as tf.Tensor1D];
-    return addLayerNorm(x, residual, gamma, beta, this.config.layerNormEps);
-  }
-
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`no parameter ${name}`);
-    return v;
   }
 }
