@@ -120,7 +120,7 @@ describe('adding a reward model from the Hub', () => {
     await add('rm/huge');
     await page.getByText(/Could not add rm\/huge: This run will not fit/).waitFor({ timeout: 30_000 });
     const plan = await planRegion().innerText();
-    expect(plan).toMatch(/Weights\s+7\.\d\d B/);
+    expect(plan).toMatch(/Weights \(how many\)\s+7\.\d\d billion/);
     expect(plan).toMatch(/the run needs about [\d.]+ GB, more than WebAssembly's 4 GB heap/);
     expect(await page.getByText(/Nothing was downloaded but config\.json/).count()).toBe(1);
     await expect(page.getByRole('button', { name: 'Download anyway' }).isVisible()).resolves.toBe(true);
@@ -213,7 +213,7 @@ describe('adding a reward model from the Hub', () => {
     await picker.getByRole('button', { name: 'Load', exact: true }).click();
     await picker.getByText(/Could not load rm\/huge: This run will not fit/).waitFor({ timeout: 30_000 });
     expect(await picker.getByRole('region', { name: 'Memory plan before download' }).innerText()).toMatch(
-      /Weights\s+7\.\d\d B/,
+      /Weights \(how many\)\s+7\.\d\d billion/,
     );
     expect(downloads(before)).toEqual(['/rm/huge/resolve/main/config.json']);
     await expect(picker.getByRole('button', { name: 'Download anyway' }).isVisible()).resolves.toBe(true);
